@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+/** One connection, held for a sequence of raw statements (migrations, locks). */
+export interface SqlSession {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements. */
+  exec(sql: string): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly prisma: PrismaClient;
+  session(): Promise<SqlSession>;
+  /** Calls `listener` with every SQL statement Prisma sends. Returns the unsubscribe function. */
+  onStatement(listener: (sql: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL server. Without it, an embedded PGlite database is used. */
+  url?: string;
+  /** PGlite's folder; `memory://` keeps it in memory. */
+  dataDir?: string;
+  poolSize?: number;
+}
+
+/** The only place a PrismaClient is built. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.dataDir ?? 'memory://');
+}
+
+function withStatementEvents(prisma: PrismaClient) {
+  const listeners = new Set<(sql: string) => void>();
+  prisma.$on('query', (event) => {
+    for (const listener of listeners) listener(event.query);
+  });
+  return (listener: (sql: string) => void) => {
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  };
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client that loses its server emits 'error'; unhandled, that would end the process.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    log: [{ emit: 'event', level: 'query' }],
+  });
+  const onStatement = withStatementEvents(prisma);
+  return {
+    kind: 'postgres',
+    prisma,
+    onStatement,
+    async session() {
+      const client = await pool.connect();
+      return {
+        query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+        exec: async (sql) => void (await client.query(sql)),
+        release: async () => client.release(),
+      };
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
+  const pglite = new PGlite(dataDir);
+  await pglite.waitReady;
+  const prisma = new PrismaClient({
+    adapter: new PrismaPGlite(pglite),
+    log: [{ emit: 'event', level: 'query' }],
+  });
+  const onStatement = withStatementEvents(prisma);
+  return {
+    kind: 'pglite',
+    prisma,
+    onStatement,
+    // PGlite is a single connection: a session is the database itself.
+    async session() {
+      return {
+        query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+        exec: async (sql) => void (await pglite.exec(sql)),
+        release: async () => {},
+      };
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { ulid } from 'ulid';
+
+/** Medusa's ID prefixes. An ID's prefix names its GraphQL type, so IDs double as Relay node IDs. */
+export const ID_PREFIXES = {
+  Customer: 'cus',
+  CustomerGroup: 'cusgroup',
+  CustomerGroupCustomer: 'cusgc',
+  Address: 'cuaddr',
+  Order: 'order',
+  OrderLineItem: 'ordli',
+} as const;
+
+export type IdType = keyof typeof ID_PREFIXES;
+
+const TYPE_BY_PREFIX = new Map<string, IdType>(
+  Object.entries(ID_PREFIXES).map(([type, prefix]) => [prefix, type as IdType]),
+);
+
+const ID_SHAPE = /^([a-z]+)_([0-9A-Za-z]{1,64})$/;
+
+export function newId(type: IdType): string {
+  return `${ID_PREFIXES[type]}_${ulid()}`;
+}
+
+/** The type an ID belongs to, or null when it is not one of ours. */
+export function typeOfId(id: string): IdType | null {
+  const match = ID_SHAPE.exec(id);
+  return match ? (TYPE_BY_PREFIX.get(match[1]!) ?? null) : null;
+}
