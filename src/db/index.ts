@@ -35,7 +35,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.dataDir ?? 'memory://');
 }
 
-function withStatementEvents(prisma: PrismaClient) {
+function withStatementEvents(prisma: PrismaClient<'query'>) {
   const listeners = new Set<(sql: string) => void>();
   prisma.$on('query', (event) => {
     for (const listener of listeners) listener(event.query);
@@ -55,10 +55,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   });
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
   pool.on('error', () => {});
-  const prisma = new PrismaClient({
-    adapter: new PrismaPg(pool),
-    log: [{ emit: 'event', level: 'query' }],
-  });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), log: [{ emit: 'event', level: 'query' }] });
   const onStatement = withStatementEvents(prisma);
   return {
     kind: 'postgres',
@@ -83,21 +80,24 @@ async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
   const pglite = new PGlite(dataDir);
   await pglite.waitReady;
-  const prisma = new PrismaClient({
-    adapter: new PrismaPGlite(pglite),
-    log: [{ emit: 'event', level: 'query' }],
-  });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), log: [{ emit: 'event', level: 'query' }] });
   const onStatement = withStatementEvents(prisma);
+  // PGlite is one connection shared by the whole process, so a session is exclusive use of it
+  // among sessions (an advisory lock would be re-entrant here and exclude nothing).
+  let sessions = Promise.resolve();
   return {
     kind: 'pglite',
     prisma,
     onStatement,
-    // PGlite is a single connection: a session is the database itself.
     async session() {
+      let release!: () => void;
+      const previous = sessions;
+      sessions = new Promise<void>((resolve) => (release = resolve));
+      await previous;
       return {
         query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
         exec: async (sql) => void (await pglite.exec(sql)),
-        release: async () => {},
+        release: async () => release(),
       };
     },
     async close() {

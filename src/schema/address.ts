@@ -1,0 +1,117 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { builder } from './builder.js';
+import { ilike, parseId, searchTerm } from './inputs.js';
+
+export const Address = builder.prismaNode('Address', {
+  id: { field: 'id' },
+  nullable: true,
+  fields: (t) => ({
+    addressName: t.exposeString('addressName', { nullable: true }),
+    isDefaultShipping: t.exposeBoolean('isDefaultShipping'),
+    isDefaultBilling: t.exposeBoolean('isDefaultBilling'),
+    company: t.exposeString('company', { nullable: true }),
+    firstName: t.exposeString('firstName', { nullable: true }),
+    lastName: t.exposeString('lastName', { nullable: true }),
+    address1: t.exposeString('address1', { nullable: true }),
+    address2: t.exposeString('address2', { nullable: true }),
+    city: t.exposeString('city', { nullable: true }),
+    countryCode: t.exposeString('countryCode', { nullable: true }),
+    province: t.exposeString('province', { nullable: true }),
+    postalCode: t.exposeString('postalCode', { nullable: true }),
+    phone: t.exposeString('phone', { nullable: true }),
+    metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    customer: t.relation('customer'),
+  }),
+});
+
+// Both default-address fields make the same selection, so Pothos loads it once for both.
+const defaultAddresses = (
+  _args: object,
+  _ctx: object,
+  nestedSelection: <T>(selection: T) => T,
+) => ({
+  addresses: nestedSelection({
+    where: { deletedAt: null, OR: [{ isDefaultShipping: true }, { isDefaultBilling: true }] },
+  }),
+});
+
+builder.prismaObjectFields('Customer', (t) => ({
+  addresses: t.relatedConnection('addresses', {
+    cursor: 'id',
+    totalCount: true,
+    query: () => ({ where: { deletedAt: null }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+  }),
+  defaultShippingAddress: t.field({
+    type: Address,
+    nullable: true,
+    select: defaultAddresses,
+    resolve: (customer) => customer.addresses.find((a) => a.isDefaultShipping) ?? null,
+  }),
+  defaultBillingAddress: t.field({
+    type: Address,
+    nullable: true,
+    select: defaultAddresses,
+    resolve: (customer) => customer.addresses.find((a) => a.isDefaultBilling) ?? null,
+  }),
+}));
+
+const AddressFilter = builder.inputType('AddressFilter', {
+  fields: (t) => ({
+    customerId: t.id(),
+    city: t.string({ description: 'Exact city, case-insensitive.' }),
+    countryCode: t.string({ description: 'ISO 3166-1 alpha-2, case-insensitive.' }),
+    postalCode: t.string(),
+    q: t.string({ description: 'Case-insensitive search over name, company, street, city, postal code and phone.' }),
+  }),
+});
+
+function addressWhere(filter: typeof AddressFilter.$inferInput | null | undefined): Prisma.AddressWhereInput {
+  const q = searchTerm(filter?.q);
+  return {
+    deletedAt: null,
+    customer: { deletedAt: null },
+    ...(filter?.customerId ? { customerId: parseId(String(filter.customerId), 'Customer', 'filter.customerId') } : {}),
+    ...(filter?.city ? { city: { equals: filter.city.trim(), mode: 'insensitive' } } : {}),
+    ...(filter?.countryCode ? { countryCode: filter.countryCode.trim().toLowerCase() } : {}),
+    ...(filter?.postalCode ? { postalCode: filter.postalCode.trim() } : {}),
+    ...(q
+      ? {
+          OR: [
+            { addressName: ilike(q) },
+            { company: ilike(q) },
+            { firstName: ilike(q) },
+            { lastName: ilike(q) },
+            { address1: ilike(q) },
+            { address2: ilike(q) },
+            { city: ilike(q) },
+            { postalCode: ilike(q) },
+            { phone: ilike(q) },
+          ],
+        }
+      : {}),
+  };
+}
+
+builder.queryFields((t) => ({
+  address: t.prismaField({
+    type: 'Address',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.address.findFirst({ ...query, where: { id: parseId(String(args.id), 'Address', 'id'), deletedAt: null } }),
+  }),
+  addresses: t.prismaConnection({
+    type: 'Address',
+    cursor: 'id',
+    args: { filter: t.arg({ type: AddressFilter }) },
+    totalCount: (_connection, args, ctx) => ctx.db.address.count({ where: addressWhere(args.filter) }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.address.findMany({
+        ...query,
+        where: addressWhere(args.filter),
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      }),
+  }, { name: 'AddressConnection' }, { name: 'AddressEdge' }),
+}));

@@ -1,0 +1,165 @@
+import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
+import type { Prisma } from '../generated/prisma/client.js';
+import { builder } from './builder.js';
+import { Customer } from './customer.js';
+import { dateRange, DateTimeFilter, ilike, keysetOrder, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+
+export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
+  fields: (t) => ({
+    q: t.string({ description: 'Case-insensitive search over the name.' }),
+    name: t.stringList({ description: 'Exact names.' }),
+    ids: t.idList(),
+    createdAt: t.field({ type: DateTimeFilter }),
+    updatedAt: t.field({ type: DateTimeFilter }),
+  }),
+});
+
+const CustomerGroupSortField = builder.enumType('CustomerGroupSortField', {
+  values: {
+    CREATED_AT: { value: 'createdAt' },
+    UPDATED_AT: { value: 'updatedAt' },
+    NAME: { value: 'name' },
+  } as const,
+});
+
+const CustomerGroupOrderBy = builder.inputType('CustomerGroupOrderBy', {
+  fields: (t) => ({
+    field: t.field({ type: CustomerGroupSortField, required: true }),
+    direction: t.field({ type: SortDirection, defaultValue: 'asc' }),
+  }),
+});
+
+export function customerGroupWhere(
+  filter: typeof CustomerGroupFilter.$inferInput | null | undefined,
+  { withDeleted = false } = {},
+): Prisma.CustomerGroupWhereInput {
+  const q = searchTerm(filter?.q);
+  return {
+    ...(withDeleted ? {} : { deletedAt: null }),
+    ...(filter?.ids ? { id: { in: parseIds(filter.ids, 'CustomerGroup', 'filter.ids') } } : {}),
+    ...(filter?.name ? { name: { in: filter.name } } : {}),
+    ...(filter?.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),
+    ...(filter?.updatedAt ? { updatedAt: dateRange(filter.updatedAt) } : {}),
+    ...(q ? { name: { ...ilike(q), ...(filter?.name ? { in: filter.name } : {}) } } : {}),
+  };
+}
+
+const GroupMemberFilter = builder.inputType('CustomerGroupCustomersFilter', {
+  fields: (t) => ({
+    q: t.string({ description: 'Case-insensitive search over email, first and last name, company and phone.' }),
+  }),
+});
+
+function memberWhere(filter: typeof GroupMemberFilter.$inferInput | null | undefined) {
+  const q = searchTerm(filter?.q);
+  return {
+    deletedAt: null,
+    customer: {
+      deletedAt: null,
+      ...(q
+        ? {
+            OR: [
+              { email: ilike(q) },
+              { firstName: ilike(q) },
+              { lastName: ilike(q) },
+              { companyName: ilike(q) },
+              { phone: ilike(q) },
+            ],
+          }
+        : {}),
+    },
+  } satisfies Prisma.CustomerGroupCustomerWhereInput;
+}
+
+const members = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
+  cursor: 'id',
+  args: (t) => ({ filter: t.field({ type: GroupMemberFilter }) }),
+  select: (nodeSelection) => ({ customer: nodeSelection({}) }),
+  query: (args) => ({ where: memberWhere(args.filter), orderBy: { id: 'asc' as const } }),
+  resolveNode: (membership) => membership.customer,
+});
+
+export const CustomerGroup = builder.prismaNode('CustomerGroup', {
+  id: { field: 'id' },
+  nullable: true,
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
+    createdBy: t.exposeString('createdBy', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
+    customers: t.connection(
+      {
+        type: Customer,
+        args: members.getArgs(),
+        select: (args, ctx, nestedSelection) => ({
+          customers: members.getQuery(args, ctx, nestedSelection),
+          _count: { select: { customers: { where: memberWhere(args.filter) } } },
+        }),
+        resolve: (group, args, ctx) => ({
+          ...members.resolve(group.customers, args, ctx),
+          totalCount: group._count.customers,
+        }),
+      },
+      { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount }) }) },
+    ),
+  }),
+});
+
+// Membership IDs are ULIDs, so ordering by them is ordering by when the membership began.
+const groupMemberships = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
+  cursor: 'id',
+  select: (nodeSelection) => ({ customerGroup: nodeSelection({}) }),
+  query: () => ({ where: { deletedAt: null, customerGroup: { deletedAt: null } }, orderBy: { id: 'asc' as const } }),
+  resolveNode: (membership) => membership.customerGroup,
+});
+
+builder.prismaObjectField('Customer', 'groups', (t) =>
+  t.connection(
+    {
+      type: CustomerGroup,
+      select: (args, ctx, nestedSelection) => ({
+        groups: groupMemberships.getQuery(args, ctx, nestedSelection),
+        _count: { select: { groups: { where: { deletedAt: null, customerGroup: { deletedAt: null } } } } },
+      }),
+      resolve: (customer, args, ctx) => ({
+        ...groupMemberships.resolve(customer.groups, args, ctx),
+        totalCount: customer._count.groups,
+      }),
+    },
+    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount }) }) },
+  ),
+);
+
+builder.queryFields((t) => ({
+  customerGroup: t.prismaField({
+    type: 'CustomerGroup',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }), withDeleted: t.arg.boolean({ defaultValue: false }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.customerGroup.findFirst({
+        ...query,
+        where: { id: parseId(String(args.id), 'CustomerGroup', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) },
+      }),
+  }),
+  customerGroups: t.prismaConnection({
+    type: 'CustomerGroup',
+    cursor: 'id',
+    args: {
+      filter: t.arg({ type: CustomerGroupFilter }),
+      orderBy: t.arg({ type: CustomerGroupOrderBy }),
+      withDeleted: t.arg.boolean({ defaultValue: false }),
+    },
+    totalCount: (_connection, args, ctx) =>
+      ctx.db.customerGroup.count({ where: customerGroupWhere(args.filter, { withDeleted: args.withDeleted ?? false }) }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.customerGroup.findMany({
+        ...query,
+        where: customerGroupWhere(args.filter, { withDeleted: args.withDeleted ?? false }),
+        orderBy: args.orderBy
+          ? keysetOrder(args.orderBy.field, args.orderBy.direction ?? 'asc')
+          : keysetOrder('createdAt', 'desc'),
+      }),
+  }, { name: 'CustomerGroupConnection' }, { name: 'CustomerGroupEdge' }),
+}));

@@ -1,0 +1,128 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { builder } from './builder.js';
+import { dateRange, DateTimeFilter, ilike, keysetOrder, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+
+export const CustomerFilter = builder.inputType('CustomerFilter', {
+  fields: (t) => ({
+    q: t.string({ description: 'Case-insensitive search over email, first and last name, company and phone.' }),
+    email: t.string({ description: 'Exact email, case-insensitive.' }),
+    hasAccount: t.boolean(),
+    groupIds: t.idList({ description: 'Customers in at least one of these groups.' }),
+    createdAt: t.field({ type: DateTimeFilter }),
+    updatedAt: t.field({ type: DateTimeFilter }),
+  }),
+});
+
+const CustomerSortField = builder.enumType('CustomerSortField', {
+  values: {
+    CREATED_AT: { value: 'createdAt' },
+    UPDATED_AT: { value: 'updatedAt' },
+    EMAIL: { value: 'email' },
+    FIRST_NAME: { value: 'firstName' },
+    LAST_NAME: { value: 'lastName' },
+  } as const,
+});
+
+export const CustomerOrderBy = builder.inputType('CustomerOrderBy', {
+  fields: (t) => ({
+    field: t.field({ type: CustomerSortField, required: true }),
+    direction: t.field({ type: SortDirection, defaultValue: 'asc' }),
+  }),
+});
+
+type CustomerFilterInput = typeof CustomerFilter.$inferInput;
+
+export function customerWhere(
+  filter: CustomerFilterInput | null | undefined,
+  { withDeleted = false, argumentName = 'filter' } = {},
+): Prisma.CustomerWhereInput {
+  const q = searchTerm(filter?.q);
+  const email = filter?.email?.trim();
+  return {
+    ...(withDeleted ? {} : { deletedAt: null }),
+    ...(email ? { email: { equals: email, mode: 'insensitive' } } : {}),
+    ...(filter?.hasAccount != null ? { hasAccount: filter.hasAccount } : {}),
+    ...(filter?.groupIds
+      ? {
+          groups: {
+            some: {
+              deletedAt: null,
+              customerGroupId: { in: parseIds(filter.groupIds, 'CustomerGroup', `${argumentName}.groupIds`) },
+            },
+          },
+        }
+      : {}),
+    ...(filter?.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),
+    ...(filter?.updatedAt ? { updatedAt: dateRange(filter.updatedAt) } : {}),
+    ...(q
+      ? {
+          OR: [
+            { email: ilike(q) },
+            { firstName: ilike(q) },
+            { lastName: ilike(q) },
+            { companyName: ilike(q) },
+            { phone: ilike(q) },
+          ],
+        }
+      : {}),
+  };
+}
+
+export function customerOrderBy(orderBy: typeof CustomerOrderBy.$inferInput | null | undefined) {
+  return orderBy ? keysetOrder(orderBy.field, orderBy.direction ?? 'asc') : keysetOrder('createdAt', 'desc');
+}
+
+export const Customer = builder.prismaNode('Customer', {
+  id: { field: 'id' },
+  nullable: true,
+  fields: (t) => ({
+    email: t.exposeString('email'),
+    firstName: t.exposeString('firstName', { nullable: true }),
+    lastName: t.exposeString('lastName', { nullable: true }),
+    companyName: t.exposeString('companyName', { nullable: true }),
+    phone: t.exposeString('phone', { nullable: true }),
+    hasAccount: t.exposeBoolean('hasAccount', { description: 'A registered account (with a password), not a guest.' }),
+    metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
+    createdBy: t.exposeString('createdBy', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  customer: t.prismaField({
+    type: 'Customer',
+    nullable: true,
+    args: {
+      id: t.arg.id({ required: true }),
+      withDeleted: t.arg.boolean({ defaultValue: false }),
+    },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.customer.findFirst({
+        ...query,
+        where: { id: parseId(String(args.id), 'Customer', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) },
+      }),
+  }),
+  customers: t.prismaConnection(
+    {
+      type: 'Customer',
+      cursor: 'id',
+      args: {
+        filter: t.arg({ type: CustomerFilter }),
+        orderBy: t.arg({ type: CustomerOrderBy }),
+        withDeleted: t.arg.boolean({ defaultValue: false }),
+      },
+      totalCount: (_connection, args, ctx) =>
+        ctx.db.customer.count({ where: customerWhere(args.filter, { withDeleted: args.withDeleted ?? false }) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.customer.findMany({
+          ...query,
+          where: customerWhere(args.filter, { withDeleted: args.withDeleted ?? false }),
+          orderBy: customerOrderBy(args.orderBy),
+        }),
+    },
+    { name: 'CustomerConnection' },
+    { name: 'CustomerEdge' },
+  ),
+}));

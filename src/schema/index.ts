@@ -1,0 +1,13 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.js';
+import './inputs.js';
+import './customer.js';
+import './customer-group.js';
+import './membership.js';
+import './address.js';
+import './order.js';
+
+builder.queryType({});
+
+export const schema = builder.toSchema();
+export const sortedSchema = () => lexicographicSortSchema(schema);

@@ -1,0 +1,61 @@
+import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { typeOfId, type IdType } from '../lib/ids.js';
+import { builder } from './builder.js';
+import { invalidArgument } from './errors.js';
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSONObject', JSONObjectResolver);
+
+export const SortDirection = builder.enumType('SortDirection', {
+  values: { ASC: { value: 'asc' }, DESC: { value: 'desc' } } as const,
+});
+
+export const DateTimeFilter = builder.inputType('DateTimeFilter', {
+  description: 'A range of instants; every bound given must hold.',
+  fields: (t) => ({
+    gt: t.field({ type: 'DateTime' }),
+    gte: t.field({ type: 'DateTime' }),
+    lt: t.field({ type: 'DateTime' }),
+    lte: t.field({ type: 'DateTime' }),
+  }),
+});
+
+type Range = { gt?: Date | null; gte?: Date | null; lt?: Date | null; lte?: Date | null };
+
+export function dateRange(range: Range | null | undefined) {
+  if (!range) return undefined;
+  return {
+    ...(range.gt ? { gt: range.gt } : {}),
+    ...(range.gte ? { gte: range.gte } : {}),
+    ...(range.lt ? { lt: range.lt } : {}),
+    ...(range.lte ? { lte: range.lte } : {}),
+  };
+}
+
+/** A case-insensitive substring match, with LIKE's wildcards taken literally. */
+export function ilike(q: string) {
+  return { contains: q.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' as const };
+}
+
+/** Checks that `id` is an ID of `type`; the error names the argument. */
+export function parseId(id: string, type: IdType, argumentName: string): string {
+  if (typeOfId(id) !== type) {
+    throw invalidArgument(argumentName, `"${id}" is not a ${type} ID`);
+  }
+  return id;
+}
+
+export function parseIds(ids: readonly string[], type: IdType, argumentName: string): string[] {
+  return ids.map((id) => parseId(id, type, argumentName));
+}
+
+/** Turns an optional trimmed search string into undefined when blank. */
+export function searchTerm(q: string | null | undefined): string | undefined {
+  const trimmed = q?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+/** `[{field: dir}, {id: dir}]`: the sort key plus id, so keyset cursors are total and stable. */
+export function keysetOrder<F extends string>(field: F, direction: 'asc' | 'desc') {
+  return [{ [field]: direction } as Record<F, 'asc' | 'desc'>, { id: direction }];
+}

@@ -1,0 +1,51 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { builder } from './builder.js';
+import { parseIds } from './inputs.js';
+
+builder.prismaObject('CustomerGroupCustomer', {
+  name: 'CustomerGroupMembership',
+  description: "A customer's membership in a group (Medusa's CustomerGroupCustomer).",
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    customer: t.relation('customer'),
+    group: t.relation('customerGroup'),
+    createdBy: t.exposeString('createdBy', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const MembershipFilter = builder.inputType('CustomerGroupMembershipFilter', {
+  fields: (t) => ({
+    customerIds: t.idList(),
+    groupIds: t.idList(),
+  }),
+});
+
+builder.queryFields((t) => ({
+  customerGroupMemberships: t.prismaConnection({
+    type: 'CustomerGroupCustomer',
+    cursor: 'id',
+    description: "Membership rows, as Medusa's listCustomerGroupCustomers.",
+    args: { filter: t.arg({ type: MembershipFilter }) },
+    totalCount: (_connection, args, ctx) => ctx.db.customerGroupCustomer.count({ where: membershipWhere(args.filter) }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.customerGroupCustomer.findMany({
+        ...query,
+        where: membershipWhere(args.filter),
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      }),
+  }, { name: 'CustomerGroupMembershipConnection' }, { name: 'CustomerGroupMembershipEdge' }),
+}));
+
+function membershipWhere(filter: typeof MembershipFilter.$inferInput | null | undefined) {
+  return {
+    deletedAt: null,
+    customer: { deletedAt: null },
+    customerGroup: { deletedAt: null },
+    ...(filter?.customerIds ? { customerId: { in: parseIds(filter.customerIds, 'Customer', 'filter.customerIds') } } : {}),
+    ...(filter?.groupIds
+      ? { customerGroupId: { in: parseIds(filter.groupIds, 'CustomerGroup', 'filter.groupIds') } }
+      : {}),
+  } satisfies Prisma.CustomerGroupCustomerWhereInput;
+}

@@ -1,0 +1,184 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { FulfillmentStatus, OrderStatus, PaymentStatus } from '../generated/prisma/enums.js';
+import { builder } from './builder.js';
+import { Customer } from './customer.js';
+import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
+
+/** GraphQL enum values are UPPER_CASE; the database keeps Medusa's lower-case values. */
+function upperCased<T extends Record<string, string>>(values: T) {
+  const upper = Object.fromEntries(Object.values(values).map((v) => [v.toUpperCase(), { value: v }]));
+  return upper as { [K in keyof T as Uppercase<K & string>]: { value: T[K] } };
+}
+
+export const OrderStatusEnum = builder.enumType('OrderStatus', { values: upperCased(OrderStatus) });
+export const FulfillmentStatusEnum = builder.enumType('FulfillmentStatus', { values: upperCased(FulfillmentStatus) });
+export const PaymentStatusEnum = builder.enumType('PaymentStatus', { values: upperCased(PaymentStatus) });
+
+export const OrderFilter = builder.inputType('OrderFilter', {
+  description: "Medusa's order filters. Every field given must hold.",
+  fields: (t) => ({
+    q: t.string({ description: 'Search: a substring of the email, an exact order ID, or (when a number) the display ID.' }),
+    ids: t.idList(),
+    status: t.field({ type: [OrderStatusEnum] }),
+    fulfillmentStatus: t.field({ type: [FulfillmentStatusEnum] }),
+    paymentStatus: t.field({ type: [PaymentStatusEnum] }),
+    displayId: t.int(),
+    cartId: t.string(),
+    email: t.string({ description: 'Exact email, case-insensitive.' }),
+    regionId: t.string(),
+    currencyCode: t.string({ description: 'ISO 4217 code, case-insensitive.' }),
+    createdAt: t.field({ type: DateTimeFilter }),
+    updatedAt: t.field({ type: DateTimeFilter }),
+    canceledAt: t.field({ type: DateTimeFilter }),
+  }),
+});
+
+export function orderWhere(
+  filter: typeof OrderFilter.$inferInput | null | undefined,
+  argumentName: string,
+): Prisma.OrderWhereInput {
+  if (!filter) return {};
+  const q = searchTerm(filter.q);
+  const email = filter.email?.trim();
+  return {
+    ...(filter.ids ? { id: { in: parseIds(filter.ids, 'Order', `${argumentName}.ids`) } } : {}),
+    ...(filter.status ? { status: { in: filter.status } } : {}),
+    ...(filter.fulfillmentStatus ? { fulfillmentStatus: { in: filter.fulfillmentStatus } } : {}),
+    ...(filter.paymentStatus ? { paymentStatus: { in: filter.paymentStatus } } : {}),
+    ...(filter.displayId != null ? { displayId: filter.displayId } : {}),
+    ...(filter.cartId ? { cartId: filter.cartId } : {}),
+    ...(email ? { email: { equals: email, mode: 'insensitive' } } : {}),
+    ...(filter.regionId ? { regionId: filter.regionId } : {}),
+    ...(filter.currencyCode ? { currencyCode: filter.currencyCode.toLowerCase() } : {}),
+    ...(filter.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),
+    ...(filter.updatedAt ? { updatedAt: dateRange(filter.updatedAt) } : {}),
+    ...(filter.canceledAt ? { canceledAt: dateRange(filter.canceledAt) } : {}),
+    ...(q
+      ? {
+          OR: [
+            { email: ilike(q) },
+            { id: q },
+            ...(/^\d{1,9}$/.test(q) ? [{ displayId: Number(q) }] : []),
+          ],
+        }
+      : {}),
+  };
+}
+
+interface AddressSnapshot {
+  firstName?: string | null;
+  lastName?: string | null;
+  company?: string | null;
+  address1?: string | null;
+  address2?: string | null;
+  city?: string | null;
+  countryCode?: string | null;
+  province?: string | null;
+  postalCode?: string | null;
+  phone?: string | null;
+}
+
+const OrderAddress = builder.objectRef<AddressSnapshot>('OrderAddress').implement({
+  description: 'The address as it was when the order was placed.',
+  fields: (t) => ({
+    firstName: t.exposeString('firstName', { nullable: true }),
+    lastName: t.exposeString('lastName', { nullable: true }),
+    company: t.exposeString('company', { nullable: true }),
+    address1: t.exposeString('address1', { nullable: true }),
+    address2: t.exposeString('address2', { nullable: true }),
+    city: t.exposeString('city', { nullable: true }),
+    countryCode: t.exposeString('countryCode', { nullable: true }),
+    province: t.exposeString('province', { nullable: true }),
+    postalCode: t.exposeString('postalCode', { nullable: true }),
+    phone: t.exposeString('phone', { nullable: true }),
+  }),
+});
+
+function snapshot(value: Prisma.JsonValue | null): AddressSnapshot | null {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as AddressSnapshot) : null;
+}
+
+builder.prismaObject('OrderLineItem', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    quantity: t.exposeInt('quantity'),
+    unitPrice: t.exposeInt('unitPrice', { description: 'In the minor unit of the order currency.' }),
+    total: t.int({ resolve: (item) => item.unitPrice * item.quantity }),
+  }),
+});
+
+export const Order = builder.prismaNode('Order', {
+  id: { field: 'id' },
+  nullable: true,
+  fields: (t) => ({
+    displayId: t.exposeInt('displayId'),
+    email: t.exposeString('email'),
+    status: t.expose('status', { type: OrderStatusEnum }),
+    fulfillmentStatus: t.expose('fulfillmentStatus', { type: FulfillmentStatusEnum }),
+    paymentStatus: t.expose('paymentStatus', { type: PaymentStatusEnum }),
+    currencyCode: t.exposeString('currencyCode'),
+    regionId: t.exposeString('regionId', { nullable: true }),
+    cartId: t.exposeString('cartId', { nullable: true }),
+    salesChannelId: t.exposeString('salesChannelId', { nullable: true }),
+    subtotal: t.exposeInt('subtotal'),
+    taxTotal: t.exposeInt('taxTotal'),
+    shippingTotal: t.exposeInt('shippingTotal'),
+    discountTotal: t.exposeInt('discountTotal'),
+    total: t.exposeInt('total'),
+    paidTotal: t.exposeInt('paidTotal'),
+    refundedTotal: t.exposeInt('refundedTotal'),
+    shippingAddress: t.field({
+      type: OrderAddress,
+      nullable: true,
+      resolve: (order) => snapshot(order.shippingAddress),
+    }),
+    billingAddress: t.field({ type: OrderAddress, nullable: true, resolve: (order) => snapshot(order.billingAddress) }),
+    items: t.relation('items', { query: { orderBy: { id: 'asc' } } }),
+    canceledAt: t.expose('canceledAt', { type: 'DateTime', nullable: true }),
+    metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    customer: t.field({
+      type: Customer,
+      nullable: true,
+      select: (_args, _ctx, nestedSelection) => ({ customer: nestedSelection() }),
+      // A soft-deleted customer is gone from every path, this one included.
+      resolve: (order) => (order.customer && !order.customer.deletedAt ? order.customer : null),
+    }),
+  }),
+});
+
+builder.prismaObjectField('Customer', 'orders', (t) =>
+  t.relatedConnection('orders', {
+    cursor: 'id',
+    totalCount: true,
+    args: { filter: t.arg({ type: OrderFilter }) },
+    query: (args) => ({
+      where: orderWhere(args.filter, 'filter'),
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    }),
+  }),
+);
+
+builder.queryFields((t) => ({
+  order: t.prismaField({
+    type: 'Order',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.order.findUnique({ ...query, where: { id: parseId(String(args.id), 'Order', 'id') } }),
+  }),
+  orders: t.prismaConnection({
+    type: 'Order',
+    cursor: 'id',
+    args: { filter: t.arg({ type: OrderFilter }) },
+    totalCount: (_connection, args, ctx) => ctx.db.order.count({ where: orderWhere(args.filter, 'filter') }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.order.findMany({
+        ...query,
+        where: orderWhere(args.filter, 'filter'),
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      }),
+  }, { name: 'OrderConnection' }, { name: 'OrderEdge' }),
+}));

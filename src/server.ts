@@ -1,0 +1,57 @@
+import { createServer } from 'node:http';
+import { isEmpty, seed } from '../prisma/seed.js';
+import { openDatabase } from './db/index.js';
+import { migrate } from './db/migrate.js';
+import { loadEnv } from './env.js';
+import { createLogger } from './logger.js';
+import { createApp, GRAPHQL_PATH } from './yoga.js';
+
+const env = loadEnv();
+const log = createLogger(env.LOG_LEVEL);
+
+const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DB_POOL_SIZE });
+log.info({ database: db.kind === 'postgres' ? 'postgresql' : `embedded (${env.DATA_DIR})` }, 'database opened');
+
+const { applied, modified } = await migrate(db);
+if (applied.length) log.info({ applied }, 'migrations applied');
+if (modified.length) log.warn({ modified }, 'applied migrations whose files have changed since');
+
+// Sample data by default only on the embedded database: never write to a real server unasked.
+if ((env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') && (await isEmpty(db.prisma))) {
+  const result = await seed(db.prisma);
+  log.info(result, 'sample data loaded');
+}
+
+const yoga = createApp({ db, log, graphiql: env.NODE_ENV !== 'production' });
+const server = createServer(yoga);
+
+server.listen(env.PORT, env.HOST, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
+  const url = `http://${host}:${port}${GRAPHQL_PATH}`;
+  log.info({ url }, 'listening');
+  if (process.stdout.isTTY || env.NODE_ENV !== 'production') console.log(`\n  GraphiQL: ${url}\n`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+  const force = setTimeout(() => {
+    log.warn('in-flight requests did not finish in time; closing their connections');
+    server.closeAllConnections();
+  }, env.SHUTDOWN_TIMEOUT_MS);
+  force.unref();
+  server.close(async () => {
+    clearTimeout(force);
+    await db.close();
+    log.info('stopped');
+    process.exit(0);
+  });
+  // Idle keep-alive connections would otherwise hold close() open until they time out.
+  server.closeIdleConnections();
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

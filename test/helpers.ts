@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
+import pg from 'pg';
+import { openDatabase, type Database } from '../src/db/index.js';
+import { migrate } from '../src/db/migrate.js';
+import type { Prisma } from '../src/generated/prisma/client.js';
+import { newId } from '../src/lib/ids.js';
+import { createLogger } from '../src/logger.js';
+import { createApp, type App } from '../src/yoga.js';
+
+/** With DATABASE_URL the tests run on that PostgreSQL server, each file in a database of its own. */
+export const SERVER_URL = process.env.DATABASE_URL;
+export const DATABASE_KIND = SERVER_URL ? 'postgres' : 'pglite';
+
+async function adminQuery(sql: string) {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new, empty, migrated database: in-memory PGlite, or a throwaway database on the server. */
+export async function freshDatabaseUrl(): Promise<string | undefined> {
+  if (!SERVER_URL) return undefined;
+  const name = `cg_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  after(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
+}
+
+export interface TestApp {
+  db: Database;
+  app: App;
+  prisma: Database['prisma'];
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Runs `fn` and returns its result with the number of SQL statements it sent. */
+  countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number; sql: string[] }>;
+}
+
+/** Builds the real yoga app on a fresh database; closed automatically after the file's tests. */
+export async function createTestApp(): Promise<TestApp> {
+  const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://', poolSize: 5 });
+  after(() => db.close());
+  await migrate(db);
+  const app = createApp({ db, log: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent') });
+  return {
+    db,
+    app,
+    prisma: db.prisma,
+    async gql(query, variables, headers = {}) {
+      const response = await app.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+      return { status: response.status, ...body } as GraphQLResponse<any>;
+    },
+    async countStatements(fn) {
+      const sql: string[] = [];
+      const stop = db.onStatement((statement) => sql.push(statement));
+      try {
+        const result = await fn();
+        return { result, statements: sql.length, sql };
+      } finally {
+        stop();
+      }
+    },
+  };
+}
+
+// Factories: the smallest valid rows, overridable field by field.
+let sequence = 0;
+const next = () => ++sequence;
+
+export function makeCustomer(prisma: Database['prisma'], data: Partial<Prisma.CustomerUncheckedCreateInput> = {}) {
+  const n = next();
+  return prisma.customer.create({
+    data: { id: newId('Customer'), email: `customer${n}@example.com`, firstName: `First${n}`, lastName: `Last${n}`, ...data },
+  });
+}
+
+export function makeGroup(prisma: Database['prisma'], data: Partial<Prisma.CustomerGroupUncheckedCreateInput> = {}) {
+  return prisma.customerGroup.create({ data: { id: newId('CustomerGroup'), name: `Group ${next()}`, ...data } });
+}
+
+export function addToGroup(prisma: Database['prisma'], customerId: string, customerGroupId: string) {
+  return prisma.customerGroupCustomer.create({
+    data: { id: newId('CustomerGroupCustomer'), customerId, customerGroupId },
+  });
+}
+
+export function makeAddress(
+  prisma: Database['prisma'],
+  customerId: string,
+  data: Partial<Prisma.AddressUncheckedCreateInput> = {},
+) {
+  const n = next();
+  return prisma.address.create({
+    data: { id: newId('Address'), customerId, address1: `${n} Main St`, city: 'Copenhagen', countryCode: 'dk', postalCode: `${1000 + n}`, ...data },
+  });
+}
+
+export function makeOrder(
+  prisma: Database['prisma'],
+  customerId: string | null,
+  data: Partial<Prisma.OrderUncheckedCreateInput> = {},
+) {
+  return prisma.order.create({
+    data: {
+      id: newId('Order'),
+      customerId,
+      email: `order${next()}@example.com`,
+      currencyCode: 'eur',
+      subtotal: 1000,
+      total: 1250,
+      taxTotal: 250,
+      items: { create: [{ id: newId('OrderLineItem'), title: 'T-shirt', quantity: 2, unitPrice: 500 }] },
+      ...data,
+    },
+  });
+}
