@@ -35,6 +35,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.dataDir ?? 'memory://');
 }
 
+function once(fn: () => Promise<void>) {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}
+
 function withStatementEvents(prisma: PrismaClient<'query'>) {
   const listeners = new Set<(sql: string) => void>();
   prisma.$on('query', (event) => {
@@ -69,10 +74,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
         release: async () => client.release(),
       };
     },
-    async close() {
+    close: once(async () => {
       await prisma.$disconnect();
       await pool.end();
-    },
+    }),
   };
 }
 
@@ -100,9 +105,9 @@ async function openPglite(dataDir: string): Promise<Database> {
         release: async () => release(),
       };
     },
-    async close() {
+    close: once(async () => {
       await prisma.$disconnect();
       await pglite.close();
-    },
+    }),
   };
 }

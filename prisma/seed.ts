@@ -1,0 +1,783 @@
+// Deterministic sample data for the customer domain: customers (accounts and guests), groups,
+// memberships, addresses, orders and line items.
+//
+//   tsx prisma/seed.ts [--customers N] [--groups N] [--seed N] [--force]
+//
+// The same options always produce the same rows, IDs and timestamps included: every random choice,
+// every ID and every date comes from one seeded Faker instance and a fixed base date, never from
+// the clock or from newId's random ULIDs. Order display IDs come from the database sequence; orders
+// are inserted in creation order, so in an empty database they are deterministic too.
+
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Faker, en } from '@faker-js/faker';
+import { openDatabase } from '../src/db/index.js';
+import { migrate } from '../src/db/migrate.js';
+import { loadEnv } from '../src/env.js';
+import {
+  FulfillmentStatus,
+  OrderStatus,
+  PaymentStatus,
+  Prisma,
+  type PrismaClient,
+} from '../src/generated/prisma/client.js';
+import { ID_PREFIXES, type IdType } from '../src/lib/ids.js';
+
+export interface SeedOptions {
+  /** Default 50. */
+  customers?: number;
+  /** Default max(3, min(50, round(customers / 200))). */
+  groups?: number;
+  /** Faker seed, default 42. */
+  seed?: number;
+}
+
+export interface SeedResult {
+  customers: number;
+  groups: number;
+  memberships: number;
+  addresses: number;
+  orders: number;
+  lineItems: number;
+}
+
+/** bcrypt("password123", cost 10). Fixed: a fresh hash has a random salt, which would break determinism. */
+export const SEED_PASSWORD_HASH = '$2b$10$CR3DwDn3.1tWOUTDHFQuz./2V1S9xu8M7ieTCfbz/b5EHIa0t74n6';
+
+/** Every seeded timestamp lies before this instant. */
+const BASE_TIME = Date.UTC(2026, 0, 1);
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Customers sign up over the two years before BASE_TIME; groups exist before that. */
+const CUSTOMER_SPAN = 730 * DAY;
+const GROUPS_FROM = BASE_TIME - CUSTOMER_SPAN - 60 * DAY;
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+// Rows per createMany call. Prisma's client, not the database, is the bottleneck (about 0.4 ms of
+// CPU per order row); larger chunks are no faster and only raise peak memory. All stay well under
+// PostgreSQL's 32,767 bind parameters per statement.
+const CHUNK = {
+  customer: 1_000, // 13 columns
+  group: 1_000,
+  membership: 2_500, // 7 columns
+  address: 1_000, // 19 columns
+  order: 1_000, // 25 columns
+  lineItem: 2_500, // 5 columns
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Reference data
+
+type Currency = 'usd' | 'eur' | 'gbp' | 'dkk';
+
+interface Country {
+  code: string;
+  weight: number;
+  currency: Currency;
+  callingCode: string;
+  phoneDigits: number;
+  /** faker.helpers.replaceSymbols pattern: # digit, ? letter. */
+  postalCode: string;
+  /** Tax rates in use (US rates vary by state). */
+  taxRates: readonly number[];
+  /** null: faker's US cities, states and street addresses. */
+  cities: readonly string[] | null;
+  /** null: faker's English street names. */
+  streets: readonly string[] | null;
+  /** "Hauptstraße 12" rather than "12 Main Street". */
+  numberAfterStreet: boolean;
+}
+
+const COUNTRIES: readonly Country[] = [
+  {
+    code: 'us', weight: 35, currency: 'usd', callingCode: '1', phoneDigits: 10, postalCode: '#####',
+    taxRates: [0, 0.06, 0.0725, 0.0825, 0.0875], cities: null, streets: null, numberAfterStreet: false,
+  },
+  {
+    code: 'gb', weight: 15, currency: 'gbp', callingCode: '44', phoneDigits: 10, postalCode: '??# #??',
+    taxRates: [0.2],
+    cities: ['London', 'Manchester', 'Birmingham', 'Leeds', 'Glasgow', 'Edinburgh', 'Bristol', 'Liverpool'],
+    streets: null, numberAfterStreet: false,
+  },
+  {
+    code: 'de', weight: 15, currency: 'eur', callingCode: '49', phoneDigits: 11, postalCode: '#####',
+    taxRates: [0.19],
+    cities: ['Berlin', 'Hamburg', 'München', 'Köln', 'Frankfurt am Main', 'Stuttgart', 'Düsseldorf', 'Leipzig'],
+    streets: ['Hauptstraße', 'Bahnhofstraße', 'Gartenstraße', 'Schulstraße', 'Lindenstraße', 'Goethestraße', 'Schillerstraße', 'Bergstraße'],
+    numberAfterStreet: true,
+  },
+  {
+    code: 'fr', weight: 10, currency: 'eur', callingCode: '33', phoneDigits: 9, postalCode: '#####',
+    taxRates: [0.2],
+    cities: ['Paris', 'Lyon', 'Marseille', 'Toulouse', 'Nice', 'Nantes', 'Bordeaux', 'Lille'],
+    streets: ['rue de la Paix', 'rue Victor Hugo', 'boulevard Saint-Germain', 'rue de Rivoli', 'avenue Jean Jaurès', 'rue Nationale', 'place de la République'],
+    numberAfterStreet: false,
+  },
+  {
+    code: 'dk', weight: 10, currency: 'dkk', callingCode: '45', phoneDigits: 8, postalCode: '####',
+    taxRates: [0.25],
+    cities: ['København', 'Aarhus', 'Odense', 'Aalborg', 'Esbjerg', 'Roskilde', 'Frederiksberg'],
+    streets: ['Vesterbrogade', 'Nørrebrogade', 'Østergade', 'Jernbanegade', 'Algade', 'Søndergade', 'Vestergade', 'Bredgade'],
+    numberAfterStreet: true,
+  },
+  {
+    code: 'nl', weight: 5, currency: 'eur', callingCode: '31', phoneDigits: 9, postalCode: '#### ??',
+    taxRates: [0.21],
+    cities: ['Amsterdam', 'Rotterdam', 'Den Haag', 'Utrecht', 'Eindhoven', 'Groningen'],
+    streets: ['Kerkstraat', 'Dorpsstraat', 'Hoofdstraat', 'Stationsweg', 'Prinsengracht', 'Keizersgracht'],
+    numberAfterStreet: true,
+  },
+  {
+    code: 'se', weight: 5, currency: 'eur', callingCode: '46', phoneDigits: 9, postalCode: '### ##',
+    taxRates: [0.25],
+    cities: ['Stockholm', 'Göteborg', 'Malmö', 'Uppsala', 'Västerås'],
+    streets: ['Storgatan', 'Drottninggatan', 'Kungsgatan', 'Sveavägen', 'Vasagatan'],
+    numberAfterStreet: true,
+  },
+  {
+    code: 'es', weight: 5, currency: 'eur', callingCode: '34', phoneDigits: 9, postalCode: '#####',
+    taxRates: [0.21],
+    cities: ['Madrid', 'Barcelona', 'Valencia', 'Sevilla', 'Bilbao', 'Málaga'],
+    streets: ['Calle Mayor', 'Gran Vía', 'Calle de Alcalá', 'Paseo de Gracia', 'Calle Real'],
+    numberAfterStreet: true,
+  },
+];
+
+const CURRENCIES: readonly Currency[] = ['usd', 'eur', 'gbp', 'dkk'];
+
+/** Minor units per US cent, roughly, and flat shipping rates in minor units. */
+const PRICING: Record<Currency, { factor: number; shipping: readonly number[]; freeShippingFrom: number }> = {
+  usd: { factor: 1, shipping: [599, 999, 1499], freeShippingFrom: 10_000 },
+  eur: { factor: 1, shipping: [495, 895, 1295], freeShippingFrom: 10_000 },
+  gbp: { factor: 0.8, shipping: [399, 799, 1199], freeShippingFrom: 8_000 },
+  dkk: { factor: 7, shipping: [3_900, 5_900, 9_900], freeShippingFrom: 70_000 },
+};
+
+const GROUP_NAMES = [
+  'VIP', 'Wholesale', 'Newsletter', 'B2B', 'Employees', 'Loyalty Gold', 'Loyalty Silver', 'Loyalty Bronze',
+  'Influencers', 'Early Adopters', 'Repeat Buyers', 'First-time Buyers', 'Press', 'Partners', 'Students',
+  'Affiliates', 'Beta Testers', 'High Value', 'At Risk', 'Win-back', 'Nordic', 'DACH', 'North America',
+  'UK & Ireland', 'Retailers', 'Distributors', 'Friends & Family', 'Ambassadors',
+] as const;
+
+const FREE_MAIL = ['gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'icloud.com', 'proton.me'] as const;
+
+interface OrderScenario {
+  status: OrderStatus;
+  fulfillment: FulfillmentStatus;
+  payment: PaymentStatus;
+}
+
+const scenario = (status: OrderStatus, fulfillment: FulfillmentStatus, payment: PaymentStatus): OrderScenario => ({
+  status,
+  fulfillment,
+  payment,
+});
+
+/** Orders older than two weeks have mostly settled. */
+const SETTLED_SCENARIOS = [
+  { weight: 50, value: scenario(OrderStatus.completed, FulfillmentStatus.shipped, PaymentStatus.captured) },
+  { weight: 18, value: scenario(OrderStatus.completed, FulfillmentStatus.fulfilled, PaymentStatus.captured) },
+  { weight: 8, value: scenario(OrderStatus.archived, FulfillmentStatus.shipped, PaymentStatus.captured) },
+  { weight: 4, value: scenario(OrderStatus.completed, FulfillmentStatus.partially_returned, PaymentStatus.partially_refunded) },
+  { weight: 3, value: scenario(OrderStatus.completed, FulfillmentStatus.returned, PaymentStatus.refunded) },
+  { weight: 6, value: scenario(OrderStatus.canceled, FulfillmentStatus.canceled, PaymentStatus.canceled) },
+  { weight: 3, value: scenario(OrderStatus.pending, FulfillmentStatus.not_fulfilled, PaymentStatus.not_paid) },
+  { weight: 1, value: scenario(OrderStatus.requires_action, FulfillmentStatus.requires_action, PaymentStatus.requires_action) },
+] as const;
+
+/** Recent orders are often still in progress. */
+const RECENT_SCENARIOS = [
+  { weight: 25, value: scenario(OrderStatus.pending, FulfillmentStatus.not_fulfilled, PaymentStatus.captured) },
+  { weight: 12, value: scenario(OrderStatus.pending, FulfillmentStatus.not_fulfilled, PaymentStatus.awaiting) },
+  { weight: 10, value: scenario(OrderStatus.pending, FulfillmentStatus.not_fulfilled, PaymentStatus.not_paid) },
+  { weight: 5, value: scenario(OrderStatus.pending, FulfillmentStatus.partially_fulfilled, PaymentStatus.captured) },
+  { weight: 5, value: scenario(OrderStatus.pending, FulfillmentStatus.partially_shipped, PaymentStatus.captured) },
+  { weight: 15, value: scenario(OrderStatus.pending, FulfillmentStatus.shipped, PaymentStatus.captured) },
+  { weight: 20, value: scenario(OrderStatus.completed, FulfillmentStatus.shipped, PaymentStatus.captured) },
+  { weight: 5, value: scenario(OrderStatus.canceled, FulfillmentStatus.canceled, PaymentStatus.canceled) },
+  { weight: 3, value: scenario(OrderStatus.requires_action, FulfillmentStatus.not_fulfilled, PaymentStatus.requires_action) },
+] as const;
+
+const SALES_CHANNELS = [
+  { weight: 85, value: 'web' },
+  { weight: 10, value: 'pos' },
+  { weight: 5, value: 'app' },
+] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+/** A Medusa-style ID: prefix, then a ULID whose time part is `ms` and whose random part comes from faker. */
+function makeIdFactory(faker: Faker) {
+  return (type: IdType | 'user' | 'reg' | 'sc' | 'cart', ms: number): string => {
+    let time = '';
+    let rest = Math.floor(ms);
+    for (let i = 0; i < 10; i++) {
+      time = CROCKFORD.charAt(rest % 32) + time;
+      rest = Math.floor(rest / 32);
+    }
+    const prefix = type in ID_PREFIXES ? ID_PREFIXES[type as IdType] : type;
+    return `${prefix}_${time}${faker.string.fromCharacters(CROCKFORD, 16)}`;
+  };
+}
+
+type AddressSnapshot = {
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  address1: string | null;
+  address2: string | null;
+  city: string | null;
+  countryCode: string | null;
+  province: string | null;
+  postalCode: string | null;
+  phone: string | null;
+};
+
+interface SeedCustomer {
+  row: Prisma.CustomerCreateManyInput;
+  createdAt: number;
+  country: Country;
+}
+
+interface SeedAddress {
+  row: Prisma.AddressCreateManyInput;
+  snapshot: AddressSnapshot;
+  country: Country;
+}
+
+interface SeedOrder {
+  row: Prisma.OrderCreateManyInput;
+  createdAt: number;
+  id: string;
+  items: Prisma.OrderLineItemCreateManyInput[];
+}
+
+function checkCount(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  }
+}
+
+export function defaultGroupCount(customers: number): number {
+  return Math.max(3, Math.min(50, Math.round(customers / 200)));
+}
+
+/** True when the database has no customers (soft-deleted ones count). */
+export async function isEmpty(prisma: PrismaClient): Promise<boolean> {
+  return (await prisma.customer.findFirst({ select: { id: true } })) === null;
+}
+
+/**
+ * Inserts deterministic sample data. Does not check that the database is empty (see isEmpty);
+ * groups whose name is already taken are reused rather than inserted.
+ */
+export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Promise<SeedResult> {
+  const customerCount = options.customers ?? 50;
+  const groupCount = options.groups ?? defaultGroupCount(customerCount);
+  checkCount('customers', customerCount);
+  checkCount('groups', groupCount);
+  const seedValue = options.seed ?? 42;
+  if (!Number.isSafeInteger(seedValue)) throw new RangeError(`seed must be an integer, got ${seedValue}`);
+
+  const faker = new Faker({ locale: [en] });
+  faker.seed(seedValue);
+  const id = makeIdFactory(faker);
+  const int = (min: number, max: number) => faker.number.int({ min, max });
+  const chance = (probability: number) => faker.datatype.boolean({ probability });
+  const pick = <T>(values: readonly T[]): T => faker.helpers.arrayElement(values);
+  const between = (from: number, to: number) => (to <= from ? from : int(from, to - 1));
+  const cap = (ms: number) => Math.min(ms, BASE_TIME - 1);
+
+  // Fixed platform entities referenced by string only.
+  const admins = [id('user', GROUPS_FROM - 90 * DAY), id('user', GROUPS_FROM - 30 * DAY)];
+  const regionByCurrency = new Map(CURRENCIES.map((currency) => [currency, id('reg', GROUPS_FROM - 100 * DAY)]));
+  const salesChannelIds = new Map(SALES_CHANNELS.map(({ value }) => [value, id('sc', GROUPS_FROM - 100 * DAY)]));
+
+  // Groups
+  const groupRows: Prisma.CustomerGroupCreateManyInput[] = [];
+  for (let i = 0; i < groupCount; i++) {
+    const createdAt = GROUPS_FROM + i * HOUR + int(0, HOUR - 1);
+    const name = GROUP_NAMES[i] ?? `Segment ${i - GROUP_NAMES.length + 1}`;
+    groupRows.push({
+      id: id('CustomerGroup', createdAt),
+      name,
+      metadata: chance(0.3) ? { description: faker.company.catchPhrase(), discount_percent: pick([5, 10, 15, 20]) } : undefined,
+      createdBy: pick(admins),
+      createdAt: new Date(createdAt),
+      updatedAt: new Date(chance(0.7) ? createdAt : between(createdAt, BASE_TIME)),
+    });
+  }
+  // Earlier groups are bigger: a membership lands in group i with weight 1/sqrt(i+1).
+  const groupWeights: number[] = [];
+  let totalGroupWeight = 0;
+  for (let i = 0; i < groupCount; i++) groupWeights.push((totalGroupWeight += 1 / Math.sqrt(i + 1)));
+  const pickGroupIndex = () => {
+    const r = faker.number.float({ min: 0, max: totalGroupWeight });
+    let lo = 0;
+    let hi = groupCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (groupWeights[mid]! > r) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+
+  // Customers, in sign-up order.
+  const signUps = Array.from({ length: customerCount }, () => BASE_TIME - DAY - int(0, CUSTOMER_SPAN)).sort((a, b) => a - b);
+  const customers: SeedCustomer[] = [];
+  const accounts: SeedCustomer[] = [];
+  const pickCountry = () => faker.helpers.weightedArrayElement(COUNTRIES.map((value) => ({ weight: value.weight, value })));
+  const phoneFor = (country: Country) =>
+    `+${country.callingCode}${faker.string.numeric({ length: country.phoneDigits, allowLeadingZeros: false })}`;
+
+  for (let i = 0; i < customerCount; i++) {
+    const createdAt = signUps[i]!;
+    const country = pickCountry();
+    const customerId = id('Customer', createdAt);
+    let firstName = faker.person.firstName();
+    let lastName = faker.person.lastName();
+    let email: string;
+    let hasAccount: boolean;
+    if (accounts.length > 0 && chance(0.05)) {
+      // A guest checkout by someone who also has an account: same email, no account.
+      const account = pick(accounts);
+      email = account.row.email;
+      firstName = account.row.firstName ?? firstName;
+      lastName = account.row.lastName ?? lastName;
+      hasAccount = false;
+    } else {
+      email = makeEmail(faker, firstName, lastName, i + 1);
+      hasAccount = chance(0.7 / 0.95);
+    }
+    const companyName = chance(0.2) ? faker.company.name() : null;
+    const updatedAt = chance(0.6) ? createdAt : between(createdAt, BASE_TIME);
+    const row: Prisma.CustomerCreateManyInput = {
+      id: customerId,
+      email,
+      firstName,
+      lastName,
+      companyName,
+      phone: chance(0.5) ? phoneFor(country) : null,
+      hasAccount,
+      passwordHash: hasAccount ? SEED_PASSWORD_HASH : null,
+      metadata: chance(0.25) ? customerMetadata(faker) : undefined,
+      createdBy: companyName && chance(0.3) ? pick(admins) : null,
+      createdAt: new Date(createdAt),
+      updatedAt: new Date(updatedAt),
+    };
+    const customer = { row, createdAt, country };
+    customers.push(customer);
+    if (hasAccount) accounts.push(customer);
+  }
+
+  // Memberships, addresses and orders, customer by customer.
+  const memberships: Prisma.CustomerGroupCustomerCreateManyInput[] = [];
+  const addresses: Prisma.AddressCreateManyInput[] = [];
+  const orders: SeedOrder[] = [];
+  let lineItemCount = 0;
+
+  for (const customer of customers) {
+    const { row: c, createdAt: customerCreatedAt } = customer;
+
+    const membershipCount = Math.min(
+      groupCount,
+      faker.helpers.weightedArrayElement([
+        { weight: 35, value: 0 },
+        { weight: 35, value: 1 },
+        { weight: 20, value: 2 },
+        { weight: 10, value: 3 },
+      ]),
+    );
+    const chosen = new Set<number>();
+    while (chosen.size < membershipCount) chosen.add(pickGroupIndex());
+    for (const index of chosen) {
+      const createdAt = between(customerCreatedAt, BASE_TIME);
+      memberships.push({
+        id: id('CustomerGroupCustomer', createdAt),
+        customerId: c.id,
+        customerGroupId: groupRows[index]!.id,
+        createdBy: chance(0.5) ? pick(admins) : null,
+        createdAt: new Date(createdAt),
+        updatedAt: new Date(createdAt),
+      });
+    }
+
+    const addressCount = faker.helpers.weightedArrayElement([
+      { weight: 40, value: 1 },
+      { weight: 35, value: 2 },
+      { weight: 25, value: 3 },
+    ]);
+    const billingIndex = addressCount > 1 && chance(0.2) ? 1 : 0;
+    const own: SeedAddress[] = [];
+    let addressTime = customerCreatedAt + int(0, 10 * MINUTE);
+    for (let a = 0; a < addressCount; a++) {
+      if (a > 0) addressTime = between(addressTime, BASE_TIME);
+      const country = chance(0.85) ? customer.country : pickCountry();
+      const someoneElse = chance(0.15);
+      const snapshot: AddressSnapshot = {
+        firstName: someoneElse ? faker.person.firstName() : (c.firstName ?? null),
+        lastName: someoneElse ? faker.person.lastName() : (c.lastName ?? null),
+        company: c.companyName && chance(0.5) ? c.companyName : null,
+        address1: streetLine(faker, country),
+        address2: chance(0.25) ? faker.location.secondaryAddress() : null,
+        city: country.cities ? pick(country.cities) : faker.location.city(),
+        countryCode: country.code,
+        province: country.cities ? null : faker.location.state({ abbreviated: true }),
+        postalCode: faker.helpers.replaceSymbols(country.postalCode),
+        phone: chance(0.6) ? (c.phone ?? phoneFor(country)) : null,
+      };
+      const row: Prisma.AddressCreateManyInput = {
+        id: id('Address', addressTime),
+        customerId: c.id,
+        addressName: faker.helpers.weightedArrayElement([
+          { weight: 4, value: a === 0 ? 'Home' : 'Work' },
+          { weight: 1, value: a === 0 ? 'Main' : 'Holiday home' },
+          { weight: 3, value: null },
+        ]),
+        isDefaultShipping: a === 0,
+        isDefaultBilling: a === billingIndex,
+        ...snapshot,
+        metadata: chance(0.1) ? { delivery_instructions: pick(['Leave at the door', 'Ring twice', 'Call on arrival', 'Back entrance']) } : undefined,
+        createdAt: new Date(addressTime),
+        updatedAt: new Date(chance(0.8) ? addressTime : between(addressTime, BASE_TIME)),
+      };
+      own.push({ row, snapshot, country });
+      addresses.push(row);
+    }
+    const defaultShipping = own[0]!;
+    const defaultBilling = own[billingIndex]!;
+
+    const orderCount = faker.helpers.weightedArrayElement([
+      { weight: 14, value: 0 },
+      ...Array.from({ length: 9 }, (_, k) => ({ weight: 10, value: k + 1 })),
+      { weight: 4, value: 10 },
+    ]);
+    for (let o = 0; o < orderCount; o++) {
+      const createdAt = between(customerCreatedAt + HOUR, BASE_TIME);
+      const shipTo = chance(0.8) ? defaultShipping : pick(own);
+      const billTo = chance(0.9) ? defaultBilling : shipTo;
+      const currency = shipTo.country.currency;
+      const pricing = PRICING[currency];
+      const channel = faker.helpers.weightedArrayElement(SALES_CHANNELS);
+      const orderId = id('Order', createdAt);
+
+      const itemCount = faker.helpers.weightedArrayElement([
+        { weight: 25, value: 1 },
+        { weight: 30, value: 2 },
+        { weight: 25, value: 3 },
+        { weight: 20, value: 4 },
+      ]);
+      const items: Prisma.OrderLineItemCreateManyInput[] = [];
+      let subtotal = 0;
+      let units = 0;
+      for (let k = 0; k < itemCount; k++) {
+        const quantity = faker.helpers.weightedArrayElement([
+          { weight: 70, value: 1 },
+          { weight: 22, value: 2 },
+          { weight: 8, value: 3 },
+        ]);
+        const unitPrice = price(faker, pricing.factor);
+        subtotal += quantity * unitPrice;
+        units += quantity;
+        items.push({ id: id('OrderLineItem', createdAt), orderId, title: faker.commerce.productName(), quantity, unitPrice });
+      }
+
+      let discountTotal = 0;
+      if (chance(0.15)) {
+        discountTotal = chance(0.6)
+          ? Math.round((subtotal * pick([10, 15, 20])) / 100)
+          : Math.min(Math.floor(subtotal / 2), Math.round(pick([500, 1_000]) * pricing.factor));
+      }
+      const taxTotal = Math.round((subtotal - discountTotal) * pick(shipTo.country.taxRates));
+      const shippingTotal =
+        channel === 'pos' || subtotal - discountTotal >= pricing.freeShippingFrom ? 0 : pick(pricing.shipping);
+      const total = subtotal + taxTotal + shippingTotal - discountTotal;
+
+      const recent = createdAt > BASE_TIME - 14 * DAY;
+      let state: OrderScenario = faker.helpers.weightedArrayElement(recent ? RECENT_SCENARIOS : SETTLED_SCENARIOS);
+      // A partial return needs at least two units.
+      if (state.payment === PaymentStatus.partially_refunded && units < 2) {
+        state = scenario(OrderStatus.completed, FulfillmentStatus.returned, PaymentStatus.refunded);
+      }
+      let paidTotal = 0;
+      let refundedTotal = 0;
+      switch (state.payment) {
+        case PaymentStatus.captured:
+          paidTotal = total;
+          break;
+        case PaymentStatus.refunded:
+          paidTotal = total;
+          refundedTotal = total;
+          break;
+        case PaymentStatus.partially_refunded: {
+          paidTotal = total;
+          const returned = pick(items);
+          refundedTotal = Math.min(total - 1, returned.unitPrice);
+          break;
+        }
+        default: // not_paid, awaiting, canceled, requires_action
+          break;
+      }
+
+      const canceledAt = state.status === OrderStatus.canceled ? cap(createdAt + int(10 * MINUTE, 3 * DAY)) : null;
+      const settledAt =
+        state.status === OrderStatus.pending || state.status === OrderStatus.requires_action
+          ? createdAt + int(0, 2 * HOUR)
+          : createdAt + int(HOUR, 20 * DAY);
+      const updatedAt = cap(canceledAt ?? settledAt);
+
+      orders.push({
+        id: orderId,
+        createdAt,
+        items,
+        row: {
+          id: orderId,
+          customerId: c.id,
+          email: c.email,
+          status: state.status,
+          fulfillmentStatus: state.fulfillment,
+          paymentStatus: state.payment,
+          currencyCode: currency,
+          regionId: regionByCurrency.get(currency)!,
+          cartId: id('cart', createdAt - int(MINUTE, 2 * HOUR)),
+          salesChannelId: salesChannelIds.get(channel)!,
+          subtotal,
+          taxTotal,
+          shippingTotal,
+          discountTotal,
+          total,
+          paidTotal,
+          refundedTotal,
+          shippingAddress: shipTo.snapshot,
+          billingAddress: billTo.snapshot,
+          canceledAt: canceledAt === null ? null : new Date(canceledAt),
+          metadata: chance(0.08) ? { gift: true, gift_message: faker.lorem.sentence() } : undefined,
+          createdAt: new Date(createdAt),
+          updatedAt: new Date(updatedAt),
+        },
+      });
+      lineItemCount += items.length;
+    }
+  }
+
+  // Display IDs follow insertion order: insert orders oldest first.
+  orders.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  // Groups whose name is taken (seeding a non-empty database with --force) are reused.
+  const taken = new Map(
+    (
+      await prisma.customerGroup.findMany({
+        where: { name: { in: groupRows.map((g) => g.name) }, deletedAt: null },
+        select: { id: true, name: true },
+      })
+    ).map((g) => [g.name, g.id]),
+  );
+  const newGroups = groupRows.filter((g) => !taken.has(g.name));
+  if (taken.size > 0) {
+    const reused = new Map(groupRows.flatMap((g) => (taken.has(g.name) ? [[g.id, taken.get(g.name)!] as const] : [])));
+    for (const m of memberships) m.customerGroupId = reused.get(m.customerGroupId) ?? m.customerGroupId;
+  }
+
+  // Parents before children, a chunk per statement, no enclosing transaction.
+  await insertChunks(newGroups, CHUNK.group, (data) => prisma.customerGroup.createMany({ data }));
+  await insertChunks(
+    customers.map((c) => c.row),
+    CHUNK.customer,
+    (data) => prisma.customer.createMany({ data }),
+  );
+  await insertChunks(memberships, CHUNK.membership, (data) => prisma.customerGroupCustomer.createMany({ data }));
+  await insertChunks(addresses, CHUNK.address, (data) => prisma.address.createMany({ data }));
+  await insertChunks(
+    orders.map((o) => o.row),
+    CHUNK.order,
+    (data) => prisma.order.createMany({ data }),
+  );
+  await insertChunks(
+    orders.flatMap((o) => o.items),
+    CHUNK.lineItem,
+    (data) => prisma.orderLineItem.createMany({ data }),
+  );
+
+  return {
+    customers: customers.length,
+    groups: newGroups.length,
+    memberships: memberships.length,
+    addresses: addresses.length,
+    orders: orders.length,
+    lineItems: lineItemCount,
+  };
+}
+
+async function insertChunks<T>(rows: readonly T[], size: number, insert: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < rows.length; start += size) {
+    await insert(rows.slice(start, start + size));
+  }
+}
+
+function slug(name: string): string {
+  return name
+    .normalize('NFD')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
+}
+
+/**
+ * Lower-case and unique: the local part ends in `n` and the name part before it never ends in a
+ * digit, so two different `n` can never give the same address.
+ */
+function makeEmail(faker: Faker, firstName: string, lastName: string, n: number): string {
+  const first = slug(firstName) || 'customer';
+  const last = slug(lastName) || 'shopper';
+  const local = faker.helpers.arrayElement([
+    `${first}.${last}`,
+    `${first}_${last}`,
+    `${first}${last}`,
+    `${first.charAt(0)}${last}`,
+    `${first}.${last.charAt(0)}`,
+    `${first}`,
+  ]);
+  const domain = faker.datatype.boolean({ probability: 0.75 })
+    ? faker.helpers.arrayElement(FREE_MAIL)
+    : faker.internet.domainName();
+  return `${local}${n}@${domain}`.toLowerCase();
+}
+
+function streetLine(faker: Faker, country: Country): string {
+  if (!country.cities) return faker.location.streetAddress(); // US
+  const street = country.streets ? faker.helpers.arrayElement(country.streets) : faker.location.street();
+  const number = faker.number.int({ min: 1, max: 180 });
+  return country.numberAfterStreet ? `${street} ${number}` : `${number} ${street}`;
+}
+
+/** A shelf price in minor units: 4.99, 19.95, 129.00 and so on, scaled to the currency. */
+function price(faker: Faker, factor: number): number {
+  const cents = faker.number.int({ min: 5, max: 180 }) * 100 - faker.helpers.arrayElement([1, 1, 5, 50, 100]);
+  if (factor === 1) return cents;
+  return Math.round((cents * factor) / 100) * 100 - (factor >= 5 ? 5 : 1);
+}
+
+function customerMetadata(faker: Faker): Prisma.InputJsonObject {
+  return faker.helpers.arrayElement<Prisma.InputJsonObject>([
+    { source: faker.helpers.arrayElement(['instagram', 'google', 'referral', 'newsletter', 'tiktok']) },
+    { newsletter_opt_in: faker.datatype.boolean() },
+    { loyalty_points: faker.number.int({ min: 0, max: 5_000 }) },
+    { preferred_language: faker.helpers.arrayElement(['en', 'de', 'fr', 'da', 'nl', 'sv', 'es']) },
+    { birthday: faker.date.birthdate({ refDate: new Date(BASE_TIME) }).toISOString().slice(0, 10), vip_since: 2024 },
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+const USAGE = 'usage: tsx prisma/seed.ts [--customers N] [--groups N] [--seed N] [--force]';
+
+class UsageError extends Error {}
+
+interface CliOptions extends SeedOptions {
+  force: boolean;
+  help: boolean;
+}
+
+function positiveInteger(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(`--${flag} must be a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function parseCli(args: string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        customers: { type: 'string' },
+        groups: { type: 'string' },
+        seed: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    customers: positiveInteger('customers', values.customers),
+    groups: positiveInteger('groups', values.groups),
+    seed: positiveInteger('seed', values.seed),
+    force: values.force,
+    help: values.help,
+  };
+}
+
+export function formatSummary(result: SeedResult): string {
+  return (
+    `seeded ${result.customers} customers, ${result.groups} groups, ${result.memberships} memberships, ` +
+    `${result.addresses} addresses, ${result.orders} orders, ${result.lineItems} line items`
+  );
+}
+
+async function main(args: string[]): Promise<number> {
+  let cli: CliOptions;
+  try {
+    cli = parseCli(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`seed: ${error.message}\n${USAGE}`);
+    return 2;
+  }
+  if (cli.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const env = loadEnv();
+  const db = await openDatabase(
+    env.DATABASE_URL ? { url: env.DATABASE_URL, poolSize: env.DB_POOL_SIZE } : { dataDir: env.DATA_DIR },
+  );
+  try {
+    await migrate(db);
+    if (!cli.force && !(await isEmpty(db.prisma))) {
+      const count = await db.prisma.customer.count();
+      console.log(`seed: the database already has ${count} customers; not seeding (pass --force to seed anyway)`);
+      return 0;
+    }
+    try {
+      const result = await seed(db.prisma, { customers: cli.customers, groups: cli.groups, seed: cli.seed });
+      console.log(formatSummary(result));
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        console.error(
+          'seed: a seeded row already exists (same --seed into a seeded database?); ' +
+            'use another --seed, or an empty database',
+        );
+      }
+      throw error;
+    }
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

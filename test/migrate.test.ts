@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { openDatabase } from '../src/db/index.js';
+import { MIGRATIONS_DIR, migrate, readMigrations } from '../src/db/migrate.js';
+import { DATABASE_KIND, freshDatabaseUrl } from './helpers.js';
+
+async function fresh() {
+  const url = await freshDatabaseUrl();
+  const open = () => openDatabase({ url, dataDir: 'memory://', poolSize: 2 });
+  return { url, open };
+}
+
+test('applies every migration once and records it in Prisma’s ledger with a sha256 checksum', async () => {
+  const { open } = await fresh();
+  const db = await open();
+  after(() => db.close());
+  const files = readMigrations();
+  assert.deepEqual((await migrate(db)).applied, files.map((m) => m.name));
+  assert.deepEqual((await migrate(db)).applied, [], 'a second run applies nothing');
+  const rows = await db.prisma.$queryRaw<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]>`
+    SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`;
+  assert.equal(rows.length, files.length);
+  for (const [i, row] of rows.entries()) {
+    const sql = readFileSync(join(MIGRATIONS_DIR, row.migration_name, 'migration.sql'));
+    assert.equal(row.checksum, createHash('sha256').update(sql).digest('hex'));
+    assert.equal(row.migration_name, files[i]!.name);
+    assert.ok(row.finished_at);
+    assert.equal(row.applied_steps_count, 1);
+  }
+});
+
+test('two instances migrating at once apply each migration exactly once', async () => {
+  const { open } = await fresh();
+  // On PostgreSQL these are two pools (two "instances"); PGlite is one process's own database.
+  const a = await open();
+  const b = DATABASE_KIND === 'postgres' ? await open() : a;
+  after(async () => {
+    await a.close();
+    if (b !== a) await b.close();
+  });
+  const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
+  assert.equal(ra.applied.length + rb.applied.length, readMigrations().length);
+  const [{ n }] = await a.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM "_prisma_migrations"`;
+  assert.equal(Number(n), readMigrations().length);
+});
+
+test('a failing migration leaves nothing behind and is not recorded', async () => {
+  const { open } = await fresh();
+  const db = await open();
+  after(() => db.close());
+  const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+  mkdirSync(join(dir, '1_ok'));
+  writeFileSync(join(dir, '1_ok', 'migration.sql'), 'CREATE TABLE ok_table (id int);');
+  mkdirSync(join(dir, '2_bad'));
+  writeFileSync(join(dir, '2_bad', 'migration.sql'), 'CREATE TABLE half_table (id int);\nSELECT * FROM no_such_table;');
+  await assert.rejects(migrate(db, readMigrations(dir)), /2_bad failed/);
+  const tables = await db.prisma.$queryRaw<{ table_name: string }[]>`
+    SELECT table_name FROM information_schema.tables WHERE table_name IN ('ok_table', 'half_table')`;
+  assert.deepEqual(tables.map((r) => r.table_name), ['ok_table']);
+  const names = await db.prisma.$queryRaw<{ migration_name: string }[]>`SELECT migration_name FROM "_prisma_migrations"`;
+  assert.deepEqual(names.map((r) => r.migration_name), ['1_ok']);
+});
+
+test('a changed migration file is reported, not re-applied', async () => {
+  const { open } = await fresh();
+  const db = await open();
+  after(() => db.close());
+  await migrate(db);
+  const changed = readMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'x'.repeat(64) } : m));
+  const result = await migrate(db, changed);
+  assert.deepEqual(result.applied, []);
+  assert.deepEqual(result.modified, [changed[0]!.name]);
+});

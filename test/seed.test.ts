@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { isEmpty, seed } from '../prisma/seed.js';
+import { openDatabase } from '../src/db/index.js';
+import { migrate } from '../src/db/migrate.js';
+import { freshDatabaseUrl } from './helpers.js';
+
+async function seeded(customers: number) {
+  const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://' });
+  after(() => db.close());
+  await migrate(db);
+  assert.equal(await isEmpty(db.prisma), true);
+  const result = await seed(db.prisma, { customers });
+  assert.equal(await isEmpty(db.prisma), false);
+  return { prisma: db.prisma, result };
+}
+
+test('the same options give the same rows, IDs and timestamps included', async () => {
+  const a = await seeded(40);
+  const b = await seeded(40);
+  assert.deepEqual(a.result, b.result);
+  const dump = async (p: typeof a.prisma) => ({
+    customers: await p.customer.findMany({ orderBy: { id: 'asc' } }),
+    addresses: await p.address.findMany({ orderBy: { id: 'asc' } }),
+    memberships: await p.customerGroupCustomer.findMany({ orderBy: { id: 'asc' } }),
+    orders: await p.order.findMany({ orderBy: { id: 'asc' }, include: { items: { orderBy: { id: 'asc' } } } }),
+  });
+  assert.deepEqual(await dump(a.prisma), await dump(b.prisma));
+});
+
+test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 orders with consistent totals', async () => {
+  const { prisma, result } = await seeded(60);
+  assert.equal(result.customers, 60);
+  assert.equal(await prisma.customer.count(), 60);
+  const customers = await prisma.customer.findMany({ include: { addresses: true, orders: { include: { items: true } } } });
+  for (const c of customers) {
+    assert.equal(c.email, c.email.trim().toLowerCase());
+    assert.ok(c.addresses.length >= 1 && c.addresses.length <= 3, `${c.addresses.length} addresses`);
+    assert.ok(c.addresses.filter((a) => a.isDefaultShipping).length <= 1);
+    assert.ok(c.addresses.filter((a) => a.isDefaultBilling).length <= 1);
+    assert.ok(c.orders.length <= 10);
+    assert.equal(c.hasAccount, c.passwordHash !== null);
+    for (const o of c.orders) {
+      assert.equal(o.subtotal, o.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0));
+      assert.equal(o.total, o.subtotal + o.taxTotal + o.shippingTotal - o.discountTotal);
+      assert.ok(o.items.length >= 1);
+    }
+  }
+  assert.ok(customers.some((c) => c.hasAccount) && customers.some((c) => !c.hasAccount));
+  assert.ok((await prisma.customerGroup.count()) >= 3);
+  assert.ok(result.orders > 0 && result.memberships > 0);
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createTestApp, freshDatabaseUrl } from './helpers.js';
+
+test('health, readiness and GraphiQL through the yoga app', async () => {
+  const t = await createTestApp();
+  assert.equal((await t.app.fetch('http://yoga/health')).status, 200);
+  assert.equal((await t.app.fetch('http://yoga/ready')).status, 200);
+  const page = await t.app.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /GraphiQL|graphiql/);
+  assert.match(html, /customers\(first: 5\)/, 'the example query is preloaded');
+  const response = await t.app.fetch('http://yoga/graphql?query=%7B__typename%7D', { headers: { 'x-request-id': 'req-123' } });
+  assert.equal(response.headers.get('x-request-id'), 'req-123');
+});
+
+test('readiness is 503 with no error text once the database is gone', async () => {
+  const t = await createTestApp();
+  await t.db.close();
+  const response = await t.app.fetch('http://yoga/ready');
+  assert.equal(response.status, 503);
+  assert.doesNotMatch(await response.text(), /closed|error|ECONN/i);
+});
+
+/** Starts `npm start`'s entry point as a real process and waits for its GraphiQL line. */
+async function startServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr.on('data', (d) => (output += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
+    child.stdout.on('data', (d) => {
+      output += d;
+      const match = /GraphiQL: (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url, exited, output: () => output };
+}
+
+test('npm start: a fresh data folder is migrated, seeded, served; SIGTERM finishes in-flight work and exits 0', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'customer-graph-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const databaseUrl = await freshDatabaseUrl();
+  const server = await startServer({
+    DATA_DIR: join(dataDir, 'pglite'),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, SEED_SAMPLE_DATA: 'true' } : {}),
+  });
+  const query = async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ customers(first: 3) { totalCount edges { node { email orders(first: 1) { totalCount } } } } }' }),
+    });
+    return (await response.json()) as { data: { customers: { totalCount: number; edges: unknown[] } } };
+  };
+  const body = await query();
+  assert.ok(body.data.customers.totalCount > 0, 'sample data was loaded');
+  assert.equal(body.data.customers.edges.length, 3);
+
+  // A request whose headers have arrived but whose body has not is in flight when SIGTERM lands.
+  const payload = JSON.stringify({ query: '{ customers(first: 3) { edges { node { email } } } }' });
+  const inFlight = new Promise<string>((resolve, reject) => {
+    const req = request(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+    setTimeout(() => {
+      server.child.kill('SIGTERM');
+      setTimeout(() => req.end(payload), 300);
+    }, 200);
+  });
+  const late = JSON.parse(await inFlight) as { data: { customers: { edges: unknown[] } } };
+  assert.equal(late.data.customers.edges.length, 3, 'the request in flight at SIGTERM completed');
+  assert.equal(await server.exited, 0, server.output());
+  const lines = server.output().split('\n').filter((l) => l.startsWith('{'));
+  assert.ok(lines.some((l) => JSON.parse(l).msg === 'request'), 'requests are logged as JSON lines');
+});

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { newId } from '../src/lib/ids.js';
+import { createTestApp, type TestApp } from './helpers.js';
+
+// The nested page the foundation issue names: customers with groups, addresses and orders(first: 5),
+// plus the default addresses and what hangs below them.
+const NESTED = `query($first: Int!) {
+  customers(first: $first) {
+    totalCount
+    edges { node {
+      id email
+      groups(first: 5) { totalCount edges { node { id name } } }
+      addresses(first: 5) { totalCount edges { node { id city } } }
+      defaultShippingAddress { id city }
+      defaultBillingAddress { id city }
+      orders(first: 5) { totalCount edges { node { id total items { title } customer { id } } } }
+    } }
+  }
+}`;
+
+const t: TestApp = await createTestApp();
+
+before(async () => {
+  const groups = Array.from({ length: 5 }, (_, i) => ({ id: newId('CustomerGroup'), name: `G${i}` }));
+  await t.prisma.customerGroup.createMany({ data: groups });
+  const customers = Array.from({ length: 60 }, (_, i) => ({ id: newId('Customer'), email: `n${i}@example.com` }));
+  await t.prisma.customer.createMany({ data: customers });
+  await t.prisma.customerGroupCustomer.createMany({
+    data: customers.flatMap((c, i) => groups.slice(0, 1 + (i % 3)).map((g) => ({ id: newId('CustomerGroupCustomer'), customerId: c.id, customerGroupId: g.id }))),
+  });
+  await t.prisma.address.createMany({
+    data: customers.flatMap((c) => [
+      { id: newId('Address'), customerId: c.id, city: 'A', isDefaultShipping: true },
+      { id: newId('Address'), customerId: c.id, city: 'B', isDefaultBilling: true },
+    ]),
+  });
+  const orders = customers.flatMap((c, i) => Array.from({ length: i % 7 }, () => ({ id: newId('Order'), customerId: c.id, email: c.email, currencyCode: 'eur' })));
+  await t.prisma.order.createMany({ data: orders });
+  await t.prisma.orderLineItem.createMany({ data: orders.map((o) => ({ id: newId('OrderLineItem'), orderId: o.id, title: 'Mug', quantity: 1, unitPrice: 900 })) });
+});
+
+async function statementsFor(first: number) {
+  const { result, statements, sql } = await t.countStatements(() => t.gql(NESTED, { first }));
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  assert.equal(result.data!.customers.edges.length, first);
+  return { statements, sql };
+}
+
+test('the nested customer page runs the same number of SQL statements for 5, 10 and 50 customers', async () => {
+  const small = await statementsFor(5);
+  const medium = await statementsFor(10);
+  const large = await statementsFor(50);
+  assert.equal(medium.statements, small.statements, medium.sql.join('\n'));
+  assert.equal(large.statements, small.statements, large.sql.join('\n'));
+  console.log(`nested 50-customer page: ${large.statements} SQL statements`);
+  // A ceiling as well, so a new per-relation query is noticed even when it is not per row.
+  assert.ok(large.statements <= 10, `expected at most 10 statements, got ${large.statements}:\n${large.sql.join('\n')}`);
+});
+
+test('nodes(ids) loads each type in one statement, however many IDs', async () => {
+  const ids = (await t.prisma.customer.findMany({ take: 40, select: { id: true } })).map((c) => c.id);
+  const few = await t.countStatements(() => t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ids.slice(0, 2) }));
+  const many = await t.countStatements(() => t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids }));
+  assert.equal(many.result.data!.nodes.length, 40);
+  assert.equal(many.statements, few.statements);
+  assert.equal(many.statements, 1);
+});
+
+test('a customer by id is one statement', async () => {
+  const [c] = await t.prisma.customer.findMany({ take: 1 });
+  const { statements } = await t.countStatements(() => t.gql(`query($id: ID!) { customer(id: $id) { id email firstName } }`, { id: c!.id }));
+  assert.equal(statements, 1);
+});
