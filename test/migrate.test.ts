@@ -44,8 +44,8 @@ test('two instances migrating at once apply each migration exactly once', async 
   });
   const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
   assert.equal(ra.applied.length + rb.applied.length, readMigrations().length);
-  const [{ n }] = await a.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM "_prisma_migrations"`;
-  assert.equal(Number(n), readMigrations().length);
+  const rows = await a.prisma.$queryRaw<{ migration_name: string }[]>`SELECT migration_name FROM "_prisma_migrations"`;
+  assert.equal(rows.length, readMigrations().length);
 });
 
 test('a failing migration leaves nothing behind and is not recorded', async () => {
