@@ -2,7 +2,7 @@
 // Prints the SQL that takes the database from one schema.prisma to another, in Prisma Migrate's
 // format. Prisma 7's `migrate diff` needs a native engine that cannot be downloaded here, so this
 // runs Prisma 6.19's WASM engine on a copy of the schema and adds the partial unique indexes
-// (`@@unique(..., where: raw(...))`, a Prisma 7 preview that 6.19 cannot parse) itself.
+// (`@@unique`/`@@index` with `where: raw(...)`, a Prisma 7 preview that 6.19 cannot parse) itself.
 //
 //   node scripts/migration-sql.mjs [--from OLD_SCHEMA] > prisma/migrations/<ts>_<name>/migration.sql
 import { execFileSync } from 'node:child_process';
@@ -32,9 +32,10 @@ function split(schemaText) {
     if (model && field) columns.set(field[1], field[2]);
     const mapped = line.match(/^\s+@@map\("(\w+)"\)/);
     if (mapped) table = mapped[1];
-    const unique = line.match(/^\s+@@unique\(\[([^\]]+)\], map: "(\w+)", where: raw\("(.+)"\)\)/);
-    if (unique) {
-      partial.push({ fields: unique[1].split(',').map((f) => f.trim()), name: unique[2], where: unique[3], model });
+    const index = line.match(/^\s+@@(unique|index)\(\[([^\]]+)\], map: "(\w+)", where: raw\("(.+)"\)\)/);
+    if (index) {
+      const [, kind, fields, name, where] = index;
+      partial.push({ unique: kind === 'unique', fields: fields.split(',').map((f) => f.trim()), name, where, model });
       continue;
     }
     if (line.startsWith('}') && model) {
@@ -52,7 +53,7 @@ function split(schemaText) {
     .replace(/datasource db \{[^}]*\}/, 'datasource db {\n  provider = "postgresql"\n  url      = "postgresql://unused"\n}');
   const sql = partial.map(
     (p) =>
-      `-- CreateIndex\nCREATE UNIQUE INDEX "${p.name}" ON "${p.table}"(${p.columns.map((c) => `"${c}"`).join(', ')}) WHERE ${p.where};\n`,
+      `-- CreateIndex\nCREATE ${p.unique ? 'UNIQUE ' : ''}INDEX "${p.name}" ON "${p.table}"(${p.columns.map((c) => `"${c}"`).join(', ')}) WHERE ${p.where};\n`,
   );
   return { v6, sql };
 }
