@@ -15,6 +15,12 @@ const schema = z.object({
   SEED_SAMPLE_DATA: bool,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  EVENT_SINK: z.enum(['log', 'nats', 'redis']).default('log'),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  NATS_STREAM: z.string().default('CUSTOMER_EVENTS'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_STREAM: z.string().default('customer-events'),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
 });
 
 export type Env = z.infer<typeof schema>;

@@ -8,6 +8,8 @@ export const ID_PREFIXES = {
   Address: 'cuaddr',
   Order: 'order',
   OrderLineItem: 'ordli',
+  CustomerSession: 'cses',
+  OutboxEvent: 'evt',
 } as const;
 
 export type IdType = keyof typeof ID_PREFIXES;
