@@ -1,10 +1,37 @@
 import type { PrismaClient } from './generated/prisma/client.js';
+import type { Passwords } from './lib/passwords.js';
+import type { Throttle } from './lib/throttle.js';
 
 /** Who is asking. Scopes (admin, customer-self) are decided from this alone. */
-export type Viewer = { kind: 'anonymous' };
+export type Viewer =
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'customer'; readonly customerId: string; readonly sessionId: string }
+  | { readonly kind: 'admin'; readonly keyName: string };
+
+/** Built once per process: what services need besides the request. */
+export interface Services {
+  readonly db: PrismaClient;
+  readonly passwords: Passwords;
+  readonly throttles: {
+    readonly loginPerEmail: Throttle;
+    readonly loginPerClient: Throttle;
+    readonly registerPerClient: Throttle;
+  };
+  readonly sessionTtlMs: number;
+  /** The clock every expiry is measured by; tests move it. */
+  readonly now: () => Date;
+}
 
 export interface Context {
   readonly viewer: Viewer;
   readonly db: PrismaClient;
+  readonly services: Services;
   readonly requestId: string;
+  /** Who is calling, for per-client rate limits: the socket address, or the proxy's word when trusted. */
+  readonly clientAddress: string;
+  /**
+   * Customers whose credentials this request presented (register, login, resetPassword): the
+   * payload of those mutations may show that customer, though the request itself is anonymous.
+   */
+  readonly proven: Set<string>;
 }

@@ -15,6 +15,27 @@ const schema = z.object({
   SEED_SAMPLE_DATA: bool,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  ADMIN_API_KEYS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const keys = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+      return keys.map((entry) => {
+        const at = entry.indexOf(':');
+        if (at < 1 || entry.length - at - 1 < 24) {
+          ctx.addIssue({ code: 'custom', message: 'each entry is name:key, with a key of at least 24 characters' });
+        }
+        return { name: entry.slice(0, at), key: entry.slice(at + 1) };
+      });
+    }),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  BCRYPT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 30),
+  TRUST_PROXY: bool,
+  LOGIN_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+  LOGIN_FAILURES_PER_CLIENT: z.coerce.number().int().min(1).default(30),
+  LOGIN_BLOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  REGISTRATIONS_PER_CLIENT_PER_HOUR: z.coerce.number().int().min(1).default(20),
   EVENT_SINK: z.enum(['log', 'nats', 'redis']).default('log'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_STREAM: z.string().default('CUSTOMER_EVENTS'),

@@ -22,7 +22,22 @@ if ((env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') && (await isEmpty(db.prisma))
   log.info(result, 'sample data loaded');
 }
 
-const yoga = createApp({ db, log, graphiql: env.NODE_ENV !== 'production' });
+const yoga = createApp({
+  db,
+  log,
+  graphiql: env.NODE_ENV !== 'production',
+  settings: {
+    adminKeys: env.ADMIN_API_KEYS,
+    bcryptCost: env.BCRYPT_COST,
+    bcryptConcurrency: env.BCRYPT_CONCURRENCY,
+    sessionTtlHours: env.SESSION_TTL_HOURS,
+    trustProxy: env.TRUST_PROXY ?? false,
+    loginFailuresPerEmail: env.LOGIN_FAILURES_PER_EMAIL,
+    loginFailuresPerClient: env.LOGIN_FAILURES_PER_CLIENT,
+    loginBlockMinutes: env.LOGIN_BLOCK_MINUTES,
+    registrationsPerClientPerHour: env.REGISTRATIONS_PER_CLIENT_PER_HOUR,
+  },
+});
 const server = createServer(yoga);
 
 server.listen(env.PORT, env.HOST, () => {

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
-import type { Context } from './context.js';
+import { adminKeyMatcher, resolveViewer, type AdminKey } from './auth.js';
+import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
+import { Passwords } from './lib/passwords.js';
+import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
 import { schema } from './schema/index.js';
 
@@ -31,10 +35,50 @@ query Customers {
 }
 `;
 
+/** What the app needs to know; every field has the default `env.ts` documents. */
+export interface AppSettings {
+  adminKeys: AdminKey[];
+  bcryptCost: number;
+  bcryptConcurrency: number;
+  sessionTtlHours: number;
+  trustProxy: boolean;
+  loginFailuresPerEmail: number;
+  loginFailuresPerClient: number;
+  loginBlockMinutes: number;
+  registrationsPerClientPerHour: number;
+}
+
+export const DEFAULT_SETTINGS: AppSettings = {
+  adminKeys: [],
+  bcryptCost: 12,
+  bcryptConcurrency: 2,
+  sessionTtlHours: 24 * 30,
+  trustProxy: false,
+  loginFailuresPerEmail: 5,
+  loginFailuresPerClient: 30,
+  loginBlockMinutes: 15,
+  registrationsPerClientPerHour: 20,
+};
+
 export interface AppOptions {
   db: Database;
   log: Logger;
   graphiql?: boolean;
+  settings?: Partial<AppSettings>;
+  /** The clock for expiries (tests move it). */
+  now?: () => Date;
+}
+
+interface ServerContext {
+  req?: IncomingMessage;
+}
+
+function clientAddress(request: Request, req: IncomingMessage | undefined, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  return req?.socket?.remoteAddress ?? 'unknown';
 }
 
 /** One structured line per request, tagged with the request ID the caller sent or one we made. */
@@ -62,8 +106,23 @@ function useRequestLog(log: Logger): Plugin<{ requestId?: string }> {
   };
 }
 
-export function createApp({ db, log, graphiql = true }: AppOptions) {
-  return createYoga<Record<string, unknown>, Context>({
+export function createApp({ db, log, graphiql = true, settings: overrides, now = () => new Date() }: AppOptions) {
+  const settings = { ...DEFAULT_SETTINGS, ...overrides };
+  const blockSeconds = settings.loginBlockMinutes * 60;
+  const services: Services = {
+    db: db.prisma,
+    passwords: new Passwords(settings.bcryptCost, settings.bcryptConcurrency),
+    throttles: {
+      loginPerEmail: new Throttle(db.queryClient, 'login-email', settings.loginFailuresPerEmail, blockSeconds),
+      loginPerClient: new Throttle(db.queryClient, 'login-client', settings.loginFailuresPerClient, blockSeconds),
+      registerPerClient: new Throttle(db.queryClient, 'register-client', settings.registrationsPerClientPerHour, 3600),
+    },
+    sessionTtlMs: settings.sessionTtlHours * 3_600_000,
+    now,
+  };
+  const matchAdminKey = adminKeyMatcher(settings.adminKeys);
+
+  return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
@@ -75,10 +134,13 @@ export function createApp({ db, log, graphiql = true }: AppOptions) {
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
-    context: ({ request }) => ({
-      viewer: { kind: 'anonymous' },
+    context: async ({ request, req }) => ({
+      viewer: await resolveViewer(request.headers.get('authorization'), services, matchAdminKey),
       db: db.prisma,
+      services,
       requestId: request.headers.get('x-request-id') ?? randomUUID(),
+      clientAddress: clientAddress(request, req, settings.trustProxy),
+      proven: new Set<string>(),
     }),
     plugins: [
       useRequestLog(log),

@@ -6,7 +6,13 @@ import { migrate } from '../src/db/migrate.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
-import { createApp, type App } from '../src/yoga.js';
+import { createApp, type App, type AppSettings } from '../src/yoga.js';
+
+/** The admin API key every test app accepts, under the name `tests`. */
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const ADMIN = { authorization: `Bearer ${ADMIN_KEY}` };
+export const ANONYMOUS = { authorization: '' };
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** With DATABASE_URL the tests run on that PostgreSQL server, each file in a database of its own. */
 export const SERVER_URL = process.env.DATABASE_URL;
@@ -44,22 +50,34 @@ export interface TestApp {
   db: Database;
   app: App;
   prisma: Database['prisma'];
+  /** Sends an operation through the real yoga app: as admin unless `headers` say otherwise. */
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Runs `fn` and returns its result with the number of SQL statements it sent. */
   countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number; sql: string[] }>;
 }
 
 /** Builds the real yoga app on a fresh database; closed automatically after the file's tests. */
-export async function createTestApp(): Promise<TestApp> {
+export interface TestAppOptions {
+  settings?: Partial<AppSettings>;
+  now?: () => Date;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://', poolSize: 5 });
   after(() => db.close());
   await migrate(db);
-  const app = createApp({ db, log: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent') });
+  const app = createApp({
+    db,
+    log: createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'),
+    now: options.now,
+    // bcrypt's cheapest cost keeps the suite fast; the timing test sets the real one.
+    settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], bcryptCost: 4, ...options.settings },
+  });
   return {
     db,
     app,
     prisma: db.prisma,
-    async gql(query, variables, headers = {}) {
+    async gql(query, variables, headers = ADMIN) {
       const response = await app.fetch('http://yoga/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },

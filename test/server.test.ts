@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createTestApp, freshDatabaseUrl } from './helpers.js';
+import { ADMIN, ADMIN_KEY, createTestApp, freshDatabaseUrl } from './helpers.js';
 
 test('health, readiness and GraphiQL through the yoga app', async () => {
   const t = await createTestApp();
@@ -49,6 +49,8 @@ async function startServer(env: Record<string, string>) {
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A failed assertion must not leave the server running (and the test runner waiting for it).
+  after(() => void child.kill('SIGKILL'));
   return { child, url, exited, output: () => output };
 }
 
@@ -57,13 +59,14 @@ test('npm start: a fresh data folder is migrated, seeded, served; SIGTERM finish
   after(() => rmSync(dataDir, { recursive: true, force: true }));
   const databaseUrl = await freshDatabaseUrl();
   const server = await startServer({
+    ADMIN_API_KEYS: `ci:${ADMIN_KEY}`,
     DATA_DIR: join(dataDir, 'pglite'),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl, SEED_SAMPLE_DATA: 'true' } : {}),
   });
   const query = async () => {
     const response = await fetch(server.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...ADMIN },
       body: JSON.stringify({ query: '{ customers(first: 3) { totalCount edges { node { email orders(first: 1) { totalCount } } } } }' }),
     });
     return (await response.json()) as { data: { customers: { totalCount: number; edges: unknown[] } } };
@@ -75,7 +78,8 @@ test('npm start: a fresh data folder is migrated, seeded, served; SIGTERM finish
   // A request whose headers have arrived but whose body has not is in flight when SIGTERM lands.
   const payload = JSON.stringify({ query: '{ customers(first: 3) { edges { node { email } } } }' });
   const inFlight = new Promise<string>((resolve, reject) => {
-    const req = request(server.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...ADMIN };
+    const req = request(server.url, { method: 'POST', headers }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
       res.on('end', () => resolve(text));

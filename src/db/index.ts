@@ -13,9 +13,15 @@ export interface SqlSession {
   release(): Promise<void>;
 }
 
+/** The node-postgres query shape, which libraries that speak SQL directly (rate limits) expect. */
+export interface QueryClient {
+  query(query: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly prisma: PrismaClient;
+  readonly queryClient: QueryClient;
   session(): Promise<SqlSession>;
   /** Calls `listener` with every SQL statement Prisma sends. Returns the unsubscribe function. */
   onStatement(listener: (sql: string) => void): () => void;
@@ -65,6 +71,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   return {
     kind: 'postgres',
     prisma,
+    queryClient: pool,
     onStatement,
     async session() {
       const client = await pool.connect();
@@ -93,6 +100,12 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     prisma,
+    queryClient: {
+      async query({ text, values }) {
+        const result = await pglite.query(text, values);
+        return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      },
+    },
     onStatement,
     async session() {
       let release!: () => void;

@@ -1,10 +1,11 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { builder } from './builder.js';
+import { adminOrOwner, builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
 
 export const Address = builder.prismaNode('Address', {
   id: { field: 'id' },
   nullable: true,
+  authScopes: (address, ctx) => adminOrOwner(ctx, address.customerId),
   fields: (t) => ({
     addressName: t.exposeString('addressName', { nullable: true }),
     isDefaultShipping: t.exposeBoolean('isDefaultShipping'),
@@ -98,6 +99,7 @@ builder.queryFields((t) => ({
   address: t.prismaField({
     type: 'Address',
     nullable: true,
+    authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) =>
       ctx.db.address.findFirst({ ...query, where: { id: parseId(String(args.id), 'Address', 'id'), deletedAt: null } }),
@@ -105,6 +107,7 @@ builder.queryFields((t) => ({
   addresses: t.prismaConnection({
     type: 'Address',
     cursor: 'id',
+    authScopes: { admin: true },
     args: { filter: t.arg({ type: AddressFilter }) },
     totalCount: (_connection, args, ctx) => ctx.db.address.count({ where: addressWhere(args.filter) }),
     resolve: (query, _root, args, ctx) =>

@@ -1,13 +1,24 @@
 import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { Context } from '../context.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import { typeOfId } from '../lib/ids.js';
-import { invalidArgument } from './errors.js';
+import { ForbiddenError } from '../services/errors.js';
+import { invalidArgument } from './invalid-argument.js';
 
 export const DEFAULT_PAGE_SIZE = 15;
+
+/** An admin, or the customer who owns the row: signed in, or proven by credentials in this request. */
+export function adminOrOwner(ctx: Context, ownerId: string | null): boolean {
+  if (ctx.viewer.kind === 'admin') return true;
+  if (ownerId === null) return false;
+  return (ctx.viewer.kind === 'customer' && ctx.viewer.customerId === ownerId) || ctx.proven.has(ownerId);
+}
+
 export const MAX_NODES = 100;
 
 /** Soft-deleted rows are gone from every path, node lookups included. */
@@ -50,11 +61,36 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     JSONObject: { Input: Record<string, unknown>; Output: unknown };
   };
+  AuthScopes: {
+    /** Anyone, signed in or not. */
+    public: boolean;
+    /** Not signed in: register, log in, reset a password. */
+    anonymous: boolean;
+    /** A signed-in customer (what they may reach is narrowed per type, to their own rows). */
+    customer: boolean;
+    /** An admin API key. */
+    admin: boolean;
+  };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  plugins: [PrismaPlugin, RelayPlugin],
+  // Errors before scope-auth, so that a denied mutation becomes its typed ForbiddenError result.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      public: true,
+      anonymous: ctx.viewer.kind === 'anonymous',
+      customer: ctx.viewer.kind === 'customer',
+      admin: ctx.viewer.kind === 'admin',
+    }),
+    unauthorizedError: () => new ForbiddenError(),
+  },
+  errors: {
+    directResult: true,
+    defaultTypes: [ForbiddenError],
+    defaultUnionOptions: { name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Result` },
+  },
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.db,
@@ -71,9 +107,11 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
     nodeQueryOptions: {
+      authScopes: { admin: true },
       resolve: async (_root, args, _ctx, _info, resolveNode) => visible(await resolveNode(args.id)),
     },
     nodesQueryOptions: {
+      authScopes: { admin: true },
       resolve: async (_root, args, _ctx, _info, resolveNodes) => {
         if (args.ids.length > MAX_NODES) {
           throw invalidArgument('ids', `at most ${MAX_NODES} IDs per request, got ${args.ids.length}`);

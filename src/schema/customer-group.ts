@@ -82,6 +82,8 @@ const members = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
 export const CustomerGroup = builder.prismaNode('CustomerGroup', {
   id: { field: 'id' },
   nullable: true,
+  // Customers see the groups they are in (through `me`); who else is in a group is for admins.
+  authScopes: { $any: { admin: true, customer: true } },
   fields: (t) => ({
     name: t.exposeString('name'),
     metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
@@ -92,6 +94,7 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
     customers: t.connection(
       {
         type: Customer,
+        authScopes: { admin: true },
         args: members.getArgs(),
         select: (args, ctx, nestedSelection) => ({
           customers: members.getQuery(args, ctx, nestedSelection),
@@ -136,6 +139,7 @@ builder.queryFields((t) => ({
   customerGroup: t.prismaField({
     type: 'CustomerGroup',
     nullable: true,
+    authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }), withDeleted: t.arg.boolean({ defaultValue: false }) },
     resolve: (query, _root, args, ctx) =>
       ctx.db.customerGroup.findFirst({
@@ -146,6 +150,7 @@ builder.queryFields((t) => ({
   customerGroups: t.prismaConnection({
     type: 'CustomerGroup',
     cursor: 'id',
+    authScopes: { admin: true },
     args: {
       filter: t.arg({ type: CustomerGroupFilter }),
       orderBy: t.arg({ type: CustomerGroupOrderBy }),

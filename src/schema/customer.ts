@@ -1,5 +1,5 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { builder } from './builder.js';
+import { adminOrOwner, builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, keysetOrder, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
@@ -75,6 +75,8 @@ export function customerOrderBy(orderBy: typeof CustomerOrderBy.$inferInput | nu
 export const Customer = builder.prismaNode('Customer', {
   id: { field: 'id' },
   nullable: true,
+  // However a customer is reached (a list, a group, an order, a node lookup), the same rule holds.
+  authScopes: (customer, ctx) => adminOrOwner(ctx, customer.id),
   fields: (t) => ({
     email: t.exposeString('email'),
     firstName: t.exposeString('firstName', { nullable: true }),
@@ -94,6 +96,7 @@ builder.queryFields((t) => ({
   customer: t.prismaField({
     type: 'Customer',
     nullable: true,
+    authScopes: { admin: true },
     args: {
       id: t.arg.id({ required: true }),
       withDeleted: t.arg.boolean({ defaultValue: false }),
@@ -108,6 +111,7 @@ builder.queryFields((t) => ({
     {
       type: 'Customer',
       cursor: 'id',
+      authScopes: { admin: true },
       args: {
         filter: t.arg({ type: CustomerFilter }),
         orderBy: t.arg({ type: CustomerOrderBy }),

@@ -1,8 +1,65 @@
-import { GraphQLError } from 'graphql';
+import {
+  EmailTakenError,
+  ForbiddenError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  LimitExceededError,
+  NotFoundError,
+  PasswordTooLongError,
+  RateLimitedError,
+  TokenExpiredError,
+  ValidationError,
+} from '../services/errors.js';
+import { builder } from './builder.js';
 
-/** Bad input the client can fix: names the argument (or input field path) at fault. */
-export function invalidArgument(argumentName: string, message: string): GraphQLError {
-  return new GraphQLError(`Invalid argument "${argumentName}": ${message}`, {
-    extensions: { code: 'BAD_USER_INPUT', argumentName },
-  });
+const ErrorCode = builder.enumType('ErrorCode', {
+  values: [
+    'VALIDATION',
+    'EMAIL_TAKEN',
+    'PASSWORD_TOO_LONG',
+    'INVALID_CREDENTIALS',
+    'INVALID_TOKEN',
+    'TOKEN_EXPIRED',
+    'RATE_LIMITED',
+    'NOT_FOUND',
+    'LIMIT_EXCEEDED',
+    'FORBIDDEN',
+  ] as const,
+});
+
+interface ErrorShape {
+  message: string;
+  code: string;
+  field?: string;
 }
+
+export const ErrorInterface = builder.interfaceRef<ErrorShape>('Error').implement({
+  description: 'An expected failure. `code` is stable; `field` names the input at fault, where one is.',
+  authScopes: { public: true },
+  fields: (t) => ({
+    message: t.exposeString('message'),
+    code: t.field({ type: ErrorCode, resolve: (error) => error.code as typeof ErrorCode.$inferType }),
+    field: t.exposeString('field', { nullable: true }),
+  }),
+});
+
+const errorOptions = { interfaces: [ErrorInterface], authScopes: { public: true } };
+
+export const ValidationErrorType = builder.objectType(ValidationError, { name: 'ValidationError', ...errorOptions });
+export const EmailTakenErrorType = builder.objectType(EmailTakenError, { name: 'EmailTakenError', ...errorOptions });
+export const PasswordTooLongErrorType = builder.objectType(PasswordTooLongError, { name: 'PasswordTooLongError', ...errorOptions });
+export const InvalidCredentialsErrorType = builder.objectType(InvalidCredentialsError, { name: 'InvalidCredentialsError', ...errorOptions });
+export const InvalidTokenErrorType = builder.objectType(InvalidTokenError, { name: 'InvalidTokenError', ...errorOptions });
+export const TokenExpiredErrorType = builder.objectType(TokenExpiredError, { name: 'TokenExpiredError', ...errorOptions });
+export const LimitExceededErrorType = builder.objectType(LimitExceededError, { name: 'LimitExceededError', ...errorOptions });
+export const ForbiddenErrorType = builder.objectType(ForbiddenError, { name: 'ForbiddenError', ...errorOptions });
+export const RateLimitedErrorType = builder.objectType(RateLimitedError, {
+  name: 'RateLimitedError',
+  ...errorOptions,
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt('retryAfterSeconds') }),
+});
+export const NotFoundErrorType = builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  ...errorOptions,
+  fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'The IDs that were not found.' }) }),
+});

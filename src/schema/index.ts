@@ -6,8 +6,11 @@ import './customer-group.js';
 import './membership.js';
 import './address.js';
 import './order.js';
+import './errors.js';
+import './account.js';
 
 builder.queryType({});
+builder.mutationType({});
 
 export const schema = builder.toSchema();
 export const sortedSchema = () => lexicographicSortSchema(schema);

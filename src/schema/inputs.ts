@@ -1,7 +1,7 @@
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { typeOfId, type IdType } from '../lib/ids.js';
 import { builder } from './builder.js';
-import { invalidArgument } from './errors.js';
+import { invalidArgument } from './invalid-argument.js';
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);

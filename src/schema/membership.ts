@@ -4,6 +4,7 @@ import { parseIds } from './inputs.js';
 
 builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
+  authScopes: { admin: true },
   description: "A customer's membership in a group (Medusa's CustomerGroupCustomer).",
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -26,6 +27,7 @@ builder.queryFields((t) => ({
   customerGroupMemberships: t.prismaConnection({
     type: 'CustomerGroupCustomer',
     cursor: 'id',
+    authScopes: { admin: true },
     description: "Membership rows, as Medusa's listCustomerGroupCustomers.",
     args: { filter: t.arg({ type: MembershipFilter }) },
     totalCount: (_connection, args, ctx) => ctx.db.customerGroupCustomer.count({ where: membershipWhere(args.filter) }),

@@ -1,6 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { FulfillmentStatus, OrderStatus, PaymentStatus } from '../generated/prisma/enums.js';
-import { builder } from './builder.js';
+import { adminOrOwner, builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
 
@@ -79,6 +79,8 @@ interface AddressSnapshot {
 }
 
 const OrderAddress = builder.objectRef<AddressSnapshot>('OrderAddress').implement({
+  // Reached only through an Order, whose own rule decides.
+  authScopes: { $any: { admin: true, customer: true } },
   description: 'The address as it was when the order was placed.',
   fields: (t) => ({
     firstName: t.exposeString('firstName', { nullable: true }),
@@ -99,6 +101,7 @@ function snapshot(value: Prisma.JsonValue | null): AddressSnapshot | null {
 }
 
 builder.prismaObject('OrderLineItem', {
+  authScopes: { $any: { admin: true, customer: true } },
   fields: (t) => ({
     id: t.exposeID('id'),
     title: t.exposeString('title'),
@@ -111,6 +114,7 @@ builder.prismaObject('OrderLineItem', {
 export const Order = builder.prismaNode('Order', {
   id: { field: 'id' },
   nullable: true,
+  authScopes: (order, ctx) => adminOrOwner(ctx, order.customerId),
   fields: (t) => ({
     displayId: t.exposeInt('displayId'),
     email: t.exposeString('email'),
@@ -165,6 +169,7 @@ builder.queryFields((t) => ({
   order: t.prismaField({
     type: 'Order',
     nullable: true,
+    authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) =>
       ctx.db.order.findUnique({ ...query, where: { id: parseId(String(args.id), 'Order', 'id') } }),
@@ -172,6 +177,7 @@ builder.queryFields((t) => ({
   orders: t.prismaConnection({
     type: 'Order',
     cursor: 'id',
+    authScopes: { admin: true },
     args: { filter: t.arg({ type: OrderFilter }) },
     totalCount: (_connection, args, ctx) => ctx.db.order.count({ where: orderWhere(args.filter, 'filter') }),
     resolve: (query, _root, args, ctx) =>

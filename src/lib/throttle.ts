@@ -1,0 +1,45 @@
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { QueryClient } from '../db/index.js';
+
+/**
+ * A counter per key in the database, so every instance behind a load balancer sees the same
+ * counts. `points` hits within `seconds`, then the key is blocked for `seconds`.
+ */
+export class Throttle {
+  private readonly limiter: RateLimiterPostgres;
+
+  constructor(client: QueryClient, name: string, readonly points: number, seconds: number) {
+    this.limiter = new RateLimiterPostgres({
+      storeClient: client,
+      storeType: 'client',
+      tableName: 'rate_limit',
+      tableCreated: true,
+      clearExpiredByTimeout: false,
+      keyPrefix: name,
+      points,
+      duration: seconds,
+      blockDuration: seconds,
+    });
+  }
+
+  /** Milliseconds until `key` may try again, or 0 when it is not blocked. Does not count as a hit. */
+  async retryAfter(key: string): Promise<number> {
+    const res = await this.limiter.get(key);
+    return res && res.consumedPoints >= this.points ? Math.max(res.msBeforeNext, 1) : 0;
+  }
+
+  /** Counts a hit. Milliseconds until the key may try again if this hit went over the limit, else 0. */
+  async hit(key: string): Promise<number> {
+    try {
+      await this.limiter.consume(key);
+      return 0;
+    } catch (result) {
+      if (result instanceof RateLimiterRes) return Math.max(result.msBeforeNext, 1);
+      throw result;
+    }
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.limiter.delete(key);
+  }
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { SESSION_TOKEN_PREFIX } from '../auth.js';
+import type { Context } from '../context.js';
+import { Prisma, type Customer } from '../generated/prisma/client.js';
+import { recordEvents } from '../events/outbox.js';
+import { newId } from '../lib/ids.js';
+import { newToken, sha256 } from '../lib/tokens.js';
+import {
+  EmailTakenError,
+  ForbiddenError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  RateLimitedError,
+  TokenExpiredError,
+} from './errors.js';
+import { checkPassword, mergeMetadata, normalizeEmail, text } from './validation.js';
+
+export const RESET_TOKEN_TTL_MS = 15 * 60_000;
+const RESET_REQUEST_INTERVAL_MS = 60_000;
+
+export interface Session {
+  customer: Customer;
+  accessToken: string;
+  expiresAt: Date;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+function customerId(ctx: Context): string {
+  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
+  return ctx.viewer.customerId;
+}
+
+async function openSession(tx: Prisma.TransactionClient, ctx: Context, customer: Customer): Promise<Session> {
+  ctx.proven.add(customer.id);
+  const accessToken = newToken(SESSION_TOKEN_PREFIX);
+  const expiresAt = new Date(ctx.services.now().getTime() + ctx.services.sessionTtlMs);
+  await tx.customerSession.create({
+    data: { id: newId('CustomerSession'), customerId: customer.id, tokenHash: sha256(accessToken), expiresAt },
+  });
+  return { customer, accessToken, expiresAt };
+}
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  phone?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+/**
+ * Creates an account, or turns the newest guest with that email into it in place so its orders
+ * stay attached. Which of several concurrent registrations wins is decided by the unique index on
+ * live account emails, not by a check before the write.
+ */
+export async function register(ctx: Context, input: RegisterInput): Promise<Session> {
+  const email = normalizeEmail(input.email);
+  checkPassword(input.password);
+  const profile = {
+    firstName: text(input.firstName, 'firstName'),
+    lastName: text(input.lastName, 'lastName'),
+    phone: text(input.phone, 'phone', 50),
+  };
+  const metadata = mergeMetadata({}, input.metadata);
+  const retryAfter = await ctx.services.throttles.registerPerClient.hit(ctx.clientAddress);
+  if (retryAfter) throw new RateLimitedError(retryAfter);
+  const passwordHash = await ctx.services.passwords.hash(input.password);
+
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      const guest = await tx.customer.findFirst({
+        where: { email, hasAccount: false, deletedAt: null },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      });
+      let customer: Customer;
+      if (guest) {
+        const converted = await tx.customer.updateManyAndReturn({
+          where: { id: guest.id, hasAccount: false },
+          data: { hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata: mergeMetadata(guest.metadata, input.metadata) } : {}) },
+        });
+        // Another registration converted this guest first.
+        if (converted.length === 0) throw new EmailTakenError();
+        customer = converted[0]!;
+        await recordEvents(tx, [{ name: 'customer.updated', payload: { id: customer.id, fields: ['has_account'] } }]);
+      } else {
+        customer = await tx.customer.create({
+          data: { id: newId('Customer'), email, hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata } : {}) },
+        });
+        await recordEvents(tx, [{ name: 'customer.created', payload: { id: customer.id } }]);
+      }
+      return openSession(tx, ctx, customer);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError();
+    throw error;
+  }
+}
+
+/**
+ * Unknown email, guest email and wrong password answer alike, after the same bcrypt work.
+ * While an email or a client is blocked, no password is checked at all.
+ */
+export async function login(ctx: Context, rawEmail: string, password: string): Promise<Session> {
+  const email = rawEmail.trim().toLowerCase();
+  const { loginPerEmail, loginPerClient } = ctx.services.throttles;
+  const blocked = Math.max(await loginPerEmail.retryAfter(email), await loginPerClient.retryAfter(ctx.clientAddress));
+  if (blocked) throw new RateLimitedError(blocked);
+
+  const customer = await ctx.db.customer.findFirst({ where: { email, hasAccount: true, deletedAt: null } });
+  const ok = await ctx.services.passwords.verify(password, customer?.passwordHash);
+  if (!ok || !customer) {
+    await Promise.all([loginPerEmail.hit(email), loginPerClient.hit(ctx.clientAddress)]);
+    throw new InvalidCredentialsError();
+  }
+  await loginPerEmail.reset(email);
+  return ctx.db.$transaction((tx) => openSession(tx, ctx, customer));
+}
+
+export async function logout(ctx: Context): Promise<boolean> {
+  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
+  await ctx.db.customerSession.deleteMany({ where: { id: ctx.viewer.sessionId } });
+  return true;
+}
+
+/**
+ * Always answers the same, whatever the email. For an account it replaces any earlier token
+ * (at most one request a minute) and hands the token to the notification sender as an event.
+ */
+export async function generatePasswordToken(ctx: Context, rawEmail: string): Promise<void> {
+  const email = normalizeEmail(rawEmail);
+  const customer = await ctx.db.customer.findFirst({
+    where: { email, hasAccount: true, deletedAt: null },
+    select: { id: true, email: true, firstName: true, lastName: true, passwordReset: { select: { createdAt: true } } },
+  });
+  const now = ctx.services.now();
+  if (!customer) return;
+  if (customer.passwordReset && now.getTime() - customer.passwordReset.createdAt.getTime() < RESET_REQUEST_INTERVAL_MS) return;
+
+  const token = randomBytes(32).toString('base64url');
+  const row = { tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TOKEN_TTL_MS) };
+  await ctx.db.$transaction(async (tx) => {
+    await tx.passwordResetToken.upsert({ where: { customerId: customer.id }, create: { customerId: customer.id, ...row }, update: row });
+    await recordEvents(tx, [
+      {
+        name: 'customer.password_reset',
+        payload: { id: customer.id, email: customer.email, first_name: customer.firstName, last_name: customer.lastName, token },
+      },
+    ]);
+  });
+}
+
+export interface ResetPasswordInput {
+  email: string;
+  token: string;
+  password: string;
+}
+
+/** Consumes the token in one conditional delete, so of two concurrent uses exactly one succeeds. */
+export async function resetPassword(ctx: Context, input: ResetPasswordInput): Promise<Customer> {
+  checkPassword(input.password);
+  if (!/^[A-Za-z0-9_-]{43}$/.test(input.token)) throw new InvalidTokenError();
+  const email = input.email.trim().toLowerCase();
+  const tokenHash = sha256(input.token);
+  const now = ctx.services.now();
+
+  const row = await ctx.db.passwordResetToken.findUnique({ where: { tokenHash }, include: { customer: true } });
+  if (!row || row.customer.email !== email || !row.customer.hasAccount || row.customer.deletedAt) throw new InvalidTokenError();
+  if (row.expiresAt <= now) throw new TokenExpiredError();
+
+  const passwordHash = await ctx.services.passwords.hash(input.password);
+  return ctx.db.$transaction(async (tx) => {
+    const consumed = await tx.passwordResetToken.deleteMany({ where: { customerId: row.customerId, tokenHash, expiresAt: { gt: now } } });
+    if (consumed.count === 0) throw new InvalidTokenError();
+    const customer = await tx.customer.update({ where: { id: row.customerId }, data: { passwordHash } });
+    await tx.customerSession.deleteMany({ where: { customerId: customer.id } });
+    await recordEvents(tx, [{ name: 'customer.updated', payload: { id: customer.id, fields: ['password'] } }]);
+    ctx.proven.add(customer.id);
+    return customer;
+  });
+}
+
+export interface UpdateMeInput {
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  phone?: string | null;
+  companyName?: string | null;
+  metadata?: Record<string, unknown> | null;
+  password?: { current: string; new: string } | null;
+}
+
+export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Customer> {
+  const id = customerId(ctx);
+  const current = await ctx.db.customer.findUniqueOrThrow({ where: { id } });
+  const data: Prisma.CustomerUpdateInput = {
+    firstName: text(input.firstName, 'firstName'),
+    lastName: text(input.lastName, 'lastName'),
+    phone: text(input.phone, 'phone', 50),
+    companyName: text(input.companyName, 'companyName'),
+  };
+  if (input.email != null) data.email = normalizeEmail(input.email);
+  const metadata = mergeMetadata(current.metadata, input.metadata);
+  if (metadata) data.metadata = metadata;
+  if (input.password) {
+    checkPassword(input.password.new, 'password.new');
+    if (!(await ctx.services.passwords.verify(input.password.current, current.passwordHash))) {
+      throw new InvalidCredentialsError('password.current');
+    }
+    data.passwordHash = await ctx.services.passwords.hash(input.password.new);
+  }
+  const fields = Object.entries(data)
+    .filter(([, value]) => value !== undefined)
+    .map(([key]) => (key === 'passwordHash' ? 'password' : key));
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      const customer = await tx.customer.update({ where: { id }, data });
+      if (data.passwordHash && ctx.viewer.kind === 'customer') {
+        // A changed password ends every other session: whoever knew the old one is signed out.
+        await tx.customerSession.deleteMany({ where: { customerId: id, id: { not: ctx.viewer.sessionId } } });
+      }
+      if (fields.length) await recordEvents(tx, [{ name: 'customer.updated', payload: { id, fields } }]);
+      return customer;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError();
+    throw error;
+  }
+}

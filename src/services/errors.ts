@@ -1,0 +1,89 @@
+import { GraphQLError } from 'graphql';
+
+/** An expected failure the client can act on. Exposed in the schema as a typed result, never masked. */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'VALIDATION';
+}
+
+export class EmailTakenError extends DomainError {
+  readonly code = 'EMAIL_TAKEN';
+  constructor() {
+    super('An account with this email already exists. Log in instead.', 'email');
+  }
+}
+
+export class PasswordTooLongError extends DomainError {
+  readonly code = 'PASSWORD_TOO_LONG';
+  constructor(field = 'password') {
+    super('Passwords can be at most 72 bytes (UTF-8).', field);
+  }
+}
+
+export class InvalidCredentialsError extends DomainError {
+  readonly code = 'INVALID_CREDENTIALS';
+  constructor(field?: string) {
+    super(field ? 'The current password is wrong.' : 'The email or password is wrong.', field);
+  }
+}
+
+export class InvalidTokenError extends DomainError {
+  readonly code = 'INVALID_TOKEN';
+  constructor() {
+    super('The reset token is not valid for this email. Request a new one.', 'token');
+  }
+}
+
+export class TokenExpiredError extends DomainError {
+  readonly code = 'TOKEN_EXPIRED';
+  constructor() {
+    super('The reset token has expired. Request a new one.', 'token');
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterMs: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super(`Too many attempts. Try again in ${seconds} seconds.`);
+    this.retryAfterSeconds = seconds;
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+  constructor(
+    readonly ids: string[],
+    field?: string,
+  ) {
+    super(`Not found: ${ids.join(', ')}`, field);
+  }
+}
+
+export class LimitExceededError extends DomainError {
+  readonly code = 'LIMIT_EXCEEDED';
+}
+
+/**
+ * Access denied. A GraphQLError too, so that where a field has no typed error union (queries) it
+ * still reaches the client with its code instead of being masked.
+ */
+export class ForbiddenError extends GraphQLError {
+  readonly code = 'FORBIDDEN';
+  readonly field = undefined;
+  constructor() {
+    super('Not allowed for this viewer.', { extensions: { code: 'FORBIDDEN' } });
+    this.name = 'ForbiddenError';
+  }
+}

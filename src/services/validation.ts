@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import type { Prisma } from '../generated/prisma/client.js';
+import { passwordProblem } from '../lib/passwords.js';
+import { PasswordTooLongError, ValidationError } from './errors.js';
+
+/** Trimmed and lower-cased: emails compare case-insensitively everywhere, and are stored this way. */
+export function normalizeEmail(email: string): string {
+  const normalized = email.trim().toLowerCase();
+  if (!z.email().safeParse(normalized).success || normalized.length > 254) {
+    throw new ValidationError('Enter a valid email address.', 'email');
+  }
+  return normalized;
+}
+
+export function checkPassword(password: string, field = 'password'): void {
+  const problem = passwordProblem(password);
+  if (problem === 'too_long') throw new PasswordTooLongError(field);
+  if (problem === 'too_short') throw new ValidationError('Passwords need at least 8 bytes.', field);
+}
+
+/** Optional free text: trimmed, blank becomes null, at most `max` characters. */
+export function text(value: string | null | undefined, field: string, max = 255): string | null | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value?.trim() ?? '';
+  if (trimmed.length > max) throw new ValidationError(`At most ${max} characters.`, field);
+  return trimmed || null;
+}
+
+const METADATA_MAX_BYTES = 16 * 1024;
+
+/** Medusa's metadata update: keys merge into what is there, a key set to null is removed. */
+export function mergeMetadata(
+  current: unknown,
+  update: Record<string, unknown> | null | undefined,
+  field = 'metadata',
+): Prisma.InputJsonObject | undefined {
+  if (update === undefined || update === null) return undefined;
+  const base = current && typeof current === 'object' && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(update)) {
+    if (value === null) delete base[key];
+    else base[key] = value;
+  }
+  if (Buffer.byteLength(JSON.stringify(base)) > METADATA_MAX_BYTES) {
+    throw new ValidationError(`Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON.`, field);
+  }
+  return base as Prisma.InputJsonObject;
+}

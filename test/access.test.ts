@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { isInterfaceType, isObjectType, isUnionType } from 'graphql';
+import { schema } from '../src/schema/index.js';
+import { addToGroup, ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, type TestApp } from './helpers.js';
+
+const t: TestApp = await createTestApp();
+const f = {} as Record<string, { id: string }>;
+let tokenA = '';
+
+type Extensions = { pothosOptions?: { authScopes?: unknown; skipTypeScopes?: boolean } };
+const declared = (x: { extensions?: unknown }) => (x.extensions as Extensions | undefined)?.pothosOptions?.authScopes !== undefined;
+
+test('every root operation and every field of every type declares who may use it', () => {
+  // Connection, edge and page-info wrappers carry no data of their own: the field returning them and the node types decide.
+  const structural = /(Connection|Edge)$|^PageInfo$|^__/;
+  const missing: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || structural.test(type.name)) continue;
+    const root = type === schema.getQueryType() || type === schema.getMutationType();
+    const typeRule = declared(type);
+    for (const field of Object.values(type.getFields())) {
+      if (root ? !declared(field) : !typeRule && !declared(field)) missing.push(`${type.name}.${field.name}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+  // Interfaces and unions are only ever resolved to object types checked above.
+  assert.ok(Object.values(schema.getTypeMap()).some((x) => isInterfaceType(x) || isUnionType(x)));
+});
+
+before(async () => {
+  const p = t.prisma;
+  const session = await t.gql(`mutation { register(input: { email: "a@example.com", password: "password-a" }) { ... on Session { accessToken customer { id } } } }`, {}, ANONYMOUS);
+  tokenA = session.data!.register.accessToken;
+  f.a = session.data!.register.customer;
+  f.b = await makeCustomer(p, { email: 'b@example.com', hasAccount: true });
+  f.group = await makeGroup(p, { name: 'Shared' });
+  await addToGroup(p, f.a!.id, f.group.id);
+  await addToGroup(p, f.b.id, f.group.id);
+  f.orderA = await makeOrder(p, f.a!.id);
+  f.orderB = await makeOrder(p, f.b.id);
+  f.addressB = await makeAddress(p, f.b.id);
+});
+
+const forbidden = (r: { errors?: { extensions?: Record<string, unknown> }[] }) =>
+  r.errors?.some((e) => e.extensions?.code === 'FORBIDDEN') ?? false;
+
+test('anonymous callers may not read anything but may register and log in', async () => {
+  for (const query of [`{ customers { totalCount } }`, `{ me { id } }`, `{ orders { totalCount } }`, `{ customerGroups { totalCount } }`, `{ addresses { totalCount } }`, `{ customerGroupMemberships { totalCount } }`]) {
+    const r = await t.gql(query, {}, ANONYMOUS);
+    assert.ok(forbidden(r), `${query}: ${JSON.stringify(r.errors)}`);
+    assert.equal(r.data, null);
+  }
+  const id = f.b!.id;
+  assert.ok(forbidden(await t.gql(`query($id: ID!) { customer(id: $id) { email } }`, { id }, ANONYMOUS)));
+  assert.ok(forbidden(await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, ANONYMOUS)));
+  const login = await t.gql(`mutation { login(email: "a@example.com", password: "password-a") { __typename } }`, {}, ANONYMOUS);
+  assert.equal(login.data!.login.__typename, 'Session');
+});
+
+test('a customer sees their own data through me', async () => {
+  const r = await t.gql(`{ me { id email orders { totalCount edges { node { id items { title } } } } groups { edges { node { name } } } } }`, {}, bearer(tokenA));
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  assert.equal(r.data!.me.id, f.a!.id);
+  assert.deepEqual(r.data!.me.orders.edges.map((e: { node: { id: string } }) => e.node.id), [f.orderA!.id]);
+  assert.equal(r.data!.me.groups.edges[0].node.name, 'Shared');
+});
+
+test('customer A cannot reach customer B through any path', async () => {
+  const as = bearer(tokenA);
+  const b = f.b!.id;
+  const attempts: [string, Record<string, unknown>][] = [
+    [`query($id: ID!) { customer(id: $id) { email } }`, { id: b }],
+    [`query($id: ID!) { node(id: $id) { ... on Customer { email } } }`, { id: b }],
+    [`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [b, f.orderB!.id, f.addressB!.id] }],
+    [`{ customers { edges { node { email } } } }`, {}],
+    [`query($id: ID!) { order(id: $id) { email customer { email } } }`, { id: f.orderB!.id }],
+    [`query($id: ID!) { address(id: $id) { city customer { email } } }`, { id: f.addressB!.id }],
+    [`{ me { groups { edges { node { customers { edges { node { email } } } } } } } }`, {}],
+    [`{ customerGroupMemberships { edges { node { customer { email } } } } }`, {}],
+    [`{ orders { edges { node { customer { email } } } } }`, {}],
+  ];
+  for (const [query, variables] of attempts) {
+    const r = await t.gql(query, variables, as);
+    assert.ok(forbidden(r), `${query}: ${JSON.stringify(r)}`);
+    assert.doesNotMatch(JSON.stringify(r.data ?? {}), /b@example\.com/);
+  }
+});
+
+test('customer A cannot change customer B’s addresses, and learns nothing about them', async () => {
+  const r = await t.gql(`mutation($id: ID!) { updateMyAddress(id: $id, input: { city: "Hacked" }) { __typename ... on Error { code } } deleteMyAddress(id: $id) { __typename } }`, { id: f.addressB!.id }, bearer(tokenA));
+  assert.equal(r.data!.updateMyAddress.__typename, 'NotFoundError');
+  assert.equal(r.data!.deleteMyAddress.__typename, 'NotFoundError');
+  const address = await t.prisma.address.findUniqueOrThrow({ where: { id: f.addressB!.id } });
+  assert.notEqual(address.city, 'Hacked');
+});
+
+test('admin-only and customer-only mutations answer others with a typed ForbiddenError', async () => {
+  const anon = await t.gql(`mutation { updateMe(input: { firstName: "X" }) { __typename ... on Error { code message } } }`, {}, ANONYMOUS);
+  assert.equal(anon.data!.updateMe.__typename, 'ForbiddenError');
+  assert.equal(anon.data!.updateMe.code, 'FORBIDDEN');
+  const logout = await t.gql(`mutation { logout { ok } }`, {}, ANONYMOUS);
+  assert.ok(forbidden(logout));
+});
+
+test('a wrong or unknown bearer token is anonymous, and an admin key is compared in full', async () => {
+  for (const token of ['cgs_nope', 'test-admin-key-0123456789abcde', 'test-admin-key-0123456789abcdeff', '']) {
+    assert.ok(forbidden(await t.gql(`{ customers { totalCount } }`, {}, bearer(token))), token);
+  }
+});

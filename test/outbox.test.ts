@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
+import { after, beforeEach, test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import pino from 'pino';
+import { createClient } from 'redis';
+import { openDatabase } from '../src/db/index.js';
+import { migrate } from '../src/db/migrate.js';
+import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
+import { LogSink, NatsSink, RedisStreamSink, type EventSink, type OutboxMessage } from '../src/events/sinks.js';
+import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
+import { createLogger } from '../src/logger.js';
+import { freshDatabaseUrl } from './helpers.js';
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const url = await freshDatabaseUrl();
+const db = await openDatabase({ url, dataDir: 'memory://', poolSize: 5 });
+after(() => db.close());
+await migrate(db);
+const prisma = db.prisma;
+const silent = createLogger('silent');
+
+// Every test starts from an empty outbox, so a drain only sees that test's events.
+beforeEach(() => prisma.outboxEvent.deleteMany());
+
+/** Keeps what it is given; fails while `failure` is set. */
+class CapturingSink implements EventSink {
+  readonly name = 'capture';
+  readonly received: OutboxMessage[] = [];
+  calls = 0;
+  failure: Error | undefined;
+  constructor(private readonly delayMs = 0) {}
+
+  async publish(messages: OutboxMessage[]) {
+    this.calls++;
+    if (this.delayMs) await sleep(this.delayMs);
+    if (this.failure) throw this.failure;
+    this.received.push(...messages);
+  }
+
+  async close() {}
+}
+
+/** A worker that only runs when drained (its timer is far off), stopped after the test. */
+function worker(t: TestContext, options: Partial<OutboxWorkerOptions> & { sink: EventSink }) {
+  const started = startOutboxWorker({ prisma, log: silent, pollMs: 60_000, ...options });
+  t.after(() => started.stop());
+  return started;
+}
+
+async function record(...events: DomainEvent[]) {
+  await prisma.$transaction((tx) => recordEvents(tx, events));
+}
+
+const seqs = (messages: OutboxMessage[]) => messages.map((m) => (m.payload as { seq: number }).seq);
+
+/** Whether a TCP connection to the broker opens within ~1 s. */
+function reachable(brokerUrl: string, defaultPort: number): Promise<boolean> {
+  const { hostname, port } = new URL(brokerUrl);
+  return new Promise((resolve) => {
+    const socket = connectTcp({ host: hostname, port: Number(port) || defaultPort, timeout: 1_000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
+const unique = () => randomBytes(5).toString('hex');
+
+test('committed events are delivered once, in order, and marked delivered; rolled-back ones never', async (t) => {
+  const sink = new CapturingSink();
+  const outbox = worker(t, { sink });
+  // Apart in time: within one millisecond, order follows the (random) id.
+  for (const seq of [1, 2, 3]) {
+    await record({ name: 'customer.created', payload: { seq } });
+    await sleep(3);
+  }
+  await assert.rejects(
+    prisma.$transaction(async (tx) => {
+      await recordEvents(tx, [{ name: 'customer.deleted', payload: { seq: 99 } }]);
+      throw new Error('roll back');
+    }),
+    /roll back/,
+  );
+
+  assert.equal(await outbox.drain(), 3);
+  assert.deepEqual(seqs(sink.received), [1, 2, 3]);
+  assert.equal(await outbox.drain(), 0, 'nothing is delivered twice');
+  assert.equal(sink.received.length, 3);
+
+  const rows = await prisma.outboxEvent.findMany({ orderBy: [{ availableAt: 'asc' }, { id: 'asc' }] });
+  assert.deepEqual(rows.map((row) => row.id), sink.received.map((m) => m.id), 'only the committed events are in the outbox');
+  assert.ok(rows.every((row) => row.deliveredAt instanceof Date && row.attempts === 0));
+  const first = sink.received[0]!;
+  assert.equal(first.name, 'customer.created');
+  assert.ok(first.createdAt instanceof Date);
+});
+
+test('the worker polls by itself, and stop() can be called twice', async () => {
+  const sink = new CapturingSink();
+  const outbox = startOutboxWorker({ prisma, sink, log: silent, pollMs: 20 });
+  try {
+    await record({ name: 'customer.updated', payload: { seq: 1 } });
+    for (let i = 0; i < 100 && sink.received.length === 0; i++) await sleep(20);
+    assert.deepEqual(seqs(sink.received), [1]);
+  } finally {
+    await outbox.stop();
+    await outbox.stop();
+  }
+  await record({ name: 'customer.updated', payload: { seq: 2 } });
+  await sleep(100);
+  assert.equal(sink.received.length, 1, 'a stopped worker polls no more');
+  assert.equal(await outbox.drain(), 0);
+});
+
+test('a failing sink leaves events pending with backoff; once it recovers they are delivered exactly once', async (t) => {
+  const sink = new CapturingSink();
+  const outbox = worker(t, { sink });
+  await record({ name: 'customer_group.created', payload: { seq: 1 } }, { name: 'customer_group.updated', payload: { seq: 2 } });
+
+  sink.failure = new Error(`broker down ${'x'.repeat(5_000)}`);
+  assert.equal(await outbox.drain(), 0);
+  const pending = () => prisma.$queryRaw<{ deliveredAt: Date | null; attempts: number; lastError: string | null; delay: number }[]>`
+    SELECT delivered_at AS "deliveredAt", attempts, last_error AS "lastError",
+           EXTRACT(EPOCH FROM available_at - now())::float8 AS delay
+    FROM outbox_event ORDER BY id`;
+  let rows = await pending();
+  assert.equal(rows.length, 2);
+  for (const row of rows) {
+    assert.equal(row.deliveredAt, null);
+    assert.equal(row.attempts, 1);
+    assert.match(row.lastError ?? '', /^broker down x+$/);
+    assert.equal(row.lastError?.length, 1_000, 'the error is truncated');
+    assert.ok(row.delay > 0.5 && row.delay <= 1, `first retry in about 1 s (${row.delay})`);
+  }
+  assert.equal(await outbox.drain(), 0);
+  assert.equal(sink.calls, 1, 'not retried before available_at');
+
+  await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() - interval '1 second'`;
+  assert.equal(await outbox.drain(), 0);
+  rows = await pending();
+  assert.ok(rows.every((row) => row.attempts === 2 && row.delay > 1.5 && row.delay <= 2), 'the backoff doubles');
+
+  sink.failure = undefined;
+  await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() - interval '1 second'`;
+  assert.equal(await outbox.drain(), 2);
+  assert.equal(await outbox.drain(), 0);
+  assert.deepEqual(seqs(sink.received).sort(), [1, 2]);
+  rows = await pending();
+  assert.ok(rows.every((row) => row.deliveredAt instanceof Date && row.attempts === 2));
+});
+
+test('after maxAttempts failures an event is no longer retried', async (t) => {
+  const sink = new CapturingSink();
+  sink.failure = new Error('rejected');
+  const outbox = worker(t, { sink, maxAttempts: 2 });
+  await record({ name: 'customer.created', payload: { seq: 1 } });
+  for (let i = 0; i < 3; i++) {
+    assert.equal(await outbox.drain(), 0);
+    await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() - interval '1 second'`;
+  }
+  assert.equal(sink.calls, 2);
+  const [row] = await prisma.outboxEvent.findMany();
+  assert.equal(row?.attempts, 2);
+  assert.equal(row?.deliveredAt, null);
+});
+
+test('two workers draining at once deliver every event exactly once in total', async (t) => {
+  // On PostgreSQL, a second pool is a second instance; PGlite is one process, so they share it.
+  let other = prisma;
+  if (db.kind === 'postgres') {
+    const second = await openDatabase({ url, poolSize: 5 });
+    t.after(() => second.close());
+    other = second.prisma;
+  }
+  const total = 230;
+  await record(...Array.from({ length: total }, (_, seq): DomainEvent => ({ name: 'customer_address.created', payload: { seq } })));
+  const [a, b] = [new CapturingSink(5), new CapturingSink(5)];
+  const workerA = worker(t, { sink: a, batchSize: 20 });
+  const workerB = worker(t, { sink: b, batchSize: 20, prisma: other });
+
+  const [fromA, fromB] = await Promise.all([workerA.drain(), workerB.drain()]);
+  assert.equal(fromA + fromB, total);
+  const ids = [...a.received, ...b.received].map((m) => m.id);
+  assert.equal(ids.length, total);
+  assert.equal(new Set(ids).size, total, 'no event went to both workers');
+  assert.equal(await prisma.outboxEvent.count({ where: { deliveredAt: null } }), 0);
+  t.diagnostic(`worker A delivered ${fromA}, worker B ${fromB}`);
+});
+
+test('NATS JetStream sink: messages land in the stream once, with names, ids and payloads', async (t) => {
+  if (!(await reachable(NATS_URL, 4222))) return t.skip(`NATS not reachable at ${NATS_URL}`);
+  const stream = `TEST_${unique()}`;
+  const subjectPrefix = `test_${unique()}`;
+  const sink = await NatsSink.connect({ url: NATS_URL, stream, subjectPrefix, timeoutMs: 2_000 });
+  const nc = await connectNats({ servers: NATS_URL, timeout: 1_000 });
+  const jsm = await jetstreamManager(nc);
+  t.after(async () => {
+    await jsm.streams.delete(stream);
+    await sink.close();
+    await nc.close();
+  });
+
+  const events: DomainEvent[] = [
+    { name: 'customer.created', payload: { seq: 1, email: 'a@example.com' } },
+    { name: 'customer_group.created', payload: { seq: 2, name: 'VIP' } },
+    { name: 'customer_address.deleted', payload: { seq: 3, nested: { ok: true } } },
+  ];
+  for (const event of events) {
+    await record(event);
+    await sleep(3);
+  }
+  const capture = new CapturingSink();
+  const tee: EventSink = {
+    name: 'tee',
+    publish: async (messages) => {
+      await sink.publish(messages);
+      await capture.publish(messages);
+    },
+    close: async () => {},
+  };
+  assert.equal(await worker(t, { sink: tee }).drain(), 3);
+
+  const consumer = await jetstream(nc).consumers.get(stream);
+  const stored = [];
+  for await (const message of await consumer.fetch({ max_messages: 3, expires: 2_000 })) {
+    stored.push(message);
+    if (stored.length === 3) break;
+  }
+  assert.deepEqual(
+    stored.map((m) => m.subject),
+    events.map((e) => `${subjectPrefix}.${e.name}`),
+  );
+  assert.deepEqual(
+    stored.map((m) => m.headers?.get('Nats-Msg-Id')),
+    capture.received.map((m) => m.id),
+  );
+  assert.deepEqual(
+    stored.map((m) => m.json()),
+    capture.received.map((m) => ({ id: m.id, name: m.name, payload: m.payload, createdAt: m.createdAt.toISOString() })),
+  );
+  assert.deepEqual(
+    stored.map((m) => (m.json() as { payload: unknown }).payload),
+    events.map((e) => e.payload),
+  );
+
+  // Published again, as after a crash between the PubAck and the commit: stored once.
+  await sink.publish([capture.received[0]!]);
+  assert.equal((await jsm.streams.info(stream)).state.messages, 3);
+});
+
+test('Redis Streams sink: one entry per event with id, name, payload and createdAt', async (t) => {
+  if (!(await reachable(REDIS_URL, 6379))) return t.skip(`Redis not reachable at ${REDIS_URL}`);
+  const key = `test:outbox:${unique()}`;
+  const sink = await RedisStreamSink.connect({ url: REDIS_URL, stream: key });
+  const client = createClient({ url: REDIS_URL });
+  client.on('error', () => {});
+  await client.connect();
+  t.after(async () => {
+    await client.del(key);
+    await client.close();
+    await sink.close();
+  });
+
+  const events: DomainEvent[] = [
+    { name: 'customer.created', payload: { seq: 1 } },
+    { name: 'customer_group.deleted', payload: { seq: 2, tags: ['a', 'b'] } },
+  ];
+  for (const event of events) {
+    await record(event);
+    await sleep(3);
+  }
+  assert.equal(await worker(t, { sink }).drain(), 2);
+  const rows = await prisma.outboxEvent.findMany({ orderBy: [{ availableAt: 'asc' }, { id: 'asc' }] });
+
+  const entries = (await client.xRange(key, '-', '+')) ?? [];
+  assert.deepEqual(
+    entries.map((entry) => entry.message),
+    rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      payload: JSON.stringify(row.payload),
+      createdAt: row.createdAt.toISOString(),
+    })),
+  );
+  assert.deepEqual(
+    entries.map((entry) => JSON.parse(entry.message.payload ?? 'null') as unknown),
+    events.map((e) => e.payload),
+  );
+});
+
+test('the log sink logs each event without its payload', async (t) => {
+  const lines: string[] = [];
+  // Plain pino, without the app logger's redaction, so only the sink can keep the token out.
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const token = `reset-${unique()}`;
+  await record({ name: 'customer.password_reset', payload: { email: 'who@example.com', token } });
+  assert.equal(await worker(t, { sink: new LogSink(log) }).drain(), 1);
+
+  const [row] = await prisma.outboxEvent.findMany();
+  assert.equal(lines.length, 1);
+  const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+  assert.equal(entry.msg, 'event');
+  assert.equal(entry.event, 'customer.password_reset');
+  assert.equal(entry.eventId, row?.id);
+  assert.ok(!lines[0]!.includes(token), 'the reset token is not logged');
+  assert.ok(!lines[0]!.includes('who@example.com'), 'nor anything else from the payload');
+});
