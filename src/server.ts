@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { isEmpty, seed } from '../prisma/seed.js';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
+import { createSink } from './events/sinks.js';
+import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
 import { createLogger } from './logger.js';
 import { createApp, GRAPHQL_PATH } from './yoga.js';
@@ -22,12 +25,22 @@ if ((env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') && (await isEmpty(db.prisma))
   log.info(result, 'sample data loaded');
 }
 
+const sink = await createSink(env, log);
+const outbox = startOutboxWorker({ prisma: db.prisma, sink, log, pollMs: env.OUTBOX_POLL_MS });
+log.info({ sink: sink.name }, 'outbox worker started');
+
+// A newcomer's `npm start` must be able to explore at once: outside production, with no admin key
+// configured, one is made for this run, printed, and preloaded into GraphiQL.
+const devAdminKey =
+  env.NODE_ENV !== 'production' && env.ADMIN_API_KEYS.length === 0 ? `dev-${randomBytes(18).toString('base64url')}` : null;
+const adminKeys = devAdminKey ? [{ name: 'dev', key: devAdminKey }] : env.ADMIN_API_KEYS;
+
 const yoga = createApp({
   db,
   log,
-  graphiql: env.NODE_ENV !== 'production',
+  graphiql: env.NODE_ENV === 'production' ? false : devAdminKey ? { headers: { Authorization: `Bearer ${devAdminKey}` } } : true,
   settings: {
-    adminKeys: env.ADMIN_API_KEYS,
+    adminKeys,
     bcryptCost: env.BCRYPT_COST,
     bcryptConcurrency: env.BCRYPT_CONCURRENCY,
     sessionTtlHours: env.SESSION_TTL_HOURS,
@@ -46,7 +59,11 @@ server.listen(env.PORT, env.HOST, () => {
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
   const url = `http://${host}:${port}${GRAPHQL_PATH}`;
   log.info({ url }, 'listening');
-  if (process.stdout.isTTY || env.NODE_ENV !== 'production') console.log(`\n  GraphiQL: ${url}\n`);
+  if (process.stdout.isTTY || env.NODE_ENV !== 'production') {
+    console.log(`\n  GraphiQL: ${url}`);
+    if (devAdminKey) console.log(`  Admin key for this run (preloaded in GraphiQL): ${devAdminKey}`);
+    console.log('');
+  }
 });
 
 let stopping = false;
@@ -61,6 +78,9 @@ async function shutdown(signal: string) {
   force.unref();
   server.close(async () => {
     clearTimeout(force);
+    // Requests are done, so no new events: deliver what is due, then close what the worker uses.
+    await outbox.stop();
+    await sink.close();
     await db.close();
     log.info('stopped');
     process.exit(0);

@@ -63,7 +63,8 @@ export const DEFAULT_SETTINGS: AppSettings = {
 export interface AppOptions {
   db: Database;
   log: Logger;
-  graphiql?: boolean;
+  /** Serve GraphiQL; with `headers`, GraphiQL opens with them filled in. */
+  graphiql?: boolean | { headers?: Record<string, string> };
   settings?: Partial<AppSettings>;
   /** The clock for expiries (tests move it). */
   now?: () => Date;
@@ -127,7 +128,13 @@ export function createApp({ db, log, graphiql = true, settings: overrides, now =
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: graphiql ? { title: 'customer-graph', defaultQuery: EXAMPLE_QUERY } : false,
+    graphiql: graphiql
+      ? {
+          title: 'customer-graph',
+          defaultQuery: EXAMPLE_QUERY,
+          ...(typeof graphiql === 'object' && graphiql.headers ? { headers: JSON.stringify(graphiql.headers, null, 2) } : {}),
+        }
+      : false,
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),

@@ -97,3 +97,26 @@ test('npm start: a fresh data folder is migrated, seeded, served; SIGTERM finish
   const lines = server.output().split('\n').filter((l) => l.startsWith('{'));
   assert.ok(lines.some((l) => JSON.parse(l).msg === 'request'), 'requests are logged as JSON lines');
 });
+
+test('npm start with no admin key in development: a key for the run is printed and preloaded in GraphiQL', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'customer-graph-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const server = await startServer({ DATA_DIR: join(dataDir, 'pglite'), ADMIN_API_KEYS: '', SEED_SAMPLE_DATA: 'false' });
+  const key = await new Promise<string>((resolve, reject) => {
+    const poll = setInterval(() => {
+      const match = /Admin key for this run \(preloaded in GraphiQL\): (\S+)/.exec(server.output());
+      if (match) clearInterval(poll), resolve(match[1]!);
+    }, 20);
+    setTimeout(() => (clearInterval(poll), reject(new Error(server.output()))), 5_000);
+  });
+  const page = await (await fetch(server.url, { headers: { accept: 'text/html' } })).text();
+  assert.ok(page.includes(key), 'GraphiQL opens with the key in its headers');
+  const body = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query: '{ customers { totalCount } }' }),
+  }).then((r) => r.json() as Promise<{ data: { customers: { totalCount: number } } }>);
+  assert.equal(body.data.customers.totalCount, 0);
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0);
+});

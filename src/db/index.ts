@@ -103,7 +103,8 @@ async function openPglite(dataDir: string): Promise<Database> {
     queryClient: {
       async query({ text, values }) {
         const result = await pglite.query(text, values);
-        return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+        // PGlite counts only changed rows in affectedRows; node-postgres' rowCount counts returned ones too.
+        return { rows: result.rows, rowCount: result.rows.length || (result.affectedRows ?? 0) };
       },
     },
     onStatement,
