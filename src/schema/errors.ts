@@ -1,5 +1,8 @@
 import {
+  BatchTooLargeError,
   EmailTakenError,
+  EmptyFilterError,
+  NameTakenError,
   ForbiddenError,
   InvalidCredentialsError,
   InvalidTokenError,
@@ -23,6 +26,9 @@ const ErrorCode = builder.enumType('ErrorCode', {
     'RATE_LIMITED',
     'NOT_FOUND',
     'LIMIT_EXCEEDED',
+    'NAME_TAKEN',
+    'EMPTY_FILTER',
+    'BATCH_TOO_LARGE',
     'FORBIDDEN',
   ] as const,
 });
@@ -52,6 +58,7 @@ export const InvalidCredentialsErrorType = builder.objectType(InvalidCredentials
 export const InvalidTokenErrorType = builder.objectType(InvalidTokenError, { name: 'InvalidTokenError', ...errorOptions });
 export const TokenExpiredErrorType = builder.objectType(TokenExpiredError, { name: 'TokenExpiredError', ...errorOptions });
 export const LimitExceededErrorType = builder.objectType(LimitExceededError, { name: 'LimitExceededError', ...errorOptions });
+export const EmptyFilterErrorType = builder.objectType(EmptyFilterError, { name: 'EmptyFilterError', ...errorOptions });
 export const ForbiddenErrorType = builder.objectType(ForbiddenError, { name: 'ForbiddenError', ...errorOptions });
 export const RateLimitedErrorType = builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',
@@ -62,4 +69,14 @@ export const NotFoundErrorType = builder.objectType(NotFoundError, {
   name: 'NotFoundError',
   ...errorOptions,
   fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'The IDs that were not found.' }) }),
+});
+export const NameTakenErrorType = builder.objectType(NameTakenError, {
+  name: 'NameTakenError',
+  ...errorOptions,
+  fields: (t) => ({ names: t.exposeStringList('names', { description: 'The names that are taken.' }) }),
+});
+export const BatchTooLargeErrorType = builder.objectType(BatchTooLargeError, {
+  name: 'BatchTooLargeError',
+  ...errorOptions,
+  fields: (t) => ({ max: t.exposeInt('max') }),
 });

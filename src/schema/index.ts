@@ -8,6 +8,8 @@ import './address.js';
 import './order.js';
 import './errors.js';
 import './account.js';
+import './admin-customers.js';
+import './admin-groups.js';
 
 builder.queryType({});
 builder.mutationType({});

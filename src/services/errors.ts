@@ -18,8 +18,8 @@ export class ValidationError extends DomainError {
 
 export class EmailTakenError extends DomainError {
   readonly code = 'EMAIL_TAKEN';
-  constructor() {
-    super('An account with this email already exists. Log in instead.', 'email');
+  constructor(field = 'email') {
+    super('An account with this email already exists. Log in instead.', field);
   }
 }
 
@@ -73,6 +73,34 @@ export class NotFoundError extends DomainError {
 
 export class LimitExceededError extends DomainError {
   readonly code = 'LIMIT_EXCEEDED';
+}
+
+export class NameTakenError extends DomainError {
+  readonly code = 'NAME_TAKEN';
+  constructor(
+    readonly names: string[],
+    field = 'name',
+  ) {
+    super(`A customer group with this name already exists: ${names.join(', ')}`, field);
+  }
+}
+
+/** A filter that would select every row: refused, so "delete everything" cannot happen by accident. */
+export class EmptyFilterError extends DomainError {
+  readonly code = 'EMPTY_FILTER';
+  constructor(field = 'filter') {
+    super('Give IDs or a filter with at least one condition.', field);
+  }
+}
+
+export class BatchTooLargeError extends DomainError {
+  readonly code = 'BATCH_TOO_LARGE';
+  constructor(
+    readonly max: number,
+    field: string,
+  ) {
+    super(`At most ${max} items per call.`, field);
+  }
 }
 
 /**

@@ -1,0 +1,2 @@
+// Admin operations; see the admin issue.
+export {};
