@@ -188,6 +188,12 @@ describe('customer groups', () => {
     assert.equal(r.data!.deleted.totalCount, 3);
     assert.deepEqual(names(r.data!.sorted), ['VIP', 'Wholesale']);
   });
+  test('a connection asked only for its count', async () => {
+    const r = await t.gql(`query($g: ID!, $c: ID!) { customerGroup(id: $g) { customers { totalCount } } customer(id: $c) { groups { totalCount } } }`, { g: f.vip!.id, c: f.ada!.id });
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    assert.deepEqual(r.data, { customerGroup: { customers: { totalCount: 2 } }, customer: { groups: { totalCount: 2 } } });
+  });
+
   test('a soft-deleted group is null unless withDeleted', async () => {
     const r = await t.gql(`query($id: ID!) { a: customerGroup(id: $id) { id } b: customerGroup(id: $id, withDeleted: true) { id } }`, { id: f.oldGroup!.id });
     assert.equal(r.data!.a, null);

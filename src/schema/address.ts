@@ -58,7 +58,7 @@ builder.prismaObjectFields('Customer', (t) => ({
   }),
 }));
 
-const AddressFilter = builder.inputType('AddressFilter', {
+export const AddressFilter = builder.inputType('AddressFilter', {
   fields: (t) => ({
     customerId: t.id(),
     city: t.string({ description: 'Exact city, case-insensitive.' }),
@@ -68,7 +68,7 @@ const AddressFilter = builder.inputType('AddressFilter', {
   }),
 });
 
-function addressWhere(filter: typeof AddressFilter.$inferInput | null | undefined): Prisma.AddressWhereInput {
+export function addressWhere(filter: typeof AddressFilter.$inferInput | null | undefined): Prisma.AddressWhereInput {
   const q = searchTerm(filter?.q);
   return {
     deletedAt: null,

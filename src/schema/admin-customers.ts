@@ -1,2 +1,163 @@
-// Admin operations; see the admin issue.
-export {};
+import type { Address as AddressRow, Customer as CustomerRow } from '../generated/prisma/client.js';
+import * as addresses from '../services/addresses.js';
+import * as customers from '../services/customers.js';
+import {
+  BatchTooLargeError,
+  EmailTakenError,
+  EmptyFilterError,
+  LimitExceededError,
+  NotFoundError,
+  PasswordTooLongError,
+  ValidationError,
+} from '../services/errors.js';
+import { AddressInput } from './account.js';
+import { Address, AddressFilter, addressWhere } from './address.js';
+import { builder } from './builder.js';
+import { Customer, CustomerFilter, customerWhere } from './customer.js';
+import { parseId, parseIds } from './inputs.js';
+
+const CreateCustomerInput = builder.inputType('CreateCustomerInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ description: 'Given, the customer is a registered account; without, a guest.' }),
+    firstName: t.string(),
+    lastName: t.string(),
+    companyName: t.string(),
+    phone: t.string(),
+    metadata: t.field({ type: 'JSONObject' }),
+  }),
+});
+
+const UpdateCustomerInput = builder.inputType('UpdateCustomerInput', {
+  description: 'Only the fields given change. `metadata` merges into each customer’s keys; a key set to null is removed.',
+  fields: (t) => ({
+    email: t.string({ description: 'Only when one customer is selected.' }),
+    firstName: t.string(),
+    lastName: t.string(),
+    companyName: t.string(),
+    phone: t.string(),
+    metadata: t.field({ type: 'JSONObject' }),
+  }),
+});
+
+const CreateAddressInput = builder.inputType('CreateAddressInput', {
+  fields: (t) => ({
+    customerId: t.id({ required: true }),
+    address: t.field({ type: AddressInput, required: true }),
+  }),
+});
+
+const CustomersPayload = builder.objectRef<{ customers: CustomerRow[] }>('CustomersPayload').implement({
+  authScopes: { admin: true },
+  fields: (t) => ({ customers: t.field({ type: [Customer], resolve: (p) => p.customers }) }),
+});
+
+const AddressesPayload = builder.objectRef<{ addresses: AddressRow[] }>('AddressesPayload').implement({
+  authScopes: { admin: true },
+  fields: (t) => ({ addresses: t.field({ type: [Address], resolve: (p) => p.addresses }) }),
+});
+
+const DeletedIdsPayload = builder.objectRef<{ ids: string[] }>('DeletedIdsPayload').implement({
+  authScopes: { admin: true },
+  fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'What was deleted.' }) }),
+});
+
+const SoftDeletedCustomersPayload = builder.objectRef<customers.SoftDeleted>('SoftDeletedCustomersPayload').implement({
+  description: "As Medusa's softDelete/restore: the customers, and the related rows that went (or came back) with them.",
+  authScopes: { admin: true },
+  fields: (t) => ({
+    ids: t.exposeIDList('ids'),
+    addressIds: t.exposeIDList('addressIds'),
+    membershipIds: t.exposeIDList('membershipIds'),
+  }),
+});
+
+const selectionErrors = [ValidationError, NotFoundError, EmptyFilterError, BatchTooLargeError];
+
+builder.mutationFields((t) => {
+  const customerSelection = {
+    ids: t.arg.idList({ description: 'The customers to act on; or give `filter`.' }),
+    filter: t.arg({ type: CustomerFilter, description: 'Must hold at least one condition.' }),
+  };
+  const addressSelection = {
+    ids: t.arg.idList({ description: 'The addresses to act on; or give `filter`.' }),
+    filter: t.arg({ type: AddressFilter, description: 'Must hold at least one condition.' }),
+  };
+  const customers$ = (args: { ids?: readonly (string | number)[] | null; filter?: typeof CustomerFilter.$inferInput | null }) => ({
+    ids: args.ids ? parseIds(args.ids.map(String), 'Customer', 'ids') : null,
+    filter: args.filter,
+    where: args.filter ? customerWhere(args.filter) : undefined,
+  });
+  const addresses$ = (args: { ids?: readonly (string | number)[] | null; filter?: typeof AddressFilter.$inferInput | null }) => ({
+    ids: args.ids ? parseIds(args.ids.map(String), 'Address', 'ids') : null,
+    filter: args.filter,
+    where: args.filter ? addressWhere(args.filter) : undefined,
+  });
+
+  return {
+    createCustomers: t.field({
+      type: CustomersPayload,
+      description: 'Guests, or with a password registered accounts. All or none are created.',
+      authScopes: { admin: true },
+      args: { input: t.arg({ type: [CreateCustomerInput], required: true }) },
+      errors: { types: [ValidationError, EmailTakenError, PasswordTooLongError, BatchTooLargeError] },
+      resolve: async (_root, args, ctx) => ({ customers: await customers.createCustomers(ctx, args.input) }),
+    }),
+    updateCustomers: t.field({
+      type: CustomersPayload,
+      authScopes: { admin: true },
+      args: { ...customerSelection, input: t.arg({ type: UpdateCustomerInput, required: true }) },
+      errors: { types: [...selectionErrors, EmailTakenError] },
+      resolve: async (_root, args, ctx) => ({ customers: await customers.updateCustomers(ctx, customers$(args), args.input) }),
+    }),
+    deleteCustomers: t.field({
+      type: DeletedIdsPayload,
+      description: 'Deletes for good, with their addresses and memberships. Orders keep their snapshots.',
+      authScopes: { admin: true },
+      args: customerSelection,
+      errors: { types: selectionErrors },
+      resolve: async (_root, args, ctx) => ({ ids: await customers.deleteCustomers(ctx, customers$(args)) }),
+    }),
+    softDeleteCustomers: t.field({
+      type: SoftDeletedCustomersPayload,
+      authScopes: { admin: true },
+      args: { ids: t.arg.idList({ required: true }) },
+      errors: { types: [ValidationError, NotFoundError, BatchTooLargeError] },
+      resolve: (_root, args, ctx) => customers.softDeleteCustomers(ctx, parseIds(args.ids.map(String), 'Customer', 'ids')),
+    }),
+    restoreCustomers: t.field({
+      type: SoftDeletedCustomersPayload,
+      description: 'Brings back exactly what softDeleteCustomers took.',
+      authScopes: { admin: true },
+      args: { ids: t.arg.idList({ required: true }) },
+      errors: { types: [ValidationError, NotFoundError, BatchTooLargeError, EmailTakenError] },
+      resolve: (_root, args, ctx) => customers.restoreCustomers(ctx, parseIds(args.ids.map(String), 'Customer', 'ids')),
+    }),
+    addAddresses: t.field({
+      type: AddressesPayload,
+      authScopes: { admin: true },
+      args: { input: t.arg({ type: [CreateAddressInput], required: true }) },
+      errors: { types: [ValidationError, NotFoundError, LimitExceededError, BatchTooLargeError] },
+      resolve: async (_root, args, ctx) => ({
+        addresses: await addresses.addAddresses(
+          ctx,
+          args.input.map((item, i) => ({ ...item.address, customerId: parseId(String(item.customerId), 'Customer', `input[${i}].customerId`) })),
+        ),
+      }),
+    }),
+    updateAddresses: t.field({
+      type: AddressesPayload,
+      authScopes: { admin: true },
+      args: { ...addressSelection, input: t.arg({ type: AddressInput, required: true }) },
+      errors: { types: selectionErrors },
+      resolve: async (_root, args, ctx) => ({ addresses: await addresses.updateAddresses(ctx, addresses$(args), args.input) }),
+    }),
+    deleteAddresses: t.field({
+      type: DeletedIdsPayload,
+      authScopes: { admin: true },
+      args: addressSelection,
+      errors: { types: selectionErrors },
+      resolve: async (_root, args, ctx) => ({ ids: await addresses.deleteAddresses(ctx, addresses$(args)) }),
+    }),
+  };
+});

@@ -74,7 +74,7 @@ function memberWhere(filter: typeof GroupMemberFilter.$inferInput | null | undef
 const members = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
   cursor: 'id',
   args: (t) => ({ filter: t.field({ type: GroupMemberFilter }) }),
-  select: (nodeSelection) => ({ customer: nodeSelection({}) }),
+  select: (nodeSelection) => ({ customer: nodeSelection({ select: { id: true } }) }),
   query: (args) => ({ where: memberWhere(args.filter), orderBy: { id: 'asc' as const } }),
   resolveNode: (membership) => membership.customer,
 });
@@ -113,7 +113,7 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
 // Membership IDs are ULIDs, so ordering by them is ordering by when the membership began.
 const groupMemberships = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
   cursor: 'id',
-  select: (nodeSelection) => ({ customerGroup: nodeSelection({}) }),
+  select: (nodeSelection) => ({ customerGroup: nodeSelection({ select: { id: true } }) }),
   query: () => ({ where: { deletedAt: null, customerGroup: { deletedAt: null } }, orderBy: { id: 'asc' as const } }),
   resolveNode: (membership) => membership.customerGroup,
 });

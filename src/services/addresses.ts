@@ -2,8 +2,10 @@ import type { Context } from '../context.js';
 import type { Address, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
-import { LimitExceededError, NotFoundError, ValidationError } from './errors.js';
-import { mergeMetadata, text } from './validation.js';
+import { Prisma as P } from '../generated/prisma/client.js';
+import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import { BatchTooLargeError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
+import { mergeMetadata, metadataPatch, text } from './validation.js';
 
 export const MAX_ADDRESSES_PER_CUSTOMER = 100;
 
@@ -99,4 +101,95 @@ export async function deleteAddress(ctx: Context, customerId: string, addressId:
     await recordEvents(tx, [{ name: 'customer_address.deleted', payload: { id: addressId, customer_id: customerId } }]);
     return current;
   });
+}
+
+// Admin batch operations. Each is one transaction of a constant number of statements.
+
+/** Locks the customers' rows (one statement), so caps and default swaps cannot race. */
+async function lockCustomers(tx: Prisma.TransactionClient, customerIds: string[]): Promise<string[]> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer WHERE id IN (${P.join(customerIds)}) AND deleted_at IS NULL ORDER BY id FOR UPDATE`;
+  return rows.map((r) => r.id);
+}
+
+async function releaseDefaultsOf(tx: Prisma.TransactionClient, kind: 'isDefaultShipping' | 'isDefaultBilling', customerIds: string[], keep: string[] = []) {
+  if (customerIds.length === 0) return;
+  await tx.address.updateMany({
+    where: { customerId: { in: customerIds }, deletedAt: null, [kind]: true, ...(keep.length ? { id: { notIn: keep } } : {}) },
+    data: { [kind]: false },
+  });
+}
+
+export interface CreateAddressInput extends AddressInput {
+  customerId: string;
+}
+
+export async function addAddresses(ctx: Context, inputs: CreateAddressInput[]): Promise<Address[]> {
+  adminName(ctx);
+  checkBatchSize(inputs, 'input');
+  const rows = inputs.map((input, i) => atItem('input', i, () => ({ id: newId('Address'), customerId: input.customerId, ...addressData(input) })));
+  for (const kind of ['isDefaultShipping', 'isDefaultBilling'] as const) {
+    const seen = new Set<string>();
+    rows.forEach((row, i) => {
+      if (!row[kind]) return;
+      if (seen.has(row.customerId)) throw new ValidationError('One default of each kind per customer.', `input[${i}].${kind}`);
+      seen.add(row.customerId);
+    });
+  }
+  const customerIds = [...new Set(rows.map((r) => r.customerId))];
+  return ctx.db.$transaction(async (tx) => {
+    requireAll(customerIds, await lockCustomers(tx, customerIds), 'input.customerId');
+    const counts = await tx.address.groupBy({ by: ['customerId'], where: { customerId: { in: customerIds }, deletedAt: null }, _count: { _all: true } });
+    const adding = new Map<string, number>();
+    for (const row of rows) adding.set(row.customerId, (adding.get(row.customerId) ?? 0) + 1);
+    const over = counts.find((c) => c._count._all + (adding.get(c.customerId) ?? 0) > MAX_ADDRESSES_PER_CUSTOMER) ??
+      [...adding].find(([, n]) => n > MAX_ADDRESSES_PER_CUSTOMER);
+    if (over) throw new LimitExceededError(`A customer can have at most ${MAX_ADDRESSES_PER_CUSTOMER} addresses.`, 'input');
+    await releaseDefaultsOf(tx, 'isDefaultShipping', rows.filter((r) => r.isDefaultShipping).map((r) => r.customerId));
+    await releaseDefaultsOf(tx, 'isDefaultBilling', rows.filter((r) => r.isDefaultBilling).map((r) => r.customerId));
+    const created = await tx.address.createManyAndReturn({ data: rows });
+    await recordEvents(tx, created.map((a) => ({ name: 'customer_address.created' as const, payload: { id: a.id, customer_id: a.customerId } })));
+    return created.sort((a, b) => (a.id < b.id ? -1 : 1));
+  });
+}
+
+async function selectAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>) {
+  checkSelection(selection.ids, selection.filter);
+  const where = selection.ids ? { id: { in: [...selection.ids] }, deletedAt: null } : selection.where!;
+  const found = await ctx.db.address.findMany({ where, select: { id: true, customerId: true }, take: MAX_BATCH + 1 });
+  if (selection.ids) requireAll(selection.ids, found.map((a) => a.id), 'ids');
+  if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
+  return found;
+}
+
+export async function updateAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>, input: AddressInput): Promise<Address[]> {
+  adminName(ctx);
+  const targets = await selectAddresses(ctx, selection);
+  const { metadata: _ignored, ...data } = addressData({ ...input, metadata: undefined });
+  const patch = metadataPatch(input.metadata, 'input.metadata');
+  const ids = targets.map((a) => a.id);
+  const customerIds = [...new Set(targets.map((a) => a.customerId))];
+  if ((input.isDefaultShipping || input.isDefaultBilling) && customerIds.length < targets.length) {
+    throw new ValidationError('Only one address per customer can become its default.', input.isDefaultShipping ? 'input.isDefaultShipping' : 'input.isDefaultBilling');
+  }
+  if (ids.length === 0) return [];
+  return ctx.db.$transaction(async (tx) => {
+    await lockCustomers(tx, customerIds);
+    if (input.isDefaultShipping) await releaseDefaultsOf(tx, 'isDefaultShipping', customerIds, ids);
+    if (input.isDefaultBilling) await releaseDefaultsOf(tx, 'isDefaultBilling', customerIds, ids);
+    await tx.address.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
+    if (patch) await mergeMetadataInto(tx, 'customer_address', ids, patch);
+    await recordEvents(tx, targets.map((a) => ({ name: 'customer_address.updated' as const, payload: { id: a.id, customer_id: a.customerId } })));
+    return tx.address.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
+  });
+}
+
+export async function deleteAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>): Promise<string[]> {
+  adminName(ctx);
+  const targets = await selectAddresses(ctx, selection);
+  if (targets.length === 0) return [];
+  await ctx.db.$transaction(async (tx) => {
+    await tx.address.deleteMany({ where: { id: { in: targets.map((a) => a.id) } } });
+    await recordEvents(tx, targets.map((a) => ({ name: 'customer_address.deleted' as const, payload: { id: a.id, customer_id: a.customerId } })));
+  });
+  return targets.map((a) => a.id).sort();
 }

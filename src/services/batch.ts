@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
-import { BatchTooLargeError, EmptyFilterError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { BatchTooLargeError, DomainError, EmptyFilterError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
 
 /** Most items (or IDs) one call may touch; above it the call is refused whole. */
 export const MAX_BATCH = 5000;
@@ -29,3 +30,30 @@ export function requireAll(requested: readonly string[], found: Iterable<string>
   const missing = [...new Set(requested)].filter((id) => !have.has(id));
   if (missing.length) throw new NotFoundError(missing, field);
 }
+
+/** Which rows a batch call acts on: IDs, or a filter (its Prisma form, and the raw input to check). */
+export interface Selection<Where> {
+  ids?: readonly string[] | null;
+  filter?: object | null;
+  where?: Where;
+}
+
+/** Runs `check` for item `index`, naming the item in any validation error's field: `input[3].email`. */
+export function atItem<T>(field: string, index: number, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof DomainError) {
+      const at = `${field}[${index}]${error.field ? `.${error.field}` : ''}`;
+      Object.defineProperty(error, 'field', { value: at });
+    }
+    throw error;
+  }
+}
+
+/** Merges a metadata patch into every selected row in one statement; a key set to null is removed. */
+export async function mergeMetadataInto(tx: Prisma.TransactionClient, table: 'customer' | 'customer_address', ids: string[], patch: Prisma.InputJsonObject) {
+  const json = JSON.stringify(patch);
+  await tx.$executeRaw`UPDATE ${Prisma.raw(`"${table}"`)} SET metadata = jsonb_strip_nulls(coalesce(metadata, '{}'::jsonb) || ${json}::jsonb) WHERE id IN (${Prisma.join(ids)})`;
+}
+

@@ -45,3 +45,12 @@ export function mergeMetadata(
   }
   return base as Prisma.InputJsonObject;
 }
+
+/** A metadata patch to merge in SQL, null values kept: they mark keys to remove. */
+export function metadataPatch(update: Record<string, unknown> | null | undefined, field = 'metadata'): Prisma.InputJsonObject | undefined {
+  if (update === undefined || update === null) return undefined;
+  if (Buffer.byteLength(JSON.stringify(update)) > METADATA_MAX_BYTES) {
+    throw new ValidationError(`Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON.`, field);
+  }
+  return update as Prisma.InputJsonObject;
+}

@@ -1,0 +1,165 @@
+import type { Context } from '../context.js';
+import { Prisma, type Customer } from '../generated/prisma/client.js';
+import { recordEvents } from '../events/outbox.js';
+import { newId } from '../lib/ids.js';
+import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import { BatchTooLargeError, EmailTakenError, ValidationError } from './errors.js';
+import { checkPassword, mergeMetadata, metadataPatch, normalizeEmail, text } from './validation.js';
+
+export interface CustomerFields {
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  companyName?: string | null;
+  phone?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface CreateCustomerInput extends CustomerFields {
+  email: string;
+  /** Given, the customer is a registered account; without, a guest. */
+  password?: string | null;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+function profile(input: CustomerFields) {
+  return {
+    firstName: text(input.firstName, 'firstName'),
+    lastName: text(input.lastName, 'lastName'),
+    companyName: text(input.companyName, 'companyName'),
+    phone: text(input.phone, 'phone', 50),
+  };
+}
+
+export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[]): Promise<Customer[]> {
+  const createdBy = adminName(ctx);
+  checkBatchSize(inputs, 'input');
+  const rows = inputs.map((input, i) =>
+    atItem('input', i, () => {
+      if (input.password != null) checkPassword(input.password);
+      const metadata = mergeMetadata({}, input.metadata);
+      return { email: normalizeEmail(input.email), ...profile(input), ...(metadata ? { metadata } : {}), hasAccount: input.password != null };
+    }),
+  );
+  // Accounts' emails are unique; say which item collides rather than only that one did.
+  const accountEmails = rows.filter((row) => row.hasAccount).map((row) => row.email);
+  const seen = new Set<string>();
+  rows.forEach((row, i) => {
+    if (!row.hasAccount) return;
+    if (seen.has(row.email)) throw new EmailTakenError(`input[${i}].email`);
+    seen.add(row.email);
+  });
+  if (accountEmails.length) {
+    const taken = new Set(
+      (await ctx.db.customer.findMany({ where: { email: { in: accountEmails }, hasAccount: true, deletedAt: null }, select: { email: true } })).map((c) => c.email),
+    );
+    const at = rows.findIndex((row) => row.hasAccount && taken.has(row.email));
+    if (at >= 0) throw new EmailTakenError(`input[${at}].email`);
+  }
+  const hashes = await Promise.all(inputs.map((input) => (input.password != null ? ctx.services.passwords.hash(input.password) : null)));
+  const data = rows.map((row, i) => ({ id: newId('Customer'), ...row, passwordHash: hashes[i], createdBy }));
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      const customers = await tx.customer.createManyAndReturn({ data });
+      await recordEvents(tx, customers.map((c) => ({ name: 'customer.created' as const, payload: { id: c.id } })));
+      return customers.sort((a, b) => (a.id < b.id ? -1 : 1));
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError('input');
+    throw error;
+  }
+}
+
+async function selectCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
+  checkSelection(selection.ids, selection.filter);
+  const where = selection.ids ? { id: { in: [...selection.ids] }, deletedAt: null } : selection.where!;
+  const found = (await ctx.db.customer.findMany({ where, select: { id: true }, take: MAX_BATCH + 1 })).map((c) => c.id);
+  if (selection.ids) requireAll(selection.ids, found, 'ids');
+  if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
+  return found;
+}
+
+export async function updateCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>, input: CustomerFields): Promise<Customer[]> {
+  adminName(ctx);
+  const ids = await selectCustomers(ctx, selection);
+  const data: Prisma.CustomerUpdateManyMutationInput = profile(input);
+  if (input.email != null) {
+    if (ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
+    data.email = normalizeEmail(input.email);
+  }
+  const patch = metadataPatch(input.metadata, 'input.metadata');
+  const fields = [...Object.entries(data).filter(([, v]) => v !== undefined).map(([k]) => k), ...(patch ? ['metadata'] : [])];
+  if (ids.length === 0) return [];
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      await tx.customer.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
+      if (patch) await mergeMetadataInto(tx, 'customer', ids, patch);
+      await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields } })));
+      return tx.customer.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError('input.email');
+    throw error;
+  }
+}
+
+/** Hard delete: addresses and memberships go with the customer; orders keep their snapshot and lose the link. */
+export async function deleteCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
+  adminName(ctx);
+  const ids = await selectCustomers(ctx, selection);
+  if (ids.length === 0) return [];
+  await ctx.db.$transaction(async (tx) => {
+    await tx.customer.deleteMany({ where: { id: { in: ids } } });
+    await recordEvents(tx, ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id } })));
+  });
+  return ids;
+}
+
+export interface SoftDeleted {
+  ids: string[];
+  addressIds: string[];
+  membershipIds: string[];
+}
+
+/**
+ * Marks the customers and their live addresses and memberships deleted with one timestamp, which
+ * is how restore knows exactly what this soft delete took.
+ */
+export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<SoftDeleted> {
+  adminName(ctx);
+  checkBatchSize(ids, 'ids');
+  const now = ctx.services.now();
+  return ctx.db.$transaction(async (tx) => {
+    const live = await tx.customer.updateManyAndReturn({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
+    requireAll(ids, live.map((c) => c.id), 'ids');
+    const addresses = await tx.address.updateManyAndReturn({ where: { customerId: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
+    const memberships = await tx.customerGroupCustomer.updateManyAndReturn({ where: { customerId: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
+    await recordEvents(tx, ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id, soft: true } })));
+    return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
+  });
+}
+
+export async function restoreCustomers(ctx: Context, ids: string[]): Promise<SoftDeleted> {
+  adminName(ctx);
+  checkBatchSize(ids, 'ids');
+  try {
+    return await ctx.db.$transaction(async (tx) => {
+      const deleted = await tx.customer.findMany({ where: { id: { in: ids }, deletedAt: { not: null } }, select: { id: true, deletedAt: true } });
+      requireAll(ids, deleted.map((c) => c.id), 'ids');
+      const takenWithIt = { OR: deleted.map((c) => ({ customerId: c.id, deletedAt: c.deletedAt })) };
+      const addresses = await tx.address.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });
+      const memberships = await tx.customerGroupCustomer.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });
+      await tx.customer.updateMany({ where: { id: { in: ids } }, data: { deletedAt: null } });
+      await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields: ['deleted_at'] } })));
+      return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
+    });
+  } catch (error) {
+    // An account email re-used since the soft delete, or a default address set since.
+    if (isUniqueViolation(error)) throw new EmailTakenError('ids');
+    throw error;
+  }
+}
+
