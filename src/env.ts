@@ -12,6 +12,10 @@ const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('.data/pglite'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
+  METRICS: bool,
+  OTEL_TRACES: z.enum(['off', 'console']).default('off'),
   SEED_SAMPLE_DATA: bool,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -42,6 +46,21 @@ const schema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_STREAM: z.string().default('customer-events'),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
+  // Public endpoint hardening (src/hardening.ts); README "Limits".
+  INTROSPECTION: bool,
+  GRAPHIQL: bool,
+  CSRF_PREVENTION: bool,
+  MAX_DEPTH: z.coerce.number().int().min(1).default(10),
+  MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+  MAX_TOKENS: z.coerce.number().int().min(100).default(1000),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
+  MAX_COST: z.coerce.number().int().min(1).default(1000),
+  PASSWORD_CHECKS_PER_REQUEST: z.coerce.number().int().min(1).default(1),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(100_000),
+  ADMIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5_000_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
+  PERSISTED_OPERATIONS_ONLY: bool,
 });
 
 export type Env = z.infer<typeof schema>;

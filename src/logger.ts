@@ -1,15 +1,33 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-export function createLogger(level: pino.LevelWithSilent): Logger {
-  return pino({
-    level,
-    base: undefined,
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['password', '*.password', 'passwordHash', '*.passwordHash', 'token', '*.token', 'headers.authorization'],
-      censor: '[redacted]',
+/** The request being served, so that every log line written while serving it carries its ID. */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Fields that must never reach a log, wherever they appear in a logged object. */
+const SECRETS = ['password', 'passwordHash', 'password_hash', 'token', 'accessToken', 'current', 'new'];
+
+export function createLogger(level: pino.LevelWithSilent, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => requestScope.getStore() ?? {},
+      redact: {
+        paths: [
+          ...SECRETS,
+          ...SECRETS.map((key) => `*.${key}`),
+          ...SECRETS.map((key) => `*.*.${key}`),
+          'headers.authorization',
+          'req.headers.authorization',
+          'variables',
+        ],
+        censor: '[redacted]',
+      },
     },
-  });
+    destination,
+  );
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { isEmpty, seed } from '../prisma/seed.js';
 import { openDatabase } from './db/index.js';
@@ -6,13 +6,19 @@ import { migrate } from './db/migrate.js';
 import { createSink } from './events/sinks.js';
 import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
-import { createLogger } from './logger.js';
+import { createLogger, requestScope } from './logger.js';
 import { createApp, GRAPHQL_PATH } from './yoga.js';
 
 const env = loadEnv();
 const log = createLogger(env.LOG_LEVEL);
 
-const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: env.DB_POOL_SIZE });
+const db = await openDatabase({
+  url: env.DATABASE_URL,
+  dataDir: env.DATA_DIR,
+  poolSize: env.DB_POOL_SIZE,
+  connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+  statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+});
 log.info({ database: db.kind === 'postgres' ? 'postgresql' : `embedded (${env.DATA_DIR})` }, 'database opened');
 
 const { applied, modified } = await migrate(db);
@@ -51,7 +57,13 @@ const yoga = createApp({
     registrationsPerClientPerHour: env.REGISTRATIONS_PER_CLIENT_PER_HOUR,
   },
 });
-const server = createServer(yoga);
+// Every log line written while serving a request carries its ID: the caller's, if it is sane.
+const server = createServer((req, res) => {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+  req.headers['x-request-id'] = requestId;
+  requestScope.run({ requestId }, () => void yoga(req, res));
+});
 
 server.listen(env.PORT, env.HOST, () => {
   const address = server.address();

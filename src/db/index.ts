@@ -18,8 +18,17 @@ export interface QueryClient {
   query(query: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
+  /** Connection pool usage; null for the embedded database, which is one in-process connection. */
+  poolStats(): PoolStats | null;
   readonly prisma: PrismaClient;
   readonly queryClient: QueryClient;
   session(): Promise<SqlSession>;
@@ -34,11 +43,15 @@ export interface DatabaseOptions {
   /** PGlite's folder; `memory://` keeps it in memory. */
   dataDir?: string;
   poolSize?: number;
+  /** How long a query waits for a free pooled connection (or a new one) before failing. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL's statement_timeout for every pooled connection; 0 = none. */
+  statementTimeoutMs?: number;
 }
 
 /** The only place a PrismaClient is built. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.dataDir ?? 'memory://');
+  return options.url ? openPostgres(options) : openPglite(options.dataDir ?? 'memory://');
 }
 
 function once(fn: () => Promise<void>) {
@@ -57,12 +70,14 @@ function withStatementEvents(prisma: PrismaClient<'query'>) {
   };
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(options: DatabaseOptions): Promise<Database> {
+  const max = options.poolSize ?? 10;
   const pool = new pg.Pool({
-    connectionString: url,
-    max: poolSize,
-    connectionTimeoutMillis: 5_000,
+    connectionString: options.url,
+    max,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
   pool.on('error', () => {});
@@ -70,6 +85,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const onStatement = withStatementEvents(prisma);
   return {
     kind: 'postgres',
+    poolStats: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     prisma,
     queryClient: pool,
     onStatement,
@@ -99,6 +115,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   let sessions = Promise.resolve();
   return {
     kind: 'pglite',
+    poolStats: () => null,
     prisma,
     queryClient: {
       async query({ text, values }) {
