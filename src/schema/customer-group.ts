@@ -1,5 +1,5 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Customer as CustomerRow, CustomerGroup as CustomerGroupRow, Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, keysetOrder, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
@@ -74,9 +74,11 @@ function memberWhere(filter: typeof GroupMemberFilter.$inferInput | null | undef
 const members = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
   cursor: 'id',
   args: (t) => ({ filter: t.field({ type: GroupMemberFilter }) }),
+  // The ID keeps the selection non-empty when only totalCount is asked for; Pothos merges in the
+  // rest of what the node type needs, so the row below is a whole customer.
   select: (nodeSelection) => ({ customer: nodeSelection({ select: { id: true } }) }),
   query: (args) => ({ where: memberWhere(args.filter), orderBy: { id: 'asc' as const } }),
-  resolveNode: (membership) => membership.customer,
+  resolveNode: (membership) => membership.customer as CustomerRow,
 });
 
 export const CustomerGroup = builder.prismaNode('CustomerGroup', {
@@ -113,9 +115,9 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
 // Membership IDs are ULIDs, so ordering by them is ordering by when the membership began.
 const groupMemberships = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
   cursor: 'id',
-  select: (nodeSelection) => ({ customerGroup: nodeSelection({ select: { id: true } }) }),
+  select: (nodeSelection) => ({ customerGroup: nodeSelection({ select: { id: true } }) }), // as above
   query: () => ({ where: { deletedAt: null, customerGroup: { deletedAt: null } }, orderBy: { id: 'asc' as const } }),
-  resolveNode: (membership) => membership.customerGroup,
+  resolveNode: (membership) => membership.customerGroup as CustomerGroupRow,
 });
 
 builder.prismaObjectField('Customer', 'groups', (t) =>
