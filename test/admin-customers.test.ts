@@ -68,10 +68,10 @@ describe('updateCustomers and deleteCustomers', () => {
   test('by ids: fields change, metadata merges per customer, a null key is removed', async () => {
     const a = await makeCustomer(t.prisma, { metadata: { keep: 1, drop: 2 } });
     const b = await makeCustomer(t.prisma, { metadata: { other: true } });
-    const r = await t.gql(UPDATE, { ids: [a.id, b.id], input: { firstName: 'Same', metadata: { drop: null, added: 'x' } } });
+    const r = await t.gql(UPDATE, { ids: [a.id, b.id], input: { firstName: 'Same', metadata: { drop: null, added: 'x', nested: { kept: null } } } });
     const byId = Object.fromEntries(r.data!.updateCustomers.customers.map((c: { id: string }) => [c.id, c]));
-    assert.deepEqual(byId[a.id].metadata, { keep: 1, added: 'x' });
-    assert.deepEqual(byId[b.id].metadata, { other: true, added: 'x' });
+    assert.deepEqual(byId[a.id].metadata, { keep: 1, added: 'x', nested: { kept: null } });
+    assert.deepEqual(byId[b.id].metadata, { other: true, added: 'x', nested: { kept: null } });
     assert.equal(byId[a.id].firstName, 'Same');
   });
 
@@ -87,8 +87,14 @@ describe('updateCustomers and deleteCustomers', () => {
     assert.equal(empty.data!.updateCustomers.code, 'EMPTY_FILTER');
     const none = await t.gql(DELETE, {});
     assert.equal(none.data!.deleteCustomers.code, 'EMPTY_FILTER');
-    const blank = await t.gql(DELETE, { filter: { q: null, groupIds: [] } });
-    assert.equal(blank.data!.deleteCustomers.code, 'EMPTY_FILTER');
+    const before = await t.prisma.customer.count({ where: { deletedAt: null } });
+    for (const filter of [{ q: null, groupIds: [] }, { q: '   ' }, { email: '' }, { createdAt: {} }, { createdAt: { gt: null } }]) {
+      const blank = await t.gql(DELETE, { filter });
+      assert.equal(blank.data!.deleteCustomers.code, 'EMPTY_FILTER', JSON.stringify(filter));
+      const blankUpdate = await t.gql(`mutation($filter: AddressFilter) { deleteAddresses(filter: $filter) { ... on Error { code } } }`, { filter: { q: ' ', city: '' } });
+      assert.equal(blankUpdate.data!.deleteAddresses.code, 'EMPTY_FILTER');
+    }
+    assert.equal(await t.prisma.customer.count({ where: { deletedAt: null } }), before, 'nothing was deleted');
   });
 
   test('by filter; email only for one customer and unique among accounts', async () => {

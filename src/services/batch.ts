@@ -16,12 +16,24 @@ export function checkBatchSize(items: readonly unknown[], field: string): void {
   if (items.length === 0) throw new ValidationError('Give at least one item.', field);
 }
 
-/** `ids` or `filter`, exactly one; a filter must hold at least one condition. */
+/** Whether a filter value constrains anything: blank strings, empty lists and empty ranges do not. */
+function isCondition(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'string') return value.trim() !== '';
+  if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof Date) return true;
+  if (typeof value === 'object') return Object.values(value).some(isCondition);
+  return true;
+}
+
+/**
+ * `ids` or `filter`, exactly one; a filter must hold at least one real condition, or a batch
+ * update or delete would select every row.
+ */
 export function checkSelection(ids: readonly string[] | null | undefined, filter: object | null | undefined): void {
   if (ids && filter) throw new ValidationError('Give either ids or a filter, not both.', 'filter');
   if (ids) return checkBatchSize(ids, 'ids');
-  const conditions = Object.values(filter ?? {}).filter((v) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0));
-  if (conditions.length === 0) throw new EmptyFilterError();
+  if (!isCondition(filter)) throw new EmptyFilterError();
 }
 
 /** Throws NOT_FOUND listing every requested ID that is not among `found`. */
@@ -51,9 +63,14 @@ export function atItem<T>(field: string, index: number, check: () => T): T {
   }
 }
 
-/** Merges a metadata patch into every selected row in one statement; a key set to null is removed. */
+/**
+ * Merges a metadata patch into every selected row in one statement: keys set to null are removed,
+ * the others set (top level only, as `mergeMetadata` does for one row).
+ */
 export async function mergeMetadataInto(tx: Prisma.TransactionClient, table: 'customer' | 'customer_address', ids: string[], patch: Prisma.InputJsonObject) {
-  const json = JSON.stringify(patch);
-  await tx.$executeRaw`UPDATE ${Prisma.raw(`"${table}"`)} SET metadata = jsonb_strip_nulls(coalesce(metadata, '{}'::jsonb) || ${json}::jsonb) WHERE id IN (${Prisma.join(ids)})`;
+  const removed = Object.keys(patch).filter((key) => patch[key] === null);
+  const set = JSON.stringify(Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== null)));
+  const minus = removed.length ? Prisma.sql` - ARRAY[${Prisma.join(removed)}]::text[]` : Prisma.empty;
+  await tx.$executeRaw`UPDATE ${Prisma.raw(`"${table}"`)} SET metadata = (coalesce(metadata, '{}'::jsonb) || ${set}::jsonb)${minus} WHERE id IN (${Prisma.join(ids)})`;
 }
 
