@@ -63,7 +63,9 @@ export interface TestAppOptions {
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://', poolSize: 5 });
+  // Tests that race hundreds of requests must not fail on a busy machine's pool wait; the
+  // pool-exhaustion test sets its own short timeout.
+  const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://', poolSize: 5, connectTimeoutMs: 30_000 });
   after(() => db.close());
   await migrate(db);
   const app = createApp({

@@ -30,8 +30,10 @@ test('readiness is 503 with no error text once the database is gone', async () =
 
 /** Starts `npm start`'s entry point as a real process and waits for its GraphiQL line. */
 async function startServer(env: Record<string, string>) {
+  // The server picks its database from its own environment only: never the suite's DATABASE_URL.
+  const { DATABASE_URL: _suiteDatabase, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
+    env: { ...inherited, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
