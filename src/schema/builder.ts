@@ -60,6 +60,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSONObject: { Input: Record<string, unknown>; Output: unknown };
+    /** Apollo Federation's entity representation (`_entities` argument), see federation.ts. */
+    _Any: { Input: { __typename: string; [key: string]: unknown }; Output: unknown };
   };
   AuthScopes: {
     /** Anyone, signed in or not. */

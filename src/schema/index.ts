@@ -10,6 +10,7 @@ import './errors.js';
 import './account.js';
 import './admin-customers.js';
 import './admin-groups.js';
+import './federation.js';
 
 builder.queryType({});
 builder.mutationType({});

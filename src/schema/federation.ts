@@ -1,0 +1,276 @@
+/**
+ * Apollo Federation v2 subgraph: Customer, CustomerGroup, Address and Order are entities keyed by
+ * `id`, and Customer by `email` too. `_service`, `_entities`, `_Any` and `_Entity` follow the
+ * subgraph spec, and `printSubgraphSdl` is the SDL a gateway or schema registry composes.
+ *
+ * Written here rather than with @pothos/plugin-federation: that plugin imports
+ * @pothos/plugin-directives at load time (not a dependency of this service), and its `_entities`
+ * is a plain graphql-js field outside Pothos, so scope-auth would not guard it and it would resolve
+ * each representation on its own. Here `_entities` is an ordinary Pothos field: admin keys and
+ * customer tokens may call it, anonymous callers may not, and the type rules of what it returns
+ * (admin-or-owner) apply as on every other path.
+ */
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import {
+  GraphQLError,
+  Kind,
+  lexicographicSortSchema,
+  parse,
+  print,
+  printSchema,
+  valueFromASTUntyped,
+  type ConstDirectiveNode,
+  type DefinitionNode,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Context } from '../context.js';
+import { typeOfId } from '../lib/ids.js';
+import { Address } from './address.js';
+import { builder } from './builder.js';
+import { CustomerGroup } from './customer-group.js';
+import { Customer } from './customer.js';
+import { invalidArgument } from './invalid-argument.js';
+import { Order } from './order.js';
+
+export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.6';
+
+/** Representations per `_entities` call; a gateway sends one call per subgraph fetch. */
+export const MAX_REPRESENTATIONS = 100;
+
+/** Each entity's keys, one `@key` each. */
+export const ENTITY_KEYS = {
+  Customer: ['id', 'email'],
+  CustomerGroup: ['id'],
+  Address: ['id'],
+  Order: ['id'],
+} as const;
+
+type EntityName = keyof typeof ENTITY_KEYS;
+
+const isEntityName = (name: string): name is EntityName => Object.hasOwn(ENTITY_KEYS, name);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function representation(value: unknown) {
+  if (isRecord(value) && typeof value.__typename === 'string') return { ...value, __typename: value.__typename };
+  throw new GraphQLError('An entity representation is an object with a string "__typename".', {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+}
+
+const AnyScalar = builder.scalarType('_Any', {
+  serialize: (value) => value,
+  parseValue: representation,
+  parseLiteral: (ast, variables) => representation(valueFromASTUntyped(ast, variables)),
+});
+
+type Representation = typeof AnyScalar.$inferInput;
+
+const ServiceType = builder.objectRef<{ sdl: string }>('_Service').implement({
+  authScopes: { public: true },
+  fields: (t) => ({
+    sdl: t.exposeString('sdl', { nullable: true, description: 'This subgraph’s SDL, with its federation directives.' }),
+  }),
+});
+
+const EntityUnion = builder.unionType('_Entity', {
+  types: [Customer, CustomerGroup, Address, Order],
+  // Medusa IDs carry their type in the prefix.
+  resolveType: (row) => {
+    const type = typeOfId(row.id);
+    if (type && isEntityName(type)) return type;
+    throw new Error(`Cannot tell the entity type of "${row.id}"`);
+  },
+});
+
+type Reference = { type: EntityName; id: string } | { type: 'Customer'; email: string };
+
+function reference(value: Representation, index: number): Reference {
+  const type = value.__typename;
+  const argument = `representations[${index}]`;
+  if (!isEntityName(type)) {
+    throw invalidArgument(argument, `"${type}" is not an entity of this subgraph (${Object.keys(ENTITY_KEYS).join(', ')})`);
+  }
+  if (typeof value.id === 'string') return { type, id: value.id };
+  if (type === 'Customer' && typeof value.email === 'string') return { type, email: value.email.trim().toLowerCase() };
+  throw invalidArgument(argument, `a ${type} representation needs ${ENTITY_KEYS[type].map((key) => `"${key}"`).join(' or ')}`);
+}
+
+const mapById = <T extends { id: string }>(rows: T[]) => new Map(rows.map((row) => [row.id, row]));
+
+interface CustomerRow {
+  id: string;
+  hasAccount: boolean;
+  createdAt: Date;
+}
+
+/** For an email key: the registered account if there is one, else the most recently created guest. */
+function preferred<T extends CustomerRow>(a: T, b: T): T {
+  if (a.hasAccount !== b.hasAccount) return a.hasAccount ? a : b;
+  const newer = a.createdAt.getTime() - b.createdAt.getTime() || (a.id > b.id ? 1 : -1);
+  return newer > 0 ? a : b;
+}
+
+// Each loader is one findMany (plus Prisma's constant per-relation queries for what the gateway
+// selected under `... on Type`), however many representations name the type.
+
+async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string[], emails: string[]) {
+  // A customer's email keys match only their own row: emails can be guessed (IDs cannot), and a
+  // FORBIDDEN for someone else's row would tell them which emails have accounts or guest orders.
+  const ownId = ctx.viewer.kind === 'customer' ? ctx.viewer.customerId : '';
+  const ownRowOnly = ctx.viewer.kind === 'admin' ? {} : { id: ownId };
+  const rows =
+    ids.length === 0 && emails.length === 0
+      ? []
+      : await ctx.db.customer.findMany({
+          ...queryFromInfo({ context: ctx, info, typeName: 'Customer' }),
+          where: {
+            deletedAt: null,
+            OR: [
+              ...(ids.length ? [{ id: { in: ids } }] : []),
+              ...(emails.length ? [{ email: { in: emails }, ...ownRowOnly }] : []),
+            ],
+          },
+        });
+  const byEmail = new Map<string, (typeof rows)[number]>();
+  const wanted = new Set(emails);
+  for (const row of rows) {
+    if (!wanted.has(row.email) || (ctx.viewer.kind !== 'admin' && row.id !== ownId)) continue;
+    const current = byEmail.get(row.email);
+    byEmail.set(row.email, current ? preferred(row, current) : row);
+  }
+  return { byId: mapById(rows), byEmail };
+}
+
+async function loadGroups(ctx: Context, info: GraphQLResolveInfo, ids: string[]) {
+  // The type rule lets any customer see a group: fine where a customer only reaches their own
+  // groups (`me.groups`), not for lookups by ID. Others' groups resolve to null, as unknown IDs do.
+  const memberOnly =
+    ctx.viewer.kind === 'admin'
+      ? {}
+      : {
+          customers: {
+            some: { deletedAt: null, customerId: ctx.viewer.kind === 'customer' ? ctx.viewer.customerId : '' },
+          },
+        };
+  const rows =
+    ids.length === 0
+      ? []
+      : await ctx.db.customerGroup.findMany({
+          ...queryFromInfo({ context: ctx, info, typeName: 'CustomerGroup' }),
+          where: { id: { in: ids }, deletedAt: null, ...memberOnly },
+        });
+  return mapById(rows);
+}
+
+async function loadAddresses(ctx: Context, info: GraphQLResolveInfo, ids: string[]) {
+  const rows =
+    ids.length === 0
+      ? []
+      : await ctx.db.address.findMany({
+          ...queryFromInfo({ context: ctx, info, typeName: 'Address' }),
+          where: { id: { in: ids }, deletedAt: null, customer: { deletedAt: null } },
+        });
+  return mapById(rows);
+}
+
+async function loadOrders(ctx: Context, info: GraphQLResolveInfo, ids: string[]) {
+  const rows =
+    ids.length === 0
+      ? []
+      : await ctx.db.order.findMany({ ...queryFromInfo({ context: ctx, info, typeName: 'Order' }), where: { id: { in: ids } } });
+  return mapById(rows);
+}
+
+async function resolveEntities(representations: Representation[], ctx: Context, info: GraphQLResolveInfo) {
+  if (representations.length > MAX_REPRESENTATIONS) {
+    throw invalidArgument(
+      'representations',
+      `at most ${MAX_REPRESENTATIONS} representations per request, got ${representations.length}`,
+    );
+  }
+  const references = representations.map(reference);
+  // An ID of another type (or not one of ours) cannot match: it resolves to null without a query.
+  const idsOf = (type: EntityName) => [
+    ...new Set(references.flatMap((ref) => (ref.type === type && 'id' in ref && typeOfId(ref.id) === type ? [ref.id] : []))),
+  ];
+  const emails = [...new Set(references.flatMap((ref) => ('email' in ref ? [ref.email] : [])))];
+  const [customers, groups, addresses, orders] = await Promise.all([
+    loadCustomers(ctx, info, idsOf('Customer'), emails),
+    loadGroups(ctx, info, idsOf('CustomerGroup')),
+    loadAddresses(ctx, info, idsOf('Address')),
+    loadOrders(ctx, info, idsOf('Order')),
+  ]);
+  return references.map((ref) => {
+    if ('email' in ref) return customers.byEmail.get(ref.email) ?? null;
+    switch (ref.type) {
+      case 'Customer':
+        return customers.byId.get(ref.id) ?? null;
+      case 'CustomerGroup':
+        return groups.get(ref.id) ?? null;
+      case 'Address':
+        return addresses.get(ref.id) ?? null;
+      case 'Order':
+        return orders.get(ref.id) ?? null;
+    }
+  });
+}
+
+builder.queryFields((t) => ({
+  _service: t.field({
+    type: ServiceType,
+    description: 'Apollo Federation: this subgraph’s SDL. Carries no more than introspection does.',
+    authScopes: { public: true },
+    resolve: (_root, _args, _ctx, info) => ({ sdl: printSubgraphSdl(info.schema) }),
+  }),
+  _entities: t.field({
+    type: [EntityUnion],
+    nullable: { list: false, items: true },
+    description:
+      'Apollo Federation: entities by key, for a gateway. It must forward the caller’s Authorization header ' +
+      '(an admin key, or a customer’s bearer token: a customer gets only their own rows). ' +
+      `At most ${MAX_REPRESENTATIONS} representations; unknown or soft-deleted rows are null.`,
+    authScopes: { $any: { admin: true, customer: true } },
+    args: { representations: t.arg({ type: [AnyScalar], required: true }) },
+    resolve: (_root, args, ctx, info) => resolveEntities(args.representations, ctx, info),
+  }),
+}));
+
+const FEDERATION_TYPES = new Set(['_Any', '_Entity', '_Service']);
+const FEDERATION_FIELDS = new Set(['_entities', '_service']);
+
+function keyDirective(fields: string): ConstDirectiveNode {
+  return {
+    kind: Kind.DIRECTIVE,
+    name: { kind: Kind.NAME, value: 'key' },
+    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'fields' }, value: { kind: Kind.STRING, value: fields } }],
+  };
+}
+
+const printed = new WeakMap<GraphQLSchema, string>();
+
+/** The subgraph SDL for composition: `@link` and `@key`s added, the federation plumbing left out (as the spec asks). */
+export function printSubgraphSdl(schema: GraphQLSchema): string {
+  const cached = printed.get(schema);
+  if (cached) return cached;
+  const queryName = schema.getQueryType()?.name;
+  const document = parse(printSchema(lexicographicSortSchema(schema)));
+  const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
+    if ('name' in definition && definition.name && FEDERATION_TYPES.has(definition.name.value)) return [];
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [definition];
+    const name = definition.name.value;
+    return [
+      {
+        ...definition,
+        directives: [...(definition.directives ?? []), ...(isEntityName(name) ? ENTITY_KEYS[name].map(keyDirective) : [])],
+        fields: name === queryName ? definition.fields?.filter((field) => !FEDERATION_FIELDS.has(field.name.value)) : definition.fields,
+      },
+    ];
+  });
+  const link = parse(`extend schema @link(url: "${FEDERATION_SPEC_URL}", import: ["@key"])`).definitions;
+  const sdl = `${print({ kind: Kind.DOCUMENT, definitions: [...link, ...definitions] })}\n`;
+  printed.set(schema, sdl);
+  return sdl;
+}

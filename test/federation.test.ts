@@ -1,0 +1,421 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { composeServices } from '@theguild/federation-composition';
+import { getOperationAST, parse, validate } from 'graphql';
+import { MAX_REPRESENTATIONS, printSubgraphSdl } from '../src/schema/federation.js';
+import { schema } from '../src/schema/index.js';
+import { createLoyaltySubgraph, loyaltyTypeDefs, type LoyaltyData } from './fixtures/loyalty-subgraph.js';
+import { createNewsletterSubgraph, newsletterTypeDefs, type Subscription } from './fixtures/newsletter-subgraph.js';
+import {
+  ADMIN,
+  ANONYMOUS,
+  addToGroup,
+  bearer,
+  createTestApp,
+  makeAddress,
+  makeCustomer,
+  makeGroup,
+  makeOrder,
+  type GraphQLResponse,
+} from './helpers.js';
+
+const t = await createTestApp();
+
+const loyalty: LoyaltyData = { points: new Map(), transactions: [] };
+const subscriptions: Subscription[] = [];
+const f = {} as Record<string, { id: string }>;
+const crowd: { id: string; email: string }[] = [];
+let tokenA = '';
+
+const ENTITIES = `query($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on Customer { id email hasAccount groups { totalCount } defaultShippingAddress { city } }
+    ... on CustomerGroup { id name }
+    ... on Address { id city }
+    ... on Order { id displayId items { title } }
+  }
+}`;
+
+const entities = (representations: Record<string, unknown>[], headers: Record<string, string> = ADMIN) =>
+  t.gql(ENTITIES, { representations }, headers);
+
+const codes = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) =>
+  (r.errors ?? []).map((e) => e.extensions?.code);
+
+const days = (n: number) => new Date(Date.UTC(2024, 0, 1 + n));
+
+before(async () => {
+  const p = t.prisma;
+  const session = await t.gql(
+    `mutation { register(input: { email: "a@example.com", password: "password-a" }) { ... on Session { accessToken customer { id } } } }`,
+    {},
+    ANONYMOUS,
+  );
+  tokenA = session.data!.register.accessToken;
+  f.a = session.data!.register.customer;
+  f.b = await makeCustomer(p, { email: 'b@example.com', hasAccount: true });
+  f.shared = await makeGroup(p, { name: 'Shared' });
+  f.other = await makeGroup(p, { name: 'Other' });
+  f.deletedGroup = await makeGroup(p, { name: 'Gone', deletedAt: new Date() });
+  await addToGroup(p, f.a!.id, f.shared.id);
+  await addToGroup(p, f.b.id, f.other.id);
+  f.orderA = await makeOrder(p, f.a!.id);
+  f.orderB = await makeOrder(p, f.b.id);
+  f.addressA = await makeAddress(p, f.a!.id, { isDefaultShipping: true });
+  f.addressB = await makeAddress(p, f.b.id);
+  f.deletedAddress = await makeAddress(p, f.b.id, { deletedAt: new Date() });
+  f.deleted = await makeCustomer(p, { email: 'deleted@example.com', deletedAt: new Date() });
+
+  // Emails are unique among live accounts only: guests share them with each other and with an account.
+  f.sharedGuestOld = await makeCustomer(p, { email: 'shared@example.com', createdAt: days(1) });
+  f.sharedAccount = await makeCustomer(p, { email: 'shared@example.com', hasAccount: true, createdAt: days(2) });
+  f.sharedGuestNew = await makeCustomer(p, { email: 'shared@example.com', createdAt: days(3) });
+  f.guestOld = await makeCustomer(p, { email: 'guest@example.com', createdAt: days(1) });
+  f.guestNew = await makeCustomer(p, { email: 'guest@example.com', createdAt: days(2) });
+  f.guestDeleted = await makeCustomer(p, { email: 'guest@example.com', createdAt: days(3), deletedAt: new Date() });
+  f.formerAccount = await makeCustomer(p, { email: 'former@example.com', hasAccount: true, deletedAt: new Date() });
+  f.formerGuest = await makeCustomer(p, { email: 'former@example.com', createdAt: days(1) });
+
+  for (let i = 0; i < 50; i++) {
+    const customer = await makeCustomer(p, { hasAccount: true });
+    await addToGroup(p, customer.id, f.other.id);
+    await makeAddress(p, customer.id, { isDefaultShipping: true });
+    crowd.push(customer);
+    loyalty.points.set(customer.id, 1000 + i);
+  }
+  loyalty.points.set(f.a!.id, 50);
+  loyalty.points.set(f.b.id, 40);
+  loyalty.transactions.push(
+    { id: 'ltx_1', customerId: f.a!.id, orderId: f.orderA.id, points: 50 },
+    { id: 'ltx_2', customerId: f.b.id, orderId: f.orderB.id, points: 40 },
+  );
+  subscriptions.push(
+    { email: 'shared@example.com', topic: 'deals' },
+    { email: 'Guest@Example.com', topic: 'news' },
+    { email: 'nobody@example.com', topic: 'news' },
+  );
+});
+
+// --- `_service` and `_entities` on our subgraph, directly ---
+
+test('_service serves the subgraph SDL with @link and @key, and without the federation plumbing', async () => {
+  const r = await t.gql(`{ _service { sdl } }`, {}, ANONYMOUS);
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  const sdl: string = r.data!._service.sdl;
+  assert.equal(sdl, printSubgraphSdl(schema));
+  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key"\]\)/);
+  assert.match(sdl, /type Customer implements Node @key\(fields: "id"\) @key\(fields: "email"\) \{/);
+  for (const type of ['CustomerGroup', 'Address', 'Order']) {
+    assert.match(sdl, new RegExp(`type ${type} implements Node @key\\(fields: "id"\\) \\{`));
+  }
+  assert.doesNotMatch(sdl, /_entities|_service|_Any|_Entity|_Service/);
+});
+
+test('_entities resolves every entity type in the order asked, soft-deleted and unknown rows as null', async () => {
+  const r = await entities([
+    { __typename: 'Order', id: f.orderB!.id },
+    { __typename: 'Customer', id: f.b!.id },
+    { __typename: 'CustomerGroup', id: f.shared!.id },
+    { __typename: 'Address', id: f.addressA!.id },
+    { __typename: 'Customer', id: f.deleted!.id },
+    { __typename: 'CustomerGroup', id: f.deletedGroup!.id },
+    { __typename: 'Address', id: f.deletedAddress!.id },
+    { __typename: 'Customer', id: 'cus_01NOSUCHCUSTOMER' },
+    { __typename: 'Customer', id: f.orderA!.id },
+    { __typename: 'Order', id: 'not-an-id' },
+  ]);
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  const [order, customer, group, address, ...gone] = r.data!._entities;
+  assert.deepEqual(order, { __typename: 'Order', id: f.orderB!.id, displayId: order.displayId, items: [{ title: 'T-shirt' }] });
+  assert.deepEqual(customer, {
+    __typename: 'Customer', id: f.b!.id, email: 'b@example.com', hasAccount: true, groups: { totalCount: 1 }, defaultShippingAddress: null,
+  });
+  assert.deepEqual(group, { __typename: 'CustomerGroup', id: f.shared!.id, name: 'Shared' });
+  assert.deepEqual(address, { __typename: 'Address', id: f.addressA!.id, city: 'Copenhagen' });
+  assert.deepEqual(gone, [null, null, null, null, null, null]);
+});
+
+test('an email key resolves to the live account, else to the most recent live guest', async () => {
+  const r = await entities(
+    ['shared@example.com', ' GUEST@example.com ', 'former@example.com', 'deleted@example.com', 'nobody@example.com'].map((email) => ({
+      __typename: 'Customer',
+      email,
+    })),
+  );
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  assert.deepEqual(
+    r.data!._entities.map((c: { id: string } | null) => c?.id ?? null),
+    [f.sharedAccount!.id, f.guestNew!.id, f.formerGuest!.id, null, null],
+  );
+});
+
+test('_entities is batched: one query per type however many representations', async () => {
+  const run = async (n: number) => {
+    const representations = crowd.slice(0, n).map(({ id }) => ({ __typename: 'Customer', id }));
+    const { result, statements, sql } = await t.countStatements(() => entities(representations));
+    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+    assert.equal(result.data!._entities.length, n);
+    assert.ok(result.data!._entities.every((c: { groups: { totalCount: number } }) => c.groups.totalCount === 1));
+    return { statements, sql };
+  };
+  const five = await run(5);
+  const fifty = await run(50);
+  assert.equal(fifty.statements, five.statements, fifty.sql.join('\n'));
+  // The customers with their group count, the memberships and groups behind the connection, default addresses.
+  assert.equal(five.statements, 4, five.sql.join('\n'));
+
+  // 50 representations: customers by ID and email, groups, addresses and orders, still a query per type.
+  const mixed = [
+    ...crowd.slice(0, 30).map(({ id }) => ({ __typename: 'Customer', id })),
+    ...crowd.slice(30, 40).map(({ email }) => ({ __typename: 'Customer', email })),
+    ...Array.from({ length: 4 }, () => ({ __typename: 'CustomerGroup', id: f.shared!.id })),
+    { __typename: 'CustomerGroup', id: f.other!.id },
+    ...[f.addressA!, f.deletedAddress!].map(({ id }) => ({ __typename: 'Address', id })),
+    ...[f.orderA!, f.orderB!, f.orderA!].map(({ id }) => ({ __typename: 'Order', id })),
+  ];
+  assert.equal(mixed.length, 50);
+  const counted = await t.countStatements(() => entities(mixed));
+  assert.equal(counted.result.errors, undefined, JSON.stringify(counted.result.errors));
+  assert.equal(counted.result.data!._entities.filter(Boolean).length, 49);
+  // Customers (4, as above), groups, addresses, orders and their items.
+  assert.equal(counted.statements, 8, counted.sql.join('\n'));
+});
+
+test(`more than ${MAX_REPRESENTATIONS} representations are refused with BAD_USER_INPUT`, async () => {
+  const representations = Array.from({ length: MAX_REPRESENTATIONS + 1 }, () => ({ __typename: 'Customer', id: f.b!.id }));
+  const { result, statements } = await t.countStatements(() => entities(representations));
+  assert.deepEqual(codes(result), ['BAD_USER_INPUT']);
+  assert.match(result.errors![0]!.message, /at most 100 representations per request, got 101/);
+  assert.equal(result.data, null);
+  assert.equal(statements, 0);
+  const ok = await entities(representations.slice(0, MAX_REPRESENTATIONS));
+  assert.equal(ok.errors, undefined);
+});
+
+test('malformed representations are refused with BAD_USER_INPUT', async () => {
+  for (const representation of [{ __typename: 'Product', id: 'x' }, { __typename: 'Order', email: 'a@example.com' }, { id: f.b!.id }]) {
+    const r = await entities([representation]);
+    assert.deepEqual(codes(r), ['BAD_USER_INPUT'], JSON.stringify(r));
+  }
+});
+
+test('_entities is closed to anonymous callers; a customer gets only what the type rules allow', async () => {
+  const all = [
+    { __typename: 'Customer', id: f.a!.id },
+    { __typename: 'Customer', id: f.b!.id },
+    { __typename: 'Customer', email: 'b@example.com' },
+    { __typename: 'Order', id: f.orderA!.id },
+    { __typename: 'Order', id: f.orderB!.id },
+    { __typename: 'CustomerGroup', id: f.shared!.id },
+    { __typename: 'CustomerGroup', id: f.other!.id },
+    { __typename: 'Address', id: f.addressA!.id },
+    { __typename: 'Address', id: f.addressB!.id },
+    { __typename: 'Customer', email: 'A@example.com' },
+  ];
+  const anonymous = await entities(all, ANONYMOUS);
+  assert.deepEqual(codes(anonymous), ['FORBIDDEN']);
+  assert.equal(anonymous.data, null);
+
+  const r = await t.gql(
+    `query($representations: [_Any!]!) { _entities(representations: $representations) {
+      ... on Customer { id email } ... on Order { id email } ... on CustomerGroup { id name } ... on Address { id city } } }`,
+    { representations: all },
+    bearer(tokenA),
+  );
+  const [a, b, bByEmail, orderA, orderB, shared, other, addressA, addressB, aByEmail] = r.data!._entities;
+  assert.deepEqual(a, { id: f.a!.id, email: 'a@example.com' });
+  assert.deepEqual(aByEmail, a);
+  assert.equal(orderA.id, f.orderA!.id);
+  assert.deepEqual(shared, { id: f.shared!.id, name: 'Shared' });
+  assert.equal(addressA.id, f.addressA!.id);
+  assert.deepEqual([b, bByEmail, orderB, other, addressB], [null, null, null, null, null]);
+  // Another customer's rows fail their type rule (FORBIDDEN). An email key or a group that is not
+  // theirs is simply not found, so that a customer cannot probe which emails or groups exist.
+  assert.deepEqual(
+    r.errors!.map((e) => [e.path?.[1], e.extensions?.code]).sort(),
+    [[1, 'FORBIDDEN'], [4, 'FORBIDDEN'], [8, 'FORBIDDEN']],
+    JSON.stringify(r.errors),
+  );
+  assert.doesNotMatch(JSON.stringify(r.data), /b@example\.com|Other/);
+});
+
+// --- Composition and a real gateway over three subgraphs ---
+
+const SUBGRAPHS = {
+  customers: 'http://customers.internal/graphql',
+  loyalty: 'http://loyalty.internal/graphql',
+  newsletter: 'http://newsletter.internal/graphql',
+} as const;
+
+interface GatewayContext {
+  authorization?: string;
+}
+
+type Fetch = (url: string, init: RequestInit) => Response | Promise<Response>;
+
+/** Calls a subgraph's yoga app in-process: the gateway's HTTP requests without sockets. */
+class InProcessSubgraph extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    url: string,
+    send: Fetch,
+    private readonly forwardAuthorization: boolean,
+  ) {
+    super({
+      url,
+      fetcher: async (input, init) =>
+        send(input, { method: init?.method, headers: init?.headers, body: init?.body?.toString() }),
+    });
+  }
+
+  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+    // Only our subgraph sees the caller's credential: its rules are per viewer.
+    if (this.forwardAuthorization && context.authorization) request.http?.headers.set('authorization', context.authorization);
+  }
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function startGateway() {
+  const { data: service } = await t.gql(`{ _service { sdl } }`, {}, ANONYMOUS);
+  const composed = composeServices([
+    { name: 'customers', url: SUBGRAPHS.customers, typeDefs: parse(service!._service.sdl) },
+    { name: 'loyalty', url: SUBGRAPHS.loyalty, typeDefs: loyaltyTypeDefs },
+    { name: 'newsletter', url: SUBGRAPHS.newsletter, typeDefs: newsletterTypeDefs },
+  ]);
+  assert.equal(composed.errors, undefined, composed.errors?.map((e) => e.message).join('\n'));
+  const loyaltyApp = createLoyaltySubgraph(loyalty);
+  const newsletterApp = createNewsletterSubgraph(subscriptions);
+  const apps: Record<string, Fetch> = {
+    customers: (url, init) => t.app.fetch(url, init),
+    loyalty: (url, init) => loyaltyApp.fetch(url, init),
+    newsletter: (url, init) => newsletterApp.fetch(url, init),
+  };
+  const gateway = new ApolloGateway({
+    supergraphSdl: composed.supergraphSdl!,
+    logger: quiet,
+    buildService: ({ name, url }) => new InProcessSubgraph(url!, apps[name]!, name === 'customers'),
+  });
+  const { schema: apiSchema, executor } = await gateway.load();
+  after(() => gateway.stop());
+  type RequestContext = Parameters<typeof executor>[0];
+  const store = new Map<string, string>();
+
+  /** One operation through the gateway, as its HTTP server would run it. */
+  return async function gql(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = ADMIN) {
+    const document = parse(query);
+    assert.deepEqual(validate(apiSchema, document), []);
+    const operation = getOperationAST(document);
+    assert.ok(operation);
+    const requestContext: RequestContext = {
+      request: { query, variables, http: { method: 'POST', url: 'http://gateway/graphql', headers: new Headers(headers) } },
+      context: { authorization: headers.authorization || undefined },
+      document,
+      operation,
+      operationName: null,
+      source: query,
+      queryHash: createHash('sha256').update(query).digest('hex'),
+      schema: apiSchema,
+      schemaHash: 'federation-test' as RequestContext['schemaHash'],
+      logger: quiet,
+      metrics: {},
+      cache: {
+        get: async (key) => store.get(key),
+        set: async (key, value) => void store.set(key, value),
+        delete: async (key) => store.delete(key),
+      },
+      overallCachePolicy: { restrict() {}, replace() {}, policyIfCacheable: () => null },
+    };
+    // As its HTTP server would send it (the executor's objects have null prototypes).
+    return JSON.parse(JSON.stringify(await executor(requestContext))) as Omit<GraphQLResponse, 'status'>;
+  };
+}
+
+let gateway: Awaited<ReturnType<typeof startGateway>>;
+before(async () => {
+  gateway = await startGateway();
+});
+
+test('the gateway answers one query from all three subgraphs', async () => {
+  const r = await gateway(
+    `query($id: ID!) {
+      customer(id: $id) {
+        email
+        loyaltyPoints
+        loyaltyTransactions { points order { id total items { title } customer { email } } }
+      }
+      customers(first: 3, filter: { email: "a@example.com" }) { edges { node { email loyaltyPoints } } }
+      newsletterSubscriptions { email topic customer { id firstName hasAccount loyaltyPoints } }
+    }`,
+    { id: f.a!.id },
+  );
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  assert.deepEqual(r.data!.customer, {
+    email: 'a@example.com',
+    loyaltyPoints: 50,
+    loyaltyTransactions: [
+      { points: 50, order: { id: f.orderA!.id, total: 1250, items: [{ title: 'T-shirt' }], customer: { email: 'a@example.com' } } },
+    ],
+  });
+  assert.deepEqual(r.data!.customers.edges, [{ node: { email: 'a@example.com', loyaltyPoints: 50 } }]);
+  // Reached by the email key: the account for a shared email, the newest guest for a guest-only one.
+  assert.deepEqual(
+    r.data!.newsletterSubscriptions.map((s: { customer: { id: string; hasAccount: boolean } | null }) => s.customer && [s.customer.id, s.customer.hasAccount]),
+    [[f.sharedAccount!.id, true], [f.guestNew!.id, false], null],
+  );
+  assert.equal(r.data!.newsletterSubscriptions[0].customer.loyaltyPoints, 0);
+});
+
+test('a leaderboard of 3 or 30 customers costs our subgraph the same statements', async () => {
+  const query = `query($first: Int!) {
+    loyaltyLeaderboard(first: $first) {
+      rank points
+      customer { id email firstName groups { totalCount } defaultShippingAddress { city } }
+    }
+  }`;
+  const run = async (first: number) => {
+    const { result, statements, sql } = await t.countStatements(() => gateway(query, { first }));
+    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+    const board = result.data!.loyaltyLeaderboard as { customer: { email: string; groups: { totalCount: number } } }[];
+    assert.equal(board.length, first);
+    assert.ok(board.every((s) => s.customer.email.endsWith('@example.com') && s.customer.groups.totalCount === 1));
+    return { statements, sql };
+  };
+  const three = await run(3);
+  const thirty = await run(30);
+  assert.equal(thirty.statements, three.statements, thirty.sql.join('\n'));
+  assert.equal(three.statements, 4, three.sql.join('\n'));
+});
+
+test('through the gateway, a customer’s token reaches only their own rows, and anonymous callers nothing', async () => {
+  const query = `{
+    loyaltyLeaderboard(first: 100) { points customer { id email } }
+  }`;
+  const asA = await gateway(query, {}, bearer(tokenA));
+  const board = asA.data!.loyaltyLeaderboard as { points: number; customer: { id: string; email: string } | null }[];
+  assert.equal(board.length, crowd.length + 2);
+  assert.deepEqual(board.filter((s) => s.customer), [{ points: 50, customer: { id: f.a!.id, email: 'a@example.com' } }]);
+  assert.ok(codes(asA).length > 0 && codes(asA).every((code) => code === 'FORBIDDEN'), JSON.stringify(asA.errors));
+  assert.doesNotMatch(JSON.stringify(asA.data), /b@example\.com/);
+
+  const me = await gateway(
+    `{ me { email loyaltyPoints loyaltyTransactions { order { id } } } }`,
+    {},
+    bearer(tokenA),
+  );
+  assert.equal(me.errors, undefined, JSON.stringify(me.errors));
+  assert.deepEqual(me.data!.me, { email: 'a@example.com', loyaltyPoints: 50, loyaltyTransactions: [{ order: { id: f.orderA!.id } }] });
+
+  const other = await gateway(`query($id: ID!) { customer(id: $id) { email loyaltyPoints } }`, { id: f.b!.id }, bearer(tokenA));
+  assert.ok(codes(other).includes('FORBIDDEN'));
+  assert.doesNotMatch(JSON.stringify(other.data), /b@example\.com/);
+
+  // The newsletter knows the email it keys by; anything more needs our subgraph.
+  for (const q of [query, `{ newsletterSubscriptions { customer { id firstName } } }`]) {
+    const anonymous = await gateway(q, {}, ANONYMOUS);
+    assert.ok(codes(anonymous).includes('FORBIDDEN'), JSON.stringify(anonymous));
+    assert.doesNotMatch(JSON.stringify(anonymous.data), /cus_|@example\.com|First/);
+  }
+});
