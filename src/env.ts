@@ -54,7 +54,7 @@ const schema = z.object({
   MAX_ALIASES: z.coerce.number().int().min(0).default(15),
   MAX_TOKENS: z.coerce.number().int().min(100).default(1000),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
-  MAX_COST: z.coerce.number().int().min(1).default(1000),
+  MAX_COST: z.coerce.number().int().min(1).default(5000),
   PASSWORD_CHECKS_PER_REQUEST: z.coerce.number().int().min(1).default(1),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(100_000),
   ADMIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5_000_000),

@@ -103,3 +103,9 @@ export function useMetrics(db: Database): { plugins: Plugin[]; registry: Registr
 export function useTracing(provider: TracerProvider = trace.getTracerProvider()): Plugin {
   return useOpenTelemetry({ resolvers: true, variables: false, result: false }, provider) as Plugin;
 }
+
+/** Tracing to stdout, for trying it out; production sets up its own provider and exporter. */
+export async function consoleTracing(): Promise<Plugin> {
+  const { BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  return useTracing(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new ConsoleSpanExporter())] }));
+}

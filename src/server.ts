@@ -7,7 +7,8 @@ import { createSink } from './events/sinks.js';
 import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
 import { createLogger, requestScope } from './logger.js';
-import { createApp, GRAPHQL_PATH } from './yoga.js';
+import { consoleTracing } from './observability.js';
+import { createApp, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
 
 const env = loadEnv();
 const log = createLogger(env.LOG_LEVEL);
@@ -41,21 +42,18 @@ const devAdminKey =
   env.NODE_ENV !== 'production' && env.ADMIN_API_KEYS.length === 0 ? `dev-${randomBytes(18).toString('base64url')}` : null;
 const adminKeys = devAdminKey ? [{ name: 'dev', key: devAdminKey }] : env.ADMIN_API_KEYS;
 
+// GraphiQL's bundled page (no CDN), loaded only when it is served.
+const graphiqlOn = env.GRAPHIQL ?? env.NODE_ENV !== 'production';
+const renderGraphiQL = graphiqlOn ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
+
 const yoga = createApp({
   db,
   log,
-  graphiql: env.NODE_ENV === 'production' ? false : devAdminKey ? { headers: { Authorization: `Bearer ${devAdminKey}` } } : true,
-  settings: {
-    adminKeys,
-    bcryptCost: env.BCRYPT_COST,
-    bcryptConcurrency: env.BCRYPT_CONCURRENCY,
-    sessionTtlHours: env.SESSION_TTL_HOURS,
-    trustProxy: env.TRUST_PROXY ?? false,
-    loginFailuresPerEmail: env.LOGIN_FAILURES_PER_EMAIL,
-    loginFailuresPerClient: env.LOGIN_FAILURES_PER_CLIENT,
-    loginBlockMinutes: env.LOGIN_BLOCK_MINUTES,
-    registrationsPerClientPerHour: env.REGISTRATIONS_PER_CLIENT_PER_HOUR,
-  },
+  graphiql: devAdminKey ? { headers: { Authorization: `Bearer ${devAdminKey}` } } : true,
+  renderGraphiQL,
+  settings: { ...settingsFromEnv(env), adminKeys },
+  metrics: env.METRICS ?? true,
+  plugins: env.OTEL_TRACES === 'console' ? [await consoleTracing()] : [],
 });
 // Every log line written while serving a request carries its ID: the caller's, if it is sane.
 const server = createServer((req, res) => {

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga';
+import { createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
 import { adminKeyMatcher, resolveViewer, type AdminKey } from './auth.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
+import type { Env } from './env.js';
+import { hardeningPlugins, loadPersistedOperations } from './hardening.js';
 import { Passwords } from './lib/passwords.js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
+import { maskError, useMetrics } from './observability.js';
 import { schema } from './schema/index.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -46,6 +49,28 @@ export interface AppSettings {
   loginFailuresPerClient: number;
   loginBlockMinutes: number;
   registrationsPerClientPerHour: number;
+  /** Production hardening: masked errors without details, no suggestions; the defaults below. */
+  production: boolean;
+  /** `__schema`/`__type`; undefined: on outside production, in production only with GraphiQL. */
+  introspection: boolean | undefined;
+  /** undefined: on outside production. Also needs `AppOptions.graphiql` (on by default). */
+  graphiql: boolean | undefined;
+  /** Refuse GETs and simple POSTs without a CSRF header; undefined: on in production. */
+  csrfPrevention: boolean | undefined;
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  passwordChecksPerRequest: number;
+  maxBodyBytes: number;
+  adminMaxBodyBytes: number;
+  /** 0: none. */
+  requestTimeoutMs: number;
+  /** Trusted documents by hash (e.g. from `loadPersistedOperations`); null: none. */
+  persistedOperations: ReadonlyMap<string, string> | null;
+  /** Refuse any operation not in `persistedOperations`. */
+  persistedOperationsOnly: boolean;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -58,16 +83,66 @@ export const DEFAULT_SETTINGS: AppSettings = {
   loginFailuresPerClient: 30,
   loginBlockMinutes: 15,
   registrationsPerClientPerHour: 20,
+  production: false,
+  introspection: undefined,
+  graphiql: undefined,
+  csrfPrevention: undefined,
+  maxDepth: 10,
+  maxAliases: 15,
+  maxTokens: 1000,
+  maxDirectives: 20,
+  maxCost: 5000,
+  passwordChecksPerRequest: 1,
+  maxBodyBytes: 100_000,
+  adminMaxBodyBytes: 5_000_000,
+  requestTimeoutMs: 10_000,
+  persistedOperations: null,
+  persistedOperationsOnly: false,
 };
+
+/** AppSettings from the environment, all but the admin keys (server.ts adds its development key). */
+export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
+  return {
+    bcryptCost: env.BCRYPT_COST,
+    bcryptConcurrency: env.BCRYPT_CONCURRENCY,
+    sessionTtlHours: env.SESSION_TTL_HOURS,
+    trustProxy: env.TRUST_PROXY ?? false,
+    loginFailuresPerEmail: env.LOGIN_FAILURES_PER_EMAIL,
+    loginFailuresPerClient: env.LOGIN_FAILURES_PER_CLIENT,
+    loginBlockMinutes: env.LOGIN_BLOCK_MINUTES,
+    registrationsPerClientPerHour: env.REGISTRATIONS_PER_CLIENT_PER_HOUR,
+    production: env.NODE_ENV === 'production',
+    introspection: env.INTROSPECTION,
+    graphiql: env.GRAPHIQL,
+    csrfPrevention: env.CSRF_PREVENTION,
+    maxDepth: env.MAX_DEPTH,
+    maxAliases: env.MAX_ALIASES,
+    maxTokens: env.MAX_TOKENS,
+    maxDirectives: env.MAX_DIRECTIVES,
+    maxCost: env.MAX_COST,
+    passwordChecksPerRequest: env.PASSWORD_CHECKS_PER_REQUEST,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    persistedOperations: env.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE) : null,
+    persistedOperationsOnly: env.PERSISTED_OPERATIONS_ONLY ?? false,
+  };
+}
 
 export interface AppOptions {
   db: Database;
   log: Logger;
-  /** Serve GraphiQL; with `headers`, GraphiQL opens with them filled in. */
+  /** Serve GraphiQL (if `settings.graphiql` allows); with `headers`, GraphiQL opens with them filled in. */
   graphiql?: boolean | { headers?: Record<string, string> };
+  /** Renders the GraphiQL page; yoga's default loads its assets from a CDN. */
+  renderGraphiQL?: (options?: GraphiQLOptions) => string;
   settings?: Partial<AppSettings>;
   /** The clock for expiries (tests move it). */
   now?: () => Date;
+  /** Prometheus metrics at `/metrics`. */
+  metrics?: boolean;
+  /** More envelop/yoga plugins, e.g. tracing. */
+  plugins?: Plugin[];
 }
 
 interface ServerContext {
@@ -107,7 +182,16 @@ function useRequestLog(log: Logger): Plugin<{ requestId?: string }> {
   };
 }
 
-export function createApp({ db, log, graphiql = true, settings: overrides, now = () => new Date() }: AppOptions) {
+export function createApp({
+  db,
+  log,
+  graphiql = true,
+  renderGraphiQL,
+  settings: overrides,
+  now = () => new Date(),
+  metrics = false,
+  plugins = [],
+}: AppOptions) {
   const settings = { ...DEFAULT_SETTINGS, ...overrides };
   const blockSeconds = settings.loginBlockMinutes * 60;
   const services: Services = {
@@ -122,19 +206,33 @@ export function createApp({ db, log, graphiql = true, settings: overrides, now =
     now,
   };
   const matchAdminKey = adminKeyMatcher(settings.adminKeys);
+  const isAdmin = (request: Request) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+    return token !== undefined && matchAdminKey(token) !== null;
+  };
+  const production = settings.production;
+  const showGraphiql = graphiql !== false && (settings.graphiql ?? !production);
+  if (settings.persistedOperationsOnly && !settings.persistedOperations) {
+    throw new Error('PERSISTED_OPERATIONS_ONLY needs PERSISTED_OPERATIONS_FILE: no operation could run');
+  }
 
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: graphiql
+    graphiql: showGraphiql
       ? {
           title: 'customer-graph',
           defaultQuery: EXAMPLE_QUERY,
           ...(typeof graphiql === 'object' && graphiql.headers ? { headers: JSON.stringify(graphiql.headers, null, 2) } : {}),
         }
       : false,
+    // Yoga's body limit, for every request; hardening lowers it for requests without an admin key.
+    maxRequestBodySize: settings.adminMaxBodyBytes,
+    ...(renderGraphiQL ? { renderGraphiQL } : {}),
+    // Outside production yoga decides from NODE_ENV=development whether to add `originalError`.
+    maskedErrors: { maskError, ...(production ? { isDev: false } : {}) },
     logging: {
       debug: (...args) => log.debug(args.map(String).join(' ')),
       info: (...args) => log.info(args.map(String).join(' ')),
@@ -151,6 +249,14 @@ export function createApp({ db, log, graphiql = true, settings: overrides, now =
     }),
     plugins: [
       useRequestLog(log),
+      ...hardeningPlugins({
+        ...settings,
+        introspection: settings.introspection ?? (!production || showGraphiql),
+        csrfPrevention: settings.csrfPrevention ?? production,
+        isAdmin,
+      }),
+      ...(metrics ? useMetrics(db).plugins : []),
+      ...plugins,
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {
