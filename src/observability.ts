@@ -22,13 +22,22 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
-    const e = current as { code?: unknown; kind?: unknown; message?: unknown; originalCode?: unknown; cause?: unknown; originalError?: unknown };
+    const e = current as {
+      code?: unknown;
+      kind?: unknown;
+      message?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      originalError?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
     if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
     if (typeof e.originalCode === 'string' && UNAVAILABLE_CODES.has(e.originalCode)) return true;
     if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;
     if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
     if (e.kind === 'postgres' && typeof (e as { code?: string }).code === 'string' && (e as { code: string }).code.startsWith('08')) return true;
-    current = e.originalError ?? e.cause;
+    // Prisma keeps the driver's error (with the SQLSTATE) under meta.driverAdapterError.
+    current = e.originalError ?? e.cause ?? e.meta?.driverAdapterError;
   }
   return false;
 }

@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, BasicTracerProvider } from '
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger, requestScope } from '../src/logger.js';
-import { useTracing } from '../src/observability.js';
+import { maskError, useTracing } from '../src/observability.js';
 import { createApp } from '../src/yoga.js';
 import { ADMIN, ADMIN_KEY, ANONYMOUS, DATABASE_KIND, freshDatabaseUrl } from './helpers.js';
 
@@ -148,4 +148,15 @@ test('OpenTelemetry: each operation produces spans when tracing is on', async ()
   await app.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify({ query: 'query Traced { customers { totalCount } }' }) });
   const names = exporter.getFinishedSpans().map((s) => s.name);
   assert.ok(names.some((n) => /Traced/.test(n)), names.join(', '));
+});
+
+test('a statement over DB_STATEMENT_TIMEOUT_MS is cancelled by PostgreSQL and reported as SERVICE_UNAVAILABLE', onPostgres, async () => {
+  const db = await openDatabase({ url: await freshDatabaseUrl(), poolSize: 1, statementTimeoutMs: 200 });
+  after(() => db.close());
+  const started = Date.now();
+  const error = await db.prisma.$queryRaw`SELECT 1 AS slept FROM pg_sleep(2)`.then(() => null, (e: unknown) => e);
+  assert.ok(Date.now() - started < 1500, 'cancelled at the timeout');
+  assert.ok(error, 'the slow statement failed');
+  const masked = maskError(error, 'Unexpected error.');
+  assert.equal((masked as { extensions?: { code?: string } }).extensions?.code, 'SERVICE_UNAVAILABLE');
 });
