@@ -1,13 +1,13 @@
 import type { Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as accounts from '../services/accounts.js';
 import * as addresses from '../services/addresses.js';
-import { ForbiddenError } from '../services/errors.js';
 import type { Context } from '../context.js';
 import { Address } from './address.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import {
   EmailTakenError,
+  ForbiddenError,
   InvalidCredentialsError,
   InvalidTokenError,
   LimitExceededError,
