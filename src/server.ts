@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { isEmpty, seed } from '../prisma/seed.js';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
 import { createSink } from './events/sinks.js';
@@ -27,9 +26,10 @@ if (applied.length) log.info({ applied }, 'migrations applied');
 if (modified.length) log.warn({ modified }, 'applied migrations whose files have changed since');
 
 // Sample data by default only on the embedded database: never write to a real server unasked.
-if ((env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') && (await isEmpty(db.prisma))) {
-  const result = await seed(db.prisma);
-  log.info(result, 'sample data loaded');
+// (Imported here: the fake-data library is not loaded where no sample data is wanted.)
+if (env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') {
+  const { isEmpty, seed } = await import('../prisma/seed.js');
+  if (await isEmpty(db.prisma)) log.info(await seed(db.prisma), 'sample data loaded');
 }
 
 const sink = await createSink(env, log);
