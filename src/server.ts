@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
@@ -9,6 +10,8 @@ import { createLogger, requestScope } from './logger.js';
 import { consoleTracing } from './observability.js';
 import { createApp, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
 
+// A local .env fills in settings; what the environment already says wins.
+if (existsSync('.env')) process.loadEnvFile('.env');
 const env = loadEnv();
 const log = createLogger(env.LOG_LEVEL);
 
