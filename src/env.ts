@@ -19,6 +19,8 @@ const schema = z.object({
   SEED_SAMPLE_DATA: bool,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** After SIGTERM: readiness 503 while still serving, before the listener closes. */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(1_000),
   ADMIN_API_KEYS: z
     .string()
     .default('')

@@ -456,9 +456,26 @@ function usePersisted(operations: ReadonlyMap<string, string>, only: boolean): P
   }) as Plugin;
 }
 
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000: any input with it (a variable, a literal, a
+ * metadata key) is refused up front, instead of failing in the database as "Unexpected error.".
+ */
+function useNoNulCharacter(): Plugin {
+  return {
+    onParams({ params, setResult }) {
+      const input = `${params.query ?? ''}${JSON.stringify(params.variables ?? {})}`;
+      if (input.includes('\u0000') || /\\u0000/i.test(input)) {
+        setResult({
+          errors: [createGraphQLError('Text cannot contain the NUL character (U+0000).', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })],
+        });
+      }
+    },
+  };
+}
+
 /** Every protection, in the order they act: HTTP, persisted lookup, parse, validate, execute, result. */
 export function hardeningPlugins(o: HardeningOptions): Plugin[] {
-  const plugins: Plugin[] = [];
+  const plugins: Plugin[] = [useNoNulCharacter()];
   if (o.csrfPrevention) plugins.push(useCsrf());
   plugins.push(useBodyLimit(o.maxBodyBytes, o.isAdmin));
   if (o.persistedOperations) plugins.push(usePersisted(o.persistedOperations, o.persistedOperationsOnly));

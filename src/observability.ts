@@ -14,7 +14,7 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', '57P02', '57P03', '53300', '57014',
   'P1001', 'P1002', 'P1008', 'P1017', 'P2024',
 ]);
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Client has encountered a connection error|connection (is )?closed|PGlite is closed/i;
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Client has encountered a connection error|connection (is )?closed|PGlite is closed|Unable to start a transaction in the given time/i;
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -7,7 +7,7 @@ import { createSink } from './events/sinks.js';
 import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
 import { createLogger, requestScope } from './logger.js';
-import { consoleTracing } from './observability.js';
+import { consoleTracing, isDatabaseUnavailable } from './observability.js';
 import { createApp, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
 
 // A local .env fills in settings; what the environment already says wins.
@@ -24,7 +24,19 @@ const db = await openDatabase({
 });
 log.info({ database: db.kind === 'postgres' ? 'postgresql' : `embedded (${env.DATA_DIR})` }, 'database opened');
 
-const { applied, modified } = await migrate(db);
+// A database that is still starting (or briefly away) must not end the process: retry with backoff.
+async function migrateWhenReachable() {
+  for (let attempt = 1, delay = 500; ; attempt++, delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await migrate(db);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      log.warn({ attempt, retryInMs: delay }, 'database unreachable at start-up; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+const { applied, modified } = await migrateWhenReachable();
 if (applied.length) log.info({ applied }, 'migrations applied');
 if (modified.length) log.warn({ modified }, 'applied migrations whose files have changed since');
 
@@ -49,12 +61,14 @@ const adminKeys = devAdminKey ? [{ name: 'dev', key: devAdminKey }] : env.ADMIN_
 const graphiqlOn = env.GRAPHIQL ?? env.NODE_ENV !== 'production';
 const renderGraphiQL = graphiqlOn ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
 
+let stopping = false;
 const yoga = createApp({
   db,
   log,
   graphiql: devAdminKey ? { headers: { Authorization: `Bearer ${devAdminKey}` } } : true,
   renderGraphiQL,
   settings: { ...settingsFromEnv(env), adminKeys },
+  isReady: () => !stopping,
   metrics: env.METRICS ?? true,
   plugins: env.OTEL_TRACES === 'console' ? [await consoleTracing()] : [],
 });
@@ -79,11 +93,13 @@ server.listen(env.PORT, env.HOST, () => {
   }
 });
 
-let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+  // Readiness is 503 from now on; keep accepting for SHUTDOWN_DRAIN_MS so that a load balancer stops
+  // routing here, and connections already queued are served instead of reset when the listener closes.
+  log.info({ signal, drainMs: env.SHUTDOWN_DRAIN_MS }, 'shutting down: draining, then no new connections');
+  await new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_DRAIN_MS));
   const force = setTimeout(() => {
     log.warn('in-flight requests did not finish in time; closing their connections');
     server.closeAllConnections();

@@ -143,6 +143,8 @@ export interface AppOptions {
   metrics?: boolean;
   /** More envelop/yoga plugins, e.g. tracing. */
   plugins?: Plugin[];
+  /** False makes /ready 503 whatever the database says (e.g. while shutting down). */
+  isReady?: () => boolean;
 }
 
 interface ServerContext {
@@ -191,6 +193,7 @@ export function createApp({
   now = () => new Date(),
   metrics = false,
   plugins = [],
+  isReady,
 }: AppOptions) {
   const settings = { ...DEFAULT_SETTINGS, ...overrides };
   const blockSeconds = settings.loginBlockMinutes * 60;
@@ -260,6 +263,7 @@ export function createApp({
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {
+          if (isReady && !isReady()) return false;
           try {
             await db.prisma.$queryRaw`SELECT 1`;
             return true;

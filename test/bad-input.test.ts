@@ -81,3 +81,18 @@ test('malformed requests get 4xx (GraphQL over HTTP, graphql-response+json), nev
     assert.doesNotMatch(await response.text(), /stack|\.ts:\d+/);
   }
 });
+
+test('a NUL character anywhere in the input is a clear 400, not an unexpected error', async () => {
+  const viaVariables = await t.gql(`mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`, { input: [{ email: 'nul@example.com', firstName: 'A\u0000B' }] });
+  assertClearError(viaVariables, /NUL/);
+  assert.equal(viaVariables.errors![0]!.extensions!.code, 'BAD_USER_INPUT');
+  const viaMetadata = await t.gql(`mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`, { input: [{ email: 'nul2@example.com', metadata: { 'k\u0000': 1 } }] });
+  assertClearError(viaMetadata, /NUL/);
+  assert.equal(await t.prisma.customer.count({ where: { email: { startsWith: 'nul' } } }), 0);
+});
+
+test('a very long login email is just wrong credentials', async () => {
+  const r = await t.gql(`mutation($e: String!) { login(email: $e, password: "password-1") { __typename } }`, { e: `${'x'.repeat(300)}@example.com` }, { authorization: '' });
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  assert.equal(r.data!.login.__typename, 'InvalidCredentialsError');
+});

@@ -81,7 +81,12 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   });
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
   pool.on('error', () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), log: [{ emit: 'event', level: 'query' }] });
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    log: [{ emit: 'event', level: 'query' }],
+    // An interactive transaction waits for a connection as long as any other query (Prisma's own default is 2 s).
+    transactionOptions: { maxWait: options.connectTimeoutMs ?? 5_000 },
+  });
   const onStatement = withStatementEvents(prisma);
   return {
     kind: 'postgres',

@@ -1,5 +1,11 @@
+import { createHash } from 'node:crypto';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { QueryClient } from '../db/index.js';
+
+/** rate_limit.key is VARCHAR(255) and PostgreSQL text holds no NUL: long or odd keys are stored hashed. */
+function storeKey(key: string): string {
+  return key.length <= 200 && !key.includes('\u0000') ? key : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+}
 
 /**
  * A counter per key in the database, so every instance behind a load balancer sees the same
@@ -24,14 +30,14 @@ export class Throttle {
 
   /** Milliseconds until `key` may try again, or 0 when it is not blocked. Does not count as a hit. */
   async retryAfter(key: string): Promise<number> {
-    const res = await this.limiter.get(key);
+    const res = await this.limiter.get(storeKey(key));
     return res && res.consumedPoints >= this.points ? Math.max(res.msBeforeNext, 1) : 0;
   }
 
   /** Counts a hit. Milliseconds until the key may try again if this hit went over the limit, else 0. */
   async hit(key: string): Promise<number> {
     try {
-      await this.limiter.consume(key);
+      await this.limiter.consume(storeKey(key));
       return 0;
     } catch (result) {
       if (result instanceof RateLimiterRes) return Math.max(result.msBeforeNext, 1);
@@ -40,6 +46,6 @@ export class Throttle {
   }
 
   async reset(key: string): Promise<void> {
-    await this.limiter.delete(key);
+    await this.limiter.delete(storeKey(key));
   }
 }
