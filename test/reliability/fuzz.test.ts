@@ -1,0 +1,272 @@
+// 5. Property-based fuzzing of every mutation's input, generated from schema.graphql: typed values
+// with hostile strings, wrong types in any position, invalid IDs, deep metadata; and raw bodies.
+// No input may produce a 5xx, an unmasked error (stack, SQL, Prisma), a masked "Unexpected error."
+// or, when the mutation fails, any change to the customer tables.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import {
+  buildSchema, getNamedType, isAbstractType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType,
+  type GraphQLField, type GraphQLInputType, type GraphQLSchema,
+} from 'graphql';
+import { ADMIN, ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup, addToGroup, type TestApp } from '../helpers.js';
+import { SHORT } from './support.js';
+
+const RUNS_PER_MUTATION = Number(process.env.FUZZ_RUNS ?? (SHORT ? 25 : 250));
+const RAW_BODY_RUNS = SHORT ? 100 : 500;
+const schema: GraphQLSchema = buildSchema(readFileSync('schema.graphql', 'utf8'));
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+// ---- values ----
+
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+const hostileStrings = [
+  '', ' ', '\u0000', 'a\u0000b', '\t\n\r', '\u202Eevil', '\uFEFF', '\uD800', 'Zalgo\u0301\u0301\u0301\u0301', '👩‍👩‍👧‍👦',
+  "'; DROP TABLE customer; --", '" OR 1=1 --', '%', '_', '\\', '${jndi:ldap://x}', '<script>alert(1)</script>', '../../etc/passwd',
+  'a'.repeat(73), 'é'.repeat(37), '😀'.repeat(19), 'a'.repeat(72), 'x'.repeat(256), 'y'.repeat(100_001),
+  'Mixed.Case@Example.COM', 'no-at-sign', '@', 'a@b', `${'l'.repeat(300)}@example.com`, 'NaN', 'null', 'true', '-1', '1e309',
+];
+const stringArb: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: fc.string({ maxLength: 40 }), weight: 4 },
+  { arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }), weight: 3 },
+  { arbitrary: fc.string({ unit: 'binary', maxLength: 30 }), weight: 2 },
+  { arbitrary: fc.constantFrom(...hostileStrings), weight: 4 },
+  { arbitrary: fc.emailAddress(), weight: 3 },
+  { arbitrary: fc.integer({ min: 1_000, max: 120_000 }).map((n) => 'h'.repeat(n)), weight: 1 },
+  // Passwords right at bcrypt's 72-byte limit, in multi-byte characters.
+  { arbitrary: fc.string({ unit: 'grapheme', minLength: 18, maxLength: 40 }).filter((s) => utf8Bytes(s) >= 70 && utf8Bytes(s) <= 76), weight: 1 },
+);
+
+/** Deep JSON: an object nested `depth` levels, with a hostile leaf. */
+const deepObject = fc.tuple(fc.integer({ min: 1, max: 2_000 }), stringArb).map(([depth, leaf]) => {
+  let value: Json = leaf;
+  for (let i = 0; i < depth; i++) value = { [`k${i % 3}`]: value };
+  return value;
+});
+const jsonObjectArb: fc.Arbitrary<Json> = fc.oneof(
+  fc.dictionary(stringArb, fc.jsonValue({ maxDepth: 4 }) as fc.Arbitrary<Json>, { maxKeys: 6 }),
+  deepObject,
+  fc.constantFrom<Json>({ __proto__: { admin: true } } as Json, { constructor: { prototype: {} } }, { '': null, '\u0000': '\u0000' }),
+);
+/** Anything JSON can hold, for a value of the wrong type in any position. */
+const wrongTypeArb: fc.Arbitrary<Json> = fc.oneof(
+  fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.constantFrom(2 ** 53, -(2 ** 31) - 1, 1e308),
+  stringArb, fc.array(fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, { maxLength: 3 }), fc.object({ maxDepth: 2 }) as fc.Arbitrary<Json>,
+);
+
+function idArb(realIds: string[]): fc.Arbitrary<string> {
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...realIds), weight: 5 },
+    { arbitrary: fc.constantFrom('cus_', 'cus_01ARZ3NDEKTSV4RRFFQ69G5FAV', 'cusgroup_0', 'order_1', 'cuaddr_x!', 'nope_1', '_', 'cus_' + 'Z'.repeat(65)), weight: 2 },
+    { arbitrary: stringArb, weight: 2 },
+    { arbitrary: fc.constantFrom(...realIds).map((id) => id.toUpperCase()), weight: 1 },
+  );
+}
+
+/** A value for a GraphQL input type: mostly of that type, sometimes of the wrong one. */
+function valueArb(type: GraphQLInputType, ids: fc.Arbitrary<string>, depth = 0): fc.Arbitrary<Json | undefined> {
+  const typed = typedArb(type, ids, depth);
+  return fc.oneof({ arbitrary: typed, weight: 15 }, { arbitrary: wrongTypeArb, weight: 1 });
+}
+
+/** A short valid-looking value of the list's item type, so a 5,001-item list stays a small body. */
+function smallArb(type: GraphQLInputType, ids: fc.Arbitrary<string>): fc.Arbitrary<Json> {
+  const item = getNamedType(type);
+  if (item.name === 'ID') return ids;
+  if (isInputObjectType(item)) {
+    const fields = Object.values(item.getFields()).filter((f) => isNonNullType(f.type));
+    return fc.record(Object.fromEntries(fields.map((f) => [f.name, getNamedType(f.type).name === 'ID' ? ids : fc.emailAddress()])));
+  }
+  return fc.string({ maxLength: 8 });
+}
+
+function typedArb(type: GraphQLInputType, ids: fc.Arbitrary<string>, depth: number): fc.Arbitrary<Json | undefined> {
+  if (isNonNullType(type)) return typedArb(type.ofType, ids, depth);
+  if (isListType(type)) {
+    return fc.oneof(
+      { arbitrary: fc.array(valueArb(type.ofType, ids, depth + 1), { maxLength: 6 }), weight: 6 },
+      // Long lists of one small value: batch limits, duplicates.
+      { arbitrary: fc.tuple(smallArb(type.ofType, ids), fc.constantFrom(100, 5_001)).map(([v, n]) => Array.from({ length: n }, () => v)), weight: 1 },
+    ) as fc.Arbitrary<Json>;
+  }
+  if (isInputObjectType(type)) {
+    if (depth > 3) return fc.constant({});
+    const fields = Object.values(type.getFields());
+    const record: Record<string, fc.Arbitrary<Json | undefined>> = {};
+    for (const f of fields) record[f.name] = valueArb(f.type, ids, depth + 1);
+    const required = fields.filter((f) => isNonNullType(f.type)).map((f) => f.name);
+    return fc.record(record, { requiredKeys: required }) as fc.Arbitrary<Json>;
+  }
+  if (isEnumType(type)) return fc.oneof(fc.constantFrom(...type.getValues().map((v) => v.name)), stringArb);
+  switch (type.name) {
+    case 'ID': return ids;
+    case 'Boolean': return fc.boolean();
+    case 'Int': return fc.oneof(fc.integer({ min: -5, max: 200 }), fc.integer());
+    case 'DateTime': return fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), stringArb);
+    case 'JSONObject': return jsonObjectArb;
+    default: return stringArb;
+  }
+}
+
+// ---- operations ----
+
+type Auth = 'admin' | 'customer' | 'anonymous';
+const authOf = (name: string): Auth =>
+  /My|Me$|^logout$/.test(name) ? 'customer' : /^(register|login|generatePasswordToken|resetPassword)$/.test(name) ? 'anonymous' : 'admin';
+
+function documentFor(field: GraphQLField<unknown, unknown>): string {
+  const vars = field.args.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
+  const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+  const result = getNamedType(field.type);
+  const hasErrors = isAbstractType(result) && schema.getPossibleTypes(result).some((t) => t.getInterfaces().some((i) => i.name === 'Error'));
+  const selection = hasErrors ? '__typename ... on Error { code message field }' : '__typename';
+  assert.ok(isAbstractType(result) || isObjectType(result));
+  return `mutation Fuzz${vars ? `(${vars})` : ''} { result: ${field.name}${args ? `(${args})` : ''} { ${selection} } }`;
+}
+
+// ---- checks ----
+
+const LEAK = /prisma|stack|\bselect\b.+\bfrom\b|insert into|violates|constraint|relation "|syntax error|\.ts:\d+|node_modules|invalid byte sequence|ECONN/i;
+
+interface Finding { mutation: string; problem: string; input: string }
+
+async function snapshot(t: TestApp): Promise<string> {
+  const parts = ['customer', 'customer_address', 'customer_group', 'customer_group_customer'].map(
+    (table) => `(SELECT count(*) || '/' || count(deleted_at) || '/' || coalesce(max(updated_at)::text, '') FROM ${table})`,
+  );
+  const rows = await t.prisma.$queryRawUnsafe<{ s: string }[]>(`SELECT ${parts.join(` || ' ' || `)} AS s`);
+  return rows[0]!.s;
+}
+
+interface Body {
+  data?: { result?: { __typename?: string } } | null;
+  errors?: { message?: string; extensions?: Record<string, unknown> }[];
+}
+
+async function send(t: TestApp, body: string, headers: Record<string, string>) {
+  const response = await t.app.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body,
+  });
+  const text = await response.text();
+  let parsed: Body | null = null;
+  try {
+    parsed = JSON.parse(text) as Body;
+  } catch {
+    parsed = null;
+  }
+  return { status: response.status, text, body: parsed };
+}
+
+function problemsOf(reply: Awaited<ReturnType<typeof send>>): string[] {
+  const problems: string[] = [];
+  if (reply.status >= 500) problems.push(`HTTP ${reply.status}`);
+  for (const e of reply.body?.errors ?? []) {
+    const message = String(e.message ?? '');
+    if (LEAK.test(message.slice(0, 2_000))) problems.push(`message: ${message.slice(0, 160)}`);
+    if (/"stack(trace)?"|\bat .+:\d+:\d+/.test(JSON.stringify(e.extensions ?? {}))) problems.push('error extensions carry a stack');
+    if (e.extensions?.code === 'INTERNAL_SERVER_ERROR' || message === 'Unexpected error.') problems.push(`masked 500-class error: ${message.slice(0, 80)}`);
+  }
+  if (!reply.body && reply.status < 400) problems.push(`non-JSON ${reply.status}: ${reply.text.slice(0, 80)}`);
+  return problems;
+}
+
+const failed = (reply: Awaited<ReturnType<typeof send>>) =>
+  !reply.body?.data?.result || (reply.body.errors?.length ?? 0) > 0 || /Error$/.test(reply.body.data.result.__typename ?? '');
+
+const shorten = (value: unknown) => {
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 40)}…(${v.length} chars)` : v));
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+};
+
+// ---- the test ----
+
+test(`fuzzing every mutation (${RUNS_PER_MUTATION} runs each) and raw bodies (${RAW_BODY_RUNS}): no 5xx, no leaks, no partial writes`, { timeout: 30 * 60_000 }, async () => {
+  // Production settings: what the public endpoint runs with (masked errors without details).
+  const t = await createTestApp({ settings: { production: true, registrationsPerClientPerHour: 1_000_000, loginFailuresPerClient: 1_000_000, loginFailuresPerEmail: 1_000_000 } });
+  const customers = await Promise.all(Array.from({ length: 6 }, () => makeCustomer(t.prisma)));
+  const groups = await Promise.all(Array.from({ length: 3 }, () => makeGroup(t.prisma)));
+  const addresses = await Promise.all(customers.map((c) => makeAddress(t.prisma, c.id)));
+  await addToGroup(t.prisma, customers[0]!.id, groups[0]!.id);
+  const ids = idArb([...customers, ...groups, ...addresses].map((r) => r.id));
+
+  let n = 0;
+  /** A customer of its own for each customer-scoped run: runs may change the email, password or sessions. */
+  const customerHeaders = async () => {
+    const r = await t.gql<{ register: { accessToken: string } }>(
+      `mutation($i: RegisterInput!) { register(input: $i) { ... on Session { accessToken } } }`,
+      { i: { email: `fuzz-${n++}@example.com`, password: 'fuzz-password-1' } }, ANONYMOUS);
+    const token = r.data?.register.accessToken;
+    assert.ok(token, JSON.stringify(r));
+    const own = await t.gql<{ addMyAddress: { address: { id: string } } }>(
+      'mutation { addMyAddress(input: { city: "Aarhus" }) { ... on AddressPayload { address { id } } } }', {}, bearer(token));
+    return { headers: bearer(token), ownAddress: own.data?.addMyAddress.address.id };
+  };
+
+  const findings: Finding[] = [];
+  const counts: Record<string, number> = {};
+  const timings: Record<string, number> = {};
+  for (const field of Object.values(schema.getMutationType()!.getFields())) {
+    const fieldStarted = Date.now();
+    const document = documentFor(field);
+    const auth = authOf(field.name);
+    const record: Record<string, fc.Arbitrary<Json | undefined>> = {};
+    for (const a of field.args) record[a.name] = valueArb(a.type, ids);
+    const variablesArb = fc.oneof(
+      { arbitrary: fc.record(record, { requiredKeys: [] }), weight: 20 },
+      { arbitrary: wrongTypeArb, weight: 1 },
+    );
+    await fc.assert(
+      fc.asyncProperty(variablesArb, fc.boolean(), async (generated, useOwnAddress) => {
+        let variables: Json | undefined = generated as Json;
+        let headers: Record<string, string> = auth === 'admin' ? ADMIN : ANONYMOUS;
+        if (auth === 'customer') {
+          const customer = await customerHeaders();
+          headers = customer.headers;
+          if (useOwnAddress && variables && typeof variables === 'object' && !Array.isArray(variables) && 'id' in variables) {
+            variables = { ...variables, id: customer.ownAddress ?? null };
+          }
+        }
+        const before = await snapshot(t);
+        const reply = await send(t, JSON.stringify({ query: document, variables }), headers);
+        const problems = problemsOf(reply);
+        if (failed(reply) && (await snapshot(t)) !== before) problems.push(`failed (${reply.body?.data?.result?.__typename ?? reply.body?.errors?.[0]?.message?.slice(0, 60)}) but changed the tables`);
+        for (const problem of problems) findings.push({ mutation: field.name, problem, input: shorten(variables) });
+        counts[field.name] = (counts[field.name] ?? 0) + 1;
+      }),
+      { numRuns: RUNS_PER_MUTATION },
+    );
+    timings[field.name] = Date.now() - fieldStarted;
+  }
+
+  // Raw bodies: malformed JSON, wrong shapes, variables of every kind against a real document.
+  const rawBody = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+    wrongTypeArb.map((variables) => JSON.stringify({ query: documentFor(schema.getMutationType()!.getFields().createCustomers!), variables })),
+    fc.constantFrom('{"query": "mutation {', '{"query": 1}', '{"query": "{ __typename }", "variables": "x"}', '[{"query":"{__typename}"}]', '{"query":"mutation { logout { __typename } }","extensions":{"persistedQuery":{"sha256Hash":"x"}}}'),
+  );
+  await fc.assert(
+    fc.asyncProperty(rawBody, async (body) => {
+      const reply = await send(t, body, ADMIN);
+      for (const problem of problemsOf(reply)) findings.push({ mutation: '(raw body)', problem, input: shorten(body) });
+      counts['(raw body)'] = (counts['(raw body)'] ?? 0) + 1;
+    }),
+    { numRuns: RAW_BODY_RUNS },
+  );
+
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const distinct = new Map<string, Finding & { times: number }>();
+  for (const f of findings) {
+    const key = `${f.mutation}: ${f.problem.replace(/\d+/g, 'N')}`;
+    const seen = distinct.get(key);
+    if (seen) seen.times++;
+    else distinct.set(key, { ...f, times: 1 });
+  }
+  console.log(JSON.stringify({ totalRuns: total, mutations: Object.keys(counts).length - 1, findings: findings.length, msPerMutation: timings }));
+  for (const f of distinct.values()) console.log(`FINDING x${f.times} ${f.mutation}: ${f.problem}\n    input: ${f.input}`);
+  assert.equal(findings.length, 0, `${findings.length} findings in ${total} runs (listed above)`);
+});
