@@ -63,6 +63,7 @@ export const HardeningCode = {
 export const CSRF_HEADERS = ['x-graphql-csrf', 'x-graphql-yoga-csrf', 'apollo-require-preflight'];
 
 export interface HardeningOptions {
+  /** Production: masked errors without details, no suggestions. */
   production: boolean;
   introspection: boolean;
   csrfPrevention: boolean;
@@ -76,7 +77,9 @@ export interface HardeningOptions {
   maxBodyBytes: number;
   /** 0: no timeout. */
   requestTimeoutMs: number;
+  /** Trusted documents by hash (e.g. from `loadPersistedOperations`); null: none. */
   persistedOperations: ReadonlyMap<string, string> | null;
+  /** Refuse any operation not in `persistedOperations`. */
   persistedOperationsOnly: boolean;
   /** Whether the request carries an admin key (those get yoga's larger body limit instead). */
   isAdmin: (request: Request) => boolean;

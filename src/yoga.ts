@@ -5,7 +5,7 @@ import { adminKeyMatcher, resolveViewer, type AdminKey } from './auth.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
 import type { Env } from './env.js';
-import { hardeningPlugins, loadPersistedOperations } from './hardening.js';
+import { hardeningPlugins, loadPersistedOperations, type HardeningOptions } from './hardening.js';
 import { Passwords } from './lib/passwords.js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
@@ -39,7 +39,7 @@ query Customers {
 `;
 
 /** What the app needs to know; every field has the default `env.ts` documents. */
-export interface AppSettings {
+export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'csrfPrevention' | 'isAdmin'> {
   adminKeys: AdminKey[];
   bcryptCost: number;
   bcryptConcurrency: number;
@@ -49,28 +49,14 @@ export interface AppSettings {
   loginFailuresPerClient: number;
   loginBlockMinutes: number;
   registrationsPerClientPerHour: number;
-  /** Production hardening: masked errors without details, no suggestions; the defaults below. */
-  production: boolean;
   /** `__schema`/`__type`; undefined: on outside production, in production only with GraphiQL. */
   introspection: boolean | undefined;
   /** undefined: on outside production. Also needs `AppOptions.graphiql` (on by default). */
   graphiql: boolean | undefined;
   /** Refuse GETs and simple POSTs without a CSRF header; undefined: on in production. */
   csrfPrevention: boolean | undefined;
-  maxDepth: number;
-  maxAliases: number;
-  maxTokens: number;
-  maxDirectives: number;
-  maxCost: number;
-  passwordChecksPerRequest: number;
-  maxBodyBytes: number;
+  /** The body limit for requests with an admin key (batch operations). */
   adminMaxBodyBytes: number;
-  /** 0: none. */
-  requestTimeoutMs: number;
-  /** Trusted documents by hash (e.g. from `loadPersistedOperations`); null: none. */
-  persistedOperations: ReadonlyMap<string, string> | null;
-  /** Refuse any operation not in `persistedOperations`. */
-  persistedOperationsOnly: boolean;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {

@@ -1,5 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { FulfillmentStatus, OrderStatus, PaymentStatus } from '../generated/prisma/enums.js';
+import type { AddressInput } from '../services/addresses.js';
 import { adminOrOwner, builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
@@ -65,18 +66,8 @@ export function orderWhere(
   };
 }
 
-interface AddressSnapshot {
-  firstName?: string | null;
-  lastName?: string | null;
-  company?: string | null;
-  address1?: string | null;
-  address2?: string | null;
-  city?: string | null;
-  countryCode?: string | null;
-  province?: string | null;
-  postalCode?: string | null;
-  phone?: string | null;
-}
+/** The address fields an order keeps, as they were when it was placed. */
+type AddressSnapshot = Omit<AddressInput, 'addressName' | 'metadata' | 'isDefaultShipping' | 'isDefaultBilling'>;
 
 const OrderAddress = builder.objectRef<AddressSnapshot>('OrderAddress').implement({
   // Reached only through an Order, whose own rule decides.
