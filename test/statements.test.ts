@@ -54,10 +54,12 @@ test('the nested customer page runs the same number of SQL statements for 5, 10 
   assert.equal(medium.statements, small.statements, medium.sql.join('\n'));
   assert.equal(large.statements, small.statements, large.sql.join('\n'));
   console.log(`nested 50-customer page: ${large.statements} SQL statements`);
-  // A ceiling as well, so a new per-relation query is noticed even when it is not per row. The
-  // groups' totalCount is its own grouped, indexed query over the page's customers (11th statement)
-  // rather than a whole-table aggregate joined into the customers query on every request.
-  assert.ok(large.statements <= 11, `expected at most 11 statements, got ${large.statements}:\n${large.sql.join('\n')}`);
+  // A ceiling as well, so a new per-relation query is noticed even when it is not per row. Prisma's
+  // join strategy loads the page and its relations in one statement; the others: the customers'
+  // totalCount, the default addresses (a second filter on the addresses relation, which Pothos
+  // cannot merge into the first, so the page's customers are fetched again with it) and the groups'
+  // totalCount, a grouped, indexed query over the page's customers.
+  assert.ok(large.statements <= 4, `expected at most 4 statements, got ${large.statements}:\n${large.sql.join('\n')}`);
 });
 
 test('nodes(ids) loads each type in one statement, however many IDs', async () => {
