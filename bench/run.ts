@@ -20,9 +20,14 @@ const PG_PORT = 55432;
 const DB_URL = `postgresql://postgres@127.0.0.1:${PG_PORT}/bench`;
 const POOL = 10;
 const CONNECTIONS = 10;
-const CUSTOMERS = SHORT ? 500 : 10_000;
-const SECONDS = SHORT ? 2 : 10;
-const ROUNDS = SHORT ? 1 : 3;
+// Overrides for quick A/B runs while working on one shape (results are not comparable to a full run):
+// BENCH_CUSTOMERS, BENCH_SECONDS, BENCH_ROUNDS, BENCH_TARGETS=ours,floor, BENCH_SHAPES=Q2,Q2c.
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const CUSTOMERS = env('BENCH_CUSTOMERS', SHORT ? 500 : 10_000);
+const SECONDS = env('BENCH_SECONDS', SHORT ? 2 : 10);
+const ROUNDS = env('BENCH_ROUNDS', SHORT ? 1 : 3);
+const ONLY_TARGETS = process.env.BENCH_TARGETS?.split(',');
+const ONLY_SHAPES = process.env.BENCH_SHAPES?.split(',');
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const BCRYPT_COST = 12;
 const started = Date.now();
@@ -310,7 +315,7 @@ async function main() {
   await admin.query('ANALYZE');
   log(`seeded ${JSON.stringify(seeded)}`);
 
-  const deepRow = SHORT ? 400 : 9_000;
+  const deepRow = Math.round(CUSTOMERS * 0.9);
   const ids: Ids = {
     peerDeepCursor: '',
     customer: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')).rows[0].id,
@@ -321,7 +326,7 @@ async function main() {
       `GPC:S:${(await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1', [deepRow - 1])).rows[0].id}`,
     ).toString('base64'),
   };
-  const all = shapes(ids, 50);
+  const all = shapes(ids, 50).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
 
   const common = { DATABASE_URL: appUrl, DB_POOL_SIZE: String(POOL), BCRYPT_COST: String(BCRYPT_COST) };
   const starters: Record<Target, () => ReturnType<typeof startServer>> = {
@@ -351,7 +356,9 @@ async function main() {
   };
   const reads = all.filter((s) => !s.mutation);
   const mutations = all.filter((s) => s.mutation);
-  const targets: Target[] = SHORT && !process.argv.includes('--peer') ? ['ours', 'floor'] : ['ours', 'floor', 'peer'];
+  const targets = (SHORT && !process.argv.includes('--peer') ? ['ours', 'floor'] : ['ours', 'floor', 'peer']).filter(
+    (t) => !ONLY_TARGETS || ONLY_TARGETS.includes(t),
+  ) as Target[];
   const runs = (target: Target) => (target === 'peer' ? reads : all);
 
   // Correctness and statement counts, one server at a time; reads first, then mutations.
@@ -385,13 +392,13 @@ async function main() {
         }
         if (target === 'ours' && phase === reads) {
           // An N+1 shows as statements growing with the page size.
-          for (const shape of shapes(ids, 10).filter((s) => s.name === 'Q2' || s.name === 'Q2c')) {
+          for (const shape of shapes(ids, 10).filter((s) => (s.name === 'Q2' || s.name === 'Q2c') && all.some((a) => a.name === s.name))) {
             stats.set(`ours:${shape.name}@10`, await sqlStats(admin, () => post(url, shape, target), 5));
           }
         }
         if (target === 'ours' && phase === mutations) {
           // A bulk mutation should not issue a statement per id.
-          const m2 = shapes({ ...ids, members: ids.members.slice(0, 100) }, 50).filter((s) => s.name === 'M2');
+          const m2 = shapes({ ...ids, members: ids.members.slice(0, 100) }, 50).filter((s) => s.name === 'M2' && all.some((a) => a.name === 'M2'));
           for (const shape of m2) {
             await post(url, shape, target); // as for M2 above: the measured calls find the members already there
             stats.set('ours:M2@100', await sqlStats(admin, () => post(url, shape, target), 3));

@@ -1,10 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
-
-/** The request being served, so that every log line written while serving it carries its ID. */
-export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
 /** Fields that must never reach a log, wherever they appear in a logged object. */
 const SECRETS = ['password', 'passwordHash', 'password_hash', 'token', 'accessToken', 'current', 'new'];
@@ -15,7 +11,6 @@ export function createLogger(level: pino.LevelWithSilent, destination?: pino.Des
       level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
-      mixin: () => requestScope.getStore() ?? {},
       redact: {
         paths: [
           ...SECRETS,

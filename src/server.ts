@@ -6,7 +6,7 @@ import { migrate } from './db/migrate.js';
 import { createSink } from './events/sinks.js';
 import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
-import { createLogger, requestScope } from './logger.js';
+import { createLogger } from './logger.js';
 import { consoleTracing, isDatabaseUnavailable } from './observability.js';
 import { createApp, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
 
@@ -72,12 +72,11 @@ const yoga = createApp({
   metrics: env.METRICS ?? true,
   plugins: env.OTEL_TRACES === 'console' ? [await consoleTracing()] : [],
 });
-// Every log line written while serving a request carries its ID: the caller's, if it is sane.
+// The request ID the log lines of a request carry: the caller's, if it is sane.
 const server = createServer((req, res) => {
   const given = req.headers['x-request-id'];
-  const requestId = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-  req.headers['x-request-id'] = requestId;
-  requestScope.run({ requestId }, () => void yoga(req, res));
+  req.headers['x-request-id'] = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+  void yoga(req, res);
 });
 
 server.listen(env.PORT, env.HOST, () => {

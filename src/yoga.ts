@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
 import { adminKeyMatcher, resolveViewer, type AdminKey } from './auth.js';
 import type { Context, Services } from './context.js';
@@ -7,9 +8,10 @@ import type { Database } from './db/index.js';
 import type { Env } from './env.js';
 import { hardeningPlugins, loadPersistedOperations, type HardeningOptions } from './hardening.js';
 import { Passwords } from './lib/passwords.js';
+import { DomainError } from './services/errors.js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
-import { maskError, useMetrics } from './observability.js';
+import { isDatabaseUnavailable, maskError, useMetrics } from './observability.js';
 import { schema } from './schema/index.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -145,15 +147,41 @@ function clientAddress(request: Request, req: IncomingMessage | undefined, trust
   return req?.socket?.remoteAddress ?? 'unknown';
 }
 
-/** One structured line per request, tagged with the request ID the caller sent or one we made. */
-function useRequestLog(log: Logger): Plugin<{ requestId?: string }> {
-  const started = new WeakMap<Request, { at: number; id: string }>();
+const requestIds = new WeakMap<Request, { at: number; id: string }>();
+
+/** The request's ID: the one the caller sent (server.ts vets it), or one made for it. */
+function requestIdOf(request: Request): string {
+  let entry = requestIds.get(request);
+  if (!entry) requestIds.set(request, (entry = { at: performance.now(), id: request.headers.get('x-request-id') ?? randomUUID() }));
+  return entry.id;
+}
+
+/**
+ * One structured line per request, and one per unexpected error (which the client only sees
+ * masked), each tagged with the request's ID. The ID travels in the context, not in an
+ * AsyncLocalStorage: its promise hooks cost 15% of the throughput of a 50-customer page.
+ */
+function useRequestLog(log: Logger): Plugin<Context> {
   return {
     onRequest({ request }) {
-      started.set(request, { at: performance.now(), id: request.headers.get('x-request-id') ?? randomUUID() });
+      requestIdOf(request);
+    },
+    onExecute() {
+      return {
+        onExecuteDone({ args, result }) {
+          if (!('errors' in result) || !result.errors) return;
+          for (const error of result.errors) {
+            const cause = error.originalError;
+            if (!cause || cause instanceof GraphQLError || cause instanceof DomainError) continue;
+            const fields = { requestId: args.contextValue.requestId, path: error.path?.join('.'), err: cause };
+            if (isDatabaseUnavailable(cause)) log.warn(fields, 'database unavailable');
+            else log.error(fields, 'unexpected error');
+          }
+        },
+      };
     },
     onResponse({ request, response }) {
-      const entry = started.get(request);
+      const entry = requestIds.get(request);
       if (!entry) return;
       response.headers.set('x-request-id', entry.id);
       log.info(
@@ -232,7 +260,7 @@ export function createApp({
       viewer: await resolveViewer(request.headers.get('authorization'), services, matchAdminKey),
       db: db.prisma,
       services,
-      requestId: request.headers.get('x-request-id') ?? randomUUID(),
+      requestId: requestIdOf(request),
       clientAddress: clientAddress(request, req, settings.trustProxy),
       proven: new Set<string>(),
     }),

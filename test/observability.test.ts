@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
-import { createLogger, requestScope } from '../src/logger.js';
+import { createLogger } from '../src/logger.js';
 import { maskError, useTracing } from '../src/observability.js';
 import { createApp } from '../src/yoga.js';
 import { ADMIN, ADMIN_KEY, ANONYMOUS, DATABASE_KIND, freshDatabaseUrl } from './helpers.js';
@@ -122,9 +122,7 @@ test('/metrics: requests and durations per operation, errors by code, pool usage
 test('log lines carry the request ID and never a password, token or hash', async () => {
   const { app, lines } = await appOn(await freshDatabaseUrl());
   const call = (query: string, variables: Record<string, unknown>, requestId: string) =>
-    requestScope.run({ requestId }, () =>
-      app.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify({ query, variables }) }),
-    );
+    app.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify({ query, variables }) });
   const secret = 'Sup3r-secret-pass';
   const reg = await (await call('mutation($p: String!) { register(input: { email: "log@example.com", password: $p }) { ... on Session { accessToken } } }', { p: secret }, 'req-register')).json() as { data: { register: { accessToken: string } } };
   await call('mutation($p: String!) { login(email: "log@example.com", password: $p) { __typename } }', { p: 'wrong-one-x' }, 'req-login');
@@ -136,6 +134,23 @@ test('log lines carry the request ID and never a password, token or hash', async
   assert.deepEqual(requestLines.map((l) => l.requestId), ['req-register', 'req-login']);
   // Every line logged while serving a request is tagged with it.
   assert.ok(lines.filter((l) => l.requestId === undefined).every((l) => l.msg !== 'request'));
+});
+
+test('an unexpected error is masked for the client and logged, with the request ID and where it happened', async () => {
+  const { app, db, lines } = await appOn(await freshDatabaseUrl());
+  await db.prisma.$executeRawUnsafe('ALTER TABLE customer_group RENAME TO customer_group_gone');
+  const response = await app.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'req-broken', ...ADMIN },
+    body: JSON.stringify({ query: '{ customerGroups { edges { node { id } } } }' }),
+  });
+  const body = (await response.json()) as { errors: { message: string }[] };
+  assert.deepEqual(body.errors.map((e) => e.message), ['Unexpected error.']);
+  const logged = lines.filter((l) => l.msg === 'unexpected error');
+  assert.equal(logged.length, 1, JSON.stringify(lines));
+  assert.equal(logged[0]!.requestId, 'req-broken');
+  assert.equal(logged[0]!.path, 'customerGroups');
+  assert.match(JSON.stringify(logged[0]!.err), /customer_group/);
 });
 
 test('OpenTelemetry: each operation produces spans when tracing is on', async () => {
