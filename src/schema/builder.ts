@@ -80,6 +80,7 @@ export const builder = new SchemaBuilder<{
   // Errors before scope-auth, so that a denied mutation becomes its typed ForbiddenError result.
   plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
+    runScopesOnType: true,
     authScopes: (ctx) => ({
       public: true,
       anonymous: ctx.viewer.kind === 'anonymous',
