@@ -60,6 +60,9 @@ test('the nested customer page runs the same number of SQL statements for 5, 10 
   // cannot merge into the first, so the page's customers are fetched again with it) and the groups'
   // totalCount, a grouped, indexed query over the page's customers.
   assert.ok(large.statements <= 4, `expected at most 4 statements, got ${large.statements}:\n${large.sql.join('\n')}`);
+  // Select mode: the page reads the columns the query asks for, and never a password hash.
+  assert.ok(!large.sql.some((sql) => sql.includes('password_hash')), large.sql.join('\n'));
+  assert.ok(!large.sql.some((sql) => sql.includes('"phone"')), large.sql.join('\n'));
 });
 
 test('nodes(ids) loads each type in one statement, however many IDs', async () => {

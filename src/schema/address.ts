@@ -4,6 +4,7 @@ import { ilike, parseId, searchTerm } from './inputs.js';
 
 export const Address = builder.prismaNode('Address', {
   id: { field: 'id' },
+  select: { id: true, customerId: true, deletedAt: true },
   nullable: true,
   authScopes: (address, ctx) => adminOrOwner(ctx, address.customerId),
   fields: (t) => ({
@@ -35,6 +36,7 @@ const defaultAddresses = (
 ) => ({
   addresses: nestedSelection({
     where: { deletedAt: null, OR: [{ isDefaultShipping: true }, { isDefaultBilling: true }] },
+    select: { id: true, customerId: true, deletedAt: true, isDefaultShipping: true, isDefaultBilling: true },
   }),
 });
 

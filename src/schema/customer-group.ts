@@ -84,6 +84,7 @@ const members = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
 
 export const CustomerGroup = builder.prismaNode('CustomerGroup', {
   id: { field: 'id' },
+  select: { id: true, deletedAt: true },
   nullable: true,
   // Customers see the groups they are in (through `me`); who else is in a group is for admins.
   authScopes: { $any: { admin: true, customer: true } },

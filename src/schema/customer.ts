@@ -74,6 +74,9 @@ export function customerOrderBy(orderBy: typeof CustomerOrderBy.$inferInput | nu
 
 export const Customer = builder.prismaNode('Customer', {
   id: { field: 'id' },
+  // Select mode: a page loads the columns its query asks for, not whole rows (never the password
+  // hash). `deletedAt` always, because node lookups hide soft-deleted rows by it.
+  select: { id: true, deletedAt: true },
   nullable: true,
   // However a customer is reached (a list, a group, an order, a node lookup), the same rule holds.
   authScopes: (customer, ctx) => adminOrOwner(ctx, customer.id),

@@ -4,6 +4,7 @@ import { parseIds } from './inputs.js';
 
 builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
+  select: { id: true, deletedAt: true },
   authScopes: { admin: true },
   description: "A customer's membership in a group (Medusa's CustomerGroupCustomer).",
   fields: (t) => ({

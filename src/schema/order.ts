@@ -92,18 +92,20 @@ function snapshot(value: Prisma.JsonValue | null): AddressSnapshot | null {
 }
 
 builder.prismaObject('OrderLineItem', {
+  select: { id: true },
   authScopes: { $any: { admin: true, customer: true } },
   fields: (t) => ({
     id: t.exposeID('id'),
     title: t.exposeString('title'),
     quantity: t.exposeInt('quantity'),
     unitPrice: t.exposeInt('unitPrice', { description: 'In the minor unit of the order currency.' }),
-    total: t.int({ resolve: (item) => item.unitPrice * item.quantity }),
+    total: t.int({ select: { unitPrice: true, quantity: true }, resolve: (item) => item.unitPrice * item.quantity }),
   }),
 });
 
 export const Order = builder.prismaNode('Order', {
   id: { field: 'id' },
+  select: { id: true, customerId: true },
   nullable: true,
   authScopes: (order, ctx) => adminOrOwner(ctx, order.customerId),
   fields: (t) => ({
@@ -126,9 +128,15 @@ export const Order = builder.prismaNode('Order', {
     shippingAddress: t.field({
       type: OrderAddress,
       nullable: true,
+      select: { shippingAddress: true },
       resolve: (order) => snapshot(order.shippingAddress),
     }),
-    billingAddress: t.field({ type: OrderAddress, nullable: true, resolve: (order) => snapshot(order.billingAddress) }),
+    billingAddress: t.field({
+      type: OrderAddress,
+      nullable: true,
+      select: { billingAddress: true },
+      resolve: (order) => snapshot(order.billingAddress),
+    }),
     items: t.relation('items', { query: { orderBy: { id: 'asc' } } }),
     canceledAt: t.expose('canceledAt', { type: 'DateTime', nullable: true }),
     metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
