@@ -8,18 +8,17 @@
 //     as plain objects (schema.graphql, default resolvers): what any graphql-js server pays.
 // What is left is ours and our libraries': Pothos' resolver wrappers (auth, errors, relation
 // mapping), connection building, yoga's envelope and the JSON. A throwaway database is seeded.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchema, execute, parse } from 'graphql';
-import pg from 'pg';
 import { seed } from '../prisma/seed.js';
-import { openDatabase, type Database } from '../src/db/index.js';
+import type { Database } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/yoga.js';
+import { withThrowawayDatabase } from '../scripts/throwaway-database.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 2_000);
@@ -74,26 +73,6 @@ async function explain(db: Database, shape: string, statements: { sql: string; p
     }
   } finally {
     await session.release();
-  }
-}
-
-async function withThrowawayDatabase(server: string, body: (db: Database) => Promise<void>) {
-  const name = `cg_breakdown_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.toString() });
-  try {
-    await body(db);
-  } finally {
-    await db.close();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 

@@ -1,31 +1,13 @@
 // addCustomersToGroup through the real app: wall time (median of runs) and SQL statements, for
 // batch sizes of 1,000 and 5,000 on the database DATABASE_URL names (a throwaway one is created).
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:membership
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/yoga.js';
+import { withThrowawayDatabase } from './throwaway-database.js';
 
-const server = process.env.DATABASE_URL;
-let url: string | undefined;
-const name = `cg_bench_${randomBytes(4).toString('hex')}`;
-const admin = async (sql: string) => {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(sql);
-  await client.end();
-};
-if (server) {
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(server);
-  u.pathname = `/${name}`;
-  url = u.toString();
-}
-const db = await openDatabase({ url, dataDir: 'memory://' });
-try {
+await withThrowawayDatabase(process.env.DATABASE_URL, async (db) => {
   await migrate(db);
   const key = 'bench-admin-key-0123456789abcdef';
   const app = createApp({ db, log: createLogger('silent'), settings: { adminKeys: [{ name: 'bench', key }] } });
@@ -55,7 +37,4 @@ try {
     }
     console.log(`addCustomersToGroup ${size} ids on ${db.kind}: median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}, 5 runs), ${statements} SQL statements`);
   }
-} finally {
-  await db.close();
-  if (server) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-}
+});
