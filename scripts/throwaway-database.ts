@@ -2,37 +2,33 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type Database } from '../src/db/index.js';
 
-/**
- * Runs `body` on a database created for it on the PostgreSQL `server` names, dropped afterwards;
- * without a server, on an in-memory PGlite.
- */
-export async function withThrowawayDatabase(server: string | undefined, body: (db: Database) => Promise<void>) {
-  if (!server) {
-    const db = await openDatabase({ dataDir: 'memory://' });
-    try {
-      return await body(db);
-    } finally {
-      await db.close();
-    }
+async function adminQuery(server: string, sql: string) {
+  const client = new pg.Client({ connectionString: server });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
   }
-  const name = `cg_scratch_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
+}
+
+/** Creates an empty database on the PostgreSQL `server` names; `drop` removes it, connections and all. */
+export async function createScratchDatabase(server: string, prefix = 'cg_scratch') {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await adminQuery(server, `CREATE DATABASE ${name}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.toString() });
+  return { url: url.toString(), drop: () => adminQuery(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** Runs `body` on a scratch database on `server`, dropped afterwards; without a server, on an in-memory PGlite. */
+export async function withThrowawayDatabase(server: string | undefined, body: (db: Database) => Promise<void>) {
+  const scratch = server ? await createScratchDatabase(server) : undefined;
+  const db = await openDatabase({ url: scratch?.url, dataDir: 'memory://' });
   try {
     await body(db);
   } finally {
     await db.close();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch?.drop();
   }
 }

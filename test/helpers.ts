@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
-import pg from 'pg';
 import { openDatabase, type Database } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
 import { createApp, type App, type AppSettings } from '../src/yoga.js';
+import { createScratchDatabase } from '../scripts/throwaway-database.js';
 
 /** The admin API key every test app accepts, under the name `tests`. */
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -18,25 +17,12 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export const SERVER_URL = process.env.DATABASE_URL;
 export const DATABASE_KIND = SERVER_URL ? 'postgres' : 'pglite';
 
-async function adminQuery(sql: string) {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A new, empty, migrated database: in-memory PGlite, or a throwaway database on the server. */
+/** A new, empty database: in-memory PGlite (undefined), or a throwaway database on the server. */
 export async function freshDatabaseUrl(): Promise<string | undefined> {
   if (!SERVER_URL) return undefined;
-  const name = `cg_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  after(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const scratch = await createScratchDatabase(SERVER_URL, 'cg_test');
+  after(scratch.drop);
+  return scratch.url;
 }
 
 export interface GraphQLResponse<T = Record<string, any>> {

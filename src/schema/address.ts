@@ -2,9 +2,12 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner, builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
 
+// What every address load selects: the auth rule reads the owner, node lookups the deletion.
+const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
+
 export const Address = builder.prismaNode('Address', {
   id: { field: 'id' },
-  select: { id: true, customerId: true, deletedAt: true },
+  select: ADDRESS_BASE,
   nullable: true,
   authScopes: (address, ctx) => adminOrOwner(ctx, address.customerId),
   fields: (t) => ({
@@ -36,7 +39,7 @@ const defaultAddresses = (
 ) => ({
   addresses: nestedSelection({
     where: { deletedAt: null, OR: [{ isDefaultShipping: true }, { isDefaultBilling: true }] },
-    select: { id: true, customerId: true, deletedAt: true, isDefaultShipping: true, isDefaultBilling: true },
+    select: { ...ADDRESS_BASE, isDefaultShipping: true, isDefaultBilling: true },
   }),
 });
 
