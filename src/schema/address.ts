@@ -1,6 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner, builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
+import { relationConnection, rootConnection, totalCountOf } from './keyset.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
@@ -43,12 +44,19 @@ const defaultAddresses = (
   }),
 });
 
+const customerAddresses = relationConnection({
+  relation: 'addresses',
+  connection: 'Customer.addresses',
+  ordering: { model: 'Address', field: 'createdAt', direction: 'asc' },
+  where: () => ({ deletedAt: null }),
+});
+
 builder.prismaObjectFields('Customer', (t) => ({
-  addresses: t.relatedConnection('addresses', {
-    cursor: 'id',
-    totalCount: true,
-    query: () => ({ where: { deletedAt: null }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
-  }),
+  addresses: t.connection(
+    { type: Address, ...customerAddresses },
+    { name: 'CustomerAddressesConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerAddressesConnectionEdge' },
+  ),
   defaultShippingAddress: t.field({
     type: Address,
     nullable: true,
@@ -109,17 +117,25 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) =>
       ctx.db.address.findFirst({ ...query, where: { id: parseId(String(args.id), 'Address', 'id'), deletedAt: null } }),
   }),
-  addresses: t.prismaConnection({
-    type: 'Address',
-    cursor: 'id',
-    authScopes: { admin: true },
-    args: { filter: t.arg({ type: AddressFilter }) },
-    totalCount: (_connection, args, ctx) => ctx.db.address.count({ where: addressWhere(args.filter) }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.address.findMany({
-        ...query,
-        where: addressWhere(args.filter),
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      }),
-  }, { name: 'AddressConnection' }, { name: 'AddressEdge' }),
+  addresses: t.connection(
+    {
+      type: Address,
+      authScopes: { admin: true },
+      args: { filter: t.arg({ type: AddressFilter }) },
+      resolve: (_root, args, ctx, info) => {
+        const where = addressWhere(args.filter);
+        return rootConnection(ctx, info, {
+          args,
+          connection: 'addresses',
+          ordering: { model: 'Address', field: 'createdAt', direction: 'desc' },
+          typeName: 'Address',
+          where,
+          find: (query) => ctx.db.address.findMany(query as Prisma.AddressFindManyArgs),
+          count: () => ctx.db.address.count({ where }),
+        });
+      },
+    },
+    { name: 'AddressConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'AddressEdge' },
+  ),
 }));

@@ -10,7 +10,7 @@ import { typeOfId } from '../lib/ids.js';
 import { ForbiddenError } from '../services/errors.js';
 import { invalidArgument } from './invalid-argument.js';
 
-export const DEFAULT_PAGE_SIZE = 15;
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './keyset.js';
 
 /** An admin, or the customer who owns the row: signed in, or proven by credentials in this request. */
 export function adminOrOwner(ctx: Context, ownerId: string | null): boolean {
@@ -25,35 +25,6 @@ export const MAX_NODES = 100;
 function visible(node: unknown) {
   return node && typeof node === 'object' && 'deletedAt' in node && node.deletedAt ? null : node;
 }
-export const MAX_PAGE_SIZE = 100;
-
-type ConnectionArgs = { first?: number | null; last?: number | null; after?: string | null; before?: string | null };
-
-/** Cursors are Pothos' prisma cursors: base64 of `GPC:` and the keyset value. */
-function isOurCursor(cursor: string): boolean {
-  return /^[A-Za-z0-9+/]+={0,2}$/.test(cursor) && Buffer.from(cursor, 'base64').toString('utf8').startsWith('GPC:');
-}
-
-/**
- * Runs before every connection query (as its page-size limit). Pothos would silently clamp an
- * oversized page and report a foreign cursor without naming the argument; clients deserve both.
- */
-function checkConnectionArgs(args: ConnectionArgs): number {
-  for (const name of ['first', 'last'] as const) {
-    const value = args[name];
-    if (value != null && value > MAX_PAGE_SIZE) {
-      throw invalidArgument(name, `must be at most ${MAX_PAGE_SIZE}, got ${value}`);
-    }
-  }
-  for (const name of ['after', 'before'] as const) {
-    const value = args[name];
-    if (value != null && !isOurCursor(value)) {
-      throw invalidArgument(name, 'not a cursor issued by this service');
-    }
-  }
-  return MAX_PAGE_SIZE;
-}
-
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
@@ -101,9 +72,6 @@ export const builder = new SchemaBuilder<{
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
     onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
-    defaultConnectionSize: DEFAULT_PAGE_SIZE,
-    // Typed as a number, but passed on as each connection's `maxSize`, which may be a function.
-    maxConnectionSize: checkConnectionArgs as unknown as number,
   },
   relay: {
     clientMutationId: 'omit',

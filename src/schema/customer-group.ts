@@ -1,9 +1,8 @@
-import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
-import type { Customer as CustomerRow, CustomerGroup as CustomerGroupRow, Prisma } from '../generated/prisma/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
-import { countLoader } from './loaders.js';
-import { dateRange, DateTimeFilter, ilike, keysetOrder, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+import { relationConnection, rootConnection, totalCountOf, type Ordering } from './keyset.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
@@ -72,14 +71,15 @@ function memberWhere(filter: typeof GroupMemberFilter.$inferInput | null | undef
   } satisfies Prisma.CustomerGroupCustomerWhereInput;
 }
 
-const members = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
-  cursor: 'id',
-  args: (t) => ({ filter: t.field({ type: GroupMemberFilter }) }),
-  // The ID keeps the selection non-empty when only totalCount is asked for; Pothos merges in the
-  // rest of what the node type needs, so the row below is a whole customer.
-  select: (nodeSelection) => ({ customer: nodeSelection({ select: { id: true } }) }),
-  query: (args) => ({ where: memberWhere(args.filter), orderBy: { id: 'asc' as const } }),
-  resolveNode: (membership) => membership.customer as CustomerRow,
+// Membership IDs are ULIDs, so ordering by them is ordering by when the membership began.
+const byMembership: Ordering = { model: 'CustomerGroupCustomer', field: null, direction: 'asc' };
+
+const members = relationConnection<{ filter?: typeof GroupMemberFilter.$inferInput | null }>({
+  relation: 'customers',
+  through: 'customer',
+  connection: 'CustomerGroup.customers',
+  ordering: byMembership,
+  where: (args) => memberWhere(args.filter),
 });
 
 export const CustomerGroup = builder.prismaNode('CustomerGroup', {
@@ -99,60 +99,24 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
       {
         type: Customer,
         authScopes: { admin: true },
-        args: members.getArgs(),
-        select: (args, ctx, nestedSelection) => ({ customers: members.getQuery(args, ctx, nestedSelection) }),
-        resolve: (group, args, ctx) => ({ ...members.resolve(group.customers, args, ctx), groupId: group.id, filter: args.filter }),
+        args: { filter: t.arg({ type: GroupMemberFilter }) },
+        ...members,
       },
-      {
-        fields: (c) => ({
-          totalCount: c.int({
-            resolve: ({ groupId, filter }, _args, ctx) =>
-              countLoader(ctx, `group-members:${JSON.stringify(filter ?? {})}`, async (ids) => {
-                const rows = await ctx.db.customerGroupCustomer.groupBy({
-                  by: ['customerGroupId'],
-                  where: { customerGroupId: { in: [...ids] }, ...memberWhere(filter) },
-                  _count: { _all: true },
-                });
-                return new Map(rows.map((r) => [r.customerGroupId, r._count._all]));
-              }).load(groupId),
-          }),
-        }),
-      },
+      { fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     ),
   }),
 });
 
-// Membership IDs are ULIDs, so ordering by them is ordering by when the membership began.
-const groupMemberships = prismaConnectionHelpers(builder, 'CustomerGroupCustomer', {
-  cursor: 'id',
-  select: (nodeSelection) => ({ customerGroup: nodeSelection({ select: { id: true } }) }), // as above
-  query: () => ({ where: { deletedAt: null, customerGroup: { deletedAt: null } }, orderBy: { id: 'asc' as const } }),
-  resolveNode: (membership) => membership.customerGroup as CustomerGroupRow,
+const groupMemberships = relationConnection({
+  relation: 'groups',
+  through: 'customerGroup',
+  connection: 'Customer.groups',
+  ordering: byMembership,
+  where: () => ({ deletedAt: null, customerGroup: { deletedAt: null } }),
 });
 
 builder.prismaObjectField('Customer', 'groups', (t) =>
-  t.connection(
-    {
-      type: CustomerGroup,
-      select: (args, ctx, nestedSelection) => ({ groups: groupMemberships.getQuery(args, ctx, nestedSelection) }),
-      resolve: (customer, args, ctx) => ({ ...groupMemberships.resolve(customer.groups, args, ctx), customerId: customer.id }),
-    },
-    {
-      fields: (c) => ({
-        totalCount: c.int({
-          resolve: ({ customerId }, _args, ctx) =>
-            countLoader(ctx, 'customer-groups', async (ids) => {
-              const rows = await ctx.db.customerGroupCustomer.groupBy({
-                by: ['customerId'],
-                where: { customerId: { in: [...ids] }, deletedAt: null, customerGroup: { deletedAt: null } },
-                _count: { _all: true },
-              });
-              return new Map(rows.map((r) => [r.customerId, r._count._all]));
-            }).load(customerId),
-        }),
-      }),
-    },
-  ),
+  t.connection({ type: CustomerGroup, ...groupMemberships }, { fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) }),
 );
 
 builder.queryFields((t) => ({
@@ -167,24 +131,34 @@ builder.queryFields((t) => ({
         where: { id: parseId(String(args.id), 'CustomerGroup', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) },
       }),
   }),
-  customerGroups: t.prismaConnection({
-    type: 'CustomerGroup',
-    cursor: 'id',
-    authScopes: { admin: true },
-    args: {
-      filter: t.arg({ type: CustomerGroupFilter }),
-      orderBy: t.arg({ type: CustomerGroupOrderBy }),
-      withDeleted: t.arg.boolean({ defaultValue: false }),
+  customerGroups: t.connection(
+    {
+      type: CustomerGroup,
+      authScopes: { admin: true },
+      args: {
+        filter: t.arg({ type: CustomerGroupFilter }),
+        orderBy: t.arg({ type: CustomerGroupOrderBy }),
+        withDeleted: t.arg.boolean({ defaultValue: false }),
+      },
+      resolve: (_root, args, ctx, info) => {
+        const where = customerGroupWhere(args.filter, { withDeleted: args.withDeleted ?? false });
+        return rootConnection(ctx, info, {
+          args,
+          connection: 'customerGroups',
+          // Newest first unless asked otherwise.
+          ordering: {
+            model: 'CustomerGroup',
+            field: args.orderBy?.field ?? 'createdAt',
+            direction: args.orderBy ? (args.orderBy.direction ?? 'asc') : 'desc',
+          },
+          typeName: 'CustomerGroup',
+          where,
+          find: (query) => ctx.db.customerGroup.findMany(query as Prisma.CustomerGroupFindManyArgs),
+          count: () => ctx.db.customerGroup.count({ where }),
+        });
+      },
     },
-    totalCount: (_connection, args, ctx) =>
-      ctx.db.customerGroup.count({ where: customerGroupWhere(args.filter, { withDeleted: args.withDeleted ?? false }) }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.customerGroup.findMany({
-        ...query,
-        where: customerGroupWhere(args.filter, { withDeleted: args.withDeleted ?? false }),
-        orderBy: args.orderBy
-          ? keysetOrder(args.orderBy.field, args.orderBy.direction ?? 'asc')
-          : keysetOrder('createdAt', 'desc'),
-      }),
-  }, { name: 'CustomerGroupConnection' }, { name: 'CustomerGroupEdge' }),
+    { name: 'CustomerGroupConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerGroupEdge' },
+  ),
 }));

@@ -1,6 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner, builder } from './builder.js';
-import { dateRange, DateTimeFilter, ilike, keysetOrder, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+import { rootConnection, totalCountOf, type Ordering } from './keyset.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -68,8 +69,9 @@ export function customerWhere(
   };
 }
 
-export function customerOrderBy(orderBy: typeof CustomerOrderBy.$inferInput | null | undefined) {
-  return orderBy ? keysetOrder(orderBy.field, orderBy.direction ?? 'asc') : keysetOrder('createdAt', 'desc');
+/** Newest first unless asked otherwise. */
+export function customerOrdering(orderBy: typeof CustomerOrderBy.$inferInput | null | undefined): Ordering {
+  return { model: 'Customer', field: orderBy?.field ?? 'createdAt', direction: orderBy ? (orderBy.direction ?? 'asc') : 'desc' };
 }
 
 export const Customer = builder.prismaNode('Customer', {
@@ -110,26 +112,29 @@ builder.queryFields((t) => ({
         where: { id: parseId(String(args.id), 'Customer', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) },
       }),
   }),
-  customers: t.prismaConnection(
+  customers: t.connection(
     {
-      type: 'Customer',
-      cursor: 'id',
+      type: Customer,
       authScopes: { admin: true },
       args: {
         filter: t.arg({ type: CustomerFilter }),
         orderBy: t.arg({ type: CustomerOrderBy }),
         withDeleted: t.arg.boolean({ defaultValue: false }),
       },
-      totalCount: (_connection, args, ctx) =>
-        ctx.db.customer.count({ where: customerWhere(args.filter, { withDeleted: args.withDeleted ?? false }) }),
-      resolve: (query, _root, args, ctx) =>
-        ctx.db.customer.findMany({
-          ...query,
-          where: customerWhere(args.filter, { withDeleted: args.withDeleted ?? false }),
-          orderBy: customerOrderBy(args.orderBy),
-        }),
+      resolve: (_root, args, ctx, info) => {
+        const where = customerWhere(args.filter, { withDeleted: args.withDeleted ?? false });
+        return rootConnection(ctx, info, {
+          args,
+          connection: 'customers',
+          ordering: customerOrdering(args.orderBy),
+          typeName: 'Customer',
+          where,
+          find: (query) => ctx.db.customer.findMany(query as Prisma.CustomerFindManyArgs),
+          count: () => ctx.db.customer.count({ where }),
+        });
+      },
     },
-    { name: 'CustomerConnection' },
+    { name: 'CustomerConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     { name: 'CustomerEdge' },
   ),
 }));

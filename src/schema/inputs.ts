@@ -54,8 +54,3 @@ export function searchTerm(q: string | null | undefined): string | undefined {
   const trimmed = q?.trim();
   return trimmed ? trimmed : undefined;
 }
-
-/** `[{field: dir}, {id: dir}]`: the sort key plus id, so keyset cursors are total and stable. */
-export function keysetOrder<F extends string>(field: F, direction: 'asc' | 'desc') {
-  return [{ [field]: direction } as Record<F, 'asc' | 'desc'>, { id: direction }];
-}

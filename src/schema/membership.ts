@@ -1,8 +1,9 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { parseIds } from './inputs.js';
+import { rootConnection, totalCountOf } from './keyset.js';
 
-builder.prismaObject('CustomerGroupCustomer', {
+const Membership = builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
   select: { id: true, deletedAt: true },
   authScopes: { admin: true },
@@ -25,20 +26,28 @@ const MembershipFilter = builder.inputType('CustomerGroupMembershipFilter', {
 });
 
 builder.queryFields((t) => ({
-  customerGroupMemberships: t.prismaConnection({
-    type: 'CustomerGroupCustomer',
-    cursor: 'id',
-    authScopes: { admin: true },
-    description: "Membership rows, as Medusa's listCustomerGroupCustomers.",
-    args: { filter: t.arg({ type: MembershipFilter }) },
-    totalCount: (_connection, args, ctx) => ctx.db.customerGroupCustomer.count({ where: membershipWhere(args.filter) }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.customerGroupCustomer.findMany({
-        ...query,
-        where: membershipWhere(args.filter),
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      }),
-  }, { name: 'CustomerGroupMembershipConnection' }, { name: 'CustomerGroupMembershipEdge' }),
+  customerGroupMemberships: t.connection(
+    {
+      type: Membership,
+      authScopes: { admin: true },
+      description: "Membership rows, as Medusa's listCustomerGroupCustomers.",
+      args: { filter: t.arg({ type: MembershipFilter }) },
+      resolve: (_root, args, ctx, info) => {
+        const where = membershipWhere(args.filter);
+        return rootConnection(ctx, info, {
+          args,
+          connection: 'customerGroupMemberships',
+          ordering: { model: 'CustomerGroupCustomer', field: 'createdAt', direction: 'asc' },
+          typeName: 'CustomerGroupMembership',
+          where,
+          find: (query) => ctx.db.customerGroupCustomer.findMany(query as Prisma.CustomerGroupCustomerFindManyArgs),
+          count: () => ctx.db.customerGroupCustomer.count({ where }),
+        });
+      },
+    },
+    { name: 'CustomerGroupMembershipConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerGroupMembershipEdge' },
+  ),
 }));
 
 function membershipWhere(filter: typeof MembershipFilter.$inferInput | null | undefined) {

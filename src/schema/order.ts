@@ -4,6 +4,9 @@ import type { AddressInput } from '../services/addresses.js';
 import { adminOrOwner, builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
+import { relationConnection, rootConnection, totalCountOf, type Ordering } from './keyset.js';
+
+const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 
 /** GraphQL enum values are UPPER_CASE; the database keeps Medusa's lower-case values. */
 function upperCased<T extends Record<string, string>>(values: T) {
@@ -152,16 +155,19 @@ export const Order = builder.prismaNode('Order', {
   }),
 });
 
+const customerOrders = relationConnection<{ filter?: typeof OrderFilter.$inferInput | null }>({
+  relation: 'orders',
+  connection: 'Customer.orders',
+  ordering: newestFirst,
+  where: (args) => orderWhere(args.filter, 'filter'),
+});
+
 builder.prismaObjectField('Customer', 'orders', (t) =>
-  t.relatedConnection('orders', {
-    cursor: 'id',
-    totalCount: true,
-    args: { filter: t.arg({ type: OrderFilter }) },
-    query: (args) => ({
-      where: orderWhere(args.filter, 'filter'),
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    }),
-  }),
+  t.connection(
+    { type: Order, args: { filter: t.arg({ type: OrderFilter }) }, ...customerOrders },
+    { name: 'CustomerOrdersConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerOrdersConnectionEdge' },
+  ),
 );
 
 builder.queryFields((t) => ({
@@ -173,17 +179,25 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) =>
       ctx.db.order.findUnique({ ...query, where: { id: parseId(String(args.id), 'Order', 'id') } }),
   }),
-  orders: t.prismaConnection({
-    type: 'Order',
-    cursor: 'id',
-    authScopes: { admin: true },
-    args: { filter: t.arg({ type: OrderFilter }) },
-    totalCount: (_connection, args, ctx) => ctx.db.order.count({ where: orderWhere(args.filter, 'filter') }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.order.findMany({
-        ...query,
-        where: orderWhere(args.filter, 'filter'),
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      }),
-  }, { name: 'OrderConnection' }, { name: 'OrderEdge' }),
+  orders: t.connection(
+    {
+      type: Order,
+      authScopes: { admin: true },
+      args: { filter: t.arg({ type: OrderFilter }) },
+      resolve: (_root, args, ctx, info) => {
+        const where = orderWhere(args.filter, 'filter');
+        return rootConnection(ctx, info, {
+          args,
+          connection: 'orders',
+          ordering: newestFirst,
+          typeName: 'Order',
+          where,
+          find: (query) => ctx.db.order.findMany(query as Prisma.OrderFindManyArgs),
+          count: () => ctx.db.order.count({ where }),
+        });
+      },
+    },
+    { name: 'OrderConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'OrderEdge' },
+  ),
 }));

@@ -1,0 +1,310 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { Kind, type GraphQLResolveInfo } from 'graphql';
+import { getDatamodel } from '../generated/pothos-types.js';
+import { typeOfId, type IdType } from '../lib/ids.js';
+import { invalidArgument } from './invalid-argument.js';
+
+/**
+ * Every connection of the schema pages here, by a real keyset: a cursor carries the sort value and
+ * the ID of the row it was issued for, and the next page is `(sort, id) > (cursor)` in the
+ * database. So deleting, soft-deleting or editing the row under a cursor never empties, repeats or
+ * skips the rest, unlike a cursor that names a row and needs that row to still be there.
+ */
+
+export const DEFAULT_PAGE_SIZE = 15;
+export const MAX_PAGE_SIZE = 100;
+
+const CURSOR_VERSION = 1;
+const MAX_CURSOR_LENGTH = 1024;
+
+type Direction = 'asc' | 'desc';
+type Row = Record<string, unknown> & { id: string };
+type Where = Record<string, unknown>;
+
+/** A connection's order: one sort column (or none), then the row's ID in the same direction. */
+export interface Ordering {
+  /** The Prisma model of the rows paged (for a through-relation, the join rows). */
+  model: IdType;
+  field: string | null;
+  direction: Direction;
+}
+
+export interface ConnectionArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+interface Key {
+  value: unknown;
+  id: string;
+}
+
+/** What a page asks the database for, decided once from the arguments. */
+export interface Page {
+  connection: string;
+  ordering: Ordering;
+  size: number;
+  /** Paging with `last`: the query runs in reverse order and the page is turned back. */
+  backward: boolean;
+  after: Key | null;
+  before: Key | null;
+}
+
+const models = getDatamodel().datamodel.models as unknown as Record<string, { fields: { name: string; type: string; isRequired: boolean }[] }>;
+
+function column(model: string, field: string) {
+  const found = models[model]?.fields.find((f) => f.name === field);
+  if (!found) throw new Error(`${model}.${field} is not a column of the data model`);
+  return found;
+}
+
+const orderKey = ({ field, direction }: Ordering) => `${field ?? 'id'}:${direction}`;
+const flip = (direction: Direction): Direction => (direction === 'asc' ? 'desc' : 'asc');
+
+export function planPage(args: ConnectionArgs, connection: string, ordering: Ordering): Page {
+  for (const name of ['first', 'last'] as const) {
+    const value = args[name];
+    if (value == null) continue;
+    if (value < 0) throw invalidArgument(name, `must be zero or more, got ${value}`);
+    if (value > MAX_PAGE_SIZE) throw invalidArgument(name, `must be at most ${MAX_PAGE_SIZE}, got ${value}`);
+  }
+  if (args.first != null && args.last != null) {
+    throw invalidArgument('last', 'cannot be combined with "first": page forwards with first/after or backwards with last/before');
+  }
+  const backward = args.last != null || (args.first == null && args.before != null);
+  return {
+    connection,
+    ordering,
+    size: args.first ?? args.last ?? DEFAULT_PAGE_SIZE,
+    backward,
+    after: args.after != null ? decodeCursor('after', args.after, connection, ordering) : null,
+    before: args.before != null ? decodeCursor('before', args.before, connection, ordering) : null,
+  };
+}
+
+export function encodeCursor(connection: string, ordering: Ordering, row: Row): string {
+  const value = ordering.field ? row[ordering.field] : null;
+  const payload = [CURSOR_VERSION, connection, orderKey(ordering), value instanceof Date ? value.toISOString() : (value ?? null), row.id];
+  return Buffer.from(JSON.stringify(payload)).toString('base64url');
+}
+
+function decodeCursor(argument: string, cursor: string, connection: string, ordering: Ordering): Key {
+  const bad = (why: string) => invalidArgument(argument, why);
+  const foreign = bad('not a cursor issued by this service');
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw foreign;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw foreign;
+  }
+  if (!Array.isArray(payload) || payload.length !== 5 || payload[0] !== CURSOR_VERSION) throw foreign;
+  const [, issuedFor, order, value, id] = payload as [number, unknown, unknown, unknown, unknown];
+  if (issuedFor !== connection) throw bad(`a cursor of another connection, not of ${connection}`);
+  if (order !== orderKey(ordering)) throw bad('a cursor of another sort order: start again without a cursor after changing orderBy');
+  if (typeof id !== 'string' || typeOfId(id) !== ordering.model) throw foreign;
+  return { value: ordering.field ? parseValue(ordering, value, foreign) : null, id };
+}
+
+function parseValue(ordering: Ordering, value: unknown, foreign: Error): unknown {
+  const { type, isRequired } = column(ordering.model, ordering.field!);
+  if (value === null) {
+    if (isRequired) throw foreign;
+    return null;
+  }
+  switch (type) {
+    case 'DateTime': {
+      if (typeof value !== 'string') throw foreign;
+      const date = new Date(value);
+      if (Number.isNaN(date.getTime()) || date.toISOString() !== value) throw foreign;
+      return date;
+    }
+    case 'String':
+      // PostgreSQL refuses NUL in text: such a value was never issued by us.
+      if (typeof value !== 'string' || value.includes('\u0000')) throw foreign;
+      return value;
+    case 'Int':
+      if (!Number.isSafeInteger(value)) throw foreign;
+      return value;
+    default:
+      throw new Error(`cannot page by ${ordering.model}.${ordering.field} of type ${type}`);
+  }
+}
+
+/**
+ * The rows after `key` in the order `direction` (NULLs last ascending and first descending, as
+ * PostgreSQL places them by default and `orderBy` spells out).
+ */
+function beyond(ordering: Ordering, key: Key, direction: Direction): Where {
+  const cmp = direction === 'asc' ? 'gt' : 'lt';
+  const idBeyond = { id: { [cmp]: key.id } };
+  const { field } = ordering;
+  if (!field) return idBeyond;
+  const nullsFirst = direction === 'desc';
+  if (key.value === null) {
+    return nullsFirst ? { OR: [{ [field]: null, ...idBeyond }, { [field]: { not: null } }] } : { [field]: null, ...idBeyond };
+  }
+  const nullable = !column(ordering.model, field).isRequired;
+  return {
+    OR: [
+      { [field]: { [cmp]: key.value } },
+      { [field]: key.value, ...idBeyond },
+      ...(nullable && !nullsFirst ? [{ [field]: null }] : []),
+    ],
+  };
+}
+
+function orderBy(ordering: Ordering, direction: Direction) {
+  const { field } = ordering;
+  if (!field) return [{ id: direction }];
+  const nullable = !column(ordering.model, field).isRequired;
+  const sort = nullable ? { sort: direction, nulls: direction === 'asc' ? 'last' : 'first' } : direction;
+  return [{ [field]: sort }, { id: direction }];
+}
+
+/** `where`, `orderBy` and `take` of the page's query: one row more than the page, to know if more follow. */
+export function pageQuery(page: Page, where: Where) {
+  const { ordering } = page;
+  const direction = page.backward ? flip(ordering.direction) : ordering.direction;
+  const bounds = [
+    ...(page.after ? [beyond(ordering, page.after, ordering.direction)] : []),
+    ...(page.before ? [beyond(ordering, page.before, flip(ordering.direction))] : []),
+  ];
+  return {
+    where: bounds.length ? { AND: [where, ...bounds] } : where,
+    orderBy: orderBy(ordering, direction),
+    take: page.size + 1,
+  };
+}
+
+/** The columns a cursor is made of; every page query selects them. */
+export function cursorSelect(ordering: Ordering): Record<string, true> {
+  return ordering.field ? { id: true, [ordering.field]: true } : { id: true };
+}
+
+export interface Connection<Node> {
+  edges: { cursor: string; node: Node }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: () => number | Promise<number>;
+}
+
+export function toConnection<Node>(
+  page: Page,
+  rows: Row[],
+  totalCount: () => number | Promise<number>,
+  nodeOf: (row: Row) => Node = (row) => row as unknown as Node,
+): Connection<Node> {
+  const more = rows.length > page.size;
+  const inPage = more ? rows.slice(0, page.size) : rows;
+  if (page.backward) inPage.reverse();
+  const edges = inPage.map((row) => ({ cursor: encodeCursor(page.connection, page.ordering, row), node: nodeOf(row) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.backward ? page.before != null : more,
+      hasPreviousPage: page.backward ? more : page.after != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+/** True when the connection is asked only for its totalCount, so its rows need not be read. */
+function onlyTotalCount(names: Iterable<string>): boolean {
+  let count = false;
+  for (const name of names) {
+    if (name === 'totalCount') count = true;
+    else if (name !== '__typename') return false;
+  }
+  return count;
+}
+
+function selectedNames(info: GraphQLResolveInfo): string[] {
+  return info.fieldNodes.flatMap((node) =>
+    (node.selectionSet?.selections ?? []).map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')),
+  );
+}
+
+/** A root connection: the rows by `find`, the nodes' selection planned by Pothos from the query. */
+export async function rootConnection<Node>(
+  ctx: object,
+  info: GraphQLResolveInfo,
+  options: {
+    args: ConnectionArgs;
+    connection: string;
+    ordering: Ordering;
+    typeName: string;
+    where: Where;
+    find: (query: { where: Where; orderBy: unknown; take: number; select: Record<string, unknown> }) => Promise<Node[]>;
+    count: () => Promise<number>;
+  },
+): Promise<Connection<Node>> {
+  const page = planPage(options.args, options.connection, options.ordering);
+  let totalCount: Promise<number> | undefined;
+  const count = () => (totalCount ??= options.count());
+  if (onlyTotalCount(selectedNames(info))) return toConnection<Node>(page, [], count);
+  const planned = (await queryFromInfo({
+    context: ctx,
+    info,
+    typeName: options.typeName,
+    select: cursorSelect(page.ordering),
+    paths: [['edges', 'node']],
+  })) as { select?: Record<string, unknown> };
+  const rows = (await options.find({ ...pageQuery(page, options.where), select: { ...planned.select, ...cursorSelect(page.ordering) } })) as unknown as Row[];
+  return toConnection<Node>(page, rows, count);
+}
+
+type NestedQuery = (query: { select: Record<string, unknown> }, path: string[]) => { select?: Record<string, unknown> };
+
+/**
+ * A connection over a list relation of a Prisma type. Its page (and its totalCount, as Prisma's
+ * relation `_count`) is folded into the query that loads the parent rows, so a page of parents
+ * with their nested pages is still one statement. `through` names the relation from the join row
+ * to the node when the connection pages over a join table (memberships).
+ */
+export function relationConnection<Args extends object = object>(options: {
+  relation: string;
+  connection: string;
+  ordering: Ordering;
+  where: (args: Args) => Where;
+  through?: string;
+}) {
+  const { relation, connection, ordering, through } = options;
+  const select = (args: Args & ConnectionArgs, _ctx: unknown, nestedQuery: NestedQuery, getSelection: () => Set<string>) => {
+    const page = planPage(args, connection, ordering);
+    const names = getSelection();
+    const where = options.where(args);
+    const rows = () => {
+      if (through) {
+        const node = nestedQuery({ select: { id: true } }, ['edges', 'node']);
+        return { ...pageQuery(page, where), select: { ...cursorSelect(ordering), [through]: node } };
+      }
+      const node = nestedQuery({ select: cursorSelect(ordering) }, ['edges', 'node']);
+      return { ...pageQuery(page, where), select: { ...node.select, ...cursorSelect(ordering) } };
+    };
+    return {
+      select: {
+        ...(names.has('totalCount') ? { _count: { select: { [relation]: { where } } } } : {}),
+        ...(onlyTotalCount(names) ? {} : { [relation]: rows() }),
+      },
+    };
+  };
+  // The node type is the field's own, which Pothos checks there; here a row is only passed on.
+  const resolve = (parent: Record<string, unknown>, args: Args & ConnectionArgs): Connection<never> => {
+    const page = planPage(args, connection, ordering);
+    const rows = (parent[relation] ?? []) as Row[];
+    const total = () => (parent._count as Record<string, number> | undefined)?.[relation] ?? 0;
+    return toConnection<never>(page, rows, total, through ? (row) => row[through] as never : undefined);
+  };
+  // Pothos' own key for a field's selection, with the selected field names it passes as the
+  // fourth argument (the `select` option drops them): the same hook its relatedConnection uses.
+  return { extensions: { pothosPrismaSelect: select }, resolve };
+}
+
+/** The resolver of every connection's `totalCount`: counted only when asked, once. */
+export function totalCountOf(connection: object): number | Promise<number> {
+  return (connection as Connection<unknown>).totalCount();
+}
