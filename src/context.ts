@@ -1,3 +1,4 @@
+import type { CountryCode } from 'libphonenumber-js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Passwords } from './lib/passwords.js';
 import type { Throttle } from './lib/throttle.js';
@@ -18,6 +19,15 @@ export interface Services {
     readonly registerPerClient: Throttle;
   };
   readonly sessionTtlMs: number;
+  readonly emailVerification: {
+    readonly ttlMs: number;
+    /** Registration sends the first verification token itself. */
+    readonly onRegister: boolean;
+    /** `login` refuses accounts whose email is not verified. */
+    readonly requiredForLogin: boolean;
+  };
+  /** The region a phone number without `+` is read in, for its E.164 form. */
+  readonly phoneRegion: CountryCode;
   /** The clock every expiry is measured by; tests move it. */
   readonly now: () => Date;
 }

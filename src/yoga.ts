@@ -9,6 +9,7 @@ import type { Env } from './env.js';
 import { hardeningPlugins, loadPersistedOperations, type HardeningOptions } from './hardening.js';
 import { Passwords } from './lib/passwords.js';
 import { DomainError } from './services/errors.js';
+import type { CountryCode } from 'libphonenumber-js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
 import { isDatabaseUnavailable, maskError, useMetrics } from './observability.js';
@@ -46,6 +47,10 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   bcryptCost: number;
   bcryptConcurrency: number;
   sessionTtlHours: number;
+  emailVerificationTtlHours: number;
+  sendVerificationOnRegister: boolean;
+  requireVerifiedEmailForLogin: boolean;
+  phoneDefaultRegion: string;
   trustProxy: boolean;
   loginFailuresPerEmail: number;
   loginFailuresPerClient: number;
@@ -66,6 +71,10 @@ export const DEFAULT_SETTINGS: AppSettings = {
   bcryptCost: 12,
   bcryptConcurrency: 2,
   sessionTtlHours: 24 * 30,
+  emailVerificationTtlHours: 24,
+  sendVerificationOnRegister: true,
+  requireVerifiedEmailForLogin: false,
+  phoneDefaultRegion: 'US',
   trustProxy: false,
   loginFailuresPerEmail: 5,
   loginFailuresPerClient: 30,
@@ -94,6 +103,10 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     bcryptCost: env.BCRYPT_COST,
     bcryptConcurrency: env.BCRYPT_CONCURRENCY,
     sessionTtlHours: env.SESSION_TTL_HOURS,
+    emailVerificationTtlHours: env.EMAIL_VERIFICATION_TTL_HOURS,
+    sendVerificationOnRegister: env.SEND_VERIFICATION_ON_REGISTER ?? true,
+    requireVerifiedEmailForLogin: env.REQUIRE_VERIFIED_EMAIL_FOR_LOGIN ?? false,
+    phoneDefaultRegion: env.PHONE_DEFAULT_REGION,
     trustProxy: env.TRUST_PROXY ?? false,
     loginFailuresPerEmail: env.LOGIN_FAILURES_PER_EMAIL,
     loginFailuresPerClient: env.LOGIN_FAILURES_PER_CLIENT,
@@ -220,6 +233,12 @@ export function createApp({
       registerPerClient: new Throttle(db.queryClient, 'register-client', settings.registrationsPerClientPerHour, 3600),
     },
     sessionTtlMs: settings.sessionTtlHours * 3_600_000,
+    emailVerification: {
+      ttlMs: settings.emailVerificationTtlHours * 3_600_000,
+      onRegister: settings.sendVerificationOnRegister,
+      requiredForLogin: settings.requireVerifiedEmailForLogin,
+    },
+    phoneRegion: settings.phoneDefaultRegion as CountryCode,
     now,
   };
   const matchAdminKey = adminKeyMatcher(settings.adminKeys);

@@ -7,6 +7,8 @@ export type EventName =
   | 'customer.updated'
   | 'customer.deleted'
   | 'customer.password_reset'
+  | 'customer.email_verification_requested'
+  | 'customer.merged'
   | 'customer_group.created'
   | 'customer_group.updated'
   | 'customer_group.deleted'

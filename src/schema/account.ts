@@ -1,11 +1,13 @@
 import type { Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as accounts from '../services/accounts.js';
 import * as addresses from '../services/addresses.js';
+import * as verification from '../services/verification.js';
 import type { Context } from '../context.js';
 import { Address } from './address.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import {
+  EmailNotVerifiedError,
   EmailTakenError,
   ForbiddenError,
   InvalidCredentialsError,
@@ -129,7 +131,7 @@ builder.mutationFields((t) => ({
   register: t.field({
     type: Session,
     description:
-      'Creates an account, or makes the guest customer with this email an account (keeping its orders). Signs in.',
+      'Creates an account and signs in. Orders, addresses and groups of guests with this email join the account once it verifies the email (verifyEmail).',
     authScopes: { public: true },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     errors: { types: [...passwordErrors, EmailTakenError, RateLimitedError] },
@@ -139,8 +141,27 @@ builder.mutationFields((t) => ({
     type: Session,
     authScopes: { public: true },
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    errors: { types: [InvalidCredentialsError, RateLimitedError] },
+    errors: { types: [InvalidCredentialsError, RateLimitedError, EmailNotVerifiedError] },
     resolve: (_root, args, ctx) => accounts.login(ctx, args.email, args.password),
+  }),
+  requestEmailVerification: t.field({
+    type: OkPayload,
+    description:
+      'Sends a token proving the signed-in customer owns their email (event customer.email_verification_requested), at most one a minute. Answers the same either way.',
+    authScopes: { customer: true },
+    resolve: async (_root, _args, ctx) => {
+      await verification.requestEmailVerification(ctx);
+      return { ok: true };
+    },
+  }),
+  verifyEmail: t.field({
+    type: CustomerPayload,
+    description:
+      "Marks the email verified with a token from requestEmailVerification (signed in or not: the token is the proof), and brings in what guests left under that email: their orders, addresses and groups.",
+    authScopes: { public: true },
+    args: { token: t.arg.string({ required: true }) },
+    errors: { types: [InvalidTokenError, TokenExpiredError] },
+    resolve: async (_root, args, ctx) => ({ customer: await verification.verifyEmail(ctx, args.token) }),
   }),
   logout: t.field({
     type: OkPayload,

@@ -1,17 +1,20 @@
 import type { Address as AddressRow, Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as addresses from '../services/addresses.js';
 import * as customers from '../services/customers.js';
+import * as merge from '../services/merge.js';
 import {
   BatchTooLargeError,
   EmailTakenError,
   EmptyFilterError,
   LimitExceededError,
+  MergeConflictError,
   NotFoundError,
   PasswordTooLongError,
   ValidationError,
 } from '../services/errors.js';
 import { AddressInput } from './account.js';
 import { Address, AddressFilter, addressWhere } from './address.js';
+import type { Context } from '../context.js';
 import { builder } from './builder.js';
 import { Customer, CustomerFilter, customerWhere } from './customer.js';
 import { parseId, parseIds } from './inputs.js';
@@ -72,6 +75,14 @@ const SoftDeletedCustomersPayload = builder.objectRef<customers.SoftDeleted>('So
   }),
 });
 
+const MergeCustomersPayload = builder.objectRef<merge.MergeResult>('MergeCustomersPayload').implement({
+  authScopes: { admin: true },
+  fields: (t) => ({
+    customer: t.field({ type: Customer, description: 'The customer the others were merged into.', resolve: (p) => p.target }),
+    mergedIds: t.exposeIDList('sourceIds', { description: 'The customers merged (now soft-deleted, with mergedIntoId set).' }),
+  }),
+});
+
 const selectionErrors = [ValidationError, NotFoundError, EmptyFilterError, BatchTooLargeError];
 
 builder.mutationFields((t) => {
@@ -83,10 +94,10 @@ builder.mutationFields((t) => {
     ids: t.arg.idList({ description: 'The addresses to act on; or give `filter`.' }),
     filter: t.arg({ type: AddressFilter, description: 'Must hold at least one condition.' }),
   };
-  const customers$ = (args: { ids?: readonly (string | number)[] | null; filter?: typeof CustomerFilter.$inferInput | null }) => ({
+  const customers$ = (args: { ids?: readonly (string | number)[] | null; filter?: typeof CustomerFilter.$inferInput | null }, ctx: Context) => ({
     ids: args.ids ? parseIds(args.ids.map(String), 'Customer', 'ids') : null,
     filter: args.filter,
-    where: args.filter ? customerWhere(args.filter) : undefined,
+    where: args.filter ? customerWhere(args.filter, { phoneRegion: ctx.services.phoneRegion }) : undefined,
   });
   const addresses$ = (args: { ids?: readonly (string | number)[] | null; filter?: typeof AddressFilter.$inferInput | null }) => ({
     ids: args.ids ? parseIds(args.ids.map(String), 'Address', 'ids') : null,
@@ -108,7 +119,7 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { ...customerSelection, input: t.arg({ type: UpdateCustomerInput, required: true }) },
       errors: { types: [...selectionErrors, EmailTakenError] },
-      resolve: async (_root, args, ctx) => ({ customers: await customers.updateCustomers(ctx, customers$(args), args.input) }),
+      resolve: async (_root, args, ctx) => ({ customers: await customers.updateCustomers(ctx, customers$(args, ctx), args.input) }),
     }),
     deleteCustomers: t.field({
       type: DeletedIdsPayload,
@@ -116,7 +127,7 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: customerSelection,
       errors: { types: selectionErrors },
-      resolve: async (_root, args, ctx) => ({ ids: await customers.deleteCustomers(ctx, customers$(args)) }),
+      resolve: async (_root, args, ctx) => ({ ids: await customers.deleteCustomers(ctx, customers$(args, ctx)) }),
     }),
     softDeleteCustomers: t.field({
       type: SoftDeletedCustomersPayload,
@@ -132,6 +143,24 @@ builder.mutationFields((t) => {
       args: { ids: t.arg.idList({ required: true }) },
       errors: { types: [ValidationError, NotFoundError, BatchTooLargeError, EmailTakenError] },
       resolve: (_root, args, ctx) => customers.restoreCustomers(ctx, parseIds(args.ids.map(String), 'Customer', 'ids')),
+    }),
+    mergeCustomers: t.field({
+      type: MergeCustomersPayload,
+      description:
+        "Merges customers into one (two accounts of one person, or guests with another email), all or nothing: orders, addresses (up to 100), groups and metadata move to the target; the sources are soft-deleted pointing at it. Sources that are registered accounts need includeAccounts: true.",
+      authScopes: { admin: true },
+      args: {
+        targetId: t.arg.id({ required: true }),
+        sourceIds: t.arg.idList({ required: true }),
+        includeAccounts: t.arg.boolean({ defaultValue: false }),
+      },
+      errors: { types: [ValidationError, NotFoundError, MergeConflictError, BatchTooLargeError] },
+      resolve: (_root, args, ctx) =>
+        merge.mergeCustomers(ctx, {
+          targetId: parseId(String(args.targetId), 'Customer', 'targetId'),
+          sourceIds: parseIds(args.sourceIds.map(String), 'Customer', 'sourceIds'),
+          includeAccounts: args.includeAccounts,
+        }),
     }),
     addAddresses: t.field({
       type: AddressesPayload,

@@ -107,16 +107,36 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
   }),
 });
 
-const groupMemberships = relationConnection({
+const CustomerGroupsFilter = builder.inputType('CustomerCustomerGroupsFilter', {
+  fields: (t) => ({
+    q: t.string({ description: 'Case-insensitive search over the name.' }),
+    ids: t.idList(),
+  }),
+});
+
+const groupMemberships = relationConnection<{ filter?: typeof CustomerGroupsFilter.$inferInput | null }>({
   relation: 'groups',
   through: 'customerGroup',
   connection: 'Customer.groups',
   ordering: byMembership,
-  where: () => ({ deletedAt: null, customerGroup: { deletedAt: null } }),
+  where: ({ filter }) => {
+    const q = searchTerm(filter?.q);
+    return {
+      deletedAt: null,
+      customerGroup: {
+        deletedAt: null,
+        ...(q ? { name: ilike(q) } : {}),
+        ...(filter?.ids ? { id: { in: parseIds(filter.ids, 'CustomerGroup', 'filter.ids') } } : {}),
+      },
+    };
+  },
 });
 
 builder.prismaObjectField('Customer', 'groups', (t) =>
-  t.connection({ type: CustomerGroup, ...groupMemberships }, { fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) }),
+  t.connection(
+    { type: CustomerGroup, args: { filter: t.arg({ type: CustomerGroupsFilter }) }, ...groupMemberships },
+    { fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+  ),
 );
 
 builder.queryFields((t) => ({

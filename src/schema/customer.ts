@@ -1,4 +1,7 @@
+import type { CountryCode } from 'libphonenumber-js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { phoneE164 } from '../services/validation.js';
+import { invalidArgument } from './invalid-argument.js';
 import { adminOrOwner, builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { rootConnection, totalCountOf, type Ordering } from './keyset.js';
@@ -7,6 +10,9 @@ export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
     q: t.string({ description: 'Case-insensitive search over email, first and last name, company and phone.' }),
     email: t.string({ description: 'Exact email, case-insensitive.' }),
+    phone: t.string({
+      description: 'Exact phone number, compared in E.164 form: "+45 12 34 56 78" and "+4512345678" match; without + it is read in PHONE_DEFAULT_REGION.',
+    }),
     hasAccount: t.boolean(),
     groupIds: t.idList({ description: 'Customers in at least one of these groups.' }),
     createdAt: t.field({ type: DateTimeFilter }),
@@ -35,13 +41,17 @@ type CustomerFilterInput = typeof CustomerFilter.$inferInput;
 
 export function customerWhere(
   filter: CustomerFilterInput | null | undefined,
-  { withDeleted = false, argumentName = 'filter' } = {},
+  { withDeleted = false, argumentName = 'filter', phoneRegion = 'US' as CountryCode } = {},
 ): Prisma.CustomerWhereInput {
   const q = searchTerm(filter?.q);
   const email = filter?.email?.trim();
+  const phone = filter?.phone?.trim();
+  const e164 = phone ? phoneE164(phone, phoneRegion) : null;
+  if (phone && !e164) throw invalidArgument(`${argumentName}.phone`, `"${phone}" is not a phone number`);
   return {
     ...(withDeleted ? {} : { deletedAt: null }),
     ...(email ? { email: { equals: email, mode: 'insensitive' } } : {}),
+    ...(e164 ? { phoneE164: e164 } : {}),
     ...(filter?.hasAccount != null ? { hasAccount: filter.hasAccount } : {}),
     ...(filter?.groupIds
       ? {
@@ -90,6 +100,11 @@ export const Customer = builder.prismaNode('Customer', {
     phone: t.exposeString('phone', { nullable: true }),
     hasAccount: t.exposeBoolean('hasAccount', { description: 'A registered account (with a password), not a guest.' }),
     metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
+    emailVerifiedAt: t.expose('emailVerifiedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the customer proved they own this email; null until then, and again after an email change.',
+    }),
     createdBy: t.exposeString('createdBy', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -122,7 +137,7 @@ builder.queryFields((t) => ({
         withDeleted: t.arg.boolean({ defaultValue: false }),
       },
       resolve: (_root, args, ctx, info) => {
-        const where = customerWhere(args.filter, { withDeleted: args.withDeleted ?? false });
+        const where = customerWhere(args.filter, { withDeleted: args.withDeleted ?? false, phoneRegion: ctx.services.phoneRegion });
         return rootConnection(ctx, info, {
           args,
           connection: 'customers',

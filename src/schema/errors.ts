@@ -1,7 +1,9 @@
 import {
   BatchTooLargeError,
+  EmailNotVerifiedError,
   EmailTakenError,
   EmptyFilterError,
+  MergeConflictError,
   NameTakenError,
   ForbiddenError,
   InvalidCredentialsError,
@@ -30,6 +32,8 @@ const ErrorCode = builder.enumType('ErrorCode', {
     'EMPTY_FILTER',
     'BATCH_TOO_LARGE',
     'FORBIDDEN',
+    'EMAIL_NOT_VERIFIED',
+    'MERGE_CONFLICT',
   ] as const,
 });
 
@@ -59,6 +63,8 @@ export const InvalidTokenErrorType = builder.objectType(InvalidTokenError, { nam
 export const TokenExpiredErrorType = builder.objectType(TokenExpiredError, { name: 'TokenExpiredError', ...errorOptions });
 export const LimitExceededErrorType = builder.objectType(LimitExceededError, { name: 'LimitExceededError', ...errorOptions });
 export const EmptyFilterErrorType = builder.objectType(EmptyFilterError, { name: 'EmptyFilterError', ...errorOptions });
+export const EmailNotVerifiedErrorType = builder.objectType(EmailNotVerifiedError, { name: 'EmailNotVerifiedError', ...errorOptions });
+export const MergeConflictErrorType = builder.objectType(MergeConflictError, { name: 'MergeConflictError', ...errorOptions });
 export const ForbiddenErrorType = builder.objectType(ForbiddenError, { name: 'ForbiddenError', ...errorOptions });
 export const RateLimitedErrorType = builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',

@@ -7,6 +7,7 @@ import { newId } from '../lib/ids.js';
 import { passwordProblem } from '../lib/passwords.js';
 import { newToken, sha256 } from '../lib/tokens.js';
 import {
+  EmailNotVerifiedError,
   EmailTakenError,
   ForbiddenError,
   InvalidCredentialsError,
@@ -14,7 +15,8 @@ import {
   RateLimitedError,
   TokenExpiredError,
 } from './errors.js';
-import { checkPassword, mergeMetadata, normalizeEmail, text } from './validation.js';
+import { checkPassword, mergeMetadata, normalizeEmail, phoneFields, text } from './validation.js';
+import { issueVerification } from './verification.js';
 
 export const RESET_TOKEN_TTL_MS = 15 * 60_000;
 const RESET_REQUEST_INTERVAL_MS = 60_000;
@@ -54,9 +56,11 @@ export interface RegisterInput {
 }
 
 /**
- * Creates an account, or turns the newest guest with that email into it in place so its orders
- * stay attached. Which of several concurrent registrations wins is decided by the unique index on
- * live account emails, not by a check before the write.
+ * Creates an account: always a new row. Guests who checked out with this email keep their orders,
+ * addresses and groups until the account proves it owns the email (verifyEmail claims them): the
+ * first person to register an address must not see what someone else left under it. Which of
+ * several concurrent registrations wins is decided by the unique index on live account emails,
+ * not by a check before the write.
  */
 export async function register(ctx: Context, input: RegisterInput): Promise<Session> {
   const email = normalizeEmail(input.email);
@@ -64,7 +68,7 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
   const profile = {
     firstName: text(input.firstName, 'firstName'),
     lastName: text(input.lastName, 'lastName'),
-    phone: text(input.phone, 'phone', 50),
+    ...phoneFields(input.phone, ctx.services.phoneRegion),
   };
   const metadata = mergeMetadata({}, input.metadata);
   const retryAfter = await ctx.services.throttles.registerPerClient.hit(ctx.clientAddress);
@@ -73,26 +77,11 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
 
   try {
     return await ctx.db.$transaction(async (tx) => {
-      const guest = await tx.customer.findFirst({
-        where: { email, hasAccount: false, deletedAt: null },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      const customer = await tx.customer.create({
+        data: { id: newId('Customer'), email, hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata } : {}) },
       });
-      let customer: Customer;
-      if (guest) {
-        const converted = await tx.customer.updateManyAndReturn({
-          where: { id: guest.id, hasAccount: false },
-          data: { hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata: mergeMetadata(guest.metadata, input.metadata) } : {}) },
-        });
-        // Another registration converted this guest first.
-        if (converted.length === 0) throw new EmailTakenError();
-        customer = converted[0]!;
-        await recordEvents(tx, [{ name: 'customer.updated', payload: { id: customer.id, fields: ['has_account'] } }]);
-      } else {
-        customer = await tx.customer.create({
-          data: { id: newId('Customer'), email, hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata } : {}) },
-        });
-        await recordEvents(tx, [{ name: 'customer.created', payload: { id: customer.id } }]);
-      }
+      await recordEvents(tx, [{ name: 'customer.created', payload: { id: customer.id } }]);
+      if (ctx.services.emailVerification.onRegister) await issueVerification(tx, ctx, customer);
       return openSession(tx, ctx, customer);
     });
   } catch (error) {
@@ -120,6 +109,8 @@ export async function login(ctx: Context, rawEmail: string, password: string): P
     throw new InvalidCredentialsError();
   }
   await loginPerEmail.reset(email);
+  // Said only to whoever knew the password, so it tells nobody else that the account exists.
+  if (ctx.services.emailVerification.requiredForLogin && !customer.emailVerifiedAt) throw new EmailNotVerifiedError();
   return ctx.db.$transaction((tx) => openSession(tx, ctx, customer));
 }
 
@@ -202,10 +193,15 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
   const data: Prisma.CustomerUpdateInput = {
     firstName: text(input.firstName, 'firstName'),
     lastName: text(input.lastName, 'lastName'),
-    phone: text(input.phone, 'phone', 50),
+    ...phoneFields(input.phone, ctx.services.phoneRegion),
     companyName: text(input.companyName, 'companyName'),
   };
-  if (input.email != null) data.email = normalizeEmail(input.email);
+  // A new email is unproven: its verification, and any token for the old one, end with the change.
+  const newEmail = input.email != null && normalizeEmail(input.email) !== current.email;
+  if (newEmail) {
+    data.email = normalizeEmail(input.email!);
+    data.emailVerifiedAt = null;
+  }
   const metadata = mergeMetadata(current.metadata, input.metadata);
   if (metadata) data.metadata = metadata;
   if (input.password) {
@@ -221,6 +217,7 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
   try {
     return await ctx.db.$transaction(async (tx) => {
       const customer = await tx.customer.update({ where: { id }, data });
+      if (newEmail) await tx.emailVerificationToken.deleteMany({ where: { customerId: id } });
       if (data.passwordHash && ctx.viewer.kind === 'customer') {
         // A changed password ends every other session: whoever knew the old one is signed out.
         await tx.customerSession.deleteMany({ where: { customerId: id, id: { not: ctx.viewer.sessionId } } });

@@ -4,7 +4,7 @@ import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
 import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmailTakenError, ValidationError } from './errors.js';
-import { checkPassword, mergeMetadata, metadataPatch, normalizeEmail, text } from './validation.js';
+import { checkPassword, mergeMetadata, metadataPatch, normalizeEmail, phoneFields, text } from './validation.js';
 
 export interface CustomerFields {
   email?: string | null;
@@ -25,12 +25,12 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
-function profile(input: CustomerFields) {
+function profile(ctx: Context, input: CustomerFields) {
   return {
     firstName: text(input.firstName, 'firstName'),
     lastName: text(input.lastName, 'lastName'),
     companyName: text(input.companyName, 'companyName'),
-    phone: text(input.phone, 'phone', 50),
+    ...phoneFields(input.phone, ctx.services.phoneRegion),
   };
 }
 
@@ -41,7 +41,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
     atItem('input', i, () => {
       if (input.password != null) checkPassword(input.password);
       const metadata = mergeMetadata({}, input.metadata);
-      return { email: normalizeEmail(input.email), ...profile(input), ...(metadata ? { metadata } : {}), hasAccount: input.password != null };
+      return { email: normalizeEmail(input.email), ...profile(ctx, input), ...(metadata ? { metadata } : {}), hasAccount: input.password != null };
     }),
   );
   // Accounts' emails are unique; say which item collides rather than only that one did.
@@ -85,7 +85,7 @@ async function selectCustomers(ctx: Context, selection: Selection<Prisma.Custome
 export async function updateCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>, input: CustomerFields): Promise<Customer[]> {
   adminName(ctx);
   const ids = await selectCustomers(ctx, selection);
-  const data: Prisma.CustomerUpdateManyMutationInput = profile(input);
+  const data: Prisma.CustomerUpdateManyMutationInput = profile(ctx, input);
   if (input.email != null) {
     if (ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
     data.email = normalizeEmail(input.email);

@@ -39,16 +39,32 @@ export class InvalidCredentialsError extends DomainError {
 
 export class InvalidTokenError extends DomainError {
   readonly code = 'INVALID_TOKEN';
-  constructor() {
-    super('The reset token is not valid for this email. Request a new one.', 'token');
+  constructor(kind: 'reset' | 'verification' = 'reset') {
+    super(
+      kind === 'reset' ? 'The reset token is not valid for this email. Request a new one.' : 'The verification token is not valid. Request a new one.',
+      'token',
+    );
   }
 }
 
 export class TokenExpiredError extends DomainError {
   readonly code = 'TOKEN_EXPIRED';
-  constructor() {
-    super('The reset token has expired. Request a new one.', 'token');
+  constructor(kind: 'reset' | 'verification' = 'reset') {
+    super(`The ${kind} token has expired. Request a new one.`, 'token');
   }
+}
+
+/** Login refused until the email is verified (only when the service is set to require it). */
+export class EmailNotVerifiedError extends DomainError {
+  readonly code = 'EMAIL_NOT_VERIFIED';
+  constructor() {
+    super('Verify your email address first: we sent you a link. You can ask for a new one.', 'email');
+  }
+}
+
+/** A merge that cannot be done as asked (into itself, or accounts without includeAccounts). */
+export class MergeConflictError extends DomainError {
+  readonly code = 'MERGE_CONFLICT';
 }
 
 export class RateLimitedError extends DomainError {

@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { Prisma } from '../generated/prisma/client.js';
 import { passwordProblem } from '../lib/passwords.js';
@@ -26,7 +27,7 @@ export function text(value: string | null | undefined, field: string, max = 255)
   return trimmed || null;
 }
 
-const METADATA_MAX_BYTES = 16 * 1024;
+export const METADATA_MAX_BYTES = 16 * 1024;
 
 /** Medusa's metadata update: keys merge into what is there, a key set to null is removed. */
 export function mergeMetadata(
@@ -53,4 +54,21 @@ export function metadataPatch(update: Record<string, unknown> | null | undefined
     throw new ValidationError(`Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON.`, field);
   }
   return update as Prisma.InputJsonObject;
+}
+
+/**
+ * A phone number in E.164 form, read as written in `region` unless it starts with `+`; null when it
+ * is not a possible number (Medusa stores any text as a phone, so an odd one is kept but not indexed).
+ */
+export function phoneE164(phone: string | null | undefined, region: CountryCode): string | null {
+  if (!phone) return null;
+  const parsed = parsePhoneNumberFromString(phone, region);
+  return parsed?.isPossible() ? parsed.number : null;
+}
+
+/** `phone` as given (trimmed, at most 50 characters) with its E.164 form beside it. */
+export function phoneFields(value: string | null | undefined, region: CountryCode, field = 'phone') {
+  const phone = text(value, field, 50);
+  if (phone === undefined) return {};
+  return { phone, phoneE164: phoneE164(phone, region) };
 }

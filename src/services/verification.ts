@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../context.js';
+import type { Customer, Prisma } from '../generated/prisma/client.js';
+import { recordEvents } from '../events/outbox.js';
+import { sha256 } from '../lib/tokens.js';
+import { ForbiddenError, InvalidTokenError, TokenExpiredError } from './errors.js';
+import { lockCustomers, mergeInto } from './merge.js';
+
+const REQUEST_INTERVAL_MS = 60_000;
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Replaces the customer's verification token with a new one (256 bits, only its SHA-256 kept) and
+ * hands the token to the notification sender as `customer.email_verification_requested`.
+ */
+export async function issueVerification(tx: Prisma.TransactionClient, ctx: Context, customer: { id: string; email: string }): Promise<void> {
+  const now = ctx.services.now();
+  const token = randomBytes(32).toString('base64url');
+  const row = { tokenHash: sha256(token), email: customer.email, createdAt: now, expiresAt: new Date(now.getTime() + ctx.services.emailVerification.ttlMs) };
+  await tx.emailVerificationToken.upsert({ where: { customerId: customer.id }, create: { customerId: customer.id, ...row }, update: row });
+  await recordEvents(tx, [{ name: 'customer.email_verification_requested', payload: { customerId: customer.id, email: customer.email, token } }]);
+}
+
+/**
+ * Answers the same whatever happens: for an unverified email it sends a new token, at most one a
+ * minute; a verified email or a request within the minute sends nothing.
+ */
+export async function requestEmailVerification(ctx: Context): Promise<void> {
+  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
+  const customer = await ctx.db.customer.findFirst({
+    where: { id: ctx.viewer.customerId, deletedAt: null },
+    select: { id: true, email: true, emailVerifiedAt: true, emailVerification: { select: { createdAt: true } } },
+  });
+  if (!customer || customer.emailVerifiedAt) return;
+  const last = customer.emailVerification?.createdAt;
+  if (last && ctx.services.now().getTime() - last.getTime() < REQUEST_INTERVAL_MS) return;
+  await ctx.db.$transaction((tx) => issueVerification(tx, ctx, customer));
+}
+
+/**
+ * Consumes the token (one conditional delete: of two concurrent uses exactly one succeeds), marks
+ * the email verified and claims what guests left under it: every live guest with that email is
+ * merged into the account, in the same transaction.
+ */
+export async function verifyEmail(ctx: Context, token: string): Promise<Customer> {
+  if (!TOKEN_SHAPE.test(token)) throw new InvalidTokenError('verification');
+  const now = ctx.services.now();
+  const customer = await ctx.db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ customer_id: string; email: string; expires_at: Date }[]>`
+      DELETE FROM "customer_email_verification" WHERE "token_hash" = ${sha256(token)}
+      RETURNING "customer_id", "email", "expires_at"`;
+    if (!row) throw new InvalidTokenError('verification');
+    // Signed in as someone else: not theirs to use (and the rollback leaves the token as it was).
+    if (ctx.viewer.kind === 'customer' && ctx.viewer.customerId !== row.customer_id) throw new InvalidTokenError('verification');
+    // Thrown inside the transaction, so the expired token is not consumed: nothing changes.
+    if (row.expires_at <= now) throw new TokenExpiredError('verification');
+    const [account] = await lockCustomers(tx, [row.customer_id]);
+    if (!account || !account.has_account || account.email !== row.email) throw new InvalidTokenError('verification');
+    await tx.customer.update({ where: { id: account.id }, data: { emailVerifiedAt: now } });
+    const guests = await tx.$queryRaw<{ id: string }[]>`
+      SELECT "id" FROM "customer"
+      WHERE "email" = ${account.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
+      ORDER BY "id" FOR UPDATE`;
+    await recordEvents(tx, [{ name: 'customer.updated', payload: { id: account.id, fields: ['email_verified_at'] } }]);
+    const { target } = await mergeInto(tx, now, account.id, guests.map((g) => g.id), 'email_verified');
+    return target;
+  });
+  ctx.proven.add(customer.id);
+  return customer;
+}
