@@ -22,10 +22,10 @@ const orders5 = `'orders', json_build_object('edges', (select coalesce(json_agg(
         order by created_at desc, id desc limit 5) o))`;
 const customerPage = (fields, after) => `
   select json_build_object('customers', json_build_object('edges', coalesce(json_agg(json_build_object(
-    'cursor', encode(convert_to('GPC:S:' || c.id, 'utf8'), 'base64'),
+    'cursor', c.id,
     'node', json_build_object('id', c.id, 'email', c.email${fields})) order by c.created_at desc, c.id desc), '[]'))) as data
   from (select * from customer c where deleted_at is null
-        ${after ? `and (created_at, id) < (select created_at, id from customer where id = $2)` : ''}
+        ${after ? `and (created_at, id) < ($2::timestamptz, $3)` : ''}
         order by created_at desc, id desc limit $1) c`;
 
 /** operationName -> (variables) -> [sql, params] */
@@ -37,7 +37,11 @@ const shapes = {
   ],
   Q2: (v) => [customerPage(`, ${groups}, ${addresses}`), [v.first]],
   Q2c: (v) => [customerPage(`, ${groups}, ${addresses}, ${orders5}`), [v.first]],
-  Q3: (v) => [customerPage('', true), [v.first, Buffer.from(v.after, 'base64').toString().replace(/^GPC:S:/, '')]],
+  // Our keyset cursor: base64url of [version, connection, order, sort value, id].
+  Q3: (v) => {
+    const [, , , createdAt, id] = JSON.parse(Buffer.from(v.after, 'base64url').toString());
+    return [customerPage('', true), [v.first, createdAt, id]];
+  },
   Q4: (v) => [
     `select json_build_object('orders', json_build_object('totalCount', (select count(*) from "order"),
        'edges', (select coalesce(json_agg(json_build_object('node', json_build_object('id', id, 'total', total))

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { seed } from '../prisma/seed.js';
+import { encodeCursor } from '../src/schema/keyset.js';
 
 const SHORT = process.argv.includes('--short');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -321,10 +322,12 @@ async function main() {
     customer: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')).rows[0].id,
     group: (await admin.query<{ id: string }>('SELECT id FROM customer_group WHERE deleted_at IS NULL ORDER BY id LIMIT 1')).rows[0].id,
     members: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1000')).rows.map((r) => r.id),
-    // Pothos prisma cursors: base64 of GPC:S:<id>, here the customer at row `deepRow` in the default order.
-    deepCursor: Buffer.from(
-      `GPC:S:${(await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1', [deepRow - 1])).rows[0].id}`,
-    ).toString('base64'),
+    // Our keyset cursor for the customer at row `deepRow` in the default order (newest first).
+    deepCursor: encodeCursor(
+      'customers',
+      { model: 'Customer', field: 'createdAt', direction: 'desc' },
+      (await admin.query<{ id: string; createdAt: Date }>('SELECT id, created_at AS "createdAt" FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1', [deepRow - 1])).rows[0],
+    ),
   };
   const PAGE = 50;
   const all = shapes(ids, PAGE).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
