@@ -158,6 +158,28 @@ describe('registration never exposes guest data', () => {
     assert.ok(owners.every((o) => o.customerId === account.customer.id), 'every order ends on the account');
   });
 
+  test('a claim and an admin merge racing for the same guest: it ends in exactly one of them, with all its orders', async () => {
+    for (let round = 0; round < 5; round++) {
+      const email = `contest${round}@example.com`;
+      const guest = await makeCustomer(t.prisma, { email });
+      await makeOrder(t.prisma, guest.id, { email });
+      await makeOrder(t.prisma, guest.id, { email });
+      const other = await makeCustomer(t.prisma);
+      const account = await register(email);
+      const token = await tokenFor(account.customer.id);
+      const [claimed, merged] = await Promise.all([
+        verify(token),
+        t.gql(`mutation($t: ID!, $s: [ID!]!) { mergeCustomers(targetId: $t, sourceIds: $s) { __typename } }`, { t: other.id, s: [guest.id] }),
+      ]);
+      assert.equal(claimed.__typename, 'CustomerPayload');
+      const winner = (await t.prisma.customer.findUniqueOrThrow({ where: { id: guest.id } })).mergedIntoId;
+      assert.ok(winner === account.customer.id || winner === other.id, `round ${round}: merged into ${winner}`);
+      assert.equal(merged.data!.mergeCustomers.__typename, winner === other.id ? 'MergeCustomersPayload' : 'NotFoundError');
+      assert.equal(await t.prisma.order.count({ where: { customerId: winner! } }), 2);
+      assert.equal(await t.prisma.customer.count({ where: { mergedIntoId: { not: null }, id: guest.id } }), 1);
+    }
+  });
+
   test('re-registering the email of a deleted account sees nothing of the old account', async () => {
     const old = await register('again@example.com');
     await makeOrder(t.prisma, old.customer.id, { email: 'again@example.com' });
