@@ -13,7 +13,11 @@ import {
   isObjectType,
   Kind,
   parse,
+  specifiedRules,
   valueFromASTUntyped,
+  ValuesOfCorrectTypeRule,
+  type ASTNode,
+  type ASTVisitor,
   type DocumentNode,
   type ExecutionArgs,
   type FieldNode,
@@ -459,26 +463,156 @@ function usePersisted(operations: ReadonlyMap<string, string>, only: boolean): P
   }) as Plugin;
 }
 
+// --- Bad input: the NUL character, and values that do not fit their type
+
+const NUL = '\u0000';
+
+/** A refusal the client can fix, naming where in its input the fault is (as `invalidArgument` does). */
+function badInput(message: string, argumentName: string | undefined, from?: GraphQLError): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: from?.nodes,
+    source: from?.source,
+    positions: from?.positions,
+    path: from?.path,
+    originalError: from?.originalError,
+    extensions: { ...from?.extensions, code: 'BAD_USER_INPUT', ...(argumentName ? { argumentName } : {}) },
+  });
+}
+
 /**
- * PostgreSQL's text and jsonb cannot hold U+0000: any input with it (a variable, a literal, a
- * metadata key) is refused up front, instead of failing in the database as "Unexpected error.".
+ * Where a value sits in the document, as the client wrote it: `filter.createdAt.gt`,
+ * `filter.status[1]`, or `$d` for a variable's default. `chain` is the visitor's ancestors, then
+ * the parent, then the node; arrays between nodes give list positions.
  */
-function useNoNulCharacter(): Plugin {
+function argumentPath(chain: readonly unknown[]): string | undefined {
+  let path: string | undefined;
+  chain.forEach((item, i) => {
+    if (Array.isArray(item)) {
+      const owner = chain[i - 1] as ASTNode | undefined;
+      if (owner?.kind === Kind.LIST && path !== undefined && i + 1 < chain.length) path += `[${item.indexOf(chain[i + 1])}]`;
+      return;
+    }
+    const node = item as ASTNode | undefined;
+    if (node?.kind === Kind.ARGUMENT) path = node.name.value;
+    else if (node?.kind === Kind.VARIABLE_DEFINITION) path = `$${node.variable.name.value}`;
+    else if (node?.kind === Kind.OBJECT_FIELD && path !== undefined) path += `.${node.name.value}`;
+  });
+  return path;
+}
+
+const NUL_MESSAGE = 'Text cannot contain the NUL character (U+0000).';
+
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000. Checked on the parsed document, where every
+ * escape (`\u0000`, `\u{0}`, `\u{000000}`) is already decoded, rather than on its text; per
+ * value rather than in the String scalar, because NUL also arrives in IDs, JSON keys and values,
+ * and federation representations, each with a scalar of its own.
+ */
+const NoNulCharacter: ValidationRule = function NoNulCharacter(context) {
+  return {
+    StringValue(node, _key, parent, _path, ancestors) {
+      if (!node.value.includes(NUL)) return;
+      const at = argumentPath([...ancestors, parent, node]);
+      context.reportError(badInput(at ? `Invalid argument "${at}": ${NUL_MESSAGE}` : NUL_MESSAGE, at, new GraphQLError('', { nodes: node })));
+    },
+  };
+};
+
+/** The path (`$input[0].metadata`) of the first string or object key in the variables holding a NUL; null if none. */
+function nulInVariables(variables: unknown): string | null {
+  if (typeof variables !== 'object' || variables === null) return null;
+  // Iterative: variables may nest as deep as the body limit allows.
+  const stack: [unknown, string][] = Object.entries(variables).map(([name, value]) => [value, `$${name}`]);
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes(NUL)) return path;
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes(NUL)) return path;
+        stack.push([item, `${path}.${key}`]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Literal values (validation) and variable values (coercion) that do not fit their type are bad
+ * input like any other: BAD_USER_INPUT naming the argument, not GRAPHQL_VALIDATION_FAILED or no
+ * code at all. A literal names its argument path; a variable its name and the path inside it.
+ */
+const CodedValuesOfCorrectType: ValidationRule = function ValuesOfCorrectType(context) {
+  let at: string | undefined;
+  const reporting = Object.create(context, {
+    reportError: {
+      value: (error: GraphQLError) =>
+        context.reportError(badInput(at ? `Invalid argument "${at}": ${error.message}` : error.message, at, error)),
+    },
+  }) as ValidationContext;
+  const inner = ValuesOfCorrectTypeRule(reporting) as Record<string, (...args: unknown[]) => unknown>;
+  return Object.fromEntries(
+    Object.entries(inner).map(([kind, enter]) => [
+      kind,
+      (node: ASTNode, key: unknown, parent: unknown, path: unknown, ancestors: readonly unknown[]) => {
+        at = argumentPath([...ancestors, parent, node]);
+        return enter(node, key, parent, path, ancestors);
+      },
+    ]),
+  ) as ASTVisitor;
+};
+
+/** Where a variable's coercion error is: `$f`, or `$input[0].metadata` (graphql-js prints the path into the message). */
+function variableErrorPath(error: GraphQLError, name: string): string {
+  const cause = error.originalError?.message;
+  const prefix = cause && error.message.endsWith(`; ${cause}`) ? error.message.slice(0, -cause.length - 2) : error.message;
+  const inside = new RegExp(` at "${name}((?:\\.[_A-Za-z][_0-9A-Za-z]*|\\[\\d+\\])+)"$`).exec(prefix)?.[1];
+  return `$${name}${inside ?? ''}`;
+}
+
+function useBadInput(): Plugin {
   return {
     onParams({ params, setResult }) {
-      const input = `${params.query ?? ''}${JSON.stringify(params.variables ?? {})}`;
-      if (input.includes('\u0000') || /\\u0000/i.test(input)) {
-        setResult({
-          errors: [createGraphQLError('Text cannot contain the NUL character (U+0000).', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })],
-        });
+      // A raw NUL cannot be in a valid document anyway; the lexer would call it a syntax error.
+      const inVariables = nulInVariables(params.variables);
+      if ((typeof params.query === 'string' && params.query.includes(NUL)) || inVariables) {
+        const error = refusal(inVariables ? `Invalid argument "${inVariables}": ${NUL_MESSAGE}` : NUL_MESSAGE, 'BAD_USER_INPUT', inVariables ? { argumentName: inVariables } : {});
+        setResult({ errors: [error] });
       }
+    },
+    onValidate({ validateFn, setValidationFn, addValidationRule }) {
+      addValidationRule(NoNulCharacter);
+      setValidationFn((schema, document, rules, ...rest) =>
+        validateFn(schema, document, (rules ?? specifiedRules).map((rule: ValidationRule) => (rule === ValuesOfCorrectTypeRule ? CodedValuesOfCorrectType : rule)), ...rest),
+      );
+    },
+    onExecute() {
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!('errors' in result) || !result.errors?.length) return;
+          // Coercion errors are the ones raised on a variable definition, before any field ran.
+          const coerced = (error: GraphQLError) => !error.path && error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION;
+          if (!result.errors.some(coerced)) return;
+          setResult({
+            ...result,
+            errors: result.errors.map((error) => {
+              const node = error.nodes?.[0];
+              return node?.kind === Kind.VARIABLE_DEFINITION && !error.path
+                ? badInput(error.message, variableErrorPath(error, node.variable.name.value), error)
+                : error;
+            }),
+          });
+        },
+      };
     },
   };
 }
 
 /** Every protection, in the order they act: HTTP, persisted lookup, parse, validate, execute, result. */
 export function hardeningPlugins(o: HardeningOptions): Plugin[] {
-  const plugins: Plugin[] = [useNoNulCharacter()];
+  const plugins: Plugin[] = [useBadInput()];
   if (o.csrfPrevention) plugins.push(useCsrf());
   plugins.push(useBodyLimit(o.maxBodyBytes, o.isAdmin));
   if (o.persistedOperations) plugins.push(usePersisted(o.persistedOperations, o.persistedOperationsOnly));

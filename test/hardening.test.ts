@@ -198,7 +198,7 @@ describe('introspection, GraphiQL and suggestions', () => {
     assert.equal(prod.status, 400);
     assert.deepEqual(prod.errors!.map((e) => e.message), [
       'Cannot query field "emial" on type "Customer".',
-      'Value "PENDNG" does not exist in "OrderStatus" enum.',
+      'Invalid argument "filter.status[0]": Value "PENDNG" does not exist in "OrderStatus" enum.',
     ]);
     const variable = await post(production, { query: 'query($s: [OrderStatus!]) { orders(filter: { status: $s }) { totalCount } }', variables: { s: ['PENDNG'] } });
     assert.ok(variable.errors?.length);
