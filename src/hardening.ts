@@ -3,6 +3,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import {
+  BREAK,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -16,6 +17,7 @@ import {
   specifiedRules,
   valueFromASTUntyped,
   ValuesOfCorrectTypeRule,
+  visit,
   type ASTNode,
   type ASTVisitor,
   type DocumentNode,
@@ -31,6 +33,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { adminKeyMatcher } from './auth.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schema/builder.js';
 
 /**
@@ -50,7 +53,7 @@ export const HardeningCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** More than PASSWORD_CHECKS_PER_REQUEST of login/register/resetPassword/updateMe(password). */
   TOO_MANY_PASSWORD_CHECKS: 'TOO_MANY_PASSWORD_CHECKS',
-  /** `__schema` or `__type` while introspection is off. */
+  /** `__schema` or `__type` (or federation's `_service` without FEDERATION_SDL_KEY) while introspection is off. */
   INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
   /** A GET or "simple" POST without a CSRF header while CSRF prevention is on (HTTP 403). */
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
@@ -70,6 +73,12 @@ export interface HardeningOptions {
   /** Production: masked errors without details, no suggestions. */
   production: boolean;
   introspection: boolean;
+  /**
+   * While introspection is off, the credential (a bearer token) that still gets federation's
+   * `_service { sdl }`: what a supergraph build (rover, a gateway's IntrospectAndCompose) sends.
+   * null: nobody gets it.
+   */
+  federationSdlKey: string | null;
   csrfPrevention: boolean;
   maxDepth: number;
   maxAliases: number;
@@ -133,10 +142,36 @@ const IntrospectionDisabled: ValidationRule = function IntrospectionDisabled(con
   };
 };
 
-function useDisableIntrospection(): Plugin {
+/** Whether the document asks for `_service` (only Query has it), through any alias or fragment. */
+function asksForSdl(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '_service') found = true;
+      return found ? BREAK : undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * `_service { sdl }` is the whole schema, as introspection is, so it follows the same setting. A
+ * schema build needs it, so its own credential gets it: a dedicated key rather than an admin key,
+ * which a CI job publishing the schema should not hold. Checked after validation, not as a rule:
+ * yoga caches validation per document, and this depends on the request's header.
+ */
+function useDisableIntrospection(sdlKey: string | null): Plugin {
+  const matchesKey = adminKeyMatcher(sdlKey ? [{ name: 'federation', key: sdlKey }] : []);
   return {
-    onValidate({ addValidationRule }) {
+    onValidate({ addValidationRule, params: { documentAST } }) {
       addValidationRule(IntrospectionDisabled);
+      return ({ valid, context }) => {
+        if (!valid || !asksForSdl(documentAST)) return;
+        const request = (context as { request?: Request }).request;
+        const token = /^Bearer\s+(\S+)$/i.exec(request?.headers.get('authorization') ?? '')?.[1];
+        if (token !== undefined && matchesKey(token) !== null) return;
+        throw refusal('Introspection is disabled on this server.', HardeningCode.INTROSPECTION_DISABLED);
+      };
     },
   };
 }
@@ -617,7 +652,7 @@ export function hardeningPlugins(o: HardeningOptions): Plugin[] {
   plugins.push(useBodyLimit(o.maxBodyBytes, o.isAdmin));
   if (o.persistedOperations) plugins.push(usePersisted(o.persistedOperations, o.persistedOperationsOnly));
   plugins.push(useArmor(o));
-  if (!o.introspection) plugins.push(useDisableIntrospection());
+  if (!o.introspection) plugins.push(useDisableIntrospection(o.federationSdlKey));
   plugins.push(useOperationLimits(o));
   if (o.requestTimeoutMs > 0) plugins.push(useTimeout(o.requestTimeoutMs));
   if (o.production) plugins.push(useHideSuggestions());

@@ -231,7 +231,9 @@ async function resolveEntities(representations: Representation[], ctx: Context, 
 builder.queryFields((t) => ({
   _service: t.field({
     type: ServiceType,
-    description: 'Apollo Federation: this subgraph’s SDL. Carries no more than introspection does.',
+    description:
+      'Apollo Federation: this subgraph’s SDL. Refused as introspection is (INTROSPECTION_DISABLED) while introspection is off, ' +
+      'unless the request carries the FEDERATION_SDL_KEY as its bearer token.',
     authScopes: { public: true },
     resolve: (_root, _args, _ctx, info) => ({ sdl: printSubgraphSdl(info.schema) }),
   }),
