@@ -97,6 +97,16 @@ test('a variable that does not fit its type is BAD_USER_INPUT naming the variabl
   await assertBadValue(dates, { f: 'x at "f.y"' }, '$f', /DateTime cannot represent/);
 });
 
+test('an instant before year 1 (PostgreSQL has no year 0) is bad input, not a database error', async () => {
+  const query = `query($d: DateTime) { customers(filter: { createdAt: { gt: $d } }) { totalCount } }`;
+  for (const d of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+23:59']) {
+    await assertBadValue(query, { d }, '$d', /DateTime must be 0001-01-01T00:00:00\.000Z or later/);
+  }
+  await assertBadValue(`{ orders(filter: { canceledAt: { lt: "0000-06-01T00:00:00Z" } }) { totalCount } }`, {}, 'filter.canceledAt.lt', /^Invalid argument "filter\.canceledAt\.lt": DateTime must be/);
+  const earliest = await t.gql(query, { d: '0001-01-01T00:00:00Z' });
+  assert.equal(earliest.errors, undefined, JSON.stringify(earliest.errors));
+});
+
 test('negative or conflicting page arguments are errors, not 500s', async () => {
   assertClearError(await t.gql(`{ customers(first: -1) { totalCount } }`), /first/);
   assertClearError(await t.gql(`{ customers(first: 2, before: "R1BDOlM6Y3VzXzE=") { totalCount } }`), /before.*first|first.*before/);
