@@ -538,35 +538,50 @@ function argumentPath(chain: readonly unknown[]): string | undefined {
 const NUL_MESSAGE = 'Text cannot contain the NUL character (U+0000).';
 
 /**
- * PostgreSQL's text and jsonb cannot hold U+0000. Checked on the parsed document, where every
+ * Items per list anywhere in the input. A filter's list becomes one bind parameter per item, and
+ * PostgreSQL refuses a statement with more than 65,535 of them (a masked 500). Above MAX_BATCH
+ * (5,000), so an oversized batch still gets its typed BatchTooLargeError.
+ */
+export const MAX_LIST_ITEMS = 10_000;
+const tooLong = (length: number) => `at most ${MAX_LIST_ITEMS} items in a list, got ${length}.`;
+
+/**
+ * Input PostgreSQL cannot take, refused as bad input before it gets there: U+0000 (text and jsonb
+ * cannot hold it) and lists beyond MAX_LIST_ITEMS. Checked on the parsed document, where every
  * escape (`\u0000`, `\u{0}`, `\u{000000}`) is already decoded, rather than on its text; per
  * value rather than in the String scalar, because NUL also arrives in IDs, JSON keys and values,
- * and federation representations, each with a scalar of its own.
+ * and federation representations, each with a scalar of its own. Variables: `variablesProblem`.
  */
-const NoNulCharacter: ValidationRule = function NoNulCharacter(context) {
+const InputLimits: ValidationRule = function InputLimits(context) {
+  const report = (node: ASTNode, chain: readonly unknown[], problem: string) => {
+    const at = argumentPath(chain);
+    context.reportError(badInput(at ? `Invalid argument "${at}": ${problem}` : problem, at, new GraphQLError('', { nodes: node })));
+  };
   return {
     StringValue(node, _key, parent, _path, ancestors) {
-      if (!node.value.includes(NUL)) return;
-      const at = argumentPath([...ancestors, parent, node]);
-      context.reportError(badInput(at ? `Invalid argument "${at}": ${NUL_MESSAGE}` : NUL_MESSAGE, at, new GraphQLError('', { nodes: node })));
+      if (node.value.includes(NUL)) report(node, [...ancestors, parent, node], NUL_MESSAGE);
+    },
+    ListValue(node, _key, parent, _path, ancestors) {
+      if (node.values.length > MAX_LIST_ITEMS) report(node, [...ancestors, parent, node], tooLong(node.values.length));
     },
   };
 };
 
-/** The path (`$input[0].metadata`) of the first string or object key in the variables holding a NUL; null if none. */
-function nulInVariables(variables: unknown): string | null {
+/** The first string or object key holding a NUL, or list too long, in the variables, with its path (`$input[0].metadata`). */
+function variablesProblem(variables: unknown): { path: string; problem: string } | null {
   if (typeof variables !== 'object' || variables === null) return null;
   // Iterative: variables may nest as deep as the body limit allows.
   const stack: [unknown, string][] = Object.entries(variables).map(([name, value]) => [value, `$${name}`]);
   while (stack.length) {
     const [value, path] = stack.pop()!;
     if (typeof value === 'string') {
-      if (value.includes(NUL)) return path;
+      if (value.includes(NUL)) return { path, problem: NUL_MESSAGE };
     } else if (Array.isArray(value)) {
+      if (value.length > MAX_LIST_ITEMS) return { path, problem: tooLong(value.length) };
       value.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) {
-        if (key.includes(NUL)) return path;
+        if (key.includes(NUL)) return { path, problem: NUL_MESSAGE };
         stack.push([item, `${path}.${key}`]);
       }
     }
@@ -611,14 +626,16 @@ function useBadInput(): Plugin {
   return {
     onParams({ params, setResult }) {
       // A raw NUL cannot be in a valid document anyway; the lexer would call it a syntax error.
-      const inVariables = nulInVariables(params.variables);
-      if ((typeof params.query === 'string' && params.query.includes(NUL)) || inVariables) {
-        const error = refusal(inVariables ? `Invalid argument "${inVariables}": ${NUL_MESSAGE}` : NUL_MESSAGE, 'BAD_USER_INPUT', inVariables ? { argumentName: inVariables } : {});
-        setResult({ errors: [error] });
+      const inVariables = variablesProblem(params.variables);
+      if (inVariables) {
+        const { path, problem } = inVariables;
+        setResult({ errors: [refusal(`Invalid argument "${path}": ${problem}`, 'BAD_USER_INPUT', { argumentName: path })] });
+      } else if (typeof params.query === 'string' && params.query.includes(NUL)) {
+        setResult({ errors: [refusal(NUL_MESSAGE, 'BAD_USER_INPUT')] });
       }
     },
     onValidate({ validateFn, setValidationFn, addValidationRule }) {
-      addValidationRule(NoNulCharacter);
+      addValidationRule(InputLimits);
       setValidationFn((schema, document, rules, ...rest) =>
         validateFn(schema, document, (rules ?? specifiedRules).map((rule: ValidationRule) => (rule === ValuesOfCorrectTypeRule ? CodedValuesOfCorrectType : rule)), ...rest),
       );

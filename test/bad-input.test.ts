@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MAX_LIST_ITEMS } from '../src/hardening.js';
+import { newId } from '../src/lib/ids.js';
 import { createTestApp, type GraphQLResponse, type TestApp } from './helpers.js';
 
 const t: TestApp = await createTestApp();
@@ -107,6 +109,17 @@ test('an instant before year 1 (PostgreSQL has no year 0) is bad input, not a da
   assert.equal(earliest.errors, undefined, JSON.stringify(earliest.errors));
 });
 
+test(`a list of more than ${MAX_LIST_ITEMS} items is bad input, not a statement PostgreSQL refuses`, async () => {
+  const ids = (n: number, type: 'Order' | 'Customer' | 'CustomerGroup') => Array.from({ length: n }, () => newId(type));
+  await assertNulOrListRefused(`query($ids: [ID!]) { orders(filter: { ids: $ids }) { totalCount } }`, { ids: ids(70_000, 'Order') }, '$ids', /at most 10000 items in a list, got 70000/);
+  await assertNulOrListRefused(`query($f: CustomerFilter) { customers(filter: $f) { totalCount } }`, { f: { groupIds: ids(MAX_LIST_ITEMS + 1, 'CustomerGroup') } }, '$f.groupIds', /got 10001/);
+  await assertNulOrListRefused(`query($c: [ID!]) { customerGroupMemberships(filter: { customerIds: $c }) { totalCount } }`, { c: ids(65_536, 'Customer') }, '$c', /got 65536/);
+  // Up to the limit, a filter runs.
+  const r = await t.gql(`query($ids: [ID!]) { orders(filter: { ids: $ids }) { totalCount } }`, { ids: ids(MAX_LIST_ITEMS, 'Order') });
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  assert.equal(r.data!.orders.totalCount, 0);
+});
+
 test('negative or conflicting page arguments are errors, not 500s', async () => {
   assertClearError(await t.gql(`{ customers(first: -1) { totalCount } }`), /first/);
   assertClearError(await t.gql(`{ customers(first: 2, before: "R1BDOlM6Y3VzXzE=") { totalCount } }`), /before.*first|first.*before/);
@@ -143,9 +156,13 @@ test('a NUL character anywhere in the input is a clear 400, not an unexpected er
 });
 
 /** Refused before anything runs, with BAD_USER_INPUT naming where the NUL is. */
-async function assertNulRefused(query: string, variables: Record<string, unknown>, argumentName: string | undefined, headers?: Record<string, string>) {
+function assertNulRefused(query: string, variables: Record<string, unknown>, argumentName: string | undefined, headers?: Record<string, string>) {
+  return assertNulOrListRefused(query, variables, argumentName, /NUL/, headers);
+}
+
+async function assertNulOrListRefused(query: string, variables: Record<string, unknown>, argumentName: string | undefined, message: RegExp, headers?: Record<string, string>) {
   const { result: r, statements, sql } = await t.countStatements(() => t.gql(query, variables, headers));
-  assertClearError(r, /NUL/);
+  assertClearError(r, message);
   assert.deepEqual(r.errors!.map((e) => e.extensions!.code), ['BAD_USER_INPUT'], `${query} ${JSON.stringify(r.errors)}`);
   assert.equal(r.errors![0]!.extensions!.argumentName, argumentName, query);
   if (argumentName) assert.match(r.errors![0]!.message, new RegExp(`^Invalid argument "${argumentName.replace(/[$[\].]/g, '\\$&')}"`));
