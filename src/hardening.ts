@@ -498,7 +498,7 @@ function usePersisted(operations: ReadonlyMap<string, string>, only: boolean): P
   }) as Plugin;
 }
 
-// --- Bad input: the NUL character, and values that do not fit their type
+// --- Bad input: the NUL character, lists too long, values that do not fit their type
 
 const NUL = '\u0000';
 
@@ -625,12 +625,12 @@ function variableErrorPath(error: GraphQLError, name: string): string {
 function useBadInput(): Plugin {
   return {
     onParams({ params, setResult }) {
-      // A raw NUL cannot be in a valid document anyway; the lexer would call it a syntax error.
       const inVariables = variablesProblem(params.variables);
       if (inVariables) {
         const { path, problem } = inVariables;
         setResult({ errors: [refusal(`Invalid argument "${path}": ${problem}`, 'BAD_USER_INPUT', { argumentName: path })] });
       } else if (typeof params.query === 'string' && params.query.includes(NUL)) {
+        // A raw NUL (which the lexer would call a syntax error) is bad input as an escaped one is.
         setResult({ errors: [refusal(NUL_MESSAGE, 'BAD_USER_INPUT')] });
       }
     },
@@ -645,15 +645,16 @@ function useBadInput(): Plugin {
         onExecuteDone({ result, setResult }) {
           if (!('errors' in result) || !result.errors?.length) return;
           // Coercion errors are the ones raised on a variable definition, before any field ran.
-          const coerced = (error: GraphQLError) => !error.path && error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION;
-          if (!result.errors.some(coerced)) return;
+          const variableOf = (error: GraphQLError) => {
+            const node = error.nodes?.[0];
+            return !error.path && node?.kind === Kind.VARIABLE_DEFINITION ? node.variable.name.value : null;
+          };
+          if (!result.errors.some(variableOf)) return;
           setResult({
             ...result,
             errors: result.errors.map((error) => {
-              const node = error.nodes?.[0];
-              return node?.kind === Kind.VARIABLE_DEFINITION && !error.path
-                ? badInput(error.message, variableErrorPath(error, node.variable.name.value), error)
-                : error;
+              const name = variableOf(error);
+              return name ? badInput(error.message, variableErrorPath(error, name), error) : error;
             }),
           });
         },
