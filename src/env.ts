@@ -54,6 +54,7 @@ const schema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
   // Public endpoint hardening (src/hardening.ts); README "Limits".
   INTROSPECTION: bool,
+  FEDERATION_SDL_KEY: z.string().min(24, 'at least 24 characters').optional(),
   GRAPHIQL: bool,
   CSRF_PREVENTION: bool,
   MAX_DEPTH: z.coerce.number().int().min(1).default(10),

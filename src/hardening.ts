@@ -3,6 +3,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import {
+  BREAK,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -13,7 +14,12 @@ import {
   isObjectType,
   Kind,
   parse,
+  specifiedRules,
   valueFromASTUntyped,
+  ValuesOfCorrectTypeRule,
+  visit,
+  type ASTNode,
+  type ASTVisitor,
   type DocumentNode,
   type ExecutionArgs,
   type FieldNode,
@@ -27,6 +33,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { adminKeyMatcher } from './auth.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './schema/builder.js';
 
 /**
@@ -46,7 +53,7 @@ export const HardeningCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** More than PASSWORD_CHECKS_PER_REQUEST of login/register/resetPassword/updateMe(password). */
   TOO_MANY_PASSWORD_CHECKS: 'TOO_MANY_PASSWORD_CHECKS',
-  /** `__schema` or `__type` while introspection is off. */
+  /** `__schema` or `__type` (or federation's `_service` without FEDERATION_SDL_KEY) while introspection is off. */
   INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
   /** A GET or "simple" POST without a CSRF header while CSRF prevention is on (HTTP 403). */
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
@@ -66,6 +73,12 @@ export interface HardeningOptions {
   /** Production: masked errors without details, no suggestions. */
   production: boolean;
   introspection: boolean;
+  /**
+   * While introspection is off, the credential (a bearer token) that still gets federation's
+   * `_service { sdl }`: what a supergraph build (rover, a gateway's IntrospectAndCompose) sends.
+   * null: nobody gets it.
+   */
+  federationSdlKey: string | null;
   csrfPrevention: boolean;
   maxDepth: number;
   maxAliases: number;
@@ -129,10 +142,36 @@ const IntrospectionDisabled: ValidationRule = function IntrospectionDisabled(con
   };
 };
 
-function useDisableIntrospection(): Plugin {
+/** Whether the document asks for `_service` (only Query has it), through any alias or fragment. */
+function asksForSdl(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '_service') found = true;
+      return found ? BREAK : undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * `_service { sdl }` is the whole schema, as introspection is, so it follows the same setting. A
+ * schema build needs it, so its own credential gets it: a dedicated key rather than an admin key,
+ * which a CI job publishing the schema should not hold. Checked after validation, not as a rule:
+ * yoga caches validation per document, and this depends on the request's header.
+ */
+function useDisableIntrospection(sdlKey: string | null): Plugin {
+  const matchesKey = adminKeyMatcher(sdlKey ? [{ name: 'federation', key: sdlKey }] : []);
   return {
-    onValidate({ addValidationRule }) {
+    onValidate({ addValidationRule, params: { documentAST } }) {
       addValidationRule(IntrospectionDisabled);
+      return ({ valid, context }) => {
+        if (!valid || !asksForSdl(documentAST)) return;
+        const request = (context as { request?: Request }).request;
+        const token = /^Bearer\s+(\S+)$/i.exec(request?.headers.get('authorization') ?? '')?.[1];
+        if (token !== undefined && matchesKey(token) !== null) return;
+        throw refusal('Introspection is disabled on this server.', HardeningCode.INTROSPECTION_DISABLED);
+      };
     },
   };
 }
@@ -459,31 +498,179 @@ function usePersisted(operations: ReadonlyMap<string, string>, only: boolean): P
   }) as Plugin;
 }
 
+// --- Bad input: the NUL character, lists too long, values that do not fit their type
+
+const NUL = '\u0000';
+
+/** A refusal the client can fix, naming where in its input the fault is (as `invalidArgument` does). */
+function badInput(message: string, argumentName: string | undefined, from?: GraphQLError): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: from?.nodes,
+    source: from?.source,
+    positions: from?.positions,
+    path: from?.path,
+    originalError: from?.originalError,
+    extensions: { ...from?.extensions, code: 'BAD_USER_INPUT', ...(argumentName ? { argumentName } : {}) },
+  });
+}
+
 /**
- * PostgreSQL's text and jsonb cannot hold U+0000: any input with it (a variable, a literal, a
- * metadata key) is refused up front, instead of failing in the database as "Unexpected error.".
+ * Where a value sits in the document, as the client wrote it: `filter.createdAt.gt`,
+ * `filter.status[1]`, or `$d` for a variable's default. `chain` is the visitor's ancestors, then
+ * the parent, then the node; arrays between nodes give list positions.
  */
-function useNoNulCharacter(): Plugin {
+function argumentPath(chain: readonly unknown[]): string | undefined {
+  let path: string | undefined;
+  chain.forEach((item, i) => {
+    if (Array.isArray(item)) {
+      const owner = chain[i - 1] as ASTNode | undefined;
+      if (owner?.kind === Kind.LIST && path !== undefined && i + 1 < chain.length) path += `[${item.indexOf(chain[i + 1])}]`;
+      return;
+    }
+    const node = item as ASTNode | undefined;
+    if (node?.kind === Kind.ARGUMENT) path = node.name.value;
+    else if (node?.kind === Kind.VARIABLE_DEFINITION) path = `$${node.variable.name.value}`;
+    else if (node?.kind === Kind.OBJECT_FIELD && path !== undefined) path += `.${node.name.value}`;
+  });
+  return path;
+}
+
+const NUL_MESSAGE = 'Text cannot contain the NUL character (U+0000).';
+
+/**
+ * Items per list anywhere in the input. A filter's list becomes one bind parameter per item, and
+ * PostgreSQL refuses a statement with more than 65,535 of them (a masked 500). Above MAX_BATCH
+ * (5,000), so an oversized batch still gets its typed BatchTooLargeError.
+ */
+export const MAX_LIST_ITEMS = 10_000;
+const tooLong = (length: number) => `at most ${MAX_LIST_ITEMS} items in a list, got ${length}.`;
+
+/**
+ * Input PostgreSQL cannot take, refused as bad input before it gets there: U+0000 (text and jsonb
+ * cannot hold it) and lists beyond MAX_LIST_ITEMS. Checked on the parsed document, where every
+ * escape (`\u0000`, `\u{0}`, `\u{000000}`) is already decoded, rather than on its text; per
+ * value rather than in the String scalar, because NUL also arrives in IDs, JSON keys and values,
+ * and federation representations, each with a scalar of its own. Variables: `variablesProblem`.
+ */
+const InputLimits: ValidationRule = function InputLimits(context) {
+  const report = (node: ASTNode, chain: readonly unknown[], problem: string) => {
+    const at = argumentPath(chain);
+    context.reportError(badInput(at ? `Invalid argument "${at}": ${problem}` : problem, at, new GraphQLError('', { nodes: node })));
+  };
+  return {
+    StringValue(node, _key, parent, _path, ancestors) {
+      if (node.value.includes(NUL)) report(node, [...ancestors, parent, node], NUL_MESSAGE);
+    },
+    ListValue(node, _key, parent, _path, ancestors) {
+      if (node.values.length > MAX_LIST_ITEMS) report(node, [...ancestors, parent, node], tooLong(node.values.length));
+    },
+  };
+};
+
+/** The first string or object key holding a NUL, or list too long, in the variables, with its path (`$input[0].metadata`). */
+function variablesProblem(variables: unknown): { path: string; problem: string } | null {
+  if (typeof variables !== 'object' || variables === null) return null;
+  // Iterative: variables may nest as deep as the body limit allows.
+  const stack: [unknown, string][] = Object.entries(variables).map(([name, value]) => [value, `$${name}`]);
+  while (stack.length) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes(NUL)) return { path, problem: NUL_MESSAGE };
+    } else if (Array.isArray(value)) {
+      if (value.length > MAX_LIST_ITEMS) return { path, problem: tooLong(value.length) };
+      value.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes(NUL)) return { path, problem: NUL_MESSAGE };
+        stack.push([item, `${path}.${key}`]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Literal values (validation) and variable values (coercion) that do not fit their type are bad
+ * input like any other: BAD_USER_INPUT naming the argument, not GRAPHQL_VALIDATION_FAILED or no
+ * code at all. A literal names its argument path; a variable its name and the path inside it.
+ */
+const CodedValuesOfCorrectType: ValidationRule = function ValuesOfCorrectType(context) {
+  let at: string | undefined;
+  const reporting = Object.create(context, {
+    reportError: {
+      value: (error: GraphQLError) =>
+        context.reportError(badInput(at ? `Invalid argument "${at}": ${error.message}` : error.message, at, error)),
+    },
+  }) as ValidationContext;
+  const inner = ValuesOfCorrectTypeRule(reporting) as Record<string, (...args: unknown[]) => unknown>;
+  return Object.fromEntries(
+    Object.entries(inner).map(([kind, enter]) => [
+      kind,
+      (node: ASTNode, key: unknown, parent: unknown, path: unknown, ancestors: readonly unknown[]) => {
+        at = argumentPath([...ancestors, parent, node]);
+        return enter(node, key, parent, path, ancestors);
+      },
+    ]),
+  ) as ASTVisitor;
+};
+
+/** Where a variable's coercion error is: `$f`, or `$input[0].metadata` (graphql-js prints the path into the message). */
+function variableErrorPath(error: GraphQLError, name: string): string {
+  const cause = error.originalError?.message;
+  const prefix = cause && error.message.endsWith(`; ${cause}`) ? error.message.slice(0, -cause.length - 2) : error.message;
+  const inside = new RegExp(` at "${name}((?:\\.[_A-Za-z][_0-9A-Za-z]*|\\[\\d+\\])+)"$`).exec(prefix)?.[1];
+  return `$${name}${inside ?? ''}`;
+}
+
+function useBadInput(): Plugin {
   return {
     onParams({ params, setResult }) {
-      const input = `${params.query ?? ''}${JSON.stringify(params.variables ?? {})}`;
-      if (input.includes('\u0000') || /\\u0000/i.test(input)) {
-        setResult({
-          errors: [createGraphQLError('Text cannot contain the NUL character (U+0000).', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } })],
-        });
+      const inVariables = variablesProblem(params.variables);
+      if (inVariables) {
+        const { path, problem } = inVariables;
+        setResult({ errors: [refusal(`Invalid argument "${path}": ${problem}`, 'BAD_USER_INPUT', { argumentName: path })] });
+      } else if (typeof params.query === 'string' && params.query.includes(NUL)) {
+        // A raw NUL (which the lexer would call a syntax error) is bad input as an escaped one is.
+        setResult({ errors: [refusal(NUL_MESSAGE, 'BAD_USER_INPUT')] });
       }
+    },
+    onValidate({ validateFn, setValidationFn, addValidationRule }) {
+      addValidationRule(InputLimits);
+      setValidationFn((schema, document, rules, ...rest) =>
+        validateFn(schema, document, (rules ?? specifiedRules).map((rule: ValidationRule) => (rule === ValuesOfCorrectTypeRule ? CodedValuesOfCorrectType : rule)), ...rest),
+      );
+    },
+    onExecute() {
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!('errors' in result) || !result.errors?.length) return;
+          // Coercion errors are the ones raised on a variable definition, before any field ran.
+          const variableOf = (error: GraphQLError) => {
+            const node = error.nodes?.[0];
+            return !error.path && node?.kind === Kind.VARIABLE_DEFINITION ? node.variable.name.value : null;
+          };
+          if (!result.errors.some(variableOf)) return;
+          setResult({
+            ...result,
+            errors: result.errors.map((error) => {
+              const name = variableOf(error);
+              return name ? badInput(error.message, variableErrorPath(error, name), error) : error;
+            }),
+          });
+        },
+      };
     },
   };
 }
 
 /** Every protection, in the order they act: HTTP, persisted lookup, parse, validate, execute, result. */
 export function hardeningPlugins(o: HardeningOptions): Plugin[] {
-  const plugins: Plugin[] = [useNoNulCharacter()];
+  const plugins: Plugin[] = [useBadInput()];
   if (o.csrfPrevention) plugins.push(useCsrf());
   plugins.push(useBodyLimit(o.maxBodyBytes, o.isAdmin));
   if (o.persistedOperations) plugins.push(usePersisted(o.persistedOperations, o.persistedOperationsOnly));
   plugins.push(useArmor(o));
-  if (!o.introspection) plugins.push(useDisableIntrospection());
+  if (!o.introspection) plugins.push(useDisableIntrospection(o.federationSdlKey));
   plugins.push(useOperationLimits(o));
   if (o.requestTimeoutMs > 0) plugins.push(useTimeout(o.requestTimeoutMs));
   if (o.production) plugins.push(useHideSuggestions());

@@ -7,6 +7,8 @@ import { after, describe, test } from 'node:test';
 import { getIntrospectionQuery } from 'graphql';
 import { loadEnv } from '../src/env.js';
 import { loadPersistedOperations } from '../src/hardening.js';
+import { printSubgraphSdl } from '../src/schema/federation.js';
+import { schema } from '../src/schema/index.js';
 import { createLogger } from '../src/logger.js';
 import { createApp, DEFAULT_SETTINGS, settingsFromEnv, type App, type AppSettings } from '../src/yoga.js';
 import { ADMIN, ADMIN_KEY, ANONYMOUS, bearer, createTestApp, makeCustomer, makeOrder, type GraphQLResponse, type TestApp } from './helpers.js';
@@ -189,6 +191,34 @@ describe('introspection, GraphiQL and suggestions', () => {
     assert.doesNotMatch(await (await off.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } })).text(), /graphiql/i);
   });
 
+  test('federation’s _service follows introspection: in production only with FEDERATION_SDL_KEY', async () => {
+    const sdlKey = 'federation-sdl-key-0123456789abcdef';
+    const sdl = printSubgraphSdl(schema);
+    const asks = ['{ _service { sdl } }', '{ s: _service { sdl } }', '{ ...F } fragment F on Query { _service { sdl } }', 'query { __typename ... on Query { _service { sdl } } }'];
+    const keyed = variant({ production: true, federationSdlKey: sdlKey });
+    for (const query of asks) {
+      for (const headers of [ANONYMOUS, ADMIN, bearer('federation-sdl-key-0123456789abcdeX'), { authorization: sdlKey }]) {
+        const r = await assertRefused(() => post(keyed, { query }, headers), 'INTROSPECTION_DISABLED');
+        assert.equal(r.errors![0]!.message, 'Introspection is disabled on this server.');
+      }
+      const withKey = await post(keyed, { query }, bearer(sdlKey));
+      assert.equal(withKey.errors, undefined, JSON.stringify(withKey.errors));
+      assert.equal((Object.values(withKey.data!).find((v) => typeof v === 'object') as { sdl: string }).sdl, sdl, query);
+      // Without a key configured, nobody gets it.
+      await assertRefused(() => post(production, { query }, bearer(sdlKey)), 'INTROSPECTION_DISABLED');
+    }
+    // The key unlocks nothing else: introspection stays refused, and it is no admin key.
+    await assertRefused(() => post(keyed, { query: '{ __schema { queryType { name } } }' }, bearer(sdlKey)), 'INTROSPECTION_DISABLED');
+    const data = await post(keyed, { query: '{ customers { totalCount } }' }, bearer(sdlKey));
+    assert.deepEqual(data.errors?.map((e) => e.extensions?.code), ['FORBIDDEN']);
+    // Wherever introspection is on, anyone may ask: development, or production with INTROSPECTION=true.
+    for (const app of [variant({}), variant({ production: true, introspection: true })]) {
+      const r = await post(app, { query: '{ _service { sdl } }' }, ANONYMOUS);
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      assert.equal(r.data!._service.sdl, sdl);
+    }
+  });
+
   test('production removes "Did you mean ...?" from every error; development keeps it', async () => {
     const typo = `{ customers { edges { node { emial } } } orders(filter: { status: [PENDNG] }) { totalCount } }`;
     const dev = (await t.gql(typo)).errors!.map((e) => e.message).join('\n');
@@ -198,7 +228,7 @@ describe('introspection, GraphiQL and suggestions', () => {
     assert.equal(prod.status, 400);
     assert.deepEqual(prod.errors!.map((e) => e.message), [
       'Cannot query field "emial" on type "Customer".',
-      'Value "PENDNG" does not exist in "OrderStatus" enum.',
+      'Invalid argument "filter.status[0]": Value "PENDNG" does not exist in "OrderStatus" enum.',
     ]);
     const variable = await post(production, { query: 'query($s: [OrderStatus!]) { orders(filter: { status: $s }) { totalCount } }', variables: { s: ['PENDNG'] } });
     assert.ok(variable.errors?.length);
@@ -371,12 +401,15 @@ describe('persisted operations', () => {
       MAX_COST: '300',
       REQUEST_TIMEOUT_MS: '2500',
       GRAPHIQL: 'true',
+      FEDERATION_SDL_KEY: 'federation-sdl-key-0123456789abcdef',
     });
     const settings = settingsFromEnv(env);
     assert.equal(settings.production, true);
     assert.equal(settings.persistedOperationsOnly, true);
     assert.equal(settings.persistedOperations?.get(HASH), QUERY);
     assert.deepEqual([settings.maxCost, settings.requestTimeoutMs, settings.graphiql, settings.introspection], [300, 2500, true, undefined]);
+    assert.equal(settings.federationSdlKey, 'federation-sdl-key-0123456789abcdef');
+    assert.throws(() => loadEnv({ FEDERATION_SDL_KEY: 'short' }), /FEDERATION_SDL_KEY: at least 24 characters/);
     const app = createApp({ db: t.db, log: createLogger('silent'), settings: { ...settings, adminKeys: [{ name: 'tests', key: ADMIN_KEY }] } });
     assert.equal((await post(app, byHash(HASH))).errors, undefined);
 
@@ -406,9 +439,10 @@ test('every hardening setting has its default in env.ts, AppSettings and .env.ex
     assert.equal(defaults[key], DEFAULT_SETTINGS[key], name);
     assert.equal(line(name), String(DEFAULT_SETTINGS[key]), `.env.example: ${name}`);
   }
-  for (const name of ['INTROSPECTION', 'GRAPHIQL', 'CSRF_PREVENTION', 'PERSISTED_OPERATIONS_FILE']) {
+  for (const name of ['INTROSPECTION', 'GRAPHIQL', 'CSRF_PREVENTION', 'PERSISTED_OPERATIONS_FILE', 'FEDERATION_SDL_KEY']) {
     assert.equal(line(name), '', `.env.example: ${name} (unset by default)`);
   }
   assert.equal(line('PERSISTED_OPERATIONS_ONLY'), 'false');
   assert.equal(defaults.persistedOperationsOnly, false);
+  assert.equal(defaults.federationSdlKey, DEFAULT_SETTINGS.federationSdlKey);
 });

@@ -115,12 +115,20 @@ function preferred<T extends CustomerRow>(a: T, b: T): T {
 
 // Each loader is one findMany (plus Prisma's constant per-relation queries for what the gateway
 // selected under `... on Type`), however many representations name the type.
+//
+// A customer's keys match only their own rows, as if no other row existed: if someone else's row
+// loaded and then failed its type rule (FORBIDDEN) while an unknown or soft-deleted one was null,
+// the difference would tell them which IDs (and emails) exist.
+
+/** The owner condition of a customer's lookups; nothing for an admin. */
+function ownRows(ctx: Context): { customerId?: string } {
+  if (ctx.viewer.kind === 'admin') return {};
+  return { customerId: ctx.viewer.kind === 'customer' ? ctx.viewer.customerId : '' };
+}
 
 async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string[], emails: string[]) {
-  // A customer's email keys match only their own row: emails can be guessed (IDs cannot), and a
-  // FORBIDDEN for someone else's row would tell them which emails have accounts or guest orders.
-  const ownId = ctx.viewer.kind === 'customer' ? ctx.viewer.customerId : '';
-  const ownRowOnly = ctx.viewer.kind === 'admin' ? {} : { id: ownId };
+  const owner = ownRows(ctx).customerId;
+  const ownRowOnly = owner === undefined ? {} : { id: owner };
   const rows =
     ids.length === 0 && emails.length === 0
       ? []
@@ -129,16 +137,14 @@ async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string
           ...queryFromInfo({ context: ctx, info, typeName: 'Customer', select: { id: true, deletedAt: true, email: true, hasAccount: true, createdAt: true } }),
           where: {
             deletedAt: null,
-            OR: [
-              ...(ids.length ? [{ id: { in: ids } }] : []),
-              ...(emails.length ? [{ email: { in: emails }, ...ownRowOnly }] : []),
-            ],
+            ...ownRowOnly,
+            OR: [...(ids.length ? [{ id: { in: ids } }] : []), ...(emails.length ? [{ email: { in: emails } }] : [])],
           },
         });
   const byEmail = new Map<string, (typeof rows)[number]>();
   const wanted = new Set(emails);
   for (const row of rows) {
-    if (!wanted.has(row.email) || (ctx.viewer.kind !== 'admin' && row.id !== ownId)) continue;
+    if (!wanted.has(row.email)) continue;
     const current = byEmail.get(row.email);
     byEmail.set(row.email, current ? preferred(row, current) : row);
   }
@@ -147,7 +153,7 @@ async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string
 
 async function loadGroups(ctx: Context, info: GraphQLResolveInfo, ids: string[]) {
   // The type rule lets any customer see a group: fine where a customer only reaches their own
-  // groups (`me.groups`), not for lookups by ID. Others' groups resolve to null, as unknown IDs do.
+  // groups (`me.groups`), not for lookups by ID. A customer finds only the groups they belong to.
   const memberOnly =
     ctx.viewer.kind === 'admin'
       ? {}
@@ -172,7 +178,7 @@ async function loadAddresses(ctx: Context, info: GraphQLResolveInfo, ids: string
       ? []
       : await ctx.db.address.findMany({
           ...queryFromInfo({ context: ctx, info, typeName: 'Address' }),
-          where: { id: { in: ids }, deletedAt: null, customer: { deletedAt: null } },
+          where: { id: { in: ids }, deletedAt: null, customer: { deletedAt: null }, ...ownRows(ctx) },
         });
   return mapById(rows);
 }
@@ -181,7 +187,10 @@ async function loadOrders(ctx: Context, info: GraphQLResolveInfo, ids: string[])
   const rows =
     ids.length === 0
       ? []
-      : await ctx.db.order.findMany({ ...queryFromInfo({ context: ctx, info, typeName: 'Order' }), where: { id: { in: ids } } });
+      : await ctx.db.order.findMany({
+          ...queryFromInfo({ context: ctx, info, typeName: 'Order' }),
+          where: { id: { in: ids }, ...ownRows(ctx) },
+        });
   return mapById(rows);
 }
 
@@ -222,7 +231,9 @@ async function resolveEntities(representations: Representation[], ctx: Context, 
 builder.queryFields((t) => ({
   _service: t.field({
     type: ServiceType,
-    description: 'Apollo Federation: this subgraph’s SDL. Carries no more than introspection does.',
+    description:
+      'Apollo Federation: this subgraph’s SDL. Refused as introspection is (INTROSPECTION_DISABLED) while introspection is off, ' +
+      'unless the request carries the FEDERATION_SDL_KEY as its bearer token.',
     authScopes: { public: true },
     resolve: (_root, _args, _ctx, info) => ({ sdl: printSubgraphSdl(info.schema) }),
   }),
@@ -232,7 +243,7 @@ builder.queryFields((t) => ({
     description:
       'Apollo Federation: entities by key, for a gateway. It must forward the caller’s Authorization header ' +
       '(an admin key, or a customer’s bearer token: a customer gets only their own rows). ' +
-      `At most ${MAX_REPRESENTATIONS} representations; unknown or soft-deleted rows are null.`,
+      `At most ${MAX_REPRESENTATIONS} representations; unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows.`,
     authScopes: { $any: { admin: true, customer: true } },
     args: { representations: t.arg({ type: [AnyScalar], required: true }) },
     resolve: (_root, args, ctx, info) => resolveEntities(args.representations, ctx, info),

@@ -1,9 +1,10 @@
-import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { JSONObjectResolver } from 'graphql-scalars';
 import { typeOfId, type IdType } from '../lib/ids.js';
 import { builder } from './builder.js';
+import { DateTime } from './date-time.js';
 import { invalidArgument } from './invalid-argument.js';
 
-builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('DateTime', DateTime);
 builder.addScalarType('JSONObject', JSONObjectResolver);
 
 export const SortDirection = builder.enumType('SortDirection', {

@@ -2,6 +2,9 @@
 // with hostile strings, wrong types in any position, invalid IDs, deep metadata; and raw bodies.
 // No input may produce a 5xx, an unmasked error (stack, SQL, Prisma), a masked "Unexpected error."
 // or, when the mutation fails, any change to the customer tables.
+// Then whole documents: hostile strings written as GraphQL literals in every escape form (the NUL
+// that a raw-text check missed came in as `\u{0}`), block strings, edge dates, variable defaults;
+// and cursors, forged and real, in every connection a caller can page.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -10,7 +13,7 @@ import {
   buildSchema, getNamedType, isAbstractType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType,
   type GraphQLField, type GraphQLInputType, type GraphQLSchema,
 } from 'graphql';
-import { ADMIN, ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup, addToGroup, type TestApp } from '../helpers.js';
+import { ADMIN, ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, addToGroup, type TestApp } from '../helpers.js';
 import { SHORT } from './support.js';
 
 const RUNS_PER_MUTATION = Number(process.env.FUZZ_RUNS ?? (SHORT ? 25 : 250));
@@ -55,6 +58,17 @@ const wrongTypeArb: fc.Arbitrary<Json> = fc.oneof(
   fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.constantFrom(2 ** 53, -(2 ** 31) - 1, 1e308),
   stringArb, fc.array(fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, { maxLength: 3 }), fc.object({ maxDepth: 2 }) as fc.Arbitrary<Json>,
 );
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+/** RFC 3339 date-times as DateTime accepts them (four-digit years, offsets), edge years favoured: 0000, 0001, 9999. */
+const dateTimeArb: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.oneof(fc.constantFrom(0, 1, 1969, 1970, 2038, 9999), fc.integer({ min: 0, max: 9999 })),
+    fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 60 }),
+    fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 999_999_999 }).map((n) => `.${n}`)),
+    fc.oneof(fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+23:59', '-23:59'), fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([s, h, m]) => `${s}${pad(h)}:${pad(m)}`)),
+  )
+  .map(([y, mo, d, h, mi, se, frac, off]) => `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(se)}${frac}${off}`);
 
 function idArb(realIds: string[]): fc.Arbitrary<string> {
   return fc.oneof(
@@ -105,7 +119,7 @@ function typedArb(type: GraphQLInputType, ids: fc.Arbitrary<string>, depth: numb
     case 'ID': return ids;
     case 'Boolean': return fc.boolean();
     case 'Int': return fc.oneof(fc.integer({ min: -5, max: 200 }), fc.integer());
-    case 'DateTime': return fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), stringArb);
+    case 'DateTime': return fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), dateTimeArb, stringArb);
     case 'JSONObject': return jsonObjectArb;
     default: return stringArb;
   }
@@ -129,7 +143,8 @@ function documentFor(field: GraphQLField<unknown, unknown>): string {
 
 // ---- checks ----
 
-const LEAK = /prisma|stack|\bselect\b.+\bfrom\b|insert into|violates|constraint|relation "|syntax error|\.ts:\d+|node_modules|invalid byte sequence|ECONN/i;
+// `syntax error at`: PostgreSQL's ("at or near", "at end of input"); GraphQL's own "Syntax Error:" is a typed 400.
+const LEAK = /prisma|stack|\bselect\b.+\bfrom\b|insert into|violates|constraint|relation "|syntax error at|\.ts:\d+|node_modules|invalid byte sequence|ECONN/i;
 
 interface Finding { mutation: string; problem: string; input: string }
 
@@ -276,4 +291,235 @@ test(`fuzzing every mutation (${RUNS_PER_MUTATION} runs each) and raw bodies (${
   console.log(JSON.stringify({ totalRuns: total, mutations: Object.keys(counts).length - 1, findings: findings.length, msPerMutation: timings }));
   for (const f of distinct.values()) console.log(`FINDING x${f.times} ${f.mutation}: ${f.problem}\n    input: ${f.input}`);
   assert.equal(findings.length, 0, `${findings.length} findings in ${total} runs (listed above)`);
+});
+
+// ---- documents: string literals in every escape form ----
+
+const DOCUMENT_RUNS = Number(process.env.FUZZ_DOCUMENT_RUNS ?? (SHORT ? 40 : 400));
+const CURSOR_RUNS = Number(process.env.FUZZ_CURSOR_RUNS ?? (SHORT ? 60 : 600));
+
+const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+const fixedWidth = (unit: number, upper: boolean) => `\\u${upper ? hex(unit, 4).toUpperCase() : hex(unit, 4)}`;
+
+/** One character as the GraphQL lexer may read it: raw, `\uXXXX` (a surrogate pair beyond the BMP), `\u{…}` zero-padded or not, or a short escape. */
+function encodeChar(char: string, form: number, padding: number): string {
+  const cp = char.codePointAt(0)!;
+  const rawAllowed = (cp >= 0x20 || cp === 0x09) && char !== '"' && char !== '\\';
+  switch (form) {
+    case 0:
+      if (rawAllowed) return char;
+    // falls through: a character that cannot be written raw
+    case 1:
+    case 2:
+      return char.length === 2 ? fixedWidth(char.charCodeAt(0), form === 2) + fixedWidth(char.charCodeAt(1), form === 2) : fixedWidth(cp, form === 2);
+    case 3:
+      return `\\u{${'0'.repeat(padding)}${hex(cp, 1)}}`;
+    default:
+      return SHORT_ESCAPES[char] ?? `\\u{${hex(cp, 1)}}`;
+  }
+}
+
+/** Malformed escapes and stray characters: syntax errors, which must stay 400s. */
+const brokenEscapes = ['\\u{110000}', '\\u{}', '\\uZZZZ', '\\x00', '\\u{0', '\\uD800', '\\u{D800}', '\\', '\n', '\u0000', '\\u{0000000000000}'];
+
+/** A GraphQL string literal (or block string) for a hostile string, each character in a form of its own. */
+const literalArb: fc.Arbitrary<string> = fc
+  .oneof(stringArb.filter((s) => s.length <= 2_000), fc.constantFrom('\u0000', 'a\u0000', '\u0000\u0000', 'é\u0000😀', 'x'))
+  .chain((text) => {
+    const chars = [...text];
+    return fc.oneof(
+      { arbitrary: fc.array(fc.tuple(fc.nat(4), fc.nat(4)), { minLength: chars.length, maxLength: chars.length }).map((forms) => `"${chars.map((c, i) => encodeChar(c, forms[i]![0], forms[i]![1])).join('')}"`), weight: 8 },
+      // Block strings take no escapes (but \""") and may hold raw line breaks and quotes.
+      { arbitrary: fc.constant(`"""${text.replace(/"""/g, '\\"""')}"""`), weight: 2 },
+      { arbitrary: fc.tuple(fc.nat(chars.length), fc.constantFrom(...brokenEscapes)).map(([at, broken]) => `"${[...chars.slice(0, at), broken, ...chars.slice(at)].map((c) => (c === broken ? c : encodeChar(c, 1, 0))).join('')}"`), weight: 1 },
+    );
+  });
+
+interface Template {
+  name: string;
+  auth: Auth;
+  /** The document with `literals` generated string literals in it (or one using variables). */
+  document: (literals: string[]) => string;
+  literals: number;
+  variables?: fc.Arbitrary<Json>;
+  /** With `variables`: write the generated values into the document instead of sending them. */
+  literalDocument?: (values: Record<string, string>) => string;
+}
+
+const TEMPLATES: Template[] = [
+  { name: 'login', auth: 'anonymous', literals: 2, document: ([e, p]) => `mutation { result: login(email: ${e}, password: ${p}) { __typename } }` },
+  { name: 'generatePasswordToken', auth: 'anonymous', literals: 1, document: ([e]) => `mutation { result: generatePasswordToken(email: ${e}) { __typename } }` },
+  { name: 'customers(filter)', auth: 'admin', literals: 2, document: ([q, e]) => `{ result: customers(first: 5, filter: { q: ${q}, email: ${e} }) { totalCount } }` },
+  { name: 'customer(id)', auth: 'admin', literals: 1, document: ([id]) => `{ result: customer(id: ${id}) { id } }` },
+  { name: 'orders(DateTime)', auth: 'admin', literals: 2, document: ([d, c]) => `{ result: orders(filter: { createdAt: { gt: ${d} }, currencyCode: ${c} }) { totalCount } }` },
+  {
+    name: 'DateTime literals',
+    auth: 'admin',
+    literals: 0,
+    document: () => '',
+    variables: fc.tuple(dateTimeArb, dateTimeArb).map(([a, b]) => ({ a, b })),
+    literalDocument: ({ a, b }) => `{ result: customers(filter: { createdAt: { gt: ${JSON.stringify(a)}, lte: ${JSON.stringify(b)} } }) { totalCount } }`,
+  },
+  { name: 'createCustomers', auth: 'admin', literals: 3, document: ([e, f, m]) => `mutation { result: createCustomers(input: [{ email: ${e}, firstName: ${f}, metadata: { note: ${m}, list: [${m}] } }]) { __typename ... on Error { code } } }` },
+  { name: 'updateMe', auth: 'customer', literals: 2, document: ([f, m]) => `mutation { result: updateMe(input: { firstName: ${f}, metadata: { note: ${m} } }) { __typename ... on Error { code } } }` },
+  { name: 'variable default', auth: 'admin', literals: 1, document: ([q]) => `query($q: String = ${q}) { result: customers(filter: { q: $q }) { totalCount } }` },
+  {
+    name: 'variables',
+    auth: 'admin',
+    literals: 0,
+    document: () => `query($q: String, $e: String, $d: DateTime, $ids: [ID!]) { result: customers(filter: { q: $q, email: $e, createdAt: { lt: $d }, groupIds: $ids }) { totalCount } }`,
+    variables: fc.record({ q: fc.oneof(stringArb, wrongTypeArb), e: stringArb, d: fc.oneof(dateTimeArb, stringArb, wrongTypeArb), ids: fc.oneof(fc.array(stringArb, { maxLength: 3 }), wrongTypeArb) }, { requiredKeys: [] }) as fc.Arbitrary<Json>,
+  },
+];
+
+// ---- cursors ----
+
+const CURSOR_PREFIXES = ['GPC:', 'GPC:S:', 'GPC:N:', 'GPC:D:', 'GPC:J:', 'GPC:B:', 'GPC:X:', 'gpc:S:', ''];
+const base64 = (s: string, url: boolean) => Buffer.from(s, 'utf8').toString(url ? 'base64url' : 'base64');
+
+function cursorArb(realIds: string[], realCursors: string[]): fc.Arbitrary<string> {
+  const payload = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+    fc.constantFrom(...realIds),
+    fc.integer().map(String),
+    fc.constantFrom('NaN', '1e309', '-0', '', '9'.repeat(40), '2026-13-45T00:00:00Z', '[]', '{"id":{"gt":""}}', '["cus_1",null]'),
+    fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid Date' : d.toISOString())),
+  );
+  return fc.oneof(
+    { arbitrary: fc.tuple(fc.constantFrom(...CURSOR_PREFIXES), payload, fc.boolean()).map(([prefix, p, url]) => base64(prefix + p, url)), weight: 6 },
+    { arbitrary: fc.constantFrom(...realCursors), weight: 2 },
+    // A real cursor with one character changed, or cut short.
+    { arbitrary: fc.tuple(fc.constantFrom(...realCursors), fc.nat(), fc.constantFrom('A', '/', '+', '=', '-', '_', '!')).map(([c, at, ch]) => c.slice(0, at % c.length) + ch + c.slice((at % c.length) + 1)), weight: 2 },
+    { arbitrary: fc.tuple(fc.constantFrom(...realCursors), fc.nat()).map(([c, at]) => c.slice(0, at % c.length)), weight: 1 },
+    { arbitrary: fc.base64String({ maxLength: 80 }), weight: 2 },
+    { arbitrary: fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b).toString('base64')), weight: 2 },
+    { arbitrary: stringArb, weight: 2 },
+  );
+}
+
+/** A connection's page arguments: mostly one cursor, sometimes both, with or without first/last. */
+function pageArb(cursors: fc.Arbitrary<string>): fc.Arbitrary<Record<string, Json>> {
+  const size = fc.option(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constantFrom(-1, 100, 101, 2 ** 31 - 1)), { nil: undefined });
+  return fc.record({ after: fc.option(cursors, { nil: undefined }), before: fc.option(cursors, { nil: undefined }), first: size, last: size }, { requiredKeys: [] }) as fc.Arbitrary<Record<string, Json>>;
+}
+
+const PAGE_VARIABLES = '$after: String, $before: String, $first: Int, $last: Int';
+const PAGE_ARGS = 'after: $after, before: $before, first: $first, last: $last';
+const PAGE_SELECTION = '{ totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }';
+
+interface CursorTarget { name: string; auth: Auth; document: (args: string) => string; variables: string }
+const CURSOR_TARGETS: CursorTarget[] = [
+  { name: 'customers', auth: 'admin', variables: '', document: (args) => `{ result: customers(${args}) ${PAGE_SELECTION} }` },
+  { name: 'me.orders', auth: 'customer', variables: '', document: (args) => `{ result: me { orders(${args}) ${PAGE_SELECTION} } }` },
+  { name: 'customerGroup.customers', auth: 'admin', variables: '$group: ID!', document: (args) => `{ result: customerGroup(id: $group) { customers(${args}) ${PAGE_SELECTION} } }` },
+];
+
+/** The page arguments written into the document: cursors as escaped literals, sizes as numbers. */
+function literalPageArgs(page: Record<string, Json>, encode: (s: string) => string): string {
+  return Object.entries(page)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? encode(v) : JSON.stringify(v)}`)
+    .join(', ');
+}
+
+test(`fuzzing documents (${DOCUMENT_RUNS} runs per form: literals in every escape form, block strings, variables) and cursors (${CURSOR_RUNS} runs per connection): no 5xx, no leaks, no writes`, { timeout: 30 * 60_000 }, async (tc) => {
+  const t = await createTestApp({ settings: { production: true, loginFailuresPerClient: 1_000_000, loginFailuresPerEmail: 1_000_000, registrationsPerClientPerHour: 1_000_000 } });
+  const customers = await Promise.all(Array.from({ length: 6 }, () => makeCustomer(t.prisma)));
+  const group = await makeGroup(t.prisma);
+  for (const c of customers.slice(0, 4)) await addToGroup(t.prisma, c.id, group.id);
+  const session = await t.gql<{ register: { accessToken: string; customer: { id: string } } }>(
+    `mutation { register(input: { email: "fuzz-documents@example.com", password: "fuzz-password-1" }) { ... on Session { accessToken customer { id } } } }`, {}, ANONYMOUS);
+  const token = session.data!.register.accessToken;
+  const me = session.data!.register.customer.id;
+  const orders: { id: string }[] = [];
+  for (let i = 0; i < 4; i++) orders.push(await makeOrder(t.prisma, me));
+  const headersFor = (auth: Auth) => (auth === 'admin' ? ADMIN : auth === 'customer' ? bearer(token) : ANONYMOUS);
+
+  let findings: Finding[] = [];
+  const record = (where: string, problems: string[], input: unknown) => {
+    for (const problem of problems) findings.push({ mutation: where, problem, input: shorten(input) });
+  };
+  /** Lists each distinct finding once, then fails if there were any. */
+  const report = (runs: number) => {
+    const distinct = new Map<string, Finding & { times: number }>();
+    for (const f of findings) {
+      const key = `${f.mutation}: ${f.problem.replace(/\d+/g, 'N')}`;
+      const seen = distinct.get(key);
+      if (seen) seen.times++;
+      else distinct.set(key, { ...f, times: 1 });
+    }
+    console.log(JSON.stringify({ runs, findings: findings.length }));
+    for (const f of distinct.values()) console.log(`FINDING x${f.times} ${f.mutation}: ${f.problem}\n    input: ${f.input}`);
+    const count = findings.length;
+    findings = [];
+    assert.equal(count, 0, `${count} findings in ${runs} runs (listed above)`);
+  };
+
+  await tc.test('documents', async () => {
+    for (const template of TEMPLATES) {
+      const arb = template.variables
+        ? template.variables.map((variables) =>
+            template.literalDocument
+              ? { document: template.literalDocument(variables as Record<string, string>), variables: {} as Json }
+              : { document: template.document([]), variables },
+          )
+        : fc.array(literalArb, { minLength: template.literals, maxLength: template.literals }).map((literals) => ({ document: template.document(literals), variables: {} as Json }));
+      await fc.assert(
+        fc.asyncProperty(arb, async ({ document, variables }) => {
+          try {
+            const before = await snapshot(t);
+            const reply = await send(t, JSON.stringify({ query: document, variables }), headersFor(template.auth));
+            const problems = problemsOf(reply);
+            if (failed(reply) && (await snapshot(t)) !== before) problems.push('failed but changed the tables');
+            record(template.name, problems, { document, variables });
+          } catch (error) {
+            record(template.name, [`harness error: ${String(error).slice(0, 300)}`], document);
+          }
+        }),
+        { numRuns: DOCUMENT_RUNS, endOnFailure: true },
+      );
+    }
+    report(DOCUMENT_RUNS * TEMPLATES.length);
+  });
+
+  // Forged `GPC:` cursors (a number or date that does not parse, a JSON key of the wrong shape) are
+  // masked 500s until the keyset cursor rewrite (issue 13, the lead's part) lands.
+  await tc.test('cursors', { todo: 'forged GPC: cursors answer "Unexpected error." until the cursor rewrite' }, async () => {
+    const cursorsOf = async (query: string, headers: Record<string, string>, variables: Record<string, unknown> = {}) =>
+      JSON.stringify((await t.gql(query, variables, headers)).data).match(/"cursor":"[^"]+"/g)?.map((c) => c.slice(10, -1)) ?? [];
+    const realCursors = [
+      ...(await cursorsOf(`{ customers(first: 3) { edges { cursor } } }`, ADMIN)),
+      ...(await cursorsOf(`{ me { orders(first: 3) { edges { cursor } } } }`, bearer(token))),
+      ...(await cursorsOf(`query($g: ID!) { customerGroup(id: $g) { customers(first: 3) { edges { cursor } } } }`, ADMIN, { g: group.id })),
+    ];
+    assert.ok(realCursors.length >= 9, JSON.stringify(realCursors));
+    const cursors = cursorArb([...customers.map((c) => c.id), ...orders.map((o) => o.id), group.id], realCursors);
+    for (const target of CURSOR_TARGETS) {
+      const variables = [PAGE_VARIABLES, target.variables].filter(Boolean).join(', ');
+      const asVariables = `query Page(${variables}) ${target.document(PAGE_ARGS)}`;
+      const fixed = target.variables ? { group: group.id } : {};
+      await fc.assert(
+        fc.asyncProperty(pageArb(cursors), fc.boolean(), fc.array(fc.tuple(fc.nat(4), fc.nat(4)), { minLength: 200, maxLength: 200 }), async (page, literal, forms) => {
+          const encode = (s: string) => `"${[...s].map((c, i) => encodeChar(c, forms[i % 200]![0], forms[i % 200]![1])).join('')}"`;
+          const document = literal
+            ? `query Page${target.variables ? `(${target.variables})` : ''} ${target.document(literalPageArgs(page, encode))}`
+            : asVariables;
+          const body = { query: document, variables: literal ? fixed : { ...page, ...fixed } };
+          try {
+            const before = await snapshot(t);
+            const reply = await send(t, JSON.stringify(body), headersFor(target.auth));
+            const problems = problemsOf(reply);
+            if ((await snapshot(t)) !== before) problems.push('a query changed the tables');
+            record(target.name, problems, body);
+          } catch (error) {
+            record(target.name, [`harness error: ${String(error).slice(0, 300)}`], body);
+          }
+        }),
+        { numRuns: CURSOR_RUNS, endOnFailure: true },
+      );
+    }
+    report(CURSOR_RUNS * CURSOR_TARGETS.length);
+  });
 });
