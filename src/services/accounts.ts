@@ -103,23 +103,23 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
 
 /**
  * Unknown email, guest email and wrong password answer alike, after the same bcrypt work.
- * While an email or a client is blocked, no password is checked at all.
+ * Every attempt is counted before its password is checked, each counter in one atomic increment:
+ * of attempts arriving at once, at most the limit reach bcrypt, and the rest are refused unchecked.
+ * A success gives its counts back (the email's count starts over, the client's is refunded), so
+ * the limits are on failures and a customer who signs in often is never blocked.
  */
 export async function login(ctx: Context, rawEmail: string, password: string): Promise<Session> {
   const email = rawEmail.trim().toLowerCase();
   const { loginPerEmail, loginPerClient } = ctx.services.throttles;
-  const blocked = Math.max(await loginPerEmail.retryAfter(email), await loginPerClient.retryAfter(ctx.clientAddress));
+  const blocked = Math.max(...(await Promise.all([loginPerEmail.hit(email), loginPerClient.hit(ctx.clientAddress)])));
   if (blocked) throw new RateLimitedError(blocked);
 
   const customer = await ctx.db.customer.findFirst({ where: { email, hasAccount: true, deletedAt: null } });
   // bcrypt would match a longer password by its first 72 bytes; no password of ours is longer.
   const possible = passwordProblem(password) !== 'too_long';
   const ok = await ctx.services.passwords.verify(password, possible ? customer?.passwordHash : null);
-  if (!ok || !customer) {
-    await Promise.all([loginPerEmail.hit(email), loginPerClient.hit(ctx.clientAddress)]);
-    throw new InvalidCredentialsError();
-  }
-  await loginPerEmail.reset(email);
+  if (!ok || !customer) throw new InvalidCredentialsError();
+  await Promise.all([loginPerEmail.reset(email), loginPerClient.refund(ctx.clientAddress)]);
   return ctx.db.$transaction((tx) => openSession(tx, ctx, customer));
 }
 
@@ -132,21 +132,28 @@ export async function logout(ctx: Context): Promise<boolean> {
 /**
  * Always answers the same, whatever the email. For an account it replaces any earlier token
  * (at most one request a minute) and hands the token to the notification sender as an event.
+ * The minute is enforced by the upsert itself (it writes only over a token at least a minute old),
+ * so of concurrent requests one makes a token and an event, and the others nothing.
  */
 export async function generatePasswordToken(ctx: Context, rawEmail: string): Promise<void> {
   const email = normalizeEmail(rawEmail);
   const customer = await ctx.db.customer.findFirst({
     where: { email, hasAccount: true, deletedAt: null },
-    select: { id: true, email: true, firstName: true, lastName: true, passwordReset: { select: { createdAt: true } } },
+    select: { id: true, email: true, firstName: true, lastName: true },
   });
-  const now = ctx.services.now();
   if (!customer) return;
-  if (customer.passwordReset && now.getTime() - customer.passwordReset.createdAt.getTime() < RESET_REQUEST_INTERVAL_MS) return;
 
+  const now = ctx.services.now();
   const token = randomBytes(32).toString('base64url');
-  const row = { tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TOKEN_TTL_MS) };
+  const tokenHash = sha256(token);
+  const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
+  const earliest = new Date(now.getTime() - RESET_REQUEST_INTERVAL_MS);
   await ctx.db.$transaction(async (tx) => {
-    await tx.passwordResetToken.upsert({ where: { customerId: customer.id }, create: { customerId: customer.id, ...row }, update: row });
+    const written = await tx.$executeRaw`INSERT INTO customer_password_reset (customer_id, token_hash, created_at, expires_at)
+      VALUES (${customer.id}, ${tokenHash}, ${now}, ${expiresAt})
+      ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at
+      WHERE customer_password_reset.created_at <= ${earliest}`;
+    if (written === 0) return;
     await recordEvents(tx, [
       {
         name: 'customer.password_reset',
