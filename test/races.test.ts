@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import bcrypt from 'bcrypt';
-import { ANONYMOUS, createTestApp } from './helpers.js';
+import { ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup } from './helpers.js';
 
 // Many requests at once against one limit or one row: what arrives together must not slip past a
 // check made before the write.
@@ -66,5 +66,90 @@ describe('throttles under parallel requests', () => {
     assert.ok(results.every((r) => r.data!.generatePasswordToken.ok === true));
     assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.password_reset' } }), 1);
     assert.equal(await t.prisma.passwordResetToken.count(), 1);
+  });
+});
+
+describe('metadata: merged in the database, the merged result within the limit', async () => {
+  const t = await createTestApp();
+  const UPDATE_ME = `mutation($input: UpdateMeInput!) { updateMe(input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_MY_ADDRESS = `mutation($id: ID!, $input: AddressInput!) { updateMyAddress(id: $id, input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_CUSTOMERS = `mutation($ids: [ID!], $input: UpdateCustomerInput!) { updateCustomers(ids: $ids, input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_ADDRESSES = `mutation($ids: [ID!], $input: AddressInput!) { updateAddresses(ids: $ids, input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_GROUPS = `mutation($ids: [ID!], $input: UpdateCustomerGroupInput!) { updateCustomerGroups(ids: $ids, input: $input) { __typename ... on Error { code field } } }`;
+  let n = 0;
+
+  async function signedIn() {
+    const input = { email: `meta${++n}@example.com`, password: 'password-1' };
+    const r = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ... on Session { accessToken customer { id } } } }`, { input }, ANONYMOUS);
+    return { id: r.data!.register.customer.id as string, as: bearer(r.data!.register.accessToken) };
+  }
+
+  type Answer = { __typename: string; code?: string; field?: string };
+  interface Writer {
+    name: string;
+    patch: (metadata: object) => Promise<Answer>;
+    stored: () => Promise<unknown>;
+    field: string;
+  }
+
+  /** Every writer of metadata through the API, each on a row of its own. */
+  async function writers(): Promise<Writer[]> {
+    const me = await signedIn();
+    const address = await makeAddress(t.prisma, me.id);
+    const customer = await makeCustomer(t.prisma);
+    const adminAddress = await makeAddress(t.prisma, customer.id);
+    const group = await makeGroup(t.prisma);
+    const answer = (r: { data?: Record<string, any> | null }) => Object.values(r.data!)[0] as Answer;
+    const customerMetadata = (id: string) => async () => (await t.prisma.customer.findUniqueOrThrow({ where: { id } })).metadata;
+    const addressMetadata = (id: string) => async () => (await t.prisma.address.findUniqueOrThrow({ where: { id } })).metadata;
+    return [
+      { name: 'updateMe', patch: (m) => t.gql(UPDATE_ME, { input: { metadata: m } }, me.as).then(answer), stored: customerMetadata(me.id), field: 'metadata' },
+      {
+        name: 'updateMyAddress',
+        patch: (m) => t.gql(UPDATE_MY_ADDRESS, { id: address.id, input: { metadata: m } }, me.as).then(answer),
+        stored: addressMetadata(address.id),
+        field: 'metadata',
+      },
+      { name: 'updateCustomers', patch: (m) => t.gql(UPDATE_CUSTOMERS, { ids: [customer.id], input: { metadata: m } }).then(answer), stored: customerMetadata(customer.id), field: 'input.metadata' },
+      { name: 'updateAddresses', patch: (m) => t.gql(UPDATE_ADDRESSES, { ids: [adminAddress.id], input: { metadata: m } }).then(answer), stored: addressMetadata(adminAddress.id), field: 'input.metadata' },
+      {
+        name: 'updateCustomerGroups',
+        patch: (m) => t.gql(UPDATE_GROUPS, { ids: [group.id], input: { metadata: m } }).then(answer),
+        stored: async () => (await t.prisma.customerGroup.findUniqueOrThrow({ where: { id: group.id } })).metadata,
+        field: 'input.metadata',
+      },
+    ];
+  }
+
+  test('10 rounds of two concurrent patches {aN} and {bN} keep all 20 keys, for every writer', async () => {
+    for (const { name, patch, stored } of await writers()) {
+      for (let i = 0; i < 10; i++) {
+        const answers = await Promise.all([patch({ [`a${i}`]: i }), patch({ [`b${i}`]: i })]);
+        assert.ok(answers.every((a) => a.__typename.endsWith('Payload')), `${name}: ${JSON.stringify(answers)}`);
+      }
+      const keys = Object.keys((await stored()) as object).sort();
+      assert.deepEqual(keys, Array.from({ length: 10 }, (_, i) => [`a${i}`, `b${i}`]).flat().sort(), `${name} lost keys`);
+    }
+  });
+
+  test('two 12 KB patches: the second is VALIDATION naming the field and writes nothing, for every writer', async () => {
+    const big = (key: string) => ({ [key]: 'x'.repeat(12 * 1024) });
+    for (const { name, patch, stored, field } of await writers()) {
+      assert.match((await patch(big('first'))).__typename, /Payload$/, name);
+      const before = await stored();
+      assert.deepEqual(await patch(big('second')), { __typename: 'ValidationError', code: 'VALIDATION', field }, name);
+      assert.deepEqual(await stored(), before, `${name}: nothing written`);
+      // Removing a key and adding one in the same patch is measured after the removal.
+      assert.match((await patch({ first: null, ...big('second') })).__typename, /Payload$/, name);
+      assert.deepEqual(Object.keys((await stored()) as object), ['second'], name);
+    }
+  });
+
+  test('two concurrent 12 KB patches of one row: exactly one is stored', async () => {
+    for (const { name, patch, stored } of await writers()) {
+      const answers = await Promise.all([patch({ a: 'x'.repeat(12 * 1024) }), patch({ b: 'y'.repeat(12 * 1024) })]);
+      assert.deepEqual(answers.map((a) => a.__typename.endsWith('Payload')).sort(), [false, true], `${name}: ${JSON.stringify(answers)}`);
+      assert.equal(Object.keys((await stored()) as object).length, 1, name);
+    }
   });
 });

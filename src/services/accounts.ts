@@ -14,7 +14,8 @@ import {
   RateLimitedError,
   TokenExpiredError,
 } from './errors.js';
-import { checkPassword, mergeMetadata, normalizeEmail, text } from './validation.js';
+import { mergeMetadataInto } from './batch.js';
+import { checkPassword, metadataPatch, newMetadata, normalizeEmail, text } from './validation.js';
 
 export const RESET_TOKEN_TTL_MS = 15 * 60_000;
 const RESET_REQUEST_INTERVAL_MS = 60_000;
@@ -66,7 +67,8 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
     lastName: text(input.lastName, 'lastName'),
     phone: text(input.phone, 'phone', 50),
   };
-  const metadata = mergeMetadata({}, input.metadata);
+  const metadata = newMetadata(input.metadata);
+  const patch = metadataPatch(input.metadata);
   const retryAfter = await ctx.services.throttles.registerPerClient.hit(ctx.clientAddress);
   if (retryAfter) throw new RateLimitedError(retryAfter);
   const passwordHash = await ctx.services.passwords.hash(input.password);
@@ -79,9 +81,11 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
       });
       let customer: Customer;
       if (guest) {
+        // Merged first, so that the converted row returned below carries the merged metadata.
+        if (patch) await mergeMetadataInto(tx, 'customer', [guest.id], patch, 'metadata', ctx.services.now());
         const converted = await tx.customer.updateManyAndReturn({
           where: { id: guest.id, hasAccount: false },
-          data: { hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata: mergeMetadata(guest.metadata, input.metadata) } : {}) },
+          data: { hasAccount: true, passwordHash, ...profile },
         });
         // Another registration converted this guest first.
         if (converted.length === 0) throw new EmailTakenError();
@@ -213,8 +217,7 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
     companyName: text(input.companyName, 'companyName'),
   };
   if (input.email != null) data.email = normalizeEmail(input.email);
-  const metadata = mergeMetadata(current.metadata, input.metadata);
-  if (metadata) data.metadata = metadata;
+  const patch = metadataPatch(input.metadata);
   if (input.password) {
     checkPassword(input.password.new, 'password.new');
     if (!(await ctx.services.passwords.verify(input.password.current, current.passwordHash))) {
@@ -222,11 +225,16 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
     }
     data.passwordHash = await ctx.services.passwords.hash(input.password.new);
   }
-  const fields = Object.entries(data)
-    .filter(([, value]) => value !== undefined)
-    .map(([key]) => (key === 'passwordHash' ? 'password' : key));
+  const fields = [
+    ...Object.entries(data)
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => (key === 'passwordHash' ? 'password' : key)),
+    ...(patch ? ['metadata'] : []),
+  ];
   try {
     return await ctx.db.$transaction(async (tx) => {
+      // Merged in the database, so a concurrent patch's keys are kept; before the update, whose row we return.
+      if (patch) await mergeMetadataInto(tx, 'customer', [id], patch, 'metadata', ctx.services.now());
       const customer = await tx.customer.update({ where: { id }, data });
       if (data.passwordHash && ctx.viewer.kind === 'customer') {
         // A changed password ends every other session: whoever knew the old one is signed out.

@@ -5,7 +5,7 @@ import { newId } from '../lib/ids.js';
 import { Prisma as P } from '../generated/prisma/client.js';
 import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
-import { mergeMetadata, metadataPatch, text } from './validation.js';
+import { metadataPatch, newMetadata, text } from './validation.js';
 
 export const MAX_ADDRESSES_PER_CUSTOMER = 100;
 
@@ -26,12 +26,13 @@ export interface AddressInput {
   isDefaultBilling?: boolean | null;
 }
 
-function addressData(input: AddressInput, currentMetadata: unknown = {}) {
+/** The columns of a new address, or of an update without its metadata (`mergeMetadataInto` merges that). */
+function addressData(input: AddressInput) {
   const countryCode = text(input.countryCode, 'countryCode', 2)?.toLowerCase();
   if (countryCode && !/^[a-z]{2}$/.test(countryCode)) {
     throw new ValidationError('Use a two-letter ISO 3166-1 country code.', 'countryCode');
   }
-  const metadata = mergeMetadata(currentMetadata, input.metadata);
+  const metadata = newMetadata(input.metadata);
   return {
     addressName: text(input.addressName, 'addressName'),
     company: text(input.company, 'company'),
@@ -79,12 +80,14 @@ export async function addAddress(ctx: Context, customerId: string, input: Addres
 }
 
 export async function updateAddress(ctx: Context, customerId: string, addressId: string, input: AddressInput): Promise<Address> {
+  const data = addressData({ ...input, metadata: undefined });
+  const patch = metadataPatch(input.metadata);
   return ctx.db.$transaction(async (tx) => {
     await lockCustomer(tx, customerId);
     const current = await tx.address.findFirst({ where: { id: addressId, customerId, deletedAt: null } });
     if (!current) throw new NotFoundError([addressId], 'id');
-    const data = addressData(input, current.metadata);
     await releaseDefaults(tx, customerId, input, addressId);
+    if (patch) await mergeMetadataInto(tx, 'customer_address', [addressId], patch, 'metadata', ctx.services.now());
     const address = await tx.address.update({ where: { id: addressId }, data });
     await recordEvents(tx, [{ name: 'customer_address.updated', payload: { id: address.id, customer_id: customerId } }]);
     return address;
@@ -177,7 +180,7 @@ export async function updateAddresses(ctx: Context, selection: Selection<Prisma.
     if (input.isDefaultShipping) await releaseDefaultsOf(tx, 'isDefaultShipping', customerIds, ids);
     if (input.isDefaultBilling) await releaseDefaultsOf(tx, 'isDefaultBilling', customerIds, ids);
     await tx.address.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
-    if (patch) await mergeMetadataInto(tx, 'customer_address', ids, patch);
+    if (patch) await mergeMetadataInto(tx, 'customer_address', ids, patch, 'input.metadata', ctx.services.now());
     await recordEvents(tx, targets.map((a) => ({ name: 'customer_address.updated' as const, payload: { id: a.id, customer_id: a.customerId } })));
     return tx.address.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
   });

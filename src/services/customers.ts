@@ -4,7 +4,7 @@ import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
 import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmailTakenError, ValidationError } from './errors.js';
-import { checkPassword, mergeMetadata, metadataPatch, normalizeEmail, text } from './validation.js';
+import { checkPassword, metadataPatch, newMetadata, normalizeEmail, text } from './validation.js';
 
 export interface CustomerFields {
   email?: string | null;
@@ -40,7 +40,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
   const rows = inputs.map((input, i) =>
     atItem('input', i, () => {
       if (input.password != null) checkPassword(input.password);
-      const metadata = mergeMetadata({}, input.metadata);
+      const metadata = newMetadata(input.metadata);
       return { email: normalizeEmail(input.email), ...profile(input), ...(metadata ? { metadata } : {}), hasAccount: input.password != null };
     }),
   );
@@ -96,7 +96,7 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
   try {
     return await ctx.db.$transaction(async (tx) => {
       await tx.customer.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
-      if (patch) await mergeMetadataInto(tx, 'customer', ids, patch);
+      if (patch) await mergeMetadataInto(tx, 'customer', ids, patch, 'input.metadata', ctx.services.now());
       await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields } })));
       return tx.customer.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
     });

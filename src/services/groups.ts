@@ -2,9 +2,9 @@ import type { Context } from '../context.js';
 import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
 import { recordEvents, type DomainEvent } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
-import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, requireAll, type Selection } from './batch.js';
+import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, ValidationError } from './errors.js';
-import { mergeMetadata, metadataPatch } from './validation.js';
+import { metadataPatch, newMetadata } from './validation.js';
 
 // Admin operations on customer groups and memberships. Each call is one transaction of a constant
 // number of statements, whatever the batch size.
@@ -153,7 +153,7 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
   checkBatchSize(inputs, 'input');
   const groups = inputs.map((input, i) =>
     atItem('input', i, () => {
-      const metadata = mergeMetadata({}, input.metadata);
+      const metadata = newMetadata(input.metadata);
       return { id: newId('CustomerGroup'), name: groupName(input.name), ...(metadata ? { metadata } : {}), createdBy };
     }),
   );
@@ -207,18 +207,6 @@ export interface UpdateGroupInput {
   metadata?: Record<string, unknown> | null;
 }
 
-/**
- * Merges a metadata patch into each group's own metadata in one statement. Only top-level keys set
- * to null are removed, as `mergeMetadata` does (jsonb_strip_nulls would also strip nested nulls).
- */
-async function mergeGroupMetadata(tx: Tx, ids: string[], patch: Prisma.InputJsonObject, now: Date): Promise<void> {
-  const set = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== null));
-  const remove = Object.keys(patch).filter((key) => patch[key] === null);
-  const removal = remove.length ? Prisma.sql` - ARRAY[${Prisma.join(remove)}]::text[]` : Prisma.empty;
-  await tx.$executeRaw`UPDATE customer_group SET metadata = (coalesce(metadata, '{}'::jsonb) || ${JSON.stringify(set)}::jsonb)${removal}, updated_at = ${now}
-    WHERE id IN (${Prisma.join(ids)})`;
-}
-
 export async function updateCustomerGroups(ctx: Context, selection: GroupSelection, input: UpdateGroupInput): Promise<CustomerGroup[]> {
   adminName(ctx);
   const name = input.name == null ? undefined : groupName(input.name, 'input.name');
@@ -231,10 +219,8 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
       if (name !== undefined && ids.length > 1) throw new NameTakenError([name], 'input.name');
       if (ids.length === 0) return [];
       if (name !== undefined) await tx.customerGroup.updateMany({ where: { id: { in: ids } }, data: { name, updatedAt: now } });
-      if (patch) await mergeGroupMetadata(tx, ids, patch, now);
+      if (patch) await mergeMetadataInto(tx, 'customer_group', ids, patch, 'input.metadata', now);
       const groups = await tx.customerGroup.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
-      // The size limit holds for the merged result too: merging nothing checks it.
-      if (patch) for (const group of groups) mergeMetadata(group.metadata, {}, 'input.metadata');
       if (fields.length) await recordEvents(tx, ids.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields } })));
       return groups;
     });
