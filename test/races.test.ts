@@ -153,3 +153,83 @@ describe('metadata: merged in the database, the merged result within the limit',
     }
   });
 });
+
+describe('batch operations choose and lock their rows inside the transaction', async () => {
+  const t = await createTestApp();
+  const UPDATE_CUSTOMERS = `mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "Changed" }) { __typename ... on Error { code } } }`;
+  const DELETE_CUSTOMERS = `mutation($ids: [ID!]) { deleteCustomers(ids: $ids) { __typename ... on Error { code } } }`;
+  const UPDATE_ADDRESSES = `mutation($ids: [ID!]) { updateAddresses(ids: $ids, input: { city: "Changed" }) { __typename ... on Error { code } } }`;
+  const DELETE_ADDRESSES = `mutation($ids: [ID!]) { deleteAddresses(ids: $ids) { __typename ... on Error { code } } }`;
+
+  /**
+   * Sends `mutation` and, the moment its first statement on `table` has run, soft-deletes the row
+   * from another request. Returns the answer and the statements in the order the database ran them.
+   */
+  async function softDeletedMidway(mutation: string, id: string, table: 'customer' | 'customer_address' | 'customer_group') {
+    const statements: string[] = [];
+    let softDelete: Promise<unknown> | undefined;
+    const from = new RegExp(`FROM "?(public"?\\.)?"?${table}"?\\b`);
+    const stop = t.db.onStatement((sql) => {
+      statements.push(sql);
+      if (softDelete || !from.test(sql)) return;
+      const data = { deletedAt: new Date() };
+      const where = { id };
+      const done =
+        table === 'customer'
+          ? t.prisma.customer.updateMany({ where, data })
+          : table === 'customer_group'
+            ? t.prisma.customerGroup.updateMany({ where, data })
+            : t.prisma.address.updateMany({ where, data });
+      softDelete = done.then(() =>
+        statements.push('-- soft-deleted'),
+      );
+    });
+    try {
+      const r = await t.gql(mutation, { ids: [id] });
+      await softDelete;
+      return { answer: Object.values(r.data!)[0] as { __typename: string; code?: string }, statements };
+    } finally {
+      stop();
+    }
+  }
+
+  /** Either the write came before the soft delete, or it was refused as NOT_FOUND and never ran. */
+  function assertNotPastTheSoftDelete(answer: { __typename: string; code?: string }, statements: string[], write: RegExp) {
+    const deletedAt = statements.indexOf('-- soft-deleted');
+    const writtenAt = statements.findIndex((sql) => write.test(sql));
+    assert.ok(deletedAt >= 0);
+    if (answer.__typename === 'NotFoundError') assert.equal(writtenAt, -1, 'refused, and nothing written');
+    else assert.ok(writtenAt >= 0 && writtenAt < deletedAt, `written after the row was soft-deleted: ${answer.__typename}`);
+  }
+
+  test('updateCustomers never updates a customer soft-deleted after it was chosen', async () => {
+    const c = await makeCustomer(t.prisma);
+    const { answer, statements } = await softDeletedMidway(UPDATE_CUSTOMERS, c.id, 'customer');
+    assertNotPastTheSoftDelete(answer, statements, /^UPDATE "public"\."customer" SET "first_name"/);
+  });
+
+  test('deleteCustomers never deletes a customer soft-deleted after it was chosen', async () => {
+    const c = await makeCustomer(t.prisma);
+    const { answer, statements } = await softDeletedMidway(DELETE_CUSTOMERS, c.id, 'customer');
+    assertNotPastTheSoftDelete(answer, statements, /^DELETE FROM "public"\."customer"/);
+  });
+
+  test('updateAddresses never updates an address soft-deleted after it was chosen', async () => {
+    const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
+    const { answer, statements } = await softDeletedMidway(UPDATE_ADDRESSES, a.id, 'customer_address');
+    assertNotPastTheSoftDelete(answer, statements, /^UPDATE "public"\."customer_address" SET "city"/);
+  });
+
+  test('deleteAddresses never deletes an address soft-deleted after it was chosen', async () => {
+    const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
+    const { answer, statements } = await softDeletedMidway(DELETE_ADDRESSES, a.id, 'customer_address');
+    assertNotPastTheSoftDelete(answer, statements, /^DELETE FROM "public"\."customer_address"/);
+  });
+
+  test('updateCustomerGroups never updates a group soft-deleted after it was chosen', async () => {
+    const g = await makeGroup(t.prisma);
+    const UPDATE_GROUPS = `mutation($ids: [ID!]) { updateCustomerGroups(ids: $ids, input: { metadata: { a: 1 } }) { __typename ... on Error { code } } }`;
+    const { answer, statements } = await softDeletedMidway(UPDATE_GROUPS, g.id, 'customer_group');
+    assertNotPastTheSoftDelete(answer, statements, /^WITH merged AS \(\s*UPDATE "customer_group"/);
+  });
+});

@@ -155,28 +155,39 @@ export async function addAddresses(ctx: Context, inputs: CreateAddressInput[]): 
   });
 }
 
-async function selectAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>) {
+/**
+ * The live addresses of the selection, chosen and locked inside the caller's transaction: their
+ * customers first (FOR UPDATE, the order every address writer takes), then the addresses, re-checked
+ * live. An address soft-deleted or deleted since it matched is not touched (by IDs it is NOT_FOUND).
+ * Three statements.
+ */
+async function selectAddresses(tx: Prisma.TransactionClient, selection: Selection<Prisma.AddressWhereInput>) {
   checkSelection(selection.ids, selection.filter);
   const where = selection.ids ? { id: { in: [...selection.ids] }, deletedAt: null } : selection.where!;
-  const found = await ctx.db.address.findMany({ where, select: { id: true, customerId: true }, take: MAX_BATCH + 1 });
+  const candidates = await tx.address.findMany({ where, select: { id: true, customerId: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 });
+  if (candidates.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
+  let found: { id: string; customerId: string }[] = [];
+  if (candidates.length) {
+    await lockCustomers(tx, [...new Set(candidates.map((a) => a.customerId))].sort());
+    found = await tx.$queryRaw`SELECT id, customer_id AS "customerId" FROM customer_address
+      WHERE id IN (${P.join(candidates.map((a) => a.id))}) AND deleted_at IS NULL ORDER BY id FOR UPDATE`;
+  }
   if (selection.ids) requireAll(selection.ids, found.map((a) => a.id), 'ids');
-  if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
   return found;
 }
 
 export async function updateAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>, input: AddressInput): Promise<Address[]> {
   adminName(ctx);
-  const targets = await selectAddresses(ctx, selection);
   const { metadata: _ignored, ...data } = addressData({ ...input, metadata: undefined });
   const patch = metadataPatch(input.metadata, 'input.metadata');
-  const ids = targets.map((a) => a.id);
-  const customerIds = [...new Set(targets.map((a) => a.customerId))];
-  if ((input.isDefaultShipping || input.isDefaultBilling) && customerIds.length < targets.length) {
-    throw new ValidationError('Only one address per customer can become its default.', input.isDefaultShipping ? 'input.isDefaultShipping' : 'input.isDefaultBilling');
-  }
-  if (ids.length === 0) return [];
   return ctx.db.$transaction(async (tx) => {
-    await lockCustomers(tx, customerIds);
+    const targets = await selectAddresses(tx, selection);
+    const ids = targets.map((a) => a.id);
+    const customerIds = [...new Set(targets.map((a) => a.customerId))];
+    if ((input.isDefaultShipping || input.isDefaultBilling) && customerIds.length < targets.length) {
+      throw new ValidationError('Only one address per customer can become its default.', input.isDefaultShipping ? 'input.isDefaultShipping' : 'input.isDefaultBilling');
+    }
+    if (ids.length === 0) return [];
     if (input.isDefaultShipping) await releaseDefaultsOf(tx, 'isDefaultShipping', customerIds, ids);
     if (input.isDefaultBilling) await releaseDefaultsOf(tx, 'isDefaultBilling', customerIds, ids);
     await tx.address.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
@@ -188,11 +199,11 @@ export async function updateAddresses(ctx: Context, selection: Selection<Prisma.
 
 export async function deleteAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>): Promise<string[]> {
   adminName(ctx);
-  const targets = await selectAddresses(ctx, selection);
-  if (targets.length === 0) return [];
-  await ctx.db.$transaction(async (tx) => {
+  return ctx.db.$transaction(async (tx) => {
+    const targets = await selectAddresses(tx, selection);
+    if (targets.length === 0) return [];
     await tx.address.deleteMany({ where: { id: { in: targets.map((a) => a.id) } } });
     await recordEvents(tx, targets.map((a) => ({ name: 'customer_address.deleted' as const, payload: { id: a.id, customer_id: a.customerId } })));
+    return targets.map((a) => a.id).sort();
   });
-  return targets.map((a) => a.id).sort();
 }

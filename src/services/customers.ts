@@ -73,28 +73,35 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
   }
 }
 
-async function selectCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
+/**
+ * The live customers of the selection, chosen and locked (FOR UPDATE, in ID order) inside the
+ * caller's transaction: a row soft-deleted or deleted since it matched is not touched (by IDs it
+ * is NOT_FOUND), and none can change until the transaction ends. At most two statements.
+ */
+async function selectCustomers(tx: Prisma.TransactionClient, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
   checkSelection(selection.ids, selection.filter);
-  const where = selection.ids ? { id: { in: [...selection.ids] }, deletedAt: null } : selection.where!;
-  const found = (await ctx.db.customer.findMany({ where, select: { id: true }, take: MAX_BATCH + 1 })).map((c) => c.id);
+  const candidates = selection.ids
+    ? [...new Set(selection.ids)]
+    : (await tx.customer.findMany({ where: selection.where!, select: { id: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 })).map((c) => c.id);
+  if (candidates.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
+  if (candidates.length === 0) return [];
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer WHERE id IN (${Prisma.join(candidates)}) AND deleted_at IS NULL ORDER BY id FOR UPDATE`;
+  const found = locked.map((c) => c.id);
   if (selection.ids) requireAll(selection.ids, found, 'ids');
-  if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
   return found;
 }
 
 export async function updateCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>, input: CustomerFields): Promise<Customer[]> {
   adminName(ctx);
-  const ids = await selectCustomers(ctx, selection);
   const data: Prisma.CustomerUpdateManyMutationInput = profile(input);
-  if (input.email != null) {
-    if (ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
-    data.email = normalizeEmail(input.email);
-  }
+  if (input.email != null) data.email = normalizeEmail(input.email);
   const patch = metadataPatch(input.metadata, 'input.metadata');
   const fields = [...Object.entries(data).filter(([, v]) => v !== undefined).map(([k]) => k), ...(patch ? ['metadata'] : [])];
-  if (ids.length === 0) return [];
   try {
     return await ctx.db.$transaction(async (tx) => {
+      const ids = await selectCustomers(tx, selection);
+      if (data.email !== undefined && ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
+      if (ids.length === 0) return [];
       await tx.customer.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
       if (patch) await mergeMetadataInto(tx, 'customer', ids, patch, 'input.metadata', ctx.services.now());
       await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields } })));
@@ -109,13 +116,13 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
 /** Hard delete: addresses and memberships go with the customer; orders keep their snapshot and lose the link. */
 export async function deleteCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
   adminName(ctx);
-  const ids = await selectCustomers(ctx, selection);
-  if (ids.length === 0) return [];
-  await ctx.db.$transaction(async (tx) => {
+  return ctx.db.$transaction(async (tx) => {
+    const ids = await selectCustomers(tx, selection);
+    if (ids.length === 0) return [];
     await tx.customer.deleteMany({ where: { id: { in: ids } } });
     await recordEvents(tx, ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id } })));
+    return ids;
   });
-  return ids;
 }
 
 export interface SoftDeleted {
@@ -147,7 +154,9 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
   checkBatchSize(ids, 'ids');
   try {
     return await ctx.db.$transaction(async (tx) => {
-      const deleted = await tx.customer.findMany({ where: { id: { in: ids }, deletedAt: { not: null } }, select: { id: true, deletedAt: true } });
+      // Locked, so that two restores (or a restore and a hard delete) of one customer take turns.
+      const deleted = await tx.$queryRaw<{ id: string; deletedAt: Date }[]>`SELECT id, deleted_at AS "deletedAt" FROM customer
+        WHERE id IN (${Prisma.join(ids)}) AND deleted_at IS NOT NULL ORDER BY id FOR UPDATE`;
       requireAll(ids, deleted.map((c) => c.id), 'ids');
       const takenWithIt = { OR: deleted.map((c) => ({ customerId: c.id, deletedAt: c.deletedAt })) };
       const addresses = await tx.address.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });

@@ -184,14 +184,20 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
 
 /**
  * The IDs of the selected groups: all of `ids` (else NOT_FOUND), or at most MAX_BATCH matches of
- * the filter. Live groups only unless `withDeleted`.
+ * the filter. Live groups only unless `withDeleted`. Locked FOR UPDATE in ID order, so a group
+ * soft-deleted by a concurrent call is either seen as deleted here or waits for this transaction.
  */
 async function selectGroups(tx: Tx, selection: GroupSelection, { withDeleted = false } = {}): Promise<string[]> {
   checkSelection(selection.ids, selection.filter);
+  const lock = async (ids: string[]) => {
+    if (ids.length === 0) return [];
+    const live = withDeleted ? Prisma.empty : Prisma.sql`AND deleted_at IS NULL`;
+    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer_group WHERE id IN (${Prisma.join(ids)}) ${live} ORDER BY id FOR UPDATE`;
+    return rows.map((g) => g.id);
+  };
   if (selection.ids) {
     const ids = [...new Set(selection.ids)];
-    const found = await tx.customerGroup.findMany({ where: { id: { in: ids }, ...(withDeleted ? {} : { deletedAt: null }) }, select: { id: true } });
-    requireAll(ids, found.map((g) => g.id), 'ids');
+    requireAll(ids, await lock(ids), 'ids');
     return ids;
   }
   // A filter whose conditions all turned out blank (e.g. `q: "  "`) would select every group.
@@ -199,7 +205,7 @@ async function selectGroups(tx: Tx, selection: GroupSelection, { withDeleted = f
   if (Object.keys(where).every((key) => key === 'deletedAt')) throw new EmptyFilterError();
   const found = await tx.customerGroup.findMany({ where, select: { id: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 });
   if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
-  return found.map((g) => g.id);
+  return lock(found.map((g) => g.id));
 }
 
 export interface UpdateGroupInput {
