@@ -10,6 +10,7 @@ import {
   NotFoundError,
   PasswordTooLongError,
   RateLimitedError,
+  RestoreConflictError,
   TokenExpiredError,
   ValidationError,
 } from '../services/errors.js';
@@ -30,6 +31,7 @@ const ErrorCode = builder.enumType('ErrorCode', {
     'EMPTY_FILTER',
     'BATCH_TOO_LARGE',
     'FORBIDDEN',
+    'RESTORE_CONFLICT',
   ] as const,
 });
 
@@ -79,4 +81,9 @@ export const BatchTooLargeErrorType = builder.objectType(BatchTooLargeError, {
   name: 'BatchTooLargeError',
   ...errorOptions,
   fields: (t) => ({ max: t.exposeInt('max') }),
+});
+export const RestoreConflictErrorType = builder.objectType(RestoreConflictError, {
+  name: 'RestoreConflictError',
+  ...errorOptions,
+  fields: (t) => ({ customerIds: t.exposeIDList('customerIds', { description: 'The customers that cannot be restored: an account has their email now.' }) }),
 });

@@ -3,7 +3,7 @@ import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
 import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
-import { BatchTooLargeError, EmailTakenError, ValidationError } from './errors.js';
+import { BatchTooLargeError, EmailTakenError, RestoreConflictError, ValidationError } from './errors.js';
 import { checkPassword, metadataPatch, newMetadata, normalizeEmail, text } from './validation.js';
 
 export interface CustomerFields {
@@ -166,8 +166,14 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
       return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
     });
   } catch (error) {
-    // An account email re-used since the soft delete, or a default address set since.
-    if (isUniqueViolation(error)) throw new EmailTakenError('ids');
+    // An account email re-used since the soft delete: name the customers that cannot come back.
+    if (isUniqueViolation(error)) {
+      const conflicts = await ctx.db.$queryRaw<{ id: string }[]>`SELECT c.id FROM customer c
+        WHERE c.id IN (${Prisma.join(ids)}) AND c.has_account AND EXISTS (
+          SELECT 1 FROM customer o WHERE o.email = c.email AND o.has_account AND o.id <> c.id AND (o.deleted_at IS NULL OR o.id IN (${Prisma.join(ids)})))
+        ORDER BY c.id`;
+      throw new RestoreConflictError(conflicts.length ? conflicts.map((c) => c.id) : [...new Set(ids)].sort());
+    }
     throw error;
   }
 }
