@@ -237,8 +237,10 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
       if (patch) await mergeMetadataInto(tx, 'customer', [id], patch, 'metadata', ctx.services.now());
       const customer = await tx.customer.update({ where: { id }, data });
       if (data.passwordHash && ctx.viewer.kind === 'customer') {
-        // A changed password ends every other session: whoever knew the old one is signed out.
+        // A changed password ends every other session and any reset token: whoever knew the old
+        // password, or holds a token mailed before the change, is out.
         await tx.customerSession.deleteMany({ where: { customerId: id, id: { not: ctx.viewer.sessionId } } });
+        await tx.passwordResetToken.deleteMany({ where: { customerId: id } });
       }
       if (fields.length) await recordEvents(tx, [{ name: 'customer.updated', payload: { id, fields } }]);
       return customer;
