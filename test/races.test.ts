@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcrypt';
 import { ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup } from './helpers.js';
 
@@ -231,5 +232,52 @@ describe('batch operations choose and lock their rows inside the transaction', a
     const UPDATE_GROUPS = `mutation($ids: [ID!]) { updateCustomerGroups(ids: $ids, input: { metadata: { a: 1 } }) { __typename ... on Error { code } } }`;
     const { answer, statements } = await softDeletedMidway(UPDATE_GROUPS, g.id, 'customer_group');
     assertNotPastTheSoftDelete(answer, statements, /^WITH merged AS \(\s*UPDATE "customer_group"/);
+  });
+});
+
+describe('a mutation stopped by REQUEST_TIMEOUT_MS', () => {
+  test('is rolled back, and the TIMEOUT answer comes only once it has been', async () => {
+    const t = await createTestApp({ settings: { requestTimeoutMs: 300 } });
+    const c = await makeCustomer(t.prisma, { firstName: 'Before' });
+    // Hold the customer's row, so the mutation's transaction starts in time but cannot finish in time.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = t.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM customer WHERE id = ${c.id} FOR UPDATE`;
+        locked();
+        await held;
+      },
+      { timeout: 60_000 },
+    );
+    await lockTaken;
+    let answered = false;
+    const answer = t
+      .gql(`mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "After" }) { __typename } }`, { ids: [c.id] })
+      .finally(() => (answered = true));
+    await sleep(1_000);
+    const answeredWhileHeld = answered;
+    release();
+    await holder;
+    const r = await answer;
+    assert.equal(r.status, 504);
+    assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
+    assert.match(r.errors![0]!.message, /nothing it was writing was applied/);
+    assert.equal(answeredWhileHeld, false, 'not answered while its transaction could still commit');
+    await sleep(300);
+    assert.equal((await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).firstName, 'Before', 'rolled back');
+    assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.updated' } }), 0, 'and no event');
+  });
+
+  test('one whose write starts only after the deadline never writes', async () => {
+    // Hashing four passwords at cost 10, two at a time, takes far longer than 50 ms.
+    const t = await createTestApp({ settings: { requestTimeoutMs: 50, bcryptCost: 10 } });
+    const input = Array.from({ length: 4 }, (_, i) => ({ email: `late${i}@example.com`, password: 'password-1' }));
+    const r = await t.gql(`mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`, { input });
+    assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
+    await sleep(3_000);
+    assert.equal(await t.prisma.customer.count({ where: { email: { startsWith: 'late' } } }), 0);
   });
 });

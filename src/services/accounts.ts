@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SESSION_TOKEN_PREFIX } from '../auth.js';
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
@@ -74,7 +75,7 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
   const passwordHash = await ctx.services.passwords.hash(input.password);
 
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const guest = await tx.customer.findFirst({
         where: { email, hasAccount: false, deletedAt: null },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -124,12 +125,13 @@ export async function login(ctx: Context, rawEmail: string, password: string): P
   const ok = await ctx.services.passwords.verify(password, possible ? customer?.passwordHash : null);
   if (!ok || !customer) throw new InvalidCredentialsError();
   await Promise.all([loginPerEmail.reset(email), loginPerClient.refund(ctx.clientAddress)]);
-  return ctx.db.$transaction((tx) => openSession(tx, ctx, customer));
+  return transaction(ctx, (tx) => openSession(tx, ctx, customer));
 }
 
 export async function logout(ctx: Context): Promise<boolean> {
   if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
-  await ctx.db.customerSession.deleteMany({ where: { id: ctx.viewer.sessionId } });
+  const sessionId = ctx.viewer.sessionId;
+  await transaction(ctx, (tx) => tx.customerSession.deleteMany({ where: { id: sessionId } }));
   return true;
 }
 
@@ -152,7 +154,7 @@ export async function generatePasswordToken(ctx: Context, rawEmail: string): Pro
   const tokenHash = sha256(token);
   const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
   const earliest = new Date(now.getTime() - RESET_REQUEST_INTERVAL_MS);
-  await ctx.db.$transaction(async (tx) => {
+  await transaction(ctx, async (tx) => {
     const written = await tx.$executeRaw`INSERT INTO customer_password_reset (customer_id, token_hash, created_at, expires_at)
       VALUES (${customer.id}, ${tokenHash}, ${now}, ${expiresAt})
       ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at
@@ -186,7 +188,7 @@ export async function resetPassword(ctx: Context, input: ResetPasswordInput): Pr
   if (row.expiresAt <= now) throw new TokenExpiredError();
 
   const passwordHash = await ctx.services.passwords.hash(input.password);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const consumed = await tx.passwordResetToken.deleteMany({ where: { customerId: row.customerId, tokenHash, expiresAt: { gt: now } } });
     if (consumed.count === 0) throw new InvalidTokenError();
     const customer = await tx.customer.update({ where: { id: row.customerId }, data: { passwordHash } });
@@ -232,7 +234,7 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
     ...(patch ? ['metadata'] : []),
   ];
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       // Merged in the database, so a concurrent patch's keys are kept; before the update, whose row we return.
       if (patch) await mergeMetadataInto(tx, 'customer', [id], patch, 'metadata', ctx.services.now());
       const customer = await tx.customer.update({ where: { id }, data });

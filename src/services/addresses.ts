@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import type { Address, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
@@ -66,7 +67,7 @@ async function releaseDefaults(tx: Prisma.TransactionClient, customerId: string,
 
 export async function addAddress(ctx: Context, customerId: string, input: AddressInput): Promise<Address> {
   const data = addressData(input);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await lockCustomer(tx, customerId);
     const count = await tx.address.count({ where: { customerId, deletedAt: null } });
     if (count >= MAX_ADDRESSES_PER_CUSTOMER) {
@@ -82,7 +83,7 @@ export async function addAddress(ctx: Context, customerId: string, input: Addres
 export async function updateAddress(ctx: Context, customerId: string, addressId: string, input: AddressInput): Promise<Address> {
   const data = addressData({ ...input, metadata: undefined });
   const patch = metadataPatch(input.metadata);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await lockCustomer(tx, customerId);
     const current = await tx.address.findFirst({ where: { id: addressId, customerId, deletedAt: null } });
     if (!current) throw new NotFoundError([addressId], 'id');
@@ -96,7 +97,7 @@ export async function updateAddress(ctx: Context, customerId: string, addressId:
 
 /** Deleting a default address promotes no other address: the customer chooses a new default. */
 export async function deleteAddress(ctx: Context, customerId: string, addressId: string): Promise<Address> {
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await lockCustomer(tx, customerId);
     const current = await tx.address.findFirst({ where: { id: addressId, customerId, deletedAt: null } });
     if (!current) throw new NotFoundError([addressId], 'id');
@@ -139,7 +140,7 @@ export async function addAddresses(ctx: Context, inputs: CreateAddressInput[]): 
     });
   }
   const customerIds = [...new Set(rows.map((r) => r.customerId))];
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     requireAll(customerIds, await lockCustomers(tx, customerIds), 'input.customerId');
     const counts = await tx.address.groupBy({ by: ['customerId'], where: { customerId: { in: customerIds }, deletedAt: null }, _count: { _all: true } });
     const adding = new Map<string, number>();
@@ -180,7 +181,7 @@ export async function updateAddresses(ctx: Context, selection: Selection<Prisma.
   adminName(ctx);
   const { metadata: _ignored, ...data } = addressData({ ...input, metadata: undefined });
   const patch = metadataPatch(input.metadata, 'input.metadata');
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const targets = await selectAddresses(tx, selection);
     const ids = targets.map((a) => a.id);
     const customerIds = [...new Set(targets.map((a) => a.customerId))];
@@ -199,7 +200,7 @@ export async function updateAddresses(ctx: Context, selection: Selection<Prisma.
 
 export async function deleteAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>): Promise<string[]> {
   adminName(ctx);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const targets = await selectAddresses(tx, selection);
     if (targets.length === 0) return [];
     await tx.address.deleteMany({ where: { id: { in: targets.map((a) => a.id) } } });

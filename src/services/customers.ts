@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
@@ -62,7 +63,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
   const hashes = await Promise.all(inputs.map((input) => (input.password != null ? ctx.services.passwords.hash(input.password) : null)));
   const data = rows.map((row, i) => ({ id: newId('Customer'), ...row, passwordHash: hashes[i], createdBy }));
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const customers = await tx.customer.createManyAndReturn({ data });
       await recordEvents(tx, customers.map((c) => ({ name: 'customer.created' as const, payload: { id: c.id } })));
       return customers.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -98,7 +99,7 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
   const patch = metadataPatch(input.metadata, 'input.metadata');
   const fields = [...Object.entries(data).filter(([, v]) => v !== undefined).map(([k]) => k), ...(patch ? ['metadata'] : [])];
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const ids = await selectCustomers(tx, selection);
       if (data.email !== undefined && ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
       if (ids.length === 0) return [];
@@ -116,7 +117,7 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
 /** Hard delete: addresses and memberships go with the customer; orders keep their snapshot and lose the link. */
 export async function deleteCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
   adminName(ctx);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const ids = await selectCustomers(tx, selection);
     if (ids.length === 0) return [];
     await tx.customer.deleteMany({ where: { id: { in: ids } } });
@@ -139,7 +140,7 @@ export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<
   adminName(ctx);
   checkBatchSize(ids, 'ids');
   const now = ctx.services.now();
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const live = await tx.customer.updateManyAndReturn({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
     requireAll(ids, live.map((c) => c.id), 'ids');
     const addresses = await tx.address.updateManyAndReturn({ where: { customerId: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
@@ -153,7 +154,7 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
   adminName(ctx);
   checkBatchSize(ids, 'ids');
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       // Locked, so that two restores (or a restore and a hard delete) of one customer take turns.
       const deleted = await tx.$queryRaw<{ id: string; deletedAt: Date }[]>`SELECT id, deleted_at AS "deletedAt" FROM customer
         WHERE id IN (${Prisma.join(ids)}) AND deleted_at IS NOT NULL ORDER BY id FOR UPDATE`;

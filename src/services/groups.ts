@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
 import { recordEvents, type DomainEvent } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
@@ -165,7 +166,7 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
   const memberships = inputs.flatMap((input, i) => (input.customerIds ?? []).map((customerId) => ({ customerId, customerGroupId: groups[i]!.id })));
 
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const taken = await nameTaken(tx, names, (at) => `input[${at}].name`);
       if (taken) throw taken;
       if (refs.length) await lockLive(tx, refs);
@@ -220,7 +221,7 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
   const fields = [...(name !== undefined ? ['name'] : []), ...(patch ? ['metadata'] : [])];
   const now = ctx.services.now();
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const ids = await selectGroups(tx, selection);
       if (name !== undefined && ids.length > 1) throw new NameTakenError([name], 'input.name');
       if (ids.length === 0) return [];
@@ -242,7 +243,7 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
  */
 export async function deleteCustomerGroups(ctx: Context, selection: GroupSelection): Promise<string[]> {
   adminName(ctx);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const ids = await selectGroups(tx, selection, { withDeleted: true });
     if (ids.length === 0) return [];
     await tx.customerGroup.deleteMany({ where: { id: { in: ids } } });
@@ -264,7 +265,7 @@ export async function softDeleteCustomerGroups(ctx: Context, ids: string[]): Pro
   adminName(ctx);
   checkBatchSize(ids, 'ids');
   const deletedAt = ctx.services.now();
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const existing = await tx.customerGroup.findMany({ where: { id: { in: ids } }, select: { id: true } });
     requireAll(ids, existing.map((g) => g.id), 'ids');
     const groups = await tx.customerGroup.updateManyAndReturn({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt }, select: { id: true } });
@@ -290,7 +291,7 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
   const now = ctx.services.now();
   let names: string[] = [];
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const existing = await tx.customerGroup.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, deletedAt: true } });
       requireAll(ids, existing.map((g) => g.id), 'ids');
       const deleted = existing.filter((g) => g.deletedAt).sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -335,7 +336,7 @@ export async function addCustomersToGroup(ctx: Context, groupId: string, custome
   checkBatchSize(customerIds, 'customerIds');
   const refs = [groupRef(groupId, 'groupId'), ...customerIds.map((id, i) => customerRef(id, `customerIds[${i}]`))];
   const pairs = customerIds.map((customerId) => ({ customerId, customerGroupId: groupId }));
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, pairs, []);
     return tx.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
   });
@@ -347,7 +348,7 @@ export async function removeCustomersFromGroup(ctx: Context, groupId: string, cu
   checkBatchSize(customerIds, 'customerIds');
   const refs = [groupRef(groupId, 'groupId'), ...customerIds.map((id, i) => customerRef(id, `customerIds[${i}]`))];
   const pairs = customerIds.map((customerId) => ({ customerId, customerGroupId: groupId }));
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, [], pairs);
     return tx.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
   });
@@ -366,7 +367,7 @@ export async function batchCustomerGroups(ctx: Context, customerId: string, add:
     ...remove.map((id, i) => groupRef(id, `remove[${i}]`)),
   ];
   const pair = (customerGroupId: string) => ({ customerId, customerGroupId });
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, add.map(pair), remove.map(pair));
     return tx.customer.findUniqueOrThrow({ where: { id: customerId } });
   });
@@ -377,7 +378,7 @@ export async function addCustomerToGroup(ctx: Context, pairs: Pair[]): Promise<C
   adminName(ctx);
   checkBatchSize(pairs, 'memberships');
   const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, pairs, []);
     const unique = uniquePairs(pairs);
     const byPair = new Map((await findMemberships(tx, unique)).map((m) => [pairKey(m), m]));
@@ -390,7 +391,7 @@ export async function removeCustomerFromGroup(ctx: Context, pairs: Pair[]): Prom
   adminName(ctx);
   checkBatchSize(pairs, 'memberships');
   const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const { removed } = await changeMemberships(tx, ctx, refs, [], pairs);
     return removed.map((m) => m.id).sort();
   });
