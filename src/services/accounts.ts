@@ -85,10 +85,11 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
         // Merged first, so that the converted row returned below carries the merged metadata.
         if (patch) await mergeMetadataInto(tx, 'customer', [guest.id], patch, 'metadata', ctx.services.now());
         const converted = await tx.customer.updateManyAndReturn({
-          where: { id: guest.id, hasAccount: false },
+          // Re-checked here: a guest soft-deleted since it was found is not brought back as an account.
+          where: { id: guest.id, hasAccount: false, deletedAt: null },
           data: { hasAccount: true, passwordHash, ...profile },
         });
-        // Another registration converted this guest first.
+        // Another registration converted this guest first (or it was deleted meanwhile: a retry creates the account).
         if (converted.length === 0) throw new EmailTakenError();
         customer = converted[0]!;
         await recordEvents(tx, [{ name: 'customer.updated', payload: { id: customer.id, fields: ['has_account'] } }]);
