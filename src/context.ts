@@ -1,4 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
+import type { RequestDeadline } from './db/transaction.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Passwords } from './lib/passwords.js';
 import type { Throttle } from './lib/throttle.js';
@@ -44,4 +45,6 @@ export interface Context {
    * payload of those mutations may show that customer, though the request itself is anonymous.
    */
   readonly proven: Set<string>;
+  /** Shared by the request timeout and the request's transactions (`transaction` in src/db). */
+  readonly deadline: RequestDeadline;
 }

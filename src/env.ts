@@ -52,6 +52,10 @@ const schema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   REDIS_STREAM: z.string().default('customer-events'),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
+  // Retention (src/db/retention.ts): expired sessions, reset tokens, rate-limit rows, old delivered events.
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  DELIVERED_EVENTS_RETENTION_HOURS: z.coerce.number().min(0).default(168),
   // Public endpoint hardening (src/hardening.ts); README "Limits".
   INTROSPECTION: bool,
   FEDERATION_SDL_KEY: z.string().min(24, 'at least 24 characters').optional(),

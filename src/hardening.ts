@@ -59,7 +59,7 @@ export const HardeningCode = {
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
   /** Body above MAX_BODY_BYTES (ADMIN_MAX_BODY_BYTES with an admin key); HTTP 413. Yoga's code. */
   REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
-  /** Execution ran longer than REQUEST_TIMEOUT_MS and was stopped (HTTP 504). */
+  /** Execution ran longer than REQUEST_TIMEOUT_MS and was stopped (HTTP 504); nothing it was writing committed. */
   TIMEOUT: 'TIMEOUT',
   /** Persisted operations (the plugin's codes): unknown hash; a query sent while only persisted ones are allowed. */
   PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
@@ -433,14 +433,28 @@ function useBodyLimit(limit: number, isAdmin: (request: Request) => boolean): Pl
 
 // --- Timeout
 
+/** The part of the context the timeout needs: the request's deadline, which its transactions honour. */
+interface Deadline {
+  expire(): boolean;
+  settled(): Promise<void>;
+}
+
+/**
+ * Stops an operation after `ms`. A write is never both answered TIMEOUT and committed: the
+ * request's transactions check the deadline right before COMMIT (and roll back once it has
+ * passed), the TIMEOUT answer waits until they have, and a request with a write already committed
+ * or committing is not cut but answered.
+ */
 function useTimeout(ms: number): Plugin {
   return {
     onExecute({ executeFn, setExecuteFn }) {
       setExecuteFn(async (args: ExecutionArgs) => {
+        const deadline = (args.contextValue as { deadline?: Deadline } | undefined)?.deadline;
         const controller = new AbortController();
         const timer = setTimeout(() => {
+          if (deadline && !deadline.expire()) return;
           controller.abort(
-            createGraphQLError(`The operation took longer than ${ms} ms and was stopped. A mutation may still have been applied.`, {
+            createGraphQLError(`The operation took longer than ${ms} ms and was stopped; nothing it was writing was applied.`, {
               extensions: { code: HardeningCode.TIMEOUT, http: { status: 504 } },
             }),
           );
@@ -451,6 +465,8 @@ function useTimeout(ms: number): Plugin {
           return await executeFn(withSignal);
         } finally {
           clearTimeout(timer);
+          // Resolvers run on after the cut: answer only once their transactions have rolled back.
+          if (controller.signal.aborted) await deadline?.settled();
         }
       });
     },

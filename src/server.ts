@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
+import { startRetentionJob } from './db/retention.js';
 import { createSink } from './events/sinks.js';
 import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
@@ -50,6 +51,13 @@ if (env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') {
 const sink = await createSink(env, log);
 const outbox = startOutboxWorker({ prisma: db.prisma, sink, log, pollMs: env.OUTBOX_POLL_MS });
 log.info({ sink: sink.name }, 'outbox worker started');
+const retention = startRetentionJob({
+  prisma: db.prisma,
+  log,
+  intervalMs: env.RETENTION_INTERVAL_MS,
+  batchSize: env.RETENTION_BATCH_SIZE,
+  deliveredEventsRetentionHours: env.DELIVERED_EVENTS_RETENTION_HOURS,
+});
 
 // A newcomer's `npm start` must be able to explore at once: outside production, with no admin key
 // configured, one is made for this run, printed, and preloaded into GraphiQL.
@@ -108,6 +116,7 @@ async function shutdown(signal: string) {
     clearTimeout(force);
     // Requests are done, so no new events: deliver what is due, then close what the worker uses.
     await outbox.stop();
+    await retention.stop();
     await sink.close();
     await db.close();
     log.info('stopped');

@@ -5,6 +5,7 @@ import { createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin } from
 import { adminKeyMatcher, resolveViewer, type AdminKey } from './auth.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
+import { RequestDeadline } from './db/transaction.js';
 import type { Env } from './env.js';
 import { hardeningPlugins, loadPersistedOperations, type HardeningOptions } from './hardening.js';
 import { Passwords } from './lib/passwords.js';
@@ -284,6 +285,7 @@ export function createApp({
       requestId: requestIdOf(request),
       clientAddress: clientAddress(request, req, settings.trustProxy),
       proven: new Set<string>(),
+      deadline: new RequestDeadline(),
     }),
     plugins: [
       useRequestLog(log),

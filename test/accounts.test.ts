@@ -276,6 +276,17 @@ describe('updateMe', () => {
     assert.equal((await t.gql(ME, {}, bearer(other.accessToken))).errors![0]!.extensions!.code, 'FORBIDDEN', 'others end');
     assert.equal((await login('change@example.com', 'password-2')).__typename, 'Session');
   });
+
+  test('a password change ends an outstanding reset token', async () => {
+    const s = await register({ email: 'change-token@example.com', password: 'password-1' });
+    await t.gql(`mutation { generatePasswordToken(email: "change-token@example.com") { ... on OkPayload { ok } } }`, {}, ANONYMOUS);
+    const token = ((await events('customer.password_reset', s.customer.id))[0]!.payload as { token: string }).token;
+    const ok = await t.gql(UPDATE, { input: { password: { current: 'password-1', new: 'password-2' } } }, bearer(s.accessToken));
+    assert.equal(ok.data!.updateMe.__typename, 'CustomerPayload');
+    const reset = await t.gql(RESET, { input: { email: 'change-token@example.com', token, password: 'password-3' } }, ANONYMOUS);
+    assert.equal(reset.data!.resetPassword.__typename, 'InvalidTokenError');
+    assert.equal((await login('change-token@example.com', 'password-2')).__typename, 'Session');
+  });
 });
 
 describe('own addresses', () => {

@@ -170,12 +170,23 @@ describe('soft delete and restore', () => {
     assert.equal((await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).deletedAt, null);
   });
 
-  test('restoring an account whose email was registered meanwhile is EMAIL_TAKEN', async () => {
+  test('restoring an account whose email was registered meanwhile is RESTORE_CONFLICT naming it', async () => {
     const old = await makeCustomer(t.prisma, { email: 'comeback@example.com', hasAccount: true });
-    await t.gql(SOFT, { ids: [old.id] });
+    const fine = await makeCustomer(t.prisma, { email: 'fine@example.com', hasAccount: true });
+    await t.gql(SOFT, { ids: [old.id, fine.id] });
     await makeCustomer(t.prisma, { email: 'comeback@example.com', hasAccount: true });
-    const r = await t.gql(RESTORE, { ids: [old.id] });
-    assert.equal(r.data!.restoreCustomers.code, 'EMAIL_TAKEN');
+    const r = await t.gql(
+      `mutation($ids: [ID!]!) { restoreCustomers(ids: $ids) { __typename ... on Error { code field message } ... on RestoreConflictError { customerIds } } }`,
+      { ids: [fine.id, old.id] },
+    );
+    assert.deepEqual(r.data!.restoreCustomers, {
+      __typename: 'RestoreConflictError',
+      code: 'RESTORE_CONFLICT',
+      field: 'ids',
+      message: `Cannot restore ${old.id}: another account has this email now. Change or delete one of them first.`,
+      customerIds: [old.id],
+    });
+    assert.ok((await t.prisma.customer.findUniqueOrThrow({ where: { id: fine.id } })).deletedAt, 'nothing restored');
     assert.ok((await t.prisma.customer.findUniqueOrThrow({ where: { id: old.id } })).deletedAt);
   });
 });

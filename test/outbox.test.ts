@@ -10,7 +10,7 @@ import { createClient } from 'redis';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
-import { LogSink, NatsSink, RedisStreamSink, type EventSink, type OutboxMessage } from '../src/events/sinks.js';
+import { createSink, LogSink, NatsSink, RedisStreamSink, type EventSink, type OutboxMessage } from '../src/events/sinks.js';
 import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
 import { createLogger } from '../src/logger.js';
 import { freshDatabaseUrl } from './helpers.js';
@@ -314,4 +314,52 @@ test('the log sink logs each event without its payload', async (t) => {
   assert.equal(entry.eventId, row?.id);
   assert.ok(!lines[0]!.includes(token), 'the reset token is not logged');
   assert.ok(!lines[0]!.includes('who@example.com'), 'nor anything else from the payload');
+});
+
+test('a reset token reaches the sink, then is gone from the row: only its digest outlives delivery', async (t) => {
+  const sink = new CapturingSink();
+  const token = `reset-${unique()}`;
+  const payload = { id: 'cus_x', email: 'who@example.com', token };
+  await record({ name: 'customer.password_reset', payload }, { name: 'customer.updated', payload: { id: 'cus_x', token: 'not-a-secret-here' } });
+  assert.equal(await worker(t, { sink }).drain(), 2);
+  assert.deepEqual(sink.received.map((m) => m.payload), [payload, { id: 'cus_x', token: 'not-a-secret-here' }], 'the sink got the token');
+  const rows = await prisma.outboxEvent.findMany({ orderBy: { name: 'asc' } });
+  assert.deepEqual(rows.map((r) => [r.name, r.payload]), [
+    ['customer.password_reset', { id: 'cus_x', email: 'who@example.com' }],
+    ['customer.updated', { id: 'cus_x', token: 'not-a-secret-here' }],
+  ]);
+  const [holding] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox_event WHERE payload::text LIKE ${`%${token}%`}`;
+  assert.equal(holding?.n, 0, 'no row holds the token');
+});
+
+test('a failed delivery keeps the token for the retry', async (t) => {
+  const sink = new CapturingSink();
+  sink.failure = new Error('down');
+  const token = `reset-${unique()}`;
+  await record({ name: 'customer.password_reset', payload: { id: 'cus_y', token } });
+  assert.equal(await worker(t, { sink }).drain(), 0);
+  const [row] = await prisma.outboxEvent.findMany();
+  assert.deepEqual(row?.payload, { id: 'cus_y', token });
+});
+
+test('the default log sink prints the payload, token included, outside production only', async (t) => {
+  for (const NODE_ENV of ['development', 'production'] as const) {
+    await prisma.outboxEvent.deleteMany();
+    const lines: string[] = [];
+    // The app's own logger, redaction included.
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const sink = await createSink({ NODE_ENV, EVENT_SINK: 'log', NATS_URL: '', NATS_STREAM: '', REDIS_URL: '', REDIS_STREAM: '' }, log);
+    const token = `reset-${unique()}`;
+    await record({ name: 'customer.password_reset', payload: { email: 'who@example.com', token } });
+    assert.equal(await worker(t, { sink }).drain(), 1);
+    assert.equal(lines.length, 1, NODE_ENV);
+    const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.equal(entry.event, 'customer.password_reset');
+    if (NODE_ENV === 'production') {
+      assert.ok(!lines[0]!.includes(token), 'production: never the token');
+      assert.equal(entry.payload, undefined);
+    } else {
+      assert.deepEqual(JSON.parse(entry.payload as string), { email: 'who@example.com', token }, 'development: the whole payload');
+    }
+  }
 });

@@ -16,6 +16,16 @@ export type EventName =
   | 'customer_address.updated'
   | 'customer_address.deleted';
 
+/**
+ * Payload keys that are secrets: the sink receives them, and the worker removes them from the row
+ * in the statement that marks it delivered, so that no row keeps a usable token once it is sent
+ * (tokens are otherwise stored only as digests).
+ */
+export const SECRET_PAYLOAD_KEYS: Partial<Record<EventName, string[]>> = {
+  'customer.password_reset': ['token'],
+  'customer.email_verification_requested': ['token'],
+};
+
 export interface DomainEvent {
   name: EventName;
   payload: Prisma.InputJsonObject;

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import { SECRET_PAYLOAD_KEYS } from './outbox.js';
 import type { EventSink, OutboxMessage } from './sinks.js';
 
 export interface OutboxWorkerOptions {
@@ -40,6 +41,10 @@ export function startOutboxWorker({
   maxAttempts,
 }: OutboxWorkerOptions): OutboxWorker {
   const retryable = maxAttempts === undefined ? Prisma.empty : Prisma.sql`AND attempts < ${maxAttempts}`;
+  const scrubbed = Prisma.sql`CASE name ${Prisma.join(
+    Object.entries(SECRET_PAYLOAD_KEYS).map(([name, keys]) => Prisma.sql`WHEN ${name} THEN payload - ARRAY[${Prisma.join(keys)}]::text[]`),
+    ' ',
+  )} ELSE payload END`;
 
   async function deliverBatch(): Promise<Batch> {
     let failure: { ids: string[]; error: unknown } | undefined;
@@ -60,7 +65,9 @@ export function startOutboxWorker({
           failure = { ids, error };
           return { claimed: ids.length, delivered: 0 };
         }
-        await tx.outboxEvent.updateMany({ where: { id: { in: ids } }, data: { deliveredAt: new Date() } });
+        // Delivered, and its secrets gone from the row in the same statement.
+        await tx.$executeRaw`UPDATE outbox_event SET delivered_at = ${new Date()}, payload = ${scrubbed}
+          WHERE id IN (${Prisma.join(ids)})`;
         return { claimed: ids.length, delivered: ids.length };
       },
       // Held open while the broker acknowledges; each sink bounds that wait itself.

@@ -34,7 +34,11 @@ export class Throttle {
     return res && res.consumedPoints >= this.points ? Math.max(res.msBeforeNext, 1) : 0;
   }
 
-  /** Counts a hit. Milliseconds until the key may try again if this hit went over the limit, else 0. */
+  /**
+   * Counts a hit. Milliseconds until the key may try again if this hit went over the limit, else 0.
+   * One upsert that increments and returns the count, so of hits arriving at once exactly `points`
+   * get 0, however many there are.
+   */
   async hit(key: string): Promise<number> {
     try {
       await this.limiter.consume(storeKey(key));
@@ -43,6 +47,11 @@ export class Throttle {
       if (result instanceof RateLimiterRes) return Math.max(result.msBeforeNext, 1);
       throw result;
     }
+  }
+
+  /** Gives back one hit, e.g. for an attempt that turned out not to be a failure. */
+  async refund(key: string): Promise<void> {
+    await this.limiter.reward(storeKey(key), 1);
   }
 
   async reset(key: string): Promise<void> {

@@ -10,6 +10,7 @@ import {
   MergeConflictError,
   NotFoundError,
   PasswordTooLongError,
+  RestoreConflictError,
   ValidationError,
 } from '../services/errors.js';
 import { AddressInput } from './account.js';
@@ -138,10 +139,11 @@ builder.mutationFields((t) => {
     }),
     restoreCustomers: t.field({
       type: SoftDeletedCustomersPayload,
-      description: 'Brings back exactly what softDeleteCustomers took.',
+      description:
+        'Brings back exactly what softDeleteCustomers took. An account whose email another account has taken since is a RestoreConflictError (EmailTakenError is no longer returned).',
       authScopes: { admin: true },
       args: { ids: t.arg.idList({ required: true }) },
-      errors: { types: [ValidationError, NotFoundError, BatchTooLargeError, EmailTakenError] },
+      errors: { types: [ValidationError, NotFoundError, BatchTooLargeError, EmailTakenError, RestoreConflictError] },
       resolve: (_root, args, ctx) => customers.restoreCustomers(ctx, parseIds(args.ids.map(String), 'Customer', 'ids')),
     }),
     mergeCustomers: t.field({

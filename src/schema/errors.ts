@@ -12,6 +12,7 @@ import {
   NotFoundError,
   PasswordTooLongError,
   RateLimitedError,
+  RestoreConflictError,
   TokenExpiredError,
   ValidationError,
 } from '../services/errors.js';
@@ -34,6 +35,7 @@ const ErrorCode = builder.enumType('ErrorCode', {
     'FORBIDDEN',
     'EMAIL_NOT_VERIFIED',
     'MERGE_CONFLICT',
+    'RESTORE_CONFLICT',
   ] as const,
 });
 
@@ -85,4 +87,9 @@ export const BatchTooLargeErrorType = builder.objectType(BatchTooLargeError, {
   name: 'BatchTooLargeError',
   ...errorOptions,
   fields: (t) => ({ max: t.exposeInt('max') }),
+});
+export const RestoreConflictErrorType = builder.objectType(RestoreConflictError, {
+  name: 'RestoreConflictError',
+  ...errorOptions,
+  fields: (t) => ({ customerIds: t.exposeIDList('customerIds', { description: 'The customers that cannot be restored: an account has their email now.' }) }),
 });

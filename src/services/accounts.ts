@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SESSION_TOKEN_PREFIX } from '../auth.js';
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
@@ -15,7 +16,8 @@ import {
   RateLimitedError,
   TokenExpiredError,
 } from './errors.js';
-import { checkPassword, mergeMetadata, normalizeEmail, phoneFields, text } from './validation.js';
+import { mergeMetadataInto } from './batch.js';
+import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
 import { issueVerification } from './verification.js';
 
 export const RESET_TOKEN_TTL_MS = 15 * 60_000;
@@ -70,13 +72,13 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
     lastName: text(input.lastName, 'lastName'),
     ...phoneFields(input.phone, ctx.services.phoneRegion),
   };
-  const metadata = mergeMetadata({}, input.metadata);
+  const metadata = newMetadata(input.metadata);
   const retryAfter = await ctx.services.throttles.registerPerClient.hit(ctx.clientAddress);
   if (retryAfter) throw new RateLimitedError(retryAfter);
   const passwordHash = await ctx.services.passwords.hash(input.password);
 
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const customer = await tx.customer.create({
         data: { id: newId('Customer'), email, hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata } : {}) },
       });
@@ -92,52 +94,60 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
 
 /**
  * Unknown email, guest email and wrong password answer alike, after the same bcrypt work.
- * While an email or a client is blocked, no password is checked at all.
+ * Every attempt is counted before its password is checked, each counter in one atomic increment:
+ * of attempts arriving at once, at most the limit reach bcrypt, and the rest are refused unchecked.
+ * A success gives its counts back (the email's count starts over, the client's is refunded), so
+ * the limits are on failures and a customer who signs in often is never blocked.
  */
 export async function login(ctx: Context, rawEmail: string, password: string): Promise<Session> {
   const email = rawEmail.trim().toLowerCase();
   const { loginPerEmail, loginPerClient } = ctx.services.throttles;
-  const blocked = Math.max(await loginPerEmail.retryAfter(email), await loginPerClient.retryAfter(ctx.clientAddress));
+  const blocked = Math.max(...(await Promise.all([loginPerEmail.hit(email), loginPerClient.hit(ctx.clientAddress)])));
   if (blocked) throw new RateLimitedError(blocked);
 
   const customer = await ctx.db.customer.findFirst({ where: { email, hasAccount: true, deletedAt: null } });
   // bcrypt would match a longer password by its first 72 bytes; no password of ours is longer.
   const possible = passwordProblem(password) !== 'too_long';
   const ok = await ctx.services.passwords.verify(password, possible ? customer?.passwordHash : null);
-  if (!ok || !customer) {
-    await Promise.all([loginPerEmail.hit(email), loginPerClient.hit(ctx.clientAddress)]);
-    throw new InvalidCredentialsError();
-  }
-  await loginPerEmail.reset(email);
+  if (!ok || !customer) throw new InvalidCredentialsError();
+  await Promise.all([loginPerEmail.reset(email), loginPerClient.refund(ctx.clientAddress)]);
   // Said only to whoever knew the password, so it tells nobody else that the account exists.
   if (ctx.services.emailVerification.requiredForLogin && !customer.emailVerifiedAt) throw new EmailNotVerifiedError();
-  return ctx.db.$transaction((tx) => openSession(tx, ctx, customer));
+  return transaction(ctx, (tx) => openSession(tx, ctx, customer));
 }
 
 export async function logout(ctx: Context): Promise<boolean> {
   if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
-  await ctx.db.customerSession.deleteMany({ where: { id: ctx.viewer.sessionId } });
+  const sessionId = ctx.viewer.sessionId;
+  await transaction(ctx, (tx) => tx.customerSession.deleteMany({ where: { id: sessionId } }));
   return true;
 }
 
 /**
  * Always answers the same, whatever the email. For an account it replaces any earlier token
  * (at most one request a minute) and hands the token to the notification sender as an event.
+ * The minute is enforced by the upsert itself (it writes only over a token at least a minute old),
+ * so of concurrent requests one makes a token and an event, and the others nothing.
  */
 export async function generatePasswordToken(ctx: Context, rawEmail: string): Promise<void> {
   const email = normalizeEmail(rawEmail);
   const customer = await ctx.db.customer.findFirst({
     where: { email, hasAccount: true, deletedAt: null },
-    select: { id: true, email: true, firstName: true, lastName: true, passwordReset: { select: { createdAt: true } } },
+    select: { id: true, email: true, firstName: true, lastName: true },
   });
-  const now = ctx.services.now();
   if (!customer) return;
-  if (customer.passwordReset && now.getTime() - customer.passwordReset.createdAt.getTime() < RESET_REQUEST_INTERVAL_MS) return;
 
+  const now = ctx.services.now();
   const token = randomBytes(32).toString('base64url');
-  const row = { tokenHash: sha256(token), createdAt: now, expiresAt: new Date(now.getTime() + RESET_TOKEN_TTL_MS) };
-  await ctx.db.$transaction(async (tx) => {
-    await tx.passwordResetToken.upsert({ where: { customerId: customer.id }, create: { customerId: customer.id, ...row }, update: row });
+  const tokenHash = sha256(token);
+  const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
+  const earliest = new Date(now.getTime() - RESET_REQUEST_INTERVAL_MS);
+  await transaction(ctx, async (tx) => {
+    const written = await tx.$executeRaw`INSERT INTO customer_password_reset (customer_id, token_hash, created_at, expires_at)
+      VALUES (${customer.id}, ${tokenHash}, ${now}, ${expiresAt})
+      ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at
+      WHERE customer_password_reset.created_at <= ${earliest}`;
+    if (written === 0) return;
     await recordEvents(tx, [
       {
         name: 'customer.password_reset',
@@ -166,7 +176,7 @@ export async function resetPassword(ctx: Context, input: ResetPasswordInput): Pr
   if (row.expiresAt <= now) throw new TokenExpiredError();
 
   const passwordHash = await ctx.services.passwords.hash(input.password);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const consumed = await tx.passwordResetToken.deleteMany({ where: { customerId: row.customerId, tokenHash, expiresAt: { gt: now } } });
     if (consumed.count === 0) throw new InvalidTokenError();
     const customer = await tx.customer.update({ where: { id: row.customerId }, data: { passwordHash } });
@@ -202,8 +212,7 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
     data.email = normalizeEmail(input.email!);
     data.emailVerifiedAt = null;
   }
-  const metadata = mergeMetadata(current.metadata, input.metadata);
-  if (metadata) data.metadata = metadata;
+  const patch = metadataPatch(input.metadata);
   if (input.password) {
     checkPassword(input.password.new, 'password.new');
     if (!(await ctx.services.passwords.verify(input.password.current, current.passwordHash))) {
@@ -211,16 +220,23 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
     }
     data.passwordHash = await ctx.services.passwords.hash(input.password.new);
   }
-  const fields = Object.entries(data)
-    .filter(([, value]) => value !== undefined)
-    .map(([key]) => (key === 'passwordHash' ? 'password' : key));
+  const fields = [
+    ...Object.entries(data)
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => (key === 'passwordHash' ? 'password' : key)),
+    ...(patch ? ['metadata'] : []),
+  ];
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
+      // Merged in the database, so a concurrent patch's keys are kept; before the update, whose row we return.
+      if (patch) await mergeMetadataInto(tx, 'customer', [id], patch, 'metadata', ctx.services.now());
       const customer = await tx.customer.update({ where: { id }, data });
       if (newEmail) await tx.emailVerificationToken.deleteMany({ where: { customerId: id } });
       if (data.passwordHash && ctx.viewer.kind === 'customer') {
-        // A changed password ends every other session: whoever knew the old one is signed out.
+        // A changed password ends every other session and any reset token: whoever knew the old
+        // password, or holds a token mailed before the change, is out.
         await tx.customerSession.deleteMany({ where: { customerId: id, id: { not: ctx.viewer.sessionId } } });
+        await tx.passwordResetToken.deleteMany({ where: { customerId: id } });
       }
       if (fields.length) await recordEvents(tx, [{ name: 'customer.updated', payload: { id, fields } }]);
       return customer;

@@ -1,11 +1,12 @@
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import type { Address, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
 import { Prisma as P } from '../generated/prisma/client.js';
 import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
-import { mergeMetadata, metadataPatch, text } from './validation.js';
+import { metadataPatch, newMetadata, text } from './validation.js';
 
 export const MAX_ADDRESSES_PER_CUSTOMER = 100;
 
@@ -26,12 +27,13 @@ export interface AddressInput {
   isDefaultBilling?: boolean | null;
 }
 
-function addressData(input: AddressInput, currentMetadata: unknown = {}) {
+/** The columns of a new address, or of an update without its metadata (`mergeMetadataInto` merges that). */
+function addressData(input: AddressInput) {
   const countryCode = text(input.countryCode, 'countryCode', 2)?.toLowerCase();
   if (countryCode && !/^[a-z]{2}$/.test(countryCode)) {
     throw new ValidationError('Use a two-letter ISO 3166-1 country code.', 'countryCode');
   }
-  const metadata = mergeMetadata(currentMetadata, input.metadata);
+  const metadata = newMetadata(input.metadata);
   return {
     addressName: text(input.addressName, 'addressName'),
     company: text(input.company, 'company'),
@@ -65,7 +67,7 @@ async function releaseDefaults(tx: Prisma.TransactionClient, customerId: string,
 
 export async function addAddress(ctx: Context, customerId: string, input: AddressInput): Promise<Address> {
   const data = addressData(input);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await lockCustomer(tx, customerId);
     const count = await tx.address.count({ where: { customerId, deletedAt: null } });
     if (count >= MAX_ADDRESSES_PER_CUSTOMER) {
@@ -79,12 +81,14 @@ export async function addAddress(ctx: Context, customerId: string, input: Addres
 }
 
 export async function updateAddress(ctx: Context, customerId: string, addressId: string, input: AddressInput): Promise<Address> {
-  return ctx.db.$transaction(async (tx) => {
+  const data = addressData({ ...input, metadata: undefined });
+  const patch = metadataPatch(input.metadata);
+  return transaction(ctx, async (tx) => {
     await lockCustomer(tx, customerId);
     const current = await tx.address.findFirst({ where: { id: addressId, customerId, deletedAt: null } });
     if (!current) throw new NotFoundError([addressId], 'id');
-    const data = addressData(input, current.metadata);
     await releaseDefaults(tx, customerId, input, addressId);
+    if (patch) await mergeMetadataInto(tx, 'customer_address', [addressId], patch, 'metadata', ctx.services.now());
     const address = await tx.address.update({ where: { id: addressId }, data });
     await recordEvents(tx, [{ name: 'customer_address.updated', payload: { id: address.id, customer_id: customerId } }]);
     return address;
@@ -93,7 +97,7 @@ export async function updateAddress(ctx: Context, customerId: string, addressId:
 
 /** Deleting a default address promotes no other address: the customer chooses a new default. */
 export async function deleteAddress(ctx: Context, customerId: string, addressId: string): Promise<Address> {
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await lockCustomer(tx, customerId);
     const current = await tx.address.findFirst({ where: { id: addressId, customerId, deletedAt: null } });
     if (!current) throw new NotFoundError([addressId], 'id');
@@ -136,7 +140,7 @@ export async function addAddresses(ctx: Context, inputs: CreateAddressInput[]): 
     });
   }
   const customerIds = [...new Set(rows.map((r) => r.customerId))];
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     requireAll(customerIds, await lockCustomers(tx, customerIds), 'input.customerId');
     const counts = await tx.address.groupBy({ by: ['customerId'], where: { customerId: { in: customerIds }, deletedAt: null }, _count: { _all: true } });
     const adding = new Map<string, number>();
@@ -152,32 +156,43 @@ export async function addAddresses(ctx: Context, inputs: CreateAddressInput[]): 
   });
 }
 
-async function selectAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>) {
+/**
+ * The live addresses of the selection, chosen and locked inside the caller's transaction: their
+ * customers first (FOR UPDATE, the order every address writer takes), then the addresses, re-checked
+ * live. An address soft-deleted or deleted since it matched is not touched (by IDs it is NOT_FOUND).
+ * Three statements.
+ */
+async function selectAddresses(tx: Prisma.TransactionClient, selection: Selection<Prisma.AddressWhereInput>) {
   checkSelection(selection.ids, selection.filter);
   const where = selection.ids ? { id: { in: [...selection.ids] }, deletedAt: null } : selection.where!;
-  const found = await ctx.db.address.findMany({ where, select: { id: true, customerId: true }, take: MAX_BATCH + 1 });
+  const candidates = await tx.address.findMany({ where, select: { id: true, customerId: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 });
+  if (candidates.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
+  let found: { id: string; customerId: string }[] = [];
+  if (candidates.length) {
+    await lockCustomers(tx, [...new Set(candidates.map((a) => a.customerId))].sort());
+    found = await tx.$queryRaw`SELECT id, customer_id AS "customerId" FROM customer_address
+      WHERE id IN (${P.join(candidates.map((a) => a.id))}) AND deleted_at IS NULL ORDER BY id FOR UPDATE`;
+  }
   if (selection.ids) requireAll(selection.ids, found.map((a) => a.id), 'ids');
-  if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
   return found;
 }
 
 export async function updateAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>, input: AddressInput): Promise<Address[]> {
   adminName(ctx);
-  const targets = await selectAddresses(ctx, selection);
   const { metadata: _ignored, ...data } = addressData({ ...input, metadata: undefined });
   const patch = metadataPatch(input.metadata, 'input.metadata');
-  const ids = targets.map((a) => a.id);
-  const customerIds = [...new Set(targets.map((a) => a.customerId))];
-  if ((input.isDefaultShipping || input.isDefaultBilling) && customerIds.length < targets.length) {
-    throw new ValidationError('Only one address per customer can become its default.', input.isDefaultShipping ? 'input.isDefaultShipping' : 'input.isDefaultBilling');
-  }
-  if (ids.length === 0) return [];
-  return ctx.db.$transaction(async (tx) => {
-    await lockCustomers(tx, customerIds);
+  return transaction(ctx, async (tx) => {
+    const targets = await selectAddresses(tx, selection);
+    const ids = targets.map((a) => a.id);
+    const customerIds = [...new Set(targets.map((a) => a.customerId))];
+    if ((input.isDefaultShipping || input.isDefaultBilling) && customerIds.length < targets.length) {
+      throw new ValidationError('Only one address per customer can become its default.', input.isDefaultShipping ? 'input.isDefaultShipping' : 'input.isDefaultBilling');
+    }
+    if (ids.length === 0) return [];
     if (input.isDefaultShipping) await releaseDefaultsOf(tx, 'isDefaultShipping', customerIds, ids);
     if (input.isDefaultBilling) await releaseDefaultsOf(tx, 'isDefaultBilling', customerIds, ids);
     await tx.address.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
-    if (patch) await mergeMetadataInto(tx, 'customer_address', ids, patch);
+    if (patch) await mergeMetadataInto(tx, 'customer_address', ids, patch, 'input.metadata', ctx.services.now());
     await recordEvents(tx, targets.map((a) => ({ name: 'customer_address.updated' as const, payload: { id: a.id, customer_id: a.customerId } })));
     return tx.address.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
   });
@@ -185,11 +200,11 @@ export async function updateAddresses(ctx: Context, selection: Selection<Prisma.
 
 export async function deleteAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>): Promise<string[]> {
   adminName(ctx);
-  const targets = await selectAddresses(ctx, selection);
-  if (targets.length === 0) return [];
-  await ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
+    const targets = await selectAddresses(tx, selection);
+    if (targets.length === 0) return [];
     await tx.address.deleteMany({ where: { id: { in: targets.map((a) => a.id) } } });
     await recordEvents(tx, targets.map((a) => ({ name: 'customer_address.deleted' as const, payload: { id: a.id, customer_id: a.customerId } })));
+    return targets.map((a) => a.id).sort();
   });
-  return targets.map((a) => a.id).sort();
 }

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { BatchTooLargeError, DomainError, EmptyFilterError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { METADATA_MAX_BYTES, metadataTooLarge } from './validation.js';
 
 /** Most items (or IDs) one call may touch; above it the call is refused whole. */
 export const MAX_BATCH = 5000;
@@ -64,13 +65,28 @@ export function atItem<T>(field: string, index: number, check: () => T): T {
 }
 
 /**
- * Merges a metadata patch into every selected row in one statement: keys set to null are removed,
- * the others set (top level only, as `mergeMetadata` does for one row).
+ * Medusa's metadata update, in the database inside the caller's transaction so that concurrent
+ * patches of one row cannot lose each other's keys: keys set to null are removed, the others set
+ * (top level only; jsonb_strip_nulls would also strip nested nulls). One statement however many
+ * rows. The merged result of every row must fit, or ValidationError naming `field` is thrown and
+ * the caller's transaction writes nothing.
  */
-export async function mergeMetadataInto(tx: Prisma.TransactionClient, table: 'customer' | 'customer_address', ids: string[], patch: Prisma.InputJsonObject) {
+export async function mergeMetadataInto(
+  tx: Prisma.TransactionClient,
+  table: 'customer' | 'customer_address' | 'customer_group',
+  ids: string[],
+  patch: Prisma.InputJsonObject,
+  field: string,
+  now: Date,
+): Promise<void> {
+  if (ids.length === 0) return;
   const removed = Object.keys(patch).filter((key) => patch[key] === null);
   const set = JSON.stringify(Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== null)));
   const minus = removed.length ? Prisma.sql` - ARRAY[${Prisma.join(removed)}]::text[]` : Prisma.empty;
-  await tx.$executeRaw`UPDATE ${Prisma.raw(`"${table}"`)} SET metadata = (coalesce(metadata, '{}'::jsonb) || ${set}::jsonb)${minus} WHERE id IN (${Prisma.join(ids)})`;
+  const oversize = await tx.$queryRaw<{ id: string }[]>`WITH merged AS (
+      UPDATE ${Prisma.raw(`"${table}"`)} SET metadata = (coalesce(metadata, '{}'::jsonb) || ${set}::jsonb)${minus}, updated_at = ${now}
+      WHERE id IN (${Prisma.join(ids)})
+      RETURNING id, octet_length(metadata::text) AS bytes)
+    SELECT id FROM merged WHERE bytes > ${METADATA_MAX_BYTES} LIMIT 1`;
+  if (oversize.length) throw metadataTooLarge(field);
 }
-

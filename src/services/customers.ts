@@ -1,10 +1,11 @@
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
 import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
-import { BatchTooLargeError, EmailTakenError, ValidationError } from './errors.js';
-import { checkPassword, mergeMetadata, metadataPatch, normalizeEmail, phoneFields, text } from './validation.js';
+import { BatchTooLargeError, EmailTakenError, RestoreConflictError, ValidationError } from './errors.js';
+import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
 
 export interface CustomerFields {
   email?: string | null;
@@ -40,7 +41,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
   const rows = inputs.map((input, i) =>
     atItem('input', i, () => {
       if (input.password != null) checkPassword(input.password);
-      const metadata = mergeMetadata({}, input.metadata);
+      const metadata = newMetadata(input.metadata);
       return { email: normalizeEmail(input.email), ...profile(ctx, input), ...(metadata ? { metadata } : {}), hasAccount: input.password != null };
     }),
   );
@@ -62,7 +63,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
   const hashes = await Promise.all(inputs.map((input) => (input.password != null ? ctx.services.passwords.hash(input.password) : null)));
   const data = rows.map((row, i) => ({ id: newId('Customer'), ...row, passwordHash: hashes[i], createdBy }));
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const customers = await tx.customer.createManyAndReturn({ data });
       await recordEvents(tx, customers.map((c) => ({ name: 'customer.created' as const, payload: { id: c.id } })));
       return customers.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -73,30 +74,37 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
   }
 }
 
-async function selectCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
+/**
+ * The live customers of the selection, chosen and locked (FOR UPDATE, in ID order) inside the
+ * caller's transaction: a row soft-deleted or deleted since it matched is not touched (by IDs it
+ * is NOT_FOUND), and none can change until the transaction ends. At most two statements.
+ */
+async function selectCustomers(tx: Prisma.TransactionClient, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
   checkSelection(selection.ids, selection.filter);
-  const where = selection.ids ? { id: { in: [...selection.ids] }, deletedAt: null } : selection.where!;
-  const found = (await ctx.db.customer.findMany({ where, select: { id: true }, take: MAX_BATCH + 1 })).map((c) => c.id);
+  const candidates = selection.ids
+    ? [...new Set(selection.ids)]
+    : (await tx.customer.findMany({ where: selection.where!, select: { id: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 })).map((c) => c.id);
+  if (candidates.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
+  if (candidates.length === 0) return [];
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer WHERE id IN (${Prisma.join(candidates)}) AND deleted_at IS NULL ORDER BY id FOR UPDATE`;
+  const found = locked.map((c) => c.id);
   if (selection.ids) requireAll(selection.ids, found, 'ids');
-  if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
   return found;
 }
 
 export async function updateCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>, input: CustomerFields): Promise<Customer[]> {
   adminName(ctx);
-  const ids = await selectCustomers(ctx, selection);
   const data: Prisma.CustomerUpdateManyMutationInput = profile(ctx, input);
-  if (input.email != null) {
-    if (ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
-    data.email = normalizeEmail(input.email);
-  }
+  if (input.email != null) data.email = normalizeEmail(input.email);
   const patch = metadataPatch(input.metadata, 'input.metadata');
   const fields = [...Object.entries(data).filter(([, v]) => v !== undefined).map(([k]) => k), ...(patch ? ['metadata'] : [])];
-  if (ids.length === 0) return [];
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
+      const ids = await selectCustomers(tx, selection);
+      if (data.email !== undefined && ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
+      if (ids.length === 0) return [];
       await tx.customer.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
-      if (patch) await mergeMetadataInto(tx, 'customer', ids, patch);
+      if (patch) await mergeMetadataInto(tx, 'customer', ids, patch, 'input.metadata', ctx.services.now());
       await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields } })));
       return tx.customer.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
     });
@@ -109,13 +117,13 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
 /** Hard delete: addresses and memberships go with the customer; orders keep their snapshot and lose the link. */
 export async function deleteCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
   adminName(ctx);
-  const ids = await selectCustomers(ctx, selection);
-  if (ids.length === 0) return [];
-  await ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
+    const ids = await selectCustomers(tx, selection);
+    if (ids.length === 0) return [];
     await tx.customer.deleteMany({ where: { id: { in: ids } } });
     await recordEvents(tx, ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id } })));
+    return ids;
   });
-  return ids;
 }
 
 export interface SoftDeleted {
@@ -132,7 +140,7 @@ export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<
   adminName(ctx);
   checkBatchSize(ids, 'ids');
   const now = ctx.services.now();
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const live = await tx.customer.updateManyAndReturn({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
     requireAll(ids, live.map((c) => c.id), 'ids');
     const addresses = await tx.address.updateManyAndReturn({ where: { customerId: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
@@ -146,8 +154,10 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
   adminName(ctx);
   checkBatchSize(ids, 'ids');
   try {
-    return await ctx.db.$transaction(async (tx) => {
-      const deleted = await tx.customer.findMany({ where: { id: { in: ids }, deletedAt: { not: null } }, select: { id: true, deletedAt: true } });
+    return await transaction(ctx, async (tx) => {
+      // Locked, so that two restores (or a restore and a hard delete) of one customer take turns.
+      const deleted = await tx.$queryRaw<{ id: string; deletedAt: Date }[]>`SELECT id, deleted_at AS "deletedAt" FROM customer
+        WHERE id IN (${Prisma.join(ids)}) AND deleted_at IS NOT NULL ORDER BY id FOR UPDATE`;
       requireAll(ids, deleted.map((c) => c.id), 'ids');
       const takenWithIt = { OR: deleted.map((c) => ({ customerId: c.id, deletedAt: c.deletedAt })) };
       const addresses = await tx.address.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });
@@ -157,8 +167,14 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
       return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
     });
   } catch (error) {
-    // An account email re-used since the soft delete, or a default address set since.
-    if (isUniqueViolation(error)) throw new EmailTakenError('ids');
+    // An account email re-used since the soft delete: name the customers that cannot come back.
+    if (isUniqueViolation(error)) {
+      const conflicts = await ctx.db.$queryRaw<{ id: string }[]>`SELECT c.id FROM customer c
+        WHERE c.id IN (${Prisma.join(ids)}) AND c.has_account AND EXISTS (
+          SELECT 1 FROM customer o WHERE o.email = c.email AND o.has_account AND o.id <> c.id AND (o.deleted_at IS NULL OR o.id IN (${Prisma.join(ids)})))
+        ORDER BY c.id`;
+      throw new RestoreConflictError(conflicts.length ? conflicts.map((c) => c.id) : [...new Set(ids)].sort());
+    }
     throw error;
   }
 }

@@ -23,6 +23,17 @@ export class EmailTakenError extends DomainError {
   }
 }
 
+/** A soft-deleted customer cannot come back as it was: an account has its email now. */
+export class RestoreConflictError extends DomainError {
+  readonly code = 'RESTORE_CONFLICT';
+  constructor(
+    readonly customerIds: string[],
+    field = 'ids',
+  ) {
+    super(`Cannot restore ${customerIds.join(', ')}: another account has this email now. Change or delete one of them first.`, field);
+  }
+}
+
 export class PasswordTooLongError extends DomainError {
   readonly code = 'PASSWORD_TOO_LONG';
   constructor(field = 'password') {

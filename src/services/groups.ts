@@ -1,10 +1,11 @@
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
 import { recordEvents, type DomainEvent } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
-import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, requireAll, type Selection } from './batch.js';
+import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, ValidationError } from './errors.js';
-import { mergeMetadata, metadataPatch } from './validation.js';
+import { metadataPatch, newMetadata } from './validation.js';
 
 // Admin operations on customer groups and memberships. Each call is one transaction of a constant
 // number of statements, whatever the batch size.
@@ -153,7 +154,7 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
   checkBatchSize(inputs, 'input');
   const groups = inputs.map((input, i) =>
     atItem('input', i, () => {
-      const metadata = mergeMetadata({}, input.metadata);
+      const metadata = newMetadata(input.metadata);
       return { id: newId('CustomerGroup'), name: groupName(input.name), ...(metadata ? { metadata } : {}), createdBy };
     }),
   );
@@ -165,7 +166,7 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
   const memberships = inputs.flatMap((input, i) => (input.customerIds ?? []).map((customerId) => ({ customerId, customerGroupId: groups[i]!.id })));
 
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const taken = await nameTaken(tx, names, (at) => `input[${at}].name`);
       if (taken) throw taken;
       if (refs.length) await lockLive(tx, refs);
@@ -184,14 +185,20 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
 
 /**
  * The IDs of the selected groups: all of `ids` (else NOT_FOUND), or at most MAX_BATCH matches of
- * the filter. Live groups only unless `withDeleted`.
+ * the filter. Live groups only unless `withDeleted`. Locked FOR UPDATE in ID order, so a group
+ * soft-deleted by a concurrent call is either seen as deleted here or waits for this transaction.
  */
 async function selectGroups(tx: Tx, selection: GroupSelection, { withDeleted = false } = {}): Promise<string[]> {
   checkSelection(selection.ids, selection.filter);
+  const lock = async (ids: string[]) => {
+    if (ids.length === 0) return [];
+    const live = withDeleted ? Prisma.empty : Prisma.sql`AND deleted_at IS NULL`;
+    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer_group WHERE id IN (${Prisma.join(ids)}) ${live} ORDER BY id FOR UPDATE`;
+    return rows.map((g) => g.id);
+  };
   if (selection.ids) {
     const ids = [...new Set(selection.ids)];
-    const found = await tx.customerGroup.findMany({ where: { id: { in: ids }, ...(withDeleted ? {} : { deletedAt: null }) }, select: { id: true } });
-    requireAll(ids, found.map((g) => g.id), 'ids');
+    requireAll(ids, await lock(ids), 'ids');
     return ids;
   }
   // A filter whose conditions all turned out blank (e.g. `q: "  "`) would select every group.
@@ -199,24 +206,12 @@ async function selectGroups(tx: Tx, selection: GroupSelection, { withDeleted = f
   if (Object.keys(where).every((key) => key === 'deletedAt')) throw new EmptyFilterError();
   const found = await tx.customerGroup.findMany({ where, select: { id: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 });
   if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
-  return found.map((g) => g.id);
+  return lock(found.map((g) => g.id));
 }
 
 export interface UpdateGroupInput {
   name?: string | null;
   metadata?: Record<string, unknown> | null;
-}
-
-/**
- * Merges a metadata patch into each group's own metadata in one statement. Only top-level keys set
- * to null are removed, as `mergeMetadata` does (jsonb_strip_nulls would also strip nested nulls).
- */
-async function mergeGroupMetadata(tx: Tx, ids: string[], patch: Prisma.InputJsonObject, now: Date): Promise<void> {
-  const set = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== null));
-  const remove = Object.keys(patch).filter((key) => patch[key] === null);
-  const removal = remove.length ? Prisma.sql` - ARRAY[${Prisma.join(remove)}]::text[]` : Prisma.empty;
-  await tx.$executeRaw`UPDATE customer_group SET metadata = (coalesce(metadata, '{}'::jsonb) || ${JSON.stringify(set)}::jsonb)${removal}, updated_at = ${now}
-    WHERE id IN (${Prisma.join(ids)})`;
 }
 
 export async function updateCustomerGroups(ctx: Context, selection: GroupSelection, input: UpdateGroupInput): Promise<CustomerGroup[]> {
@@ -226,15 +221,13 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
   const fields = [...(name !== undefined ? ['name'] : []), ...(patch ? ['metadata'] : [])];
   const now = ctx.services.now();
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const ids = await selectGroups(tx, selection);
       if (name !== undefined && ids.length > 1) throw new NameTakenError([name], 'input.name');
       if (ids.length === 0) return [];
       if (name !== undefined) await tx.customerGroup.updateMany({ where: { id: { in: ids } }, data: { name, updatedAt: now } });
-      if (patch) await mergeGroupMetadata(tx, ids, patch, now);
+      if (patch) await mergeMetadataInto(tx, 'customer_group', ids, patch, 'input.metadata', now);
       const groups = await tx.customerGroup.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
-      // The size limit holds for the merged result too: merging nothing checks it.
-      if (patch) for (const group of groups) mergeMetadata(group.metadata, {}, 'input.metadata');
       if (fields.length) await recordEvents(tx, ids.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields } })));
       return groups;
     });
@@ -250,7 +243,7 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
  */
 export async function deleteCustomerGroups(ctx: Context, selection: GroupSelection): Promise<string[]> {
   adminName(ctx);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const ids = await selectGroups(tx, selection, { withDeleted: true });
     if (ids.length === 0) return [];
     await tx.customerGroup.deleteMany({ where: { id: { in: ids } } });
@@ -272,7 +265,7 @@ export async function softDeleteCustomerGroups(ctx: Context, ids: string[]): Pro
   adminName(ctx);
   checkBatchSize(ids, 'ids');
   const deletedAt = ctx.services.now();
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const existing = await tx.customerGroup.findMany({ where: { id: { in: ids } }, select: { id: true } });
     requireAll(ids, existing.map((g) => g.id), 'ids');
     const groups = await tx.customerGroup.updateManyAndReturn({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt }, select: { id: true } });
@@ -298,7 +291,7 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
   const now = ctx.services.now();
   let names: string[] = [];
   try {
-    return await ctx.db.$transaction(async (tx) => {
+    return await transaction(ctx, async (tx) => {
       const existing = await tx.customerGroup.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, deletedAt: true } });
       requireAll(ids, existing.map((g) => g.id), 'ids');
       const deleted = existing.filter((g) => g.deletedAt).sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -343,7 +336,7 @@ export async function addCustomersToGroup(ctx: Context, groupId: string, custome
   checkBatchSize(customerIds, 'customerIds');
   const refs = [groupRef(groupId, 'groupId'), ...customerIds.map((id, i) => customerRef(id, `customerIds[${i}]`))];
   const pairs = customerIds.map((customerId) => ({ customerId, customerGroupId: groupId }));
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, pairs, []);
     return tx.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
   });
@@ -355,7 +348,7 @@ export async function removeCustomersFromGroup(ctx: Context, groupId: string, cu
   checkBatchSize(customerIds, 'customerIds');
   const refs = [groupRef(groupId, 'groupId'), ...customerIds.map((id, i) => customerRef(id, `customerIds[${i}]`))];
   const pairs = customerIds.map((customerId) => ({ customerId, customerGroupId: groupId }));
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, [], pairs);
     return tx.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
   });
@@ -374,7 +367,7 @@ export async function batchCustomerGroups(ctx: Context, customerId: string, add:
     ...remove.map((id, i) => groupRef(id, `remove[${i}]`)),
   ];
   const pair = (customerGroupId: string) => ({ customerId, customerGroupId });
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, add.map(pair), remove.map(pair));
     return tx.customer.findUniqueOrThrow({ where: { id: customerId } });
   });
@@ -385,7 +378,7 @@ export async function addCustomerToGroup(ctx: Context, pairs: Pair[]): Promise<C
   adminName(ctx);
   checkBatchSize(pairs, 'memberships');
   const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, pairs, []);
     const unique = uniquePairs(pairs);
     const byPair = new Map((await findMemberships(tx, unique)).map((m) => [pairKey(m), m]));
@@ -398,7 +391,7 @@ export async function removeCustomerFromGroup(ctx: Context, pairs: Pair[]): Prom
   adminName(ctx);
   checkBatchSize(pairs, 'memberships');
   const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const { removed } = await changeMemberships(tx, ctx, refs, [], pairs);
     return removed.map((m) => m.id).sort();
   });

@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { adminName, checkBatchSize } from './batch.js';
@@ -135,7 +136,7 @@ export async function mergeCustomers(ctx: Context, input: MergeCustomersInput): 
   checkBatchSize(input.sourceIds, 'sourceIds');
   const sourceIds = [...new Set(input.sourceIds)];
   if (sourceIds.includes(input.targetId)) throw new MergeConflictError('A customer cannot be merged into itself.', 'sourceIds');
-  return ctx.db.$transaction(async (tx) => {
+  return transaction(ctx, async (tx) => {
     const live = await lockCustomers(tx, [input.targetId, ...sourceIds]);
     const found = new Set(live.map((row) => row.id));
     if (!found.has(input.targetId)) throw new NotFoundError([input.targetId], 'targetId');

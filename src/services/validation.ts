@@ -29,30 +29,40 @@ export function text(value: string | null | undefined, field: string, max = 255)
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 
-/** Medusa's metadata update: keys merge into what is there, a key set to null is removed. */
-export function mergeMetadata(
-  current: unknown,
-  update: Record<string, unknown> | null | undefined,
-  field = 'metadata',
-): Prisma.InputJsonObject | undefined {
-  if (update === undefined || update === null) return undefined;
-  const base = current && typeof current === 'object' && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
-  for (const [key, value] of Object.entries(update)) {
-    if (value === null) delete base[key];
-    else base[key] = value;
+/**
+ * Bytes of `value` as PostgreSQL prints a jsonb (`octet_length(metadata::text)`: ", " and ": "
+ * between items): the one measure of the metadata limit, whether JavaScript checks a new value or
+ * the database checks a merged one.
+ */
+export function storedJsonBytes(value: unknown): number {
+  const items = (sizes: number[]) => 2 + sizes.reduce((sum, n) => sum + n, 0) + 2 * Math.max(0, sizes.length - 1);
+  if (Array.isArray(value)) return items(value.map(storedJsonBytes));
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return items(entries.map(([key, v]) => Buffer.byteLength(JSON.stringify(key)) + 2 + storedJsonBytes(v)));
   }
-  if (Buffer.byteLength(JSON.stringify(base)) > METADATA_MAX_BYTES) {
-    throw new ValidationError(`Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON.`, field);
-  }
-  return base as Prisma.InputJsonObject;
+  return Buffer.byteLength(JSON.stringify(value) ?? 'null');
 }
 
-/** A metadata patch to merge in SQL, null values kept: they mark keys to remove. */
+export function metadataTooLarge(field: string): ValidationError {
+  return new ValidationError(`Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON, merged with what is stored.`, field);
+}
+
+/** Metadata of a new row: null-valued keys are left out. */
+export function newMetadata(update: Record<string, unknown> | null | undefined, field = 'metadata'): Prisma.InputJsonObject | undefined {
+  if (update === undefined || update === null) return undefined;
+  const value = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== null));
+  if (storedJsonBytes(value) > METADATA_MAX_BYTES) throw metadataTooLarge(field);
+  return value as Prisma.InputJsonObject;
+}
+
+/**
+ * A metadata patch to merge in the database (`mergeMetadataInto`), null values kept: they mark keys
+ * to remove. What it sets must fit on its own; whether the merged result fits is checked there.
+ */
 export function metadataPatch(update: Record<string, unknown> | null | undefined, field = 'metadata'): Prisma.InputJsonObject | undefined {
   if (update === undefined || update === null) return undefined;
-  if (Buffer.byteLength(JSON.stringify(update)) > METADATA_MAX_BYTES) {
-    throw new ValidationError(`Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON.`, field);
-  }
+  newMetadata(update, field);
   return update as Prisma.InputJsonObject;
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.js';
+import { transaction } from '../db/transaction.js';
 import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { sha256 } from '../lib/tokens.js';
@@ -34,7 +35,7 @@ export async function requestEmailVerification(ctx: Context): Promise<void> {
   if (!customer || customer.emailVerifiedAt) return;
   const last = customer.emailVerification?.createdAt;
   if (last && ctx.services.now().getTime() - last.getTime() < REQUEST_INTERVAL_MS) return;
-  await ctx.db.$transaction((tx) => issueVerification(tx, ctx, customer));
+  await transaction(ctx, (tx) => issueVerification(tx, ctx, customer));
 }
 
 /**
@@ -45,7 +46,7 @@ export async function requestEmailVerification(ctx: Context): Promise<void> {
 export async function verifyEmail(ctx: Context, token: string): Promise<Customer> {
   if (!TOKEN_SHAPE.test(token)) throw new InvalidTokenError('verification');
   const now = ctx.services.now();
-  const customer = await ctx.db.$transaction(async (tx) => {
+  const customer = await transaction(ctx, async (tx) => {
     const [row] = await tx.$queryRaw<{ customer_id: string; email: string; expires_at: Date }[]>`
       DELETE FROM "customer_email_verification" WHERE "token_hash" = ${sha256(token)}
       RETURNING "customer_id", "email", "expires_at"`;

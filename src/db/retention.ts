@@ -1,0 +1,110 @@
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+
+export interface RetentionOptions {
+  prisma: PrismaClient;
+  log: Logger;
+  /** How often to trim; 0: never by itself (only `run()`). */
+  intervalMs?: number;
+  /** Most rows one DELETE removes, so that no statement holds many row locks or runs long. */
+  batchSize?: number;
+  /** Delivered outbox events are kept this long (to see what was sent), then deleted. */
+  deliveredEventsRetentionHours?: number;
+  /** The clock expiries are measured by (the app's; tests move it). */
+  now?: () => Date;
+}
+
+/** Rows deleted by one run, per kind. */
+export interface Trimmed {
+  sessions: number;
+  resetTokens: number;
+  rateLimits: number;
+  deliveredEvents: number;
+}
+
+export interface RetentionJob {
+  /** Trims everything due now; returns what it deleted. After stop(), deletes nothing. */
+  run(): Promise<Trimmed>;
+  /** Stops the timer and waits for the run in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Deletes what has expired: sessions, reset tokens (used ones are deleted when used), rate-limit
+ * counters, and delivered outbox events older than the retention. In batches of `batchSize`, each
+ * its own statement, choosing rows with FOR UPDATE SKIP LOCKED: several instances may run the job
+ * at once, each deleting different rows, and none waits on another or on a request's locks.
+ */
+export function startRetentionJob({
+  prisma,
+  log,
+  intervalMs = 600_000,
+  batchSize = 1_000,
+  deliveredEventsRetentionHours = 168,
+  now = () => new Date(),
+}: RetentionOptions): RetentionJob {
+  let stopped = false;
+
+  async function trim(table: string, key: string, due: Prisma.Sql): Promise<number> {
+    let total = 0;
+    while (!stopped) {
+      const deleted = await prisma.$executeRaw`DELETE FROM ${Prisma.raw(table)} WHERE ${Prisma.raw(key)} IN (
+        SELECT ${Prisma.raw(key)} FROM ${Prisma.raw(table)} WHERE ${due} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
+      total += deleted;
+      if (deleted < batchSize) break;
+    }
+    return total;
+  }
+
+  async function trimAll(): Promise<Trimmed> {
+    const at = now();
+    const eventsBefore = new Date(at.getTime() - deliveredEventsRetentionHours * 3_600_000);
+    const started = performance.now();
+    const trimmed: Trimmed = {
+      sessions: await trim('customer_session', 'id', Prisma.sql`expires_at <= ${at}`),
+      resetTokens: await trim('customer_password_reset', 'customer_id', Prisma.sql`expires_at <= ${at}`),
+      // rate-limiter-flexible's `expire` is epoch milliseconds, by its own clock (the process's).
+      rateLimits: await trim('rate_limit', 'key', Prisma.sql`expire <= ${BigInt(Date.now())}`),
+      deliveredEvents: await trim('outbox_event', 'id', Prisma.sql`delivered_at <= ${eventsBefore}`),
+    };
+    const total = Object.values(trimmed).reduce((sum, n) => sum + n, 0);
+    const fields = { trimmed, ms: Math.round(performance.now() - started) };
+    if (total) log.info(fields, 'retention: expired rows deleted');
+    else log.debug(fields, 'retention: nothing to delete');
+    return trimmed;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<Trimmed> = Promise.resolve({ sessions: 0, resetTokens: 0, rateLimits: 0, deliveredEvents: 0 });
+
+  // Runs are chained, so one job never deletes in two runs at once.
+  function run(): Promise<Trimmed> {
+    running = running.then(trimAll, trimAll);
+    return running;
+  }
+
+  async function tick() {
+    try {
+      await run();
+    } catch (error) {
+      log.error({ err: error }, 'retention: run failed');
+    }
+    if (!stopped) schedule();
+  }
+
+  function schedule() {
+    if (intervalMs <= 0) return;
+    timer = setTimeout(tick, intervalMs);
+    timer.unref();
+  }
+
+  schedule();
+  return {
+    run,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running.catch(() => {});
+    },
+  };
+}

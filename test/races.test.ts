@@ -1,0 +1,283 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import bcrypt from 'bcrypt';
+import { ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup } from './helpers.js';
+
+// Many requests at once against one limit or one row: what arrives together must not slip past a
+// check made before the write.
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) {
+  __typename ... on Error { code }
+} }`;
+const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code } } }`;
+const GENERATE = `mutation($email: String!) { generatePasswordToken(email: $email) { ... on OkPayload { ok } } }`;
+
+const tally = (types: string[]) => types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
+
+describe('throttles under parallel requests', () => {
+  test('12 parallel wrong-password logins for one email with a limit of 5: exactly 5 password checks, 7 RATE_LIMITED', async (tc) => {
+    const t = await createTestApp({ settings: { loginFailuresPerEmail: 5, loginFailuresPerClient: 1000 } });
+    await t.gql(REGISTER, { input: { email: 'burst@example.com', password: 'right-password' } }, ANONYMOUS);
+    let checks = 0;
+    const compare = bcrypt.compare;
+    bcrypt.compare = ((...args: Parameters<typeof compare>) => (checks++, compare(...args))) as typeof compare;
+    tc.after(() => void (bcrypt.compare = compare));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => t.gql(LOGIN, { email: 'burst@example.com', password: 'wrong-password' }, ANONYMOUS)),
+    );
+    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 5, RateLimitedError: 7 });
+    assert.equal(checks, 5, 'bcrypt ran once per counted attempt');
+  });
+
+  test('40 parallel wrong logins from one client over many emails with a client limit of 30: exactly 30 checked', async () => {
+    const t = await createTestApp({ settings: { loginFailuresPerEmail: 1000, loginFailuresPerClient: 30 } });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => t.gql(LOGIN, { email: `spray${i}@example.com`, password: 'wrong-password' }, ANONYMOUS)),
+    );
+    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 30, RateLimitedError: 10 });
+  });
+
+  test('a successful login gives its count back: the email starts over, the client is not charged', async () => {
+    const t = await createTestApp({ settings: { loginFailuresPerEmail: 3, loginFailuresPerClient: 3 } });
+    await t.gql(REGISTER, { input: { email: 'often@example.com', password: 'right-password' } }, ANONYMOUS);
+    const login = (password: string) => t.gql(LOGIN, { email: 'often@example.com', password }, ANONYMOUS).then((r) => r.data!.login.__typename);
+    for (let i = 0; i < 10; i++) assert.equal(await login('right-password'), 'Session', `success ${i} is never throttled`);
+    assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
+    assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
+    assert.equal(await login('right-password'), 'Session');
+    // The client's count kept the two failures; the success took nothing.
+    assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
+    assert.equal(await login('wrong-password'), 'RateLimitedError');
+  });
+
+  test('40 parallel registrations from one client with a limit of 30: exactly 30 accounts', async () => {
+    const t = await createTestApp({ settings: { registrationsPerClientPerHour: 30 } });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => t.gql(REGISTER, { input: { email: `reg${i}@example.com`, password: 'password-1' } }, ANONYMOUS)),
+    );
+    assert.deepEqual(tally(results.map((r) => r.data!.register.__typename)), { Session: 30, RateLimitedError: 10 });
+    assert.equal(await t.prisma.customer.count(), 30);
+  });
+
+  test('20 parallel reset requests for one account: one token, one event', async () => {
+    const t = await createTestApp();
+    await t.gql(REGISTER, { input: { email: 'forgot@example.com', password: 'password-1' } }, ANONYMOUS);
+    const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(GENERATE, { email: 'forgot@example.com' }, ANONYMOUS)));
+    assert.ok(results.every((r) => r.data!.generatePasswordToken.ok === true));
+    assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.password_reset' } }), 1);
+    assert.equal(await t.prisma.passwordResetToken.count(), 1);
+  });
+});
+
+describe('metadata: merged in the database, the merged result within the limit', async () => {
+  const t = await createTestApp();
+  const UPDATE_ME = `mutation($input: UpdateMeInput!) { updateMe(input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_MY_ADDRESS = `mutation($id: ID!, $input: AddressInput!) { updateMyAddress(id: $id, input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_CUSTOMERS = `mutation($ids: [ID!], $input: UpdateCustomerInput!) { updateCustomers(ids: $ids, input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_ADDRESSES = `mutation($ids: [ID!], $input: AddressInput!) { updateAddresses(ids: $ids, input: $input) { __typename ... on Error { code field } } }`;
+  const UPDATE_GROUPS = `mutation($ids: [ID!], $input: UpdateCustomerGroupInput!) { updateCustomerGroups(ids: $ids, input: $input) { __typename ... on Error { code field } } }`;
+  let n = 0;
+
+  async function signedIn() {
+    const input = { email: `meta${++n}@example.com`, password: 'password-1' };
+    const r = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ... on Session { accessToken customer { id } } } }`, { input }, ANONYMOUS);
+    return { id: r.data!.register.customer.id as string, as: bearer(r.data!.register.accessToken) };
+  }
+
+  type Answer = { __typename: string; code?: string; field?: string };
+  interface Writer {
+    name: string;
+    patch: (metadata: object) => Promise<Answer>;
+    stored: () => Promise<unknown>;
+    field: string;
+  }
+
+  /** Every writer of metadata through the API, each on a row of its own. */
+  async function writers(): Promise<Writer[]> {
+    const me = await signedIn();
+    const address = await makeAddress(t.prisma, me.id);
+    const customer = await makeCustomer(t.prisma);
+    const adminAddress = await makeAddress(t.prisma, customer.id);
+    const group = await makeGroup(t.prisma);
+    const answer = (r: { data?: Record<string, any> | null }) => Object.values(r.data!)[0] as Answer;
+    const customerMetadata = (id: string) => async () => (await t.prisma.customer.findUniqueOrThrow({ where: { id } })).metadata;
+    const addressMetadata = (id: string) => async () => (await t.prisma.address.findUniqueOrThrow({ where: { id } })).metadata;
+    return [
+      { name: 'updateMe', patch: (m) => t.gql(UPDATE_ME, { input: { metadata: m } }, me.as).then(answer), stored: customerMetadata(me.id), field: 'metadata' },
+      {
+        name: 'updateMyAddress',
+        patch: (m) => t.gql(UPDATE_MY_ADDRESS, { id: address.id, input: { metadata: m } }, me.as).then(answer),
+        stored: addressMetadata(address.id),
+        field: 'metadata',
+      },
+      { name: 'updateCustomers', patch: (m) => t.gql(UPDATE_CUSTOMERS, { ids: [customer.id], input: { metadata: m } }).then(answer), stored: customerMetadata(customer.id), field: 'input.metadata' },
+      { name: 'updateAddresses', patch: (m) => t.gql(UPDATE_ADDRESSES, { ids: [adminAddress.id], input: { metadata: m } }).then(answer), stored: addressMetadata(adminAddress.id), field: 'input.metadata' },
+      {
+        name: 'updateCustomerGroups',
+        patch: (m) => t.gql(UPDATE_GROUPS, { ids: [group.id], input: { metadata: m } }).then(answer),
+        stored: async () => (await t.prisma.customerGroup.findUniqueOrThrow({ where: { id: group.id } })).metadata,
+        field: 'input.metadata',
+      },
+    ];
+  }
+
+  test('10 rounds of two concurrent patches {aN} and {bN} keep all 20 keys, for every writer', async () => {
+    for (const { name, patch, stored } of await writers()) {
+      for (let i = 0; i < 10; i++) {
+        const answers = await Promise.all([patch({ [`a${i}`]: i }), patch({ [`b${i}`]: i })]);
+        assert.ok(answers.every((a) => a.__typename.endsWith('Payload')), `${name}: ${JSON.stringify(answers)}`);
+      }
+      const keys = Object.keys((await stored()) as object).sort();
+      assert.deepEqual(keys, Array.from({ length: 10 }, (_, i) => [`a${i}`, `b${i}`]).flat().sort(), `${name} lost keys`);
+    }
+  });
+
+  test('two 12 KB patches: the second is VALIDATION naming the field and writes nothing, for every writer', async () => {
+    const big = (key: string) => ({ [key]: 'x'.repeat(12 * 1024) });
+    for (const { name, patch, stored, field } of await writers()) {
+      assert.match((await patch(big('first'))).__typename, /Payload$/, name);
+      const before = await stored();
+      assert.deepEqual(await patch(big('second')), { __typename: 'ValidationError', code: 'VALIDATION', field }, name);
+      assert.deepEqual(await stored(), before, `${name}: nothing written`);
+      // Removing a key and adding one in the same patch is measured after the removal.
+      assert.match((await patch({ first: null, ...big('second') })).__typename, /Payload$/, name);
+      assert.deepEqual(Object.keys((await stored()) as object), ['second'], name);
+    }
+  });
+
+  test('two concurrent 12 KB patches of one row: exactly one is stored', async () => {
+    for (const { name, patch, stored } of await writers()) {
+      const answers = await Promise.all([patch({ a: 'x'.repeat(12 * 1024) }), patch({ b: 'y'.repeat(12 * 1024) })]);
+      assert.deepEqual(answers.map((a) => a.__typename.endsWith('Payload')).sort(), [false, true], `${name}: ${JSON.stringify(answers)}`);
+      assert.equal(Object.keys((await stored()) as object).length, 1, name);
+    }
+  });
+});
+
+describe('batch operations choose and lock their rows inside the transaction', async () => {
+  const t = await createTestApp();
+  const UPDATE_CUSTOMERS = `mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "Changed" }) { __typename ... on Error { code } } }`;
+  const DELETE_CUSTOMERS = `mutation($ids: [ID!]) { deleteCustomers(ids: $ids) { __typename ... on Error { code } } }`;
+  const UPDATE_ADDRESSES = `mutation($ids: [ID!]) { updateAddresses(ids: $ids, input: { city: "Changed" }) { __typename ... on Error { code } } }`;
+  const DELETE_ADDRESSES = `mutation($ids: [ID!]) { deleteAddresses(ids: $ids) { __typename ... on Error { code } } }`;
+
+  /**
+   * Sends `mutation` and, the moment its first statement on `table` has run, soft-deletes the row
+   * from another request. Returns the answer and the statements in the order the database ran them.
+   */
+  async function softDeletedMidway(mutation: string, id: string, table: 'customer' | 'customer_address' | 'customer_group') {
+    const statements: string[] = [];
+    let softDelete: Promise<unknown> | undefined;
+    const from = new RegExp(`FROM "?(public"?\\.)?"?${table}"?\\b`);
+    const stop = t.db.onStatement((sql) => {
+      statements.push(sql);
+      if (softDelete || !from.test(sql)) return;
+      const data = { deletedAt: new Date() };
+      const where = { id };
+      const done =
+        table === 'customer'
+          ? t.prisma.customer.updateMany({ where, data })
+          : table === 'customer_group'
+            ? t.prisma.customerGroup.updateMany({ where, data })
+            : t.prisma.address.updateMany({ where, data });
+      softDelete = done.then(() =>
+        statements.push('-- soft-deleted'),
+      );
+    });
+    try {
+      const r = await t.gql(mutation, { ids: [id] });
+      await softDelete;
+      return { answer: Object.values(r.data!)[0] as { __typename: string; code?: string }, statements };
+    } finally {
+      stop();
+    }
+  }
+
+  /** Either the write came before the soft delete, or it was refused as NOT_FOUND and never ran. */
+  function assertNotPastTheSoftDelete(answer: { __typename: string; code?: string }, statements: string[], write: RegExp) {
+    const deletedAt = statements.indexOf('-- soft-deleted');
+    const writtenAt = statements.findIndex((sql) => write.test(sql));
+    assert.ok(deletedAt >= 0);
+    if (answer.__typename === 'NotFoundError') assert.equal(writtenAt, -1, 'refused, and nothing written');
+    else assert.ok(writtenAt >= 0 && writtenAt < deletedAt, `written after the row was soft-deleted: ${answer.__typename}`);
+  }
+
+  test('updateCustomers never updates a customer soft-deleted after it was chosen', async () => {
+    const c = await makeCustomer(t.prisma);
+    const { answer, statements } = await softDeletedMidway(UPDATE_CUSTOMERS, c.id, 'customer');
+    assertNotPastTheSoftDelete(answer, statements, /^UPDATE "public"\."customer" SET "first_name"/);
+  });
+
+  test('deleteCustomers never deletes a customer soft-deleted after it was chosen', async () => {
+    const c = await makeCustomer(t.prisma);
+    const { answer, statements } = await softDeletedMidway(DELETE_CUSTOMERS, c.id, 'customer');
+    assertNotPastTheSoftDelete(answer, statements, /^DELETE FROM "public"\."customer"/);
+  });
+
+  test('updateAddresses never updates an address soft-deleted after it was chosen', async () => {
+    const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
+    const { answer, statements } = await softDeletedMidway(UPDATE_ADDRESSES, a.id, 'customer_address');
+    assertNotPastTheSoftDelete(answer, statements, /^UPDATE "public"\."customer_address" SET "city"/);
+  });
+
+  test('deleteAddresses never deletes an address soft-deleted after it was chosen', async () => {
+    const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
+    const { answer, statements } = await softDeletedMidway(DELETE_ADDRESSES, a.id, 'customer_address');
+    assertNotPastTheSoftDelete(answer, statements, /^DELETE FROM "public"\."customer_address"/);
+  });
+
+  test('updateCustomerGroups never updates a group soft-deleted after it was chosen', async () => {
+    const g = await makeGroup(t.prisma);
+    const UPDATE_GROUPS = `mutation($ids: [ID!]) { updateCustomerGroups(ids: $ids, input: { metadata: { a: 1 } }) { __typename ... on Error { code } } }`;
+    const { answer, statements } = await softDeletedMidway(UPDATE_GROUPS, g.id, 'customer_group');
+    assertNotPastTheSoftDelete(answer, statements, /^WITH merged AS \(\s*UPDATE "customer_group"/);
+  });
+});
+
+describe('a mutation stopped by REQUEST_TIMEOUT_MS', () => {
+  test('is rolled back, and the TIMEOUT answer comes only once it has been', async () => {
+    const t = await createTestApp({ settings: { requestTimeoutMs: 300 } });
+    const c = await makeCustomer(t.prisma, { firstName: 'Before' });
+    // Hold the customer's row, so the mutation's transaction starts in time but cannot finish in time.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = t.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM customer WHERE id = ${c.id} FOR UPDATE`;
+        locked();
+        await held;
+      },
+      { timeout: 60_000 },
+    );
+    await lockTaken;
+    let answered = false;
+    const answer = t
+      .gql(`mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "After" }) { __typename } }`, { ids: [c.id] })
+      .finally(() => (answered = true));
+    await sleep(1_000);
+    const answeredWhileHeld = answered;
+    release();
+    await holder;
+    const r = await answer;
+    assert.equal(r.status, 504);
+    assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
+    assert.match(r.errors![0]!.message, /nothing it was writing was applied/);
+    assert.equal(answeredWhileHeld, false, 'not answered while its transaction could still commit');
+    await sleep(300);
+    assert.equal((await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).firstName, 'Before', 'rolled back');
+    assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.updated' } }), 0, 'and no event');
+  });
+
+  test('one whose write starts only after the deadline never writes', async () => {
+    // Hashing four passwords at cost 10, two at a time, takes far longer than 50 ms.
+    const t = await createTestApp({ settings: { requestTimeoutMs: 50, bcryptCost: 10 } });
+    const input = Array.from({ length: 4 }, (_, i) => ({ email: `late${i}@example.com`, password: 'password-1' }));
+    const r = await t.gql(`mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`, { input });
+    assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
+    await sleep(3_000);
+    assert.equal(await t.prisma.customer.count({ where: { email: { startsWith: 'late' } } }), 0);
+  });
+});
