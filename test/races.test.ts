@@ -15,63 +15,70 @@ const GENERATE = `mutation($email: String!) { generatePasswordToken(email: $emai
 
 const tally = (types: string[]) => types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
 
+// One app for the throttles, metadata and batch tests (each app costs seconds of migrations); each
+// throttle test speaks from a client address of its own (TRUST_PROXY), so their counts do not mix.
+const t = await createTestApp({
+  settings: { loginFailuresPerEmail: 5, loginFailuresPerClient: 30, registrationsPerClientPerHour: 30, trustProxy: true },
+});
+const from = (client: string) => ({ ...ANONYMOUS, 'x-forwarded-for': client });
+
 describe('throttles under parallel requests', () => {
   test('12 parallel wrong-password logins for one email with a limit of 5: exactly 5 password checks, 7 RATE_LIMITED', async (tc) => {
-    const t = await createTestApp({ settings: { loginFailuresPerEmail: 5, loginFailuresPerClient: 1000 } });
-    await t.gql(REGISTER, { input: { email: 'burst@example.com', password: 'right-password' } }, ANONYMOUS);
+    await t.gql(REGISTER, { input: { email: 'burst@example.com', password: 'right-password' } }, from('10.0.0.1'));
     let checks = 0;
     const compare = bcrypt.compare;
     bcrypt.compare = ((...args: Parameters<typeof compare>) => (checks++, compare(...args))) as typeof compare;
     tc.after(() => void (bcrypt.compare = compare));
+    // Twelve clients, so that only the per-email limit applies.
     const results = await Promise.all(
-      Array.from({ length: 12 }, () => t.gql(LOGIN, { email: 'burst@example.com', password: 'wrong-password' }, ANONYMOUS)),
+      Array.from({ length: 12 }, (_, i) => t.gql(LOGIN, { email: 'burst@example.com', password: 'wrong-password' }, from(`10.0.1.${i}`))),
     );
     assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 5, RateLimitedError: 7 });
     assert.equal(checks, 5, 'bcrypt ran once per counted attempt');
   });
 
   test('40 parallel wrong logins from one client over many emails with a client limit of 30: exactly 30 checked', async () => {
-    const t = await createTestApp({ settings: { loginFailuresPerEmail: 1000, loginFailuresPerClient: 30 } });
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => t.gql(LOGIN, { email: `spray${i}@example.com`, password: 'wrong-password' }, ANONYMOUS)),
+      Array.from({ length: 40 }, (_, i) => t.gql(LOGIN, { email: `spray${i}@example.com`, password: 'wrong-password' }, from('10.0.0.2'))),
     );
     assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 30, RateLimitedError: 10 });
   });
 
   test('a successful login gives its count back: the email starts over, the client is not charged', async () => {
-    const t = await createTestApp({ settings: { loginFailuresPerEmail: 3, loginFailuresPerClient: 3 } });
-    await t.gql(REGISTER, { input: { email: 'often@example.com', password: 'right-password' } }, ANONYMOUS);
-    const login = (password: string) => t.gql(LOGIN, { email: 'often@example.com', password }, ANONYMOUS).then((r) => r.data!.login.__typename);
-    for (let i = 0; i < 10; i++) assert.equal(await login('right-password'), 'Session', `success ${i} is never throttled`);
-    assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
-    assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
+    await t.gql(REGISTER, { input: { email: 'often@example.com', password: 'right-password' } }, from('10.0.0.3'));
+    const login = async (password: string) => {
+      const r = await t.gql(LOGIN, { email: 'often@example.com', password }, from('10.0.0.3'));
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      return r.data!.login.__typename as string;
+    };
+    // More successes than the client's limit of 30: none is charged.
+    for (let i = 0; i < 31; i++) assert.equal(await login('right-password'), 'Session', `success ${i} is never throttled`);
+    for (let i = 0; i < 4; i++) assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
     assert.equal(await login('right-password'), 'Session');
-    // The client's count kept the two failures; the success took nothing.
-    assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
-    assert.equal(await login('wrong-password'), 'RateLimitedError');
+    // The email's count started over: five more failures are checked, the sixth attempt is refused.
+    for (let i = 0; i < 5; i++) assert.equal(await login('wrong-password'), 'InvalidCredentialsError', `failure ${i} after the success`);
+    assert.equal(await login('right-password'), 'RateLimitedError');
   });
 
   test('40 parallel registrations from one client with a limit of 30: exactly 30 accounts', async () => {
-    const t = await createTestApp({ settings: { registrationsPerClientPerHour: 30 } });
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => t.gql(REGISTER, { input: { email: `reg${i}@example.com`, password: 'password-1' } }, ANONYMOUS)),
+      Array.from({ length: 40 }, (_, i) => t.gql(REGISTER, { input: { email: `reg${i}@example.com`, password: 'password-1' } }, from('10.0.0.4'))),
     );
     assert.deepEqual(tally(results.map((r) => r.data!.register.__typename)), { Session: 30, RateLimitedError: 10 });
-    assert.equal(await t.prisma.customer.count(), 30);
+    assert.equal(await t.prisma.customer.count({ where: { email: { startsWith: 'reg' } } }), 30);
   });
 
   test('20 parallel reset requests for one account: one token, one event', async () => {
-    const t = await createTestApp();
-    await t.gql(REGISTER, { input: { email: 'forgot@example.com', password: 'password-1' } }, ANONYMOUS);
-    const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(GENERATE, { email: 'forgot@example.com' }, ANONYMOUS)));
-    assert.ok(results.every((r) => r.data!.generatePasswordToken.ok === true));
-    assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.password_reset' } }), 1);
-    assert.equal(await t.prisma.passwordResetToken.count(), 1);
+    const r = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ... on Session { customer { id } } } }`, { input: { email: 'forgot@example.com', password: 'password-1' } }, from('10.0.0.5'));
+    const id = r.data!.register.customer.id as string;
+    const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(GENERATE, { email: 'forgot@example.com' }, from('10.0.0.5'))));
+    assert.ok(results.every((x) => x.data!.generatePasswordToken.ok === true));
+    assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.password_reset', payload: { path: ['id'], equals: id } } }), 1);
+    assert.equal(await t.prisma.passwordResetToken.count({ where: { customerId: id } }), 1);
   });
 });
 
-describe('metadata: merged in the database, the merged result within the limit', async () => {
-  const t = await createTestApp();
+describe('metadata: merged in the database, the merged result within the limit', () => {
   const UPDATE_ME = `mutation($input: UpdateMeInput!) { updateMe(input: $input) { __typename ... on Error { code field } } }`;
   const UPDATE_MY_ADDRESS = `mutation($id: ID!, $input: AddressInput!) { updateMyAddress(id: $id, input: $input) { __typename ... on Error { code field } } }`;
   const UPDATE_CUSTOMERS = `mutation($ids: [ID!], $input: UpdateCustomerInput!) { updateCustomers(ids: $ids, input: $input) { __typename ... on Error { code field } } }`;
@@ -155,8 +162,7 @@ describe('metadata: merged in the database, the merged result within the limit',
   });
 });
 
-describe('batch operations choose and lock their rows inside the transaction', async () => {
-  const t = await createTestApp();
+describe('batch operations choose and lock their rows inside the transaction', () => {
   const UPDATE_CUSTOMERS = `mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "Changed" }) { __typename ... on Error { code } } }`;
   const DELETE_CUSTOMERS = `mutation($ids: [ID!]) { deleteCustomers(ids: $ids) { __typename ... on Error { code } } }`;
   const UPDATE_ADDRESSES = `mutation($ids: [ID!]) { updateAddresses(ids: $ids, input: { city: "Changed" }) { __typename ... on Error { code } } }`;
@@ -235,9 +241,12 @@ describe('batch operations choose and lock their rows inside the transaction', a
   });
 });
 
-describe('a mutation stopped by REQUEST_TIMEOUT_MS', () => {
+describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
+  // bcrypt at its real cost: hashing two passwords takes longer than the 300 ms allowed.
+  const slow = await createTestApp({ settings: { requestTimeoutMs: 300, bcryptCost: 12 } });
+
   test('is rolled back, and the TIMEOUT answer comes only once it has been', async () => {
-    const t = await createTestApp({ settings: { requestTimeoutMs: 300 } });
+    const t = slow;
     const c = await makeCustomer(t.prisma, { firstName: 'Before' });
     // Hold the customer's row, so the mutation's transaction starts in time but cannot finish in time.
     let release!: () => void;
@@ -272,8 +281,7 @@ describe('a mutation stopped by REQUEST_TIMEOUT_MS', () => {
   });
 
   test('one whose write starts only after the deadline never writes', async () => {
-    // Hashing four passwords at cost 10, two at a time, takes far longer than 50 ms.
-    const t = await createTestApp({ settings: { requestTimeoutMs: 50, bcryptCost: 10 } });
+    const t = slow;
     const input = Array.from({ length: 4 }, (_, i) => ({ email: `late${i}@example.com`, password: 'password-1' }));
     const r = await t.gql(`mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`, { input });
     assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
