@@ -42,6 +42,11 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite's folder; `memory://` keeps it in memory. */
   dataDir?: string;
+  /**
+   * PGlite only: a data folder tarball (`dumpDataDir`) to start from instead of running initdb.
+   * Tests start from one migrated copy: initdb is most of a new PGlite's start-up time.
+   */
+  initialData?: Blob;
   poolSize?: number;
   /** How long a query waits for a free pooled connection (or a new one) before failing. */
   connectTimeoutMs?: number;
@@ -51,7 +56,7 @@ export interface DatabaseOptions {
 
 /** The only place a PrismaClient is built. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options) : openPglite(options.dataDir ?? 'memory://');
+  return options.url ? openPostgres(options) : openPglite(options.dataDir ?? 'memory://', options.initialData);
 }
 
 function once(fn: () => Promise<void>) {
@@ -109,9 +114,9 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, initialData?: Blob): Promise<Database> {
   if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = new PGlite(dataDir);
+  const pglite = new PGlite({ dataDir, ...(initialData ? { loadDataDir: initialData } : {}) });
   await pglite.waitReady;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), log: [{ emit: 'event', level: 'query' }] });
   const onStatement = withStatementEvents(prisma);
