@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { lockDataDir } from './folder-lock.js';
 
 /** One connection, held for a sequence of raw statements (migrations, locks). */
 export interface SqlSession {
@@ -115,9 +116,18 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
 }
 
 async function openPglite(dataDir: string, initialData?: Blob): Promise<Database> {
-  if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
+  let unlock = () => {};
+  if (!dataDir.includes('://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
   const pglite = new PGlite({ dataDir, ...(initialData ? { loadDataDir: initialData } : {}) });
-  await pglite.waitReady;
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), log: [{ emit: 'event', level: 'query' }] });
   const onStatement = withStatementEvents(prisma);
   // PGlite is one connection shared by the whole process, so a session is exclusive use of it
@@ -147,8 +157,12 @@ async function openPglite(dataDir: string, initialData?: Blob): Promise<Database
       };
     },
     close: once(async () => {
-      await prisma.$disconnect();
-      await pglite.close();
+      try {
+        await prisma.$disconnect();
+        await pglite.close();
+      } finally {
+        unlock();
+      }
     }),
   };
 }
