@@ -34,7 +34,7 @@ const child = spawn(
   [
     '--import', 'tsx',
     '--import', './test/file-clock.mjs',
-    '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-reporter=spec',
+    '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec',
     ...files,
   ],
   { env, stdio: 'inherit' },
