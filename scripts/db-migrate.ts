@@ -2,13 +2,18 @@
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { loadEnv } from '../src/env.js';
+import { exitOnStartupError } from '../src/startup-error.js';
 
-const env = loadEnv();
-const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 1 });
 try {
-  const { applied, modified } = await migrate(db);
-  console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
-  if (modified.length) console.warn(`warning: applied migrations changed since: ${modified.join(', ')}`);
-} finally {
-  await db.close();
+  const env = loadEnv();
+  const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 1 });
+  try {
+    const { applied, modified } = await migrate(db);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
+    if (modified.length) console.warn(`warning: applied migrations changed since: ${modified.join(', ')}`);
+  } finally {
+    await db.close();
+  }
+} catch (error) {
+  exitOnStartupError(error);
 }

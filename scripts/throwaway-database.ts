@@ -12,10 +12,14 @@ async function adminQuery(server: string, sql: string) {
   }
 }
 
-/** Creates an empty database on the PostgreSQL `server` names; `drop` removes it, connections and all. */
-export async function createScratchDatabase(server: string, prefix = 'cg_scratch') {
+/**
+ * Creates a database on the PostgreSQL `server` names: empty, or a copy of `template` (a database
+ * nobody is connected to). `drop` removes it, connections and all.
+ */
+export async function createScratchDatabase(server: string, prefix = 'cg_scratch', template?: string) {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await adminQuery(server, `CREATE DATABASE ${name}`);
+  if (template !== undefined && !/^\w+$/.test(template)) throw new Error(`not a database name: ${template}`);
+  await adminQuery(server, `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => adminQuery(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { StartupError } from './startup-error.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', ''])
@@ -76,12 +78,20 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
-/** The only reader of process.env. Fails fast, naming every bad setting. */
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+/**
+ * The only reader of process.env. Without a `source`, a `.env` file in the working directory fills in
+ * what the environment does not already say, for the server and every script alike. Fails fast, in
+ * one line naming every bad setting.
+ */
+export function loadEnv(source?: NodeJS.ProcessEnv): Env {
+  if (!source) {
+    if (existsSync('.env')) process.loadEnvFile('.env');
+    source = process.env;
+  }
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid configuration:\n${problems}`);
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new StartupError(`invalid configuration: ${problems}`);
   }
   return parsed.data;
 }

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
 import { startRetentionJob } from './db/retention.js';
@@ -9,11 +8,41 @@ import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
 import { createLogger } from './logger.js';
 import { consoleTracing, isDatabaseUnavailable } from './observability.js';
+import { exitOnStartupError, StartupError } from './startup-error.js';
 import { createApp, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
 
-// A local .env fills in settings; what the environment already says wins.
-if (existsSync('.env')) process.loadEnvFile('.env');
-const env = loadEnv();
+/** What a failed listen means to the person starting the server, in one line. */
+function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): StartupError | NodeJS.ErrnoException {
+  if (error.code === 'EADDRINUSE') return new StartupError(`port ${port} on ${host} is already in use: stop what holds it, or set PORT (PORT=0 picks a free one)`);
+  if (error.code === 'EACCES') return new StartupError(`not allowed to listen on port ${port} on ${host}: set PORT to 1024 or above`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new StartupError(`cannot listen on HOST=${host}: no such local address`);
+  return error;
+}
+
+function listen(server: Server, port: number, host: string) {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => reject(listenProblem(error, host, port));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+// Settings and the port are checked before the database opens and the worker starts, so that a
+// mistake ends the command at once with one line (the real listen below reports a lost race the same way).
+let env: ReturnType<typeof loadEnv>;
+try {
+  env = loadEnv();
+} catch (error) {
+  exitOnStartupError(error);
+}
+if (env.PORT !== 0) {
+  const probe = createServer();
+  await listen(probe, env.PORT, env.HOST).catch(exitOnStartupError);
+  await new Promise((resolve) => probe.close(resolve));
+}
 const log = createLogger(env.LOG_LEVEL);
 
 const db = await openDatabase({
@@ -22,7 +51,7 @@ const db = await openDatabase({
   poolSize: env.DB_POOL_SIZE,
   connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
   statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
-});
+}).catch(exitOnStartupError);
 log.info({ database: db.kind === 'postgres' ? 'postgresql' : `embedded (${env.DATA_DIR})` }, 'database opened');
 
 // A database that is still starting (or briefly away) must not end the process: retry with backoff.
@@ -87,18 +116,26 @@ const server = createServer((req, res) => {
   void yoga(req, res);
 });
 
-server.listen(env.PORT, env.HOST, () => {
+try {
+  await listen(server, env.PORT, env.HOST);
+} catch (error) {
+  await outbox.stop();
+  await sink.close();
+  await db.close();
+  exitOnStartupError(error);
+}
+{
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : env.PORT;
   const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
   const url = `http://${host}:${port}${GRAPHQL_PATH}`;
-  log.info({ url }, 'listening');
+  log.info({ url, pid: process.pid }, 'listening');
   if (process.stdout.isTTY || env.NODE_ENV !== 'production') {
     console.log(`\n  GraphiQL: ${url}`);
     if (devAdminKey) console.log(`  Admin key for this run (preloaded in GraphiQL): ${devAdminKey}`);
     console.log('');
   }
-});
+}
 
 async function shutdown(signal: string) {
   if (stopping) return;

@@ -6,6 +6,7 @@ import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
 import { createApp, type App, type AppSettings } from '../src/yoga.js';
 import { createScratchDatabase } from '../scripts/throwaway-database.js';
+import { pgliteTemplateData, POSTGRES_TEMPLATE_ENV } from './template.js';
 
 /** The admin API key every test app accepts, under the name `tests`. */
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -23,6 +24,20 @@ export async function freshDatabaseUrl(): Promise<string | undefined> {
   const scratch = await createScratchDatabase(SERVER_URL, 'cg_test');
   after(scratch.drop);
   return scratch.url;
+}
+
+/**
+ * Where a new database with every migration already applied comes from, to spread into
+ * `openDatabase({ ...(await migratedDatabase()), … })`: on PostgreSQL a throwaway copy of the run's
+ * migrated template database (dropped after the file's tests), on PGlite the migrated data folder
+ * tarball (test/template.ts). Without scripts/test.ts's template on PostgreSQL, an empty throwaway
+ * database: callers still run `migrate`, which is a ledger check on a copy.
+ */
+export async function migratedDatabase(): Promise<{ url?: string; initialData?: Blob }> {
+  if (!SERVER_URL) return { initialData: await pgliteTemplateData() };
+  const scratch = await createScratchDatabase(SERVER_URL, 'cg_test', process.env[POSTGRES_TEMPLATE_ENV] || undefined);
+  after(scratch.drop);
+  return { url: scratch.url };
 }
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -51,7 +66,7 @@ export interface TestAppOptions {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   // Tests that race hundreds of requests must not fail on a busy machine's pool wait; the
   // pool-exhaustion test sets its own short timeout.
-  const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://', poolSize: 5, connectTimeoutMs: 30_000 });
+  const db = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://', poolSize: 5, connectTimeoutMs: 30_000 });
   after(() => db.close());
   await migrate(db);
   const app = createApp({

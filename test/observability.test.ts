@@ -8,7 +8,7 @@ import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { maskError, useTracing } from '../src/observability.js';
 import { createApp } from '../src/yoga.js';
-import { ADMIN, ADMIN_KEY, ANONYMOUS, DATABASE_KIND, freshDatabaseUrl } from './helpers.js';
+import { ADMIN, ADMIN_KEY, ANONYMOUS, DATABASE_KIND, freshDatabaseUrl, migratedDatabase } from './helpers.js';
 
 const onPostgres = DATABASE_KIND === 'postgres' ? {} : { skip: 'a database outage and pool exhaustion are PostgreSQL matters (run with DATABASE_URL)' };
 
@@ -56,8 +56,8 @@ function memoryLog() {
   return { lines, log: createLogger('trace', stream) };
 }
 
-async function appOn(url: string | undefined, options: { poolSize?: number; connectTimeoutMs?: number } = {}) {
-  const db = await openDatabase({ url, dataDir: 'memory://', poolSize: options.poolSize ?? 2, connectTimeoutMs: options.connectTimeoutMs ?? 1000 });
+async function appOn(source: { url?: string; initialData?: Blob }, options: { poolSize?: number; connectTimeoutMs?: number } = {}) {
+  const db = await openDatabase({ ...source, dataDir: 'memory://', poolSize: options.poolSize ?? 2, connectTimeoutMs: options.connectTimeoutMs ?? 1000 });
   after(() => db.close());
   await migrate(db);
   const { lines, log } = memoryLog();
@@ -70,8 +70,8 @@ async function appOn(url: string | undefined, options: { poolSize?: number; conn
 }
 
 test('the database going away: 503 SERVICE_UNAVAILABLE within seconds, readiness 503, and recovery without a restart', onPostgres, async () => {
-  const proxy = await cuttableProxy(new URL((await freshDatabaseUrl())!));
-  const { app, gql } = await appOn(proxy.url);
+  const proxy = await cuttableProxy(new URL((await migratedDatabase()).url!));
+  const { app, gql } = await appOn({ url: proxy.url });
   assert.equal((await gql('{ customers { totalCount } }')).status, 200);
 
   await proxy.cut();
@@ -96,7 +96,7 @@ test('the database going away: 503 SERVICE_UNAVAILABLE within seconds, readiness
 });
 
 test('an exhausted pool answers SERVICE_UNAVAILABLE after the connection wait timeout, not a hang', onPostgres, async () => {
-  const { db, gql } = await appOn(await freshDatabaseUrl(), { poolSize: 1, connectTimeoutMs: 300 });
+  const { db, gql } = await appOn(await migratedDatabase(), { poolSize: 1, connectTimeoutMs: 300 });
   // Prisma queries start only when awaited or then-ed: start this one now, to hold the only connection.
   const holding = db.prisma.$queryRaw`SELECT 1 AS slept FROM pg_sleep(1.5)`.then(() => undefined);
   await new Promise((r) => setTimeout(r, 100));
@@ -109,7 +109,7 @@ test('an exhausted pool answers SERVICE_UNAVAILABLE after the connection wait ti
 });
 
 test('/metrics: requests and durations per operation, errors by code, pool usage', async () => {
-  const { app, gql } = await appOn(await freshDatabaseUrl());
+  const { app, gql } = await appOn(await migratedDatabase());
   await app.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify({ query: 'query ListCustomers { customers { totalCount } }' }) });
   await gql('{ customers { totalCount } }', ANONYMOUS);
   const text = await (await app.fetch('http://yoga/metrics')).text();
@@ -120,7 +120,7 @@ test('/metrics: requests and durations per operation, errors by code, pool usage
 });
 
 test('log lines carry the request ID and never a password, token or hash', async () => {
-  const { app, lines } = await appOn(await freshDatabaseUrl());
+  const { app, lines } = await appOn(await migratedDatabase());
   const call = (query: string, variables: Record<string, unknown>, requestId: string) =>
     app.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify({ query, variables }) });
   const secret = 'Sup3r-secret-pass';
@@ -137,7 +137,7 @@ test('log lines carry the request ID and never a password, token or hash', async
 });
 
 test('an unexpected error is masked for the client and logged, with the request ID and where it happened', async () => {
-  const { app, db, lines } = await appOn(await freshDatabaseUrl());
+  const { app, db, lines } = await appOn(await migratedDatabase());
   await db.prisma.$executeRawUnsafe('ALTER TABLE customer_group RENAME TO customer_group_gone');
   const response = await app.fetch('http://yoga/graphql', {
     method: 'POST',
@@ -156,7 +156,7 @@ test('an unexpected error is masked for the client and logged, with the request 
 test('OpenTelemetry: each operation produces spans when tracing is on', async () => {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://' });
+  const db = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://' });
   after(() => db.close());
   await migrate(db);
   const app = createApp({ db, log: createLogger('silent'), plugins: [useTracing(provider)], settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }] } });

@@ -13,13 +13,14 @@ import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
 import { createSink, LogSink, NatsSink, RedisStreamSink, type EventSink, type OutboxMessage } from '../src/events/sinks.js';
 import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
 import { createLogger } from '../src/logger.js';
-import { freshDatabaseUrl } from './helpers.js';
+import { migratedDatabase } from './helpers.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const url = await freshDatabaseUrl();
-const db = await openDatabase({ url, dataDir: 'memory://', poolSize: 5 });
+const source = await migratedDatabase();
+const url = source.url;
+const db = await openDatabase({ ...source, dataDir: 'memory://', poolSize: 5 });
 after(() => db.close());
 await migrate(db);
 const prisma = db.prisma;

@@ -3,10 +3,10 @@ import { after, test } from 'node:test';
 import { isEmpty, seed } from '../prisma/seed.js';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
-import { freshDatabaseUrl } from './helpers.js';
+import { migratedDatabase } from './helpers.js';
 
 async function seeded(customers: number) {
-  const db = await openDatabase({ url: await freshDatabaseUrl(), dataDir: 'memory://' });
+  const db = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://' });
   after(() => db.close());
   await migrate(db);
   assert.equal(await isEmpty(db.prisma), true);

@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { lockDataDir } from './folder-lock.js';
 
 /** One connection, held for a sequence of raw statements (migrations, locks). */
 export interface SqlSession {
@@ -42,6 +43,11 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite's folder; `memory://` keeps it in memory. */
   dataDir?: string;
+  /**
+   * PGlite only: a data folder tarball (`dumpDataDir`) to start from instead of running initdb.
+   * Tests start from one migrated copy: initdb is most of a new PGlite's start-up time.
+   */
+  initialData?: Blob;
   poolSize?: number;
   /** How long a query waits for a free pooled connection (or a new one) before failing. */
   connectTimeoutMs?: number;
@@ -51,7 +57,7 @@ export interface DatabaseOptions {
 
 /** The only place a PrismaClient is built. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options) : openPglite(options.dataDir ?? 'memory://');
+  return options.url ? openPostgres(options) : openPglite(options.dataDir ?? 'memory://', options.initialData);
 }
 
 function once(fn: () => Promise<void>) {
@@ -109,10 +115,19 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
-  if (!dataDir.includes('://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = new PGlite(dataDir);
-  await pglite.waitReady;
+async function openPglite(dataDir: string, initialData?: Blob): Promise<Database> {
+  let unlock = () => {};
+  if (!dataDir.includes('://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  const pglite = new PGlite({ dataDir, ...(initialData ? { loadDataDir: initialData } : {}) });
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), log: [{ emit: 'event', level: 'query' }] });
   const onStatement = withStatementEvents(prisma);
   // PGlite is one connection shared by the whole process, so a session is exclusive use of it
@@ -142,8 +157,12 @@ async function openPglite(dataDir: string): Promise<Database> {
       };
     },
     close: once(async () => {
-      await prisma.$disconnect();
-      await pglite.close();
+      try {
+        await prisma.$disconnect();
+        await pglite.close();
+      } finally {
+        unlock();
+      }
     }),
   };
 }

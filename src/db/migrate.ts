@@ -46,7 +46,7 @@ export interface MigrateResult {
 }
 
 /** Applies pending migrations, each in its own transaction, recording them in Prisma's ledger. */
-export async function migrate(db: Database, migrations = readMigrations()): Promise<MigrateResult> {
+export async function migrate(db: Pick<Database, 'session'>, migrations = readMigrations()): Promise<MigrateResult> {
   const session = await db.session();
   try {
     await session.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);

@@ -1,0 +1,65 @@
+// `npm test`: node's test runner over test/*.test.ts (or the files given), two files at a time,
+// each starting from a copy of one migrated database made for the run (test/template.ts), then the
+// slowest files. With DATABASE_URL the run's template is a database on that server, dropped at the end.
+//
+//   npm test [-- test/a.test.ts …]      TEST_SLOWEST=N lists N files (default 8)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPostgresTemplate, pgliteTemplateFile, PGLITE_TEMPLATE_ENV, POSTGRES_TEMPLATE_ENV } from '../test/template.js';
+
+const started = performance.now();
+const given = process.argv.slice(2);
+const files = given.some((arg) => !arg.startsWith('-'))
+  ? given
+  : [...given, ...readdirSync('test').filter((f) => f.endsWith('.test.ts')).sort().map((f) => `test/${f}`)];
+
+const server = process.env.DATABASE_URL;
+const work = mkdtempSync(join(tmpdir(), 'customer-graph-test-'));
+const timesFile = join(work, 'file-times.jsonl');
+const env: NodeJS.ProcessEnv = { ...process.env, CG_TEST_FILE_TIMES: timesFile };
+let dropTemplate = async () => {};
+if (server) {
+  const template = await createPostgresTemplate(server);
+  env[POSTGRES_TEMPLATE_ENV] = template.name;
+  dropTemplate = template.drop;
+} else {
+  env[PGLITE_TEMPLATE_ENV] = await pgliteTemplateFile();
+}
+const setupMs = performance.now() - started;
+
+const child = spawn(
+  process.execPath,
+  [
+    '--import', 'tsx',
+    '--import', './test/file-clock.mjs',
+    '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec',
+    ...files,
+  ],
+  { env, stdio: 'inherit' },
+);
+// Ctrl-C reaches the whole foreground group; a SIGTERM to this script alone is passed on.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+
+try {
+  await dropTemplate();
+} catch (error) {
+  console.error(`could not drop the template database: ${(error as Error).message}`);
+}
+let times: { file: string; ms: number }[] = [];
+try {
+  times = readFileSync(timesFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+} catch {
+  // No file finished (all failed to start): nothing to list.
+}
+rmSync(work, { recursive: true, force: true });
+const slowest = times.sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.TEST_SLOWEST ?? 8));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+if (slowest.length) {
+  console.log(`\nslowest test files (whole process: start-up, database and tests):`);
+  for (const { file, ms } of slowest) console.log(`  ${seconds(ms).padStart(8)}  ${file}`);
+}
+console.log(`\n${server ? 'PostgreSQL' : 'PGlite'}: ${times.length} files in ${seconds(performance.now() - started)} (template ${seconds(setupMs)})`);
+process.exit(code);
