@@ -23,6 +23,7 @@ import {
   type PrismaClient,
 } from '../src/generated/prisma/client.js';
 import { ID_PREFIXES, type IdType } from '../src/lib/ids.js';
+import { phoneE164 } from '../src/services/validation.js';
 
 export interface SeedOptions {
   /** Default 50. */
@@ -358,7 +359,7 @@ export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Pro
       firstName,
       lastName,
       companyName,
-      phone: chance(0.5) ? phoneFor(country) : null,
+      ...phoneFields(chance(0.5) ? phoneFor(country) : null),
       hasAccount,
       passwordHash: hasAccount ? SEED_PASSWORD_HASH : null,
       metadata: chance(0.25) ? customerMetadata(faker) : undefined,
@@ -597,6 +598,9 @@ export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Pro
     lineItems: lineItemCount,
   };
 }
+
+/** Seeded numbers are written in international form, so their region never matters. */
+const phoneFields = (phone: string | null) => ({ phone, phoneE164: phoneE164(phone, 'US') });
 
 /** A Prisma field name as its column: `firstName` → `first_name`, `address1` → `address_1` (the schema's @map convention). */
 const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/(\d+)/g, '_$1');
