@@ -106,6 +106,14 @@ interface Extensions {
 
 const ext = (thing: { extensions?: unknown }) => (thing.extensions ?? {}) as Extensions;
 
+/** Whether the planner knows how to answer `field` of a Prisma object type (its arguments aside). */
+export function isPlannableField(env: Pick<PlannerEnv, 'nodeIds'>, type: GraphQLObjectType, field: GraphQLField<unknown, unknown>): boolean {
+  const { pothosExposedField, pothosPrismaRelationField, keysetConnection } = ext(field);
+  if (!ext(type).pothosPrismaModel) return ['edges', 'node', 'cursor', 'pageInfo', 'totalCount', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'].includes(field.name);
+  if (field.name === 'id' && env.nodeIds.has(type.name)) return true;
+  return Boolean((pothosExposedField || pothosPrismaRelationField) && field.args.length === 0) || Boolean(keysetConnection);
+}
+
 class Compiler implements Sql {
   readonly params: unknown[] = [];
   private aliases = 0;
@@ -385,7 +393,8 @@ class Compiler implements Sql {
     const where = compileWhere(this, model, a, query.where);
     const inner = `SELECT row_number() OVER (ORDER BY ${order}) AS rn${rowColumns.map((c) => `, ${c}`).join('')} FROM ${model.table} ${a} WHERE ${linked(a)}(${where}) ORDER BY ${order} LIMIT ${Number(query.take)}`;
     if (query.take !== page.size + 1) throw new Unplannable('page size');
-    return `(SELECT ${object(pairs)} FROM (${inner}) r)`;
+    // GROUP BY (): one row, also over an empty page and when no aggregate is selected.
+    return `(SELECT ${object(pairs)} FROM (${inner}) r GROUP BY ())`;
   }
 
   private edge(type: GraphQLObjectType, model: Model, alias: string, page: Page, through: string | undefined, nodes: Nodes): string {
