@@ -37,7 +37,8 @@ const shapes = {
   ],
   Q2: (v) => [customerPage(`, ${groups}, ${addresses}`), [v.first]],
   Q2c: (v) => [customerPage(`, ${groups}, ${addresses}, ${orders5}`), [v.first]],
-  Q3: (v) => [customerPage('', true), [v.first, Buffer.from(v.after, 'base64').toString().replace(/^GPC:S:/, '')]],
+  // A keyset cursor (src/schema/keyset.ts): base64url JSON [version, connection, order, sort value, id].
+  Q3: (v) => [customerPage('', true), [v.first, JSON.parse(Buffer.from(v.after, 'base64url').toString())[4]]],
   Q4: (v) => [
     `select json_build_object('orders', json_build_object('totalCount', (select count(*) from "order"),
        'edges', (select coalesce(json_agg(json_build_object('node', json_build_object('id', id, 'total', total))
