@@ -420,4 +420,7 @@ test('planned SQL never names the password hash, and a planned read is one state
     send(planned, `{ customers(first: 50) { totalCount edges { node { ${Q2} orders(first: 5) { totalCount edges { node { id total items { id } } } } } } } }`),
   );
   assert.equal(statements, 1, result);
+  // Plans are cached per document and variables: the second answer comes from the cached plan.
+  const query = `query Cached($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} } } } }`;
+  for (let i = 0; i < 3; i++) assert.ok(await same(query, { first: 7 }));
 });

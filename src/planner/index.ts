@@ -1,8 +1,8 @@
-import { getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { compile, nodeIdColumns, type PlannerEnv } from './compile.js';
+import { compile, nodeIdColumns, type CompiledPlan, type PlannerEnv } from './compile.js';
 import { DataModel } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
 
@@ -27,8 +27,13 @@ export interface PlannerOptions {
  * PostgreSQL's statement_timeout), and after validation and the limits (cost, depth, aliases),
  * which have refused what they refuse before execution starts.
  */
+// Plans per document (as yoga caches parsed documents), by operation name and variables: a plan
+// depends on nothing else (only admins are planned, and no planned field reads the context).
+const PLANS_PER_DOCUMENT = 64;
+
 export function usePlanner({ prisma, onDecision }: PlannerOptions): Plugin<Context> {
   let env: Promise<PlannerEnv> | undefined;
+  const plans = new WeakMap<DocumentNode, Map<string, CompiledPlan | Unplannable>>();
   const runtime = () => (prisma as unknown as { _runtimeDataModel: ConstructorParameters<typeof DataModel>[0] })._runtimeDataModel;
   return {
     async onExecute({ args, executeFn, setExecuteFn }) {
@@ -42,20 +47,31 @@ export function usePlanner({ prisma, onDecision }: PlannerOptions): Plugin<Conte
       })();
       const planner = await env;
       if (planner.schema !== args.schema) return;
-      let plan;
-      try {
-        plan = compile(planner, args.document, operation, args.variableValues as Record<string, unknown> | undefined, ctx);
-      } catch (error) {
-        if (!(error instanceof Unplannable)) throw error;
-        onDecision?.({ planned: false, reason: error.message });
+      let cached = plans.get(args.document);
+      if (!cached) plans.set(args.document, (cached = new Map()));
+      const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+      let plan = cached.get(key);
+      if (!plan) {
+        try {
+          plan = compile(planner, args.document, operation, args.variableValues as Record<string, unknown> | undefined, ctx);
+        } catch (error) {
+          if (!(error instanceof Unplannable)) throw error;
+          plan = error;
+        }
+        if (cached.size >= PLANS_PER_DOCUMENT) cached.clear();
+        cached.set(key, plan);
+      }
+      if (plan instanceof Unplannable) {
+        onDecision?.({ planned: false, reason: plan.message });
         return;
       }
-      onDecision?.({ planned: true, sql: plan.sql });
+      const { sql, params } = plan;
+      onDecision?.({ planned: true, sql });
       const fallback = executeFn;
       setExecuteFn(async (execution: ExecutionArgs & { signal?: AbortSignal }): Promise<ExecutionResult> => {
         let rows: { data: string }[];
         try {
-          rows = await abortable(prisma.$queryRawUnsafe<{ data: string }[]>(plan.sql, ...plan.params), execution.signal);
+          rows = await abortable(prisma.$queryRawUnsafe<{ data: string }[]>(sql, ...params), execution.signal);
         } catch (error) {
           if (execution.signal?.aborted) throw error;
           // A row the planner cannot render as the schema would (see compile.ts), or a database
