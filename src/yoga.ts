@@ -14,6 +14,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
 import { isDatabaseUnavailable, maskError, useMetrics } from './observability.js';
+import { usePlanner, type PlanDecision } from './planner/index.js';
 import { schema } from './schema/index.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -65,6 +66,8 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   csrfPrevention: boolean | undefined;
   /** The body limit for requests with an admin key (batch operations). */
   adminMaxBodyBytes: number;
+  /** Answer admins' queries with the read planner (src/planner/) where it can; off: always Pothos. */
+  readPlanner: boolean;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -94,6 +97,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   passwordChecksPerRequest: 1,
   maxBodyBytes: 100_000,
   adminMaxBodyBytes: 5_000_000,
+  readPlanner: true,
   requestTimeoutMs: 10_000,
   persistedOperations: null,
   persistedOperationsOnly: false,
@@ -127,6 +131,7 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     passwordChecksPerRequest: env.PASSWORD_CHECKS_PER_REQUEST,
     maxBodyBytes: env.MAX_BODY_BYTES,
     adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
+    readPlanner: env.READ_PLANNER === 'on',
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     persistedOperations: env.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE) : null,
     persistedOperationsOnly: env.PERSISTED_OPERATIONS_ONLY ?? false,
@@ -149,6 +154,8 @@ export interface AppOptions {
   plugins?: Plugin[];
   /** False makes /ready 503 whatever the database says (e.g. while shutting down). */
   isReady?: () => boolean;
+  /** Told what the read planner decided for each admin query (tests). */
+  onPlan?: (decision: PlanDecision) => void;
 }
 
 interface ServerContext {
@@ -224,6 +231,7 @@ export function createApp({
   metrics = false,
   plugins = [],
   isReady,
+  onPlan,
 }: AppOptions) {
   const settings = { ...DEFAULT_SETTINGS, ...overrides };
   const blockSeconds = settings.loginBlockMinutes * 60;
@@ -289,6 +297,8 @@ export function createApp({
     }),
     plugins: [
       useRequestLog(log),
+      // Before the timeout (in hardening) so that it bounds planned statements too.
+      ...(settings.readPlanner ? [usePlanner({ prisma: db.prisma, onDecision: onPlan })] : []),
       ...hardeningPlugins({
         ...settings,
         introspection: settings.introspection ?? (!production || showGraphiql),

@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner, builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
-import { relationConnection, rootConnection, totalCountOf } from './keyset.js';
+import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec } from './keyset.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
@@ -108,26 +108,40 @@ export function addressWhere(filter: typeof AddressFilter.$inferInput | null | u
   };
 }
 
+const addressesList: ListSpec<{ filter?: typeof AddressFilter.$inferInput | null }> = {
+  model: 'Address',
+  connection: 'addresses',
+  where: (args) => addressWhere(args.filter),
+  ordering: () => ({ model: 'Address', field: 'createdAt', direction: 'desc' }),
+};
+
+const addressLookup: LookupSpec<{ id: string | number }> = {
+  model: 'Address',
+  where: (args) => ({ id: parseId(String(args.id), 'Address', 'id'), deletedAt: null }),
+};
+
 builder.queryFields((t) => ({
   address: t.prismaField({
     type: 'Address',
     nullable: true,
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
+    extensions: { lookup: addressLookup },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.address.findFirst({ ...query, where: { id: parseId(String(args.id), 'Address', 'id'), deletedAt: null } }),
+      ctx.db.address.findFirst({ ...query, where: addressLookup.where(args) as Prisma.AddressWhereInput }),
   }),
   addresses: t.connection(
     {
       type: Address,
       authScopes: { admin: true },
       args: { filter: t.arg({ type: AddressFilter }) },
+      extensions: { keysetList: addressesList },
       resolve: (_root, args, ctx, info) => {
-        const where = addressWhere(args.filter);
+        const where = addressesList.where(args, ctx) as Prisma.AddressWhereInput;
         return rootConnection(ctx, info, {
           args,
-          connection: 'addresses',
-          ordering: { model: 'Address', field: 'createdAt', direction: 'desc' },
+          connection: addressesList.connection,
+          ordering: addressesList.ordering(args),
           typeName: 'Address',
           where,
           find: (query) => ctx.db.address.findMany(query as Prisma.AddressFindManyArgs),

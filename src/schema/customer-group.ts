@@ -2,7 +2,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { relationConnection, rootConnection, totalCountOf, type Ordering } from './keyset.js';
+import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
@@ -139,17 +139,36 @@ builder.prismaObjectField('Customer', 'groups', (t) =>
   ),
 );
 
+const groupsList: ListSpec<{
+  filter?: typeof CustomerGroupFilter.$inferInput | null;
+  orderBy?: typeof CustomerGroupOrderBy.$inferInput | null;
+  withDeleted?: boolean | null;
+}> = {
+  model: 'CustomerGroup',
+  connection: 'customerGroups',
+  where: (args) => customerGroupWhere(args.filter, { withDeleted: args.withDeleted ?? false }),
+  // Newest first unless asked otherwise.
+  ordering: (args) => ({
+    model: 'CustomerGroup',
+    field: args.orderBy?.field ?? 'createdAt',
+    direction: args.orderBy ? (args.orderBy.direction ?? 'asc') : 'desc',
+  }),
+};
+
+const groupLookup: LookupSpec<{ id: string | number; withDeleted?: boolean | null }> = {
+  model: 'CustomerGroup',
+  where: (args) => ({ id: parseId(String(args.id), 'CustomerGroup', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) }),
+};
+
 builder.queryFields((t) => ({
   customerGroup: t.prismaField({
     type: 'CustomerGroup',
     nullable: true,
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }), withDeleted: t.arg.boolean({ defaultValue: false }) },
+    extensions: { lookup: groupLookup },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.customerGroup.findFirst({
-        ...query,
-        where: { id: parseId(String(args.id), 'CustomerGroup', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) },
-      }),
+      ctx.db.customerGroup.findFirst({ ...query, where: groupLookup.where(args) as Prisma.CustomerGroupWhereInput }),
   }),
   customerGroups: t.connection(
     {
@@ -160,17 +179,13 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CustomerGroupOrderBy }),
         withDeleted: t.arg.boolean({ defaultValue: false }),
       },
+      extensions: { keysetList: groupsList },
       resolve: (_root, args, ctx, info) => {
-        const where = customerGroupWhere(args.filter, { withDeleted: args.withDeleted ?? false });
+        const where = groupsList.where(args, ctx) as Prisma.CustomerGroupWhereInput;
         return rootConnection(ctx, info, {
           args,
-          connection: 'customerGroups',
-          // Newest first unless asked otherwise.
-          ordering: {
-            model: 'CustomerGroup',
-            field: args.orderBy?.field ?? 'createdAt',
-            direction: args.orderBy ? (args.orderBy.direction ?? 'asc') : 'desc',
-          },
+          connection: groupsList.connection,
+          ordering: groupsList.ordering(args),
           typeName: 'CustomerGroup',
           where,
           find: (query) => ctx.db.customerGroup.findMany(query as Prisma.CustomerGroupFindManyArgs),

@@ -4,7 +4,7 @@ import { phoneE164 } from '../services/validation.js';
 import { invalidArgument } from './invalid-argument.js';
 import { adminOrOwner, builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { rootConnection, totalCountOf, type Ordering } from './keyset.js';
+import { rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -112,6 +112,24 @@ export const Customer = builder.prismaNode('Customer', {
   }),
 });
 
+type CustomersArgs = {
+  filter?: CustomerFilterInput | null;
+  orderBy?: typeof CustomerOrderBy.$inferInput | null;
+  withDeleted?: boolean | null;
+};
+
+const customersList: ListSpec<CustomersArgs> = {
+  model: 'Customer',
+  connection: 'customers',
+  where: (args, ctx) => customerWhere(args.filter, { withDeleted: args.withDeleted ?? false, phoneRegion: ctx.services.phoneRegion }),
+  ordering: (args) => customerOrdering(args.orderBy),
+};
+
+const customerLookup: LookupSpec<{ id: string | number; withDeleted?: boolean | null }> = {
+  model: 'Customer',
+  where: (args) => ({ id: parseId(String(args.id), 'Customer', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) }),
+};
+
 builder.queryFields((t) => ({
   customer: t.prismaField({
     type: 'Customer',
@@ -121,11 +139,9 @@ builder.queryFields((t) => ({
       id: t.arg.id({ required: true }),
       withDeleted: t.arg.boolean({ defaultValue: false }),
     },
+    extensions: { lookup: customerLookup },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.customer.findFirst({
-        ...query,
-        where: { id: parseId(String(args.id), 'Customer', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) },
-      }),
+      ctx.db.customer.findFirst({ ...query, where: customerLookup.where(args) as Prisma.CustomerWhereInput }),
   }),
   customers: t.connection(
     {
@@ -136,12 +152,13 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CustomerOrderBy }),
         withDeleted: t.arg.boolean({ defaultValue: false }),
       },
+      extensions: { keysetList: customersList },
       resolve: (_root, args, ctx, info) => {
-        const where = customerWhere(args.filter, { withDeleted: args.withDeleted ?? false, phoneRegion: ctx.services.phoneRegion });
+        const where = customersList.where(args, ctx) as Prisma.CustomerWhereInput;
         return rootConnection(ctx, info, {
           args,
-          connection: 'customers',
-          ordering: customerOrdering(args.orderBy),
+          connection: customersList.connection,
+          ordering: customersList.ordering(args),
           typeName: 'Customer',
           where,
           find: (query) => ctx.db.customer.findMany(query as Prisma.CustomerFindManyArgs),

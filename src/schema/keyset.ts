@@ -1,6 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { Kind, type GraphQLResolveInfo } from 'graphql';
 import { getDatamodel } from '../generated/pothos-types.js';
+import type { Context } from '../context.js';
 import { typeOfId, type IdType } from '../lib/ids.js';
 import { invalidArgument } from './invalid-argument.js';
 
@@ -61,6 +62,29 @@ function column(model: string, field: string) {
 }
 
 const orderKey = ({ field, direction }: Ordering) => `${field ?? 'id'}:${direction}`;
+
+/**
+ * The JSON text every cursor payload of this connection and order starts with, up to its sort
+ * value and ID: the read planner (src/planner/) builds the rest in SQL, so its cursors are
+ * byte-identical to `encodeCursor`'s.
+ */
+export function cursorPayloadPrefix(connection: string, ordering: Ordering): string {
+  return `${JSON.stringify([CURSOR_VERSION, connection, orderKey(ordering)]).slice(0, -1)},`;
+}
+
+/** A root list as its resolver pages it, declared once for the resolver and the read planner. */
+export interface ListSpec<Args> {
+  model: IdType;
+  connection: string;
+  where: (args: Args, ctx: Context) => Where;
+  ordering: (args: Args) => Ordering;
+}
+
+/** A root lookup (`customer(id)`, …) as its resolver finds its row, for the resolver and the read planner. */
+export interface LookupSpec<Args> {
+  model: IdType;
+  where: (args: Args) => Where;
+}
 const flip = (direction: Direction): Direction => (direction === 'asc' ? 'desc' : 'asc');
 
 export function planPage(args: ConnectionArgs, connection: string, ordering: Ordering): Page {
@@ -301,7 +325,8 @@ export function relationConnection<Args extends object = object>(options: {
   };
   // Pothos' own key for a field's selection, with the selected field names it passes as the
   // fourth argument (the `select` option drops them): the same hook its relatedConnection uses.
-  return { extensions: { pothosPrismaSelect: select }, resolve };
+  // `keysetConnection` tells the read planner (src/planner/) how this connection pages.
+  return { extensions: { pothosPrismaSelect: select, keysetConnection: { relation, connection, ordering, through } }, resolve };
 }
 
 /** The resolver of every connection's `totalCount`: counted only when asked, once. */

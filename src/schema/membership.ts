@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { parseIds } from './inputs.js';
-import { rootConnection, totalCountOf } from './keyset.js';
+import { rootConnection, totalCountOf, type ListSpec } from './keyset.js';
 
 const Membership = builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
@@ -25,6 +25,13 @@ const MembershipFilter = builder.inputType('CustomerGroupMembershipFilter', {
   }),
 });
 
+const membershipsList: ListSpec<{ filter?: typeof MembershipFilter.$inferInput | null }> = {
+  model: 'CustomerGroupCustomer',
+  connection: 'customerGroupMemberships',
+  where: (args) => membershipWhere(args.filter),
+  ordering: () => ({ model: 'CustomerGroupCustomer', field: 'createdAt', direction: 'asc' }),
+};
+
 builder.queryFields((t) => ({
   customerGroupMemberships: t.connection(
     {
@@ -32,12 +39,13 @@ builder.queryFields((t) => ({
       authScopes: { admin: true },
       description: "Membership rows, as Medusa's listCustomerGroupCustomers.",
       args: { filter: t.arg({ type: MembershipFilter }) },
+      extensions: { keysetList: membershipsList },
       resolve: (_root, args, ctx, info) => {
-        const where = membershipWhere(args.filter);
+        const where = membershipsList.where(args, ctx) as Prisma.CustomerGroupCustomerWhereInput;
         return rootConnection(ctx, info, {
           args,
-          connection: 'customerGroupMemberships',
-          ordering: { model: 'CustomerGroupCustomer', field: 'createdAt', direction: 'asc' },
+          connection: membershipsList.connection,
+          ordering: membershipsList.ordering(args),
           typeName: 'CustomerGroupMembership',
           where,
           find: (query) => ctx.db.customerGroupCustomer.findMany(query as Prisma.CustomerGroupCustomerFindManyArgs),

@@ -4,7 +4,7 @@ import type { AddressInput } from '../services/addresses.js';
 import { adminOrOwner, builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
-import { relationConnection, rootConnection, totalCountOf, type Ordering } from './keyset.js';
+import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 
@@ -170,26 +170,40 @@ builder.prismaObjectField('Customer', 'orders', (t) =>
   ),
 );
 
+const ordersList: ListSpec<{ filter?: typeof OrderFilter.$inferInput | null }> = {
+  model: 'Order',
+  connection: 'orders',
+  where: (args) => orderWhere(args.filter, 'filter'),
+  ordering: () => newestFirst,
+};
+
+const orderLookup: LookupSpec<{ id: string | number }> = {
+  model: 'Order',
+  where: (args) => ({ id: parseId(String(args.id), 'Order', 'id') }),
+};
+
 builder.queryFields((t) => ({
   order: t.prismaField({
     type: 'Order',
     nullable: true,
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
+    extensions: { lookup: orderLookup },
     resolve: (query, _root, args, ctx) =>
-      ctx.db.order.findUnique({ ...query, where: { id: parseId(String(args.id), 'Order', 'id') } }),
+      ctx.db.order.findUnique({ ...query, where: orderLookup.where(args) as Prisma.OrderWhereUniqueInput }),
   }),
   orders: t.connection(
     {
       type: Order,
       authScopes: { admin: true },
       args: { filter: t.arg({ type: OrderFilter }) },
+      extensions: { keysetList: ordersList },
       resolve: (_root, args, ctx, info) => {
-        const where = orderWhere(args.filter, 'filter');
+        const where = ordersList.where(args, ctx) as Prisma.OrderWhereInput;
         return rootConnection(ctx, info, {
           args,
-          connection: 'orders',
-          ordering: newestFirst,
+          connection: ordersList.connection,
+          ordering: ordersList.ordering(args),
           typeName: 'Order',
           where,
           find: (query) => ctx.db.order.findMany(query as Prisma.OrderFindManyArgs),

@@ -330,26 +330,72 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
 const groupRef = (id: string, field: string): Ref => ({ kind: 'group', id, field });
 const customerRef = (id: string, field: string): Ref => ({ kind: 'customer', id, field });
 
+/**
+ * One group and many customers in one statement: locks the live group and the live customers FOR
+ * SHARE (customers in ID order, as `lockLive`), applies `change` to the pairs of those, and
+ * returns what it found and changed. Every ID travels in one array parameter, so the statement
+ * and its parameters are the same size in SQL whatever the batch size.
+ */
+async function changeGroupMembers(
+  tx: Tx,
+  groupId: string,
+  customerIds: string[],
+  change: 'insert' | 'delete',
+  createdBy: string,
+  now: Date,
+): Promise<{ group: boolean; found: string[]; changed: string[] }> {
+  const unique = [...new Set(customerIds)].sort();
+  const write =
+    change === 'insert'
+      ? Prisma.sql`INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
+          SELECT u.id, c.id, g.id, ${createdBy}, ${now}, ${now}
+          FROM c JOIN unnest(${unique}::text[], ${unique.map(() => newId('CustomerGroupCustomer'))}::text[]) AS u(customer_id, id) ON u.customer_id = c.id, g
+          ORDER BY c.id
+          ON CONFLICT DO NOTHING
+          RETURNING customer_id`
+      : Prisma.sql`DELETE FROM customer_group_customer m USING c, g
+          WHERE m.deleted_at IS NULL AND m.customer_id = c.id AND m.customer_group_id = g.id
+          RETURNING m.customer_id`;
+  const [row] = await tx.$queryRaw<{ group: boolean; found: string[]; changed: string[] }[]>`
+    WITH g AS (SELECT id FROM customer_group WHERE id = ${groupId} AND deleted_at IS NULL FOR SHARE),
+      c AS (SELECT id FROM customer WHERE id = ANY(${unique}::text[]) AND deleted_at IS NULL ORDER BY id FOR SHARE),
+      w AS (${write})
+    SELECT EXISTS (SELECT 1 FROM g) AS "group", ARRAY(SELECT id FROM c) AS found, ARRAY(SELECT customer_id FROM w ORDER BY 1) AS changed`;
+  return row!;
+}
+
+/** NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one. */
+function requireMembersFound(groupId: string, customerIds: string[], result: { group: boolean; found: string[] }) {
+  if (!result.group) throw new NotFoundError([groupId, ...new Set(customerIds.filter((id) => !result.found.includes(id)))], 'groupId');
+  if (result.found.length === new Set(customerIds).size) return;
+  const found = new Set(result.found);
+  const missing = customerIds.map((id, i) => ({ id, i })).filter(({ id }) => !found.has(id));
+  throw new NotFoundError([...new Set(missing.map((m) => m.id))], `customerIds[${missing[0]!.i}]`);
+}
+
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
 export async function addCustomersToGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<CustomerGroup> {
-  adminName(ctx);
+  const createdBy = adminName(ctx);
   checkBatchSize(customerIds, 'customerIds');
-  const refs = [groupRef(groupId, 'groupId'), ...customerIds.map((id, i) => customerRef(id, `customerIds[${i}]`))];
-  const pairs = customerIds.map((customerId) => ({ customerId, customerGroupId: groupId }));
   return transaction(ctx, async (tx) => {
-    await changeMemberships(tx, ctx, refs, pairs, []);
+    const result = await changeGroupMembers(tx, groupId, customerIds, 'insert', createdBy, ctx.services.now());
+    // A missing ID rolls the transaction back, inserts included.
+    requireMembersFound(groupId, customerIds, result);
+    const added = result.changed.map((customerId) => ({ customerId, customerGroupId: groupId }));
+    await recordEvents(tx, membershipEvents(added, []));
     return tx.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
   });
 }
 
 /** Medusa v1's removeCustomers: customers who are not members are no error. */
 export async function removeCustomersFromGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<CustomerGroup> {
-  adminName(ctx);
+  const createdBy = adminName(ctx);
   checkBatchSize(customerIds, 'customerIds');
-  const refs = [groupRef(groupId, 'groupId'), ...customerIds.map((id, i) => customerRef(id, `customerIds[${i}]`))];
-  const pairs = customerIds.map((customerId) => ({ customerId, customerGroupId: groupId }));
   return transaction(ctx, async (tx) => {
-    await changeMemberships(tx, ctx, refs, [], pairs);
+    const result = await changeGroupMembers(tx, groupId, customerIds, 'delete', createdBy, ctx.services.now());
+    requireMembersFound(groupId, customerIds, result);
+    const removed = result.changed.map((customerId) => ({ customerId, customerGroupId: groupId }));
+    await recordEvents(tx, membershipEvents([], removed));
     return tx.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
   });
 }

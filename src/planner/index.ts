@@ -1,0 +1,104 @@
+import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { compile, nodeIdColumns, type CompiledPlan, type PlannerEnv } from './compile.js';
+import { DataModel } from './datamodel.js';
+import { Unplannable } from './unplannable.js';
+
+export { Unplannable };
+
+/** What the planner decided for one operation (for tests and metrics). */
+export type PlanDecision = { planned: true; sql: string } | { planned: false; reason: string };
+
+export interface PlannerOptions {
+  prisma: PrismaClient;
+  onDecision?: (decision: PlanDecision) => void;
+}
+
+/**
+ * The read planner: a query from an admin that the planner accepts is answered by one SQL
+ * statement in which PostgreSQL builds the response's `data`; everything else (mutations,
+ * customers' and anonymous requests, fields the planner does not know, argument errors) runs on
+ * the Pothos path unchanged.
+ *
+ * Only admins are planned because their scopes allow every field: no per-row rule is skipped.
+ * It sits before the timeout plugin, which then bounds the planned statement too (besides
+ * PostgreSQL's statement_timeout), and after validation and the limits (cost, depth, aliases),
+ * which have refused what they refuse before execution starts.
+ */
+// Plans per document (as yoga caches parsed documents), by operation name and variables: a plan
+// depends on nothing else (only admins are planned, and no planned field reads the context).
+const PLANS_PER_DOCUMENT = 64;
+
+export function usePlanner({ prisma, onDecision }: PlannerOptions): Plugin<Context> {
+  let env: Promise<PlannerEnv> | undefined;
+  const plans = new WeakMap<DocumentNode, Map<string, CompiledPlan | Unplannable>>();
+  const runtime = () => (prisma as unknown as { _runtimeDataModel: ConstructorParameters<typeof DataModel>[0] })._runtimeDataModel;
+  return {
+    async onExecute({ args, executeFn, setExecuteFn }) {
+      const ctx = args.contextValue as Context;
+      if (ctx.viewer?.kind !== 'admin') return;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation || operation.operation !== 'query') return;
+      env ??= (async () => {
+        const dm = new DataModel(runtime());
+        return { schema: args.schema, dm, nodeIds: await nodeIdColumns(args.schema, dm) };
+      })();
+      const planner = await env;
+      if (planner.schema !== args.schema) return;
+      let cached = plans.get(args.document);
+      if (!cached) plans.set(args.document, (cached = new Map()));
+      const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+      let plan = cached.get(key);
+      if (!plan) {
+        try {
+          plan = compile(planner, args.document, operation, args.variableValues as Record<string, unknown> | undefined, ctx);
+        } catch (error) {
+          if (!(error instanceof Unplannable)) throw error;
+          plan = error;
+        }
+        if (cached.size >= PLANS_PER_DOCUMENT) cached.clear();
+        cached.set(key, plan);
+      }
+      if (plan instanceof Unplannable) {
+        onDecision?.({ planned: false, reason: plan.message });
+        return;
+      }
+      const { sql, params } = plan;
+      onDecision?.({ planned: true, sql });
+      const fallback = executeFn;
+      setExecuteFn(async (execution: ExecutionArgs & { signal?: AbortSignal }): Promise<ExecutionResult> => {
+        let rows: { data: string }[];
+        try {
+          rows = await abortable(prisma.$queryRawUnsafe<{ data: string }[]>(sql, ...params), execution.signal);
+        } catch (error) {
+          if (execution.signal?.aborted) throw error;
+          // A row the planner cannot render as the schema would (see compile.ts), or a database
+          // failure: the Pothos path answers, with its own errors.
+          return fallback(execution) as Promise<ExecutionResult>;
+        }
+        return { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
+      });
+    },
+  };
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
