@@ -64,6 +64,8 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   csrfPrevention: boolean | undefined;
   /** The body limit for requests with an admin key (batch operations). */
   adminMaxBodyBytes: number;
+  /** Distinct representations one `_entities` call resolves; those beyond it get an error each. */
+  maxEntityRepresentations: number;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -90,6 +92,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   maxTokens: 1000,
   maxDirectives: 20,
   maxCost: 5000,
+  maxEntityRepresentations: 1000,
   passwordChecksPerRequest: 1,
   maxBodyBytes: 100_000,
   adminMaxBodyBytes: 5_000_000,
@@ -123,6 +126,7 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     maxTokens: env.MAX_TOKENS,
     maxDirectives: env.MAX_DIRECTIVES,
     maxCost: env.MAX_COST,
+    maxEntityRepresentations: env.MAX_ENTITY_REPRESENTATIONS,
     passwordChecksPerRequest: env.PASSWORD_CHECKS_PER_REQUEST,
     maxBodyBytes: env.MAX_BODY_BYTES,
     adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
@@ -242,6 +246,7 @@ export function createApp({
     },
     phoneRegion: settings.phoneDefaultRegion as CountryCode,
     now,
+    maxEntityRepresentations: settings.maxEntityRepresentations,
   };
   const matchAdminKey = adminKeyMatcher(settings.adminKeys);
   const isAdmin = (request: Request) => {

@@ -35,9 +35,6 @@ import { Order } from './order.js';
 
 export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.6';
 
-/** Representations per `_entities` call; a gateway sends one call per subgraph fetch. */
-export const MAX_REPRESENTATIONS = 100;
-
 /** Each entity's keys, one `@key` each. */
 export const ENTITY_KEYS = {
   Customer: ['id', 'email'],
@@ -194,26 +191,57 @@ async function loadOrders(ctx: Context, info: GraphQLResolveInfo, ids: string[])
   return mapById(rows);
 }
 
+/** A list item graphql-js completes as an error at its own path, leaving its neighbours be. */
+function failed(error: GraphQLError): Promise<never> {
+  const rejected = Promise.reject(error);
+  rejected.catch(() => {}); // handled by graphql-js when it completes the list
+  return rejected;
+}
+
+/** One key per distinct representation: the same row asked for twice is the same key. */
+const keyOf = (ref: Reference) => ('email' in ref ? `Customer email ${ref.email}` : `${ref.type} ${ref.id}`);
+
+/**
+ * Every position gets an answer of its own: a row, null, or an error at `_entities.<index>` (a
+ * malformed representation, or one beyond the limit), so one bad representation does not null the
+ * others. Each distinct representation is loaded once however often it repeats: gateways send one
+ * per parent (120 reviews by 40 authors arrive as 120), and only distinct ones count towards
+ * MAX_ENTITY_REPRESENTATIONS.
+ */
 async function resolveEntities(representations: Representation[], ctx: Context, info: GraphQLResolveInfo) {
-  if (representations.length > MAX_REPRESENTATIONS) {
-    throw invalidArgument(
-      'representations',
-      `at most ${MAX_REPRESENTATIONS} representations per request, got ${representations.length}`,
-    );
-  }
-  const references = representations.map(reference);
+  const max = ctx.services.maxEntityRepresentations;
+  const distinct = new Map<string, Reference>();
+  const slots = representations.map((value, index): string | GraphQLError => {
+    let ref: Reference;
+    try {
+      ref = reference(value, index);
+    } catch (error) {
+      if (error instanceof GraphQLError) return error;
+      throw error;
+    }
+    const key = keyOf(ref);
+    if (distinct.has(key)) return key;
+    if (distinct.size >= max) {
+      return invalidArgument(
+        `representations[${index}]`,
+        `at most ${max} distinct representations per request (MAX_ENTITY_REPRESENTATIONS); ask for the rest in another request`,
+      );
+    }
+    distinct.set(key, ref);
+    return key;
+  });
+  const references = [...distinct.values()];
   // An ID of another type (or not one of ours) cannot match: it resolves to null without a query.
-  const idsOf = (type: EntityName) => [
-    ...new Set(references.flatMap((ref) => (ref.type === type && 'id' in ref && typeOfId(ref.id) === type ? [ref.id] : []))),
-  ];
-  const emails = [...new Set(references.flatMap((ref) => ('email' in ref ? [ref.email] : [])))];
+  const idsOf = (type: EntityName) =>
+    references.flatMap((ref) => (ref.type === type && 'id' in ref && typeOfId(ref.id) === type ? [ref.id] : []));
+  const emails = references.flatMap((ref) => ('email' in ref ? [ref.email] : []));
   const [customers, groups, addresses, orders] = await Promise.all([
     loadCustomers(ctx, info, idsOf('Customer'), emails),
     loadGroups(ctx, info, idsOf('CustomerGroup')),
     loadAddresses(ctx, info, idsOf('Address')),
     loadOrders(ctx, info, idsOf('Order')),
   ]);
-  return references.map((ref) => {
+  const found = (ref: Reference) => {
     if ('email' in ref) return customers.byEmail.get(ref.email) ?? null;
     switch (ref.type) {
       case 'Customer':
@@ -225,7 +253,9 @@ async function resolveEntities(representations: Representation[], ctx: Context, 
       case 'Order':
         return orders.get(ref.id) ?? null;
     }
-  });
+  };
+  const rows = new Map([...distinct].map(([key, ref]) => [key, found(ref)]));
+  return slots.map((slot) => (typeof slot === 'string' ? (rows.get(slot) ?? null) : failed(slot)));
 }
 
 builder.queryFields((t) => ({
@@ -243,7 +273,8 @@ builder.queryFields((t) => ({
     description:
       'Apollo Federation: entities by key, for a gateway. It must forward the caller’s Authorization header ' +
       '(an admin key, or a customer’s bearer token: a customer gets only their own rows). ' +
-      `At most ${MAX_REPRESENTATIONS} representations; unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows.`,
+      'Each distinct representation is resolved once; beyond MAX_ENTITY_REPRESENTATIONS distinct ones (1000 by default) a position gets an error of its own. ' +
+      'Unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows.',
     authScopes: { $any: { admin: true, customer: true } },
     args: { representations: t.arg({ type: [AnyScalar], required: true }) },
     resolve: (_root, args, ctx, info) => resolveEntities(args.representations, ctx, info),
