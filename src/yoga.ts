@@ -13,6 +13,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
 import { isDatabaseUnavailable, maskError, useMetrics } from './observability.js';
+import { subgraphSchema } from './schema/federation.js';
 import { schema } from './schema/index.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -66,6 +67,10 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   adminMaxBodyBytes: number;
   /** Distinct representations one `_entities` call resolves; those beyond it get an error each. */
   maxEntityRepresentations: number;
+  /** Prefix of this service's own type names (Error, ErrorCode, …Error) in the served schema; '' for none. */
+  federationTypePrefix: string;
+  /** Offer Relay's node/nodes in the subgraph SDL (off where another subgraph serves Query.node). */
+  federationNodeQuery: boolean;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -93,6 +98,8 @@ export const DEFAULT_SETTINGS: AppSettings = {
   maxDirectives: 20,
   maxCost: 5000,
   maxEntityRepresentations: 1000,
+  federationTypePrefix: '',
+  federationNodeQuery: true,
   passwordChecksPerRequest: 1,
   maxBodyBytes: 100_000,
   adminMaxBodyBytes: 5_000_000,
@@ -127,6 +134,8 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     maxDirectives: env.MAX_DIRECTIVES,
     maxCost: env.MAX_COST,
     maxEntityRepresentations: env.MAX_ENTITY_REPRESENTATIONS,
+    federationTypePrefix: env.FEDERATION_TYPE_PREFIX,
+    federationNodeQuery: env.FEDERATION_NODE_QUERY ?? true,
     passwordChecksPerRequest: env.PASSWORD_CHECKS_PER_REQUEST,
     maxBodyBytes: env.MAX_BODY_BYTES,
     adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
@@ -260,7 +269,7 @@ export function createApp({
   }
 
   return createYoga<ServerContext, Context>({
-    schema,
+    schema: subgraphSchema(schema, { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery }),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { composeServices } from '@theguild/federation-composition';
-import { getOperationAST, parse, validate } from 'graphql';
+import { parse } from 'graphql';
 import { loadEnv } from '../src/env.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
 import { printSubgraphSdl } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createApp, DEFAULT_SETTINGS, settingsFromEnv } from '../src/yoga.js';
+import { startApolloGateway, type Fetch } from './fixtures/gateway.js';
 import { createLoyaltySubgraph, loyaltyTypeDefs, type LoyaltyData } from './fixtures/loyalty-subgraph.js';
 import { createNewsletterSubgraph, newsletterTypeDefs, type Subscription } from './fixtures/newsletter-subgraph.js';
 import { createReviewsSubgraph, reviewsTypeDefs, type Review } from './fixtures/reviews-subgraph.js';
@@ -128,7 +127,8 @@ test('_service serves the subgraph SDL with @link and @key, and without the fede
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const sdl: string = r.data!._service.sdl;
   assert.equal(sdl, printSubgraphSdl(schema));
-  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key"\]\)/);
+  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key", "@shareable"\]\)/);
+  assert.match(sdl, /^type PageInfo @shareable \{$/m);
   assert.match(sdl, /type Customer implements Node @key\(fields: "id"\) @key\(fields: "email"\) \{/);
   for (const type of ['CustomerGroup', 'Address', 'Order']) {
     assert.match(sdl, new RegExp(`type ${type} implements Node @key\\(fields: "id"\\) \\{`));
@@ -414,34 +414,6 @@ const SUBGRAPHS = {
   reviews: 'http://reviews.internal/graphql',
 } as const;
 
-interface GatewayContext {
-  authorization?: string;
-}
-
-type Fetch = (url: string, init: RequestInit) => Response | Promise<Response>;
-
-/** Calls a subgraph's yoga app in-process: the gateway's HTTP requests without sockets. */
-class InProcessSubgraph extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(
-    url: string,
-    send: Fetch,
-    private readonly forwardAuthorization: boolean,
-  ) {
-    super({
-      url,
-      fetcher: async (input, init) =>
-        send(input, { method: init?.method, headers: init?.headers, body: init?.body?.toString() }),
-    });
-  }
-
-  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    // Only our subgraph sees the caller's credential: its rules are per viewer.
-    if (this.forwardAuthorization && context.authorization) request.http?.headers.set('authorization', context.authorization);
-  }
-}
-
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
 async function startGateway() {
   const { data: service } = await t.gql(`{ _service { sdl } }`, {}, ANONYMOUS);
   const composed = composeServices([
@@ -460,44 +432,7 @@ async function startGateway() {
     newsletter: (url, init) => newsletterApp.fetch(url, init),
     reviews: (url, init) => reviewsApp.fetch(url, init),
   };
-  const gateway = new ApolloGateway({
-    supergraphSdl: composed.supergraphSdl!,
-    logger: quiet,
-    buildService: ({ name, url }) => new InProcessSubgraph(url!, apps[name]!, name === 'customers'),
-  });
-  const { schema: apiSchema, executor } = await gateway.load();
-  after(() => gateway.stop());
-  type RequestContext = Parameters<typeof executor>[0];
-  const store = new Map<string, string>();
-
-  /** One operation through the gateway, as its HTTP server would run it. */
-  return async function gql(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = ADMIN) {
-    const document = parse(query);
-    assert.deepEqual(validate(apiSchema, document), []);
-    const operation = getOperationAST(document);
-    assert.ok(operation);
-    const requestContext: RequestContext = {
-      request: { query, variables, http: { method: 'POST', url: 'http://gateway/graphql', headers: new Headers(headers) } },
-      context: { authorization: headers.authorization || undefined },
-      document,
-      operation,
-      operationName: null,
-      source: query,
-      queryHash: createHash('sha256').update(query).digest('hex'),
-      schema: apiSchema,
-      schemaHash: 'federation-test' as RequestContext['schemaHash'],
-      logger: quiet,
-      metrics: {},
-      cache: {
-        get: async (key) => store.get(key),
-        set: async (key, value) => void store.set(key, value),
-        delete: async (key) => store.delete(key),
-      },
-      overallCachePolicy: { restrict() {}, replace() {}, policyIfCacheable: () => null },
-    };
-    // As its HTTP server would send it (the executor's objects have null prototypes).
-    return JSON.parse(JSON.stringify(await executor(requestContext))) as Omit<GraphQLResponse, 'status'>;
-  };
+  return startApolloGateway(composed.supergraphSdl!, apps, ['customers'], ADMIN);
 }
 
 let gateway: Awaited<ReturnType<typeof startGateway>>;

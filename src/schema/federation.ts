@@ -10,9 +10,15 @@
  * customer tokens may call it, anonymous callers may not, and the type rules of what it returns
  * (admin-or-owner) apply as on every other path.
  */
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import {
+  GraphQLEnumType,
   GraphQLError,
+  GraphQLInterfaceType,
+  GraphQLObjectType,
+  GraphQLUnionType,
+  isInterfaceType,
   Kind,
   lexicographicSortSchema,
   parse,
@@ -283,36 +289,113 @@ builder.queryFields((t) => ({
 
 const FEDERATION_TYPES = new Set(['_Any', '_Entity', '_Service']);
 const FEDERATION_FIELDS = new Set(['_entities', '_service']);
+/** Relay's and the other common value types every subgraph may declare alike. */
+const SHAREABLE_TYPES = new Set(['PageInfo']);
+const RELAY_QUERY_FIELDS = new Set(['node', 'nodes']);
 
-function keyDirective(fields: string): ConstDirectiveNode {
+export interface SubgraphOptions {
+  /**
+   * Put in front of this service's own type names (the `Error` interface, `ErrorCode`, and every
+   * type implementing `Error`), which other subgraphs are likely to declare differently. Empty: as is.
+   */
+  typePrefix: string;
+  /**
+   * Offer Relay's `node`/`nodes` to the supergraph. They resolve this service's IDs only, so turn
+   * this off where another subgraph serves `Query.node`; direct clients keep them either way.
+   */
+  nodeQuery: boolean;
+}
+
+export const DEFAULT_SUBGRAPH_OPTIONS: SubgraphOptions = { typePrefix: '', nodeQuery: true };
+
+const subgraphOptions = new WeakMap<GraphQLSchema, SubgraphOptions>();
+const subgraphSchemas = new Map<string, GraphQLSchema>();
+
+/** This service's own type names: the expected-failure types. */
+export function ownTypeNames(schema: GraphQLSchema): string[] {
+  const error = schema.getType('Error');
+  if (!error || !isInterfaceType(error)) return [];
+  return ['Error', 'ErrorCode', ...schema.getPossibleTypes(error).map((type) => type.name)].sort();
+}
+
+/**
+ * The schema this service serves with these options: `schema` itself by default, else a copy whose
+ * own type names carry the prefix (resolvers unchanged; abstract types answer the new names).
+ */
+export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions = DEFAULT_SUBGRAPH_OPTIONS): GraphQLSchema {
+  if (!options.typePrefix && options.nodeQuery) return schema;
+  const cacheKey = `${options.typePrefix}/${options.nodeQuery}`;
+  const known = subgraphSchemas.get(cacheKey);
+  if (known) return known;
+  const own = new Set(ownTypeNames(schema));
+  const rename = (name: string) => (own.has(name) ? `${options.typePrefix}${name}` : name);
+  const taken = [...own].map(rename).filter((name) => !own.has(name) && schema.getType(name));
+  if (taken.length) throw new Error(`FEDERATION_TYPE_PREFIX "${options.typePrefix}" makes names the schema already has: ${taken.join(', ')}`);
+  const renamed = (name: string | undefined) => (name === undefined ? name : rename(name));
+  const result = mapSchema(schema, {
+    [MapperKind.TYPE]: (type) => {
+      if (type instanceof GraphQLObjectType) return new GraphQLObjectType({ ...type.toConfig(), name: rename(type.name) });
+      if (type instanceof GraphQLEnumType) return new GraphQLEnumType({ ...type.toConfig(), name: rename(type.name) });
+      if (type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType) {
+        const config = type.toConfig();
+        const resolveType = config.resolveType;
+        const wrapped: typeof resolveType = resolveType
+          ? (...args) => {
+              const answer = resolveType(...args);
+              return answer instanceof Promise ? answer.then(renamed) : renamed(answer);
+            }
+          : undefined;
+        return type instanceof GraphQLInterfaceType
+          ? new GraphQLInterfaceType({ ...(config as ReturnType<GraphQLInterfaceType['toConfig']>), name: rename(type.name), resolveType: wrapped })
+          : new GraphQLUnionType({ ...(config as ReturnType<GraphQLUnionType['toConfig']>), name: rename(type.name), resolveType: wrapped });
+      }
+      return type;
+    },
+  });
+  subgraphOptions.set(result, options);
+  subgraphSchemas.set(cacheKey, result);
+  return result;
+}
+
+function directive(name: string, args: Record<string, string> = {}): ConstDirectiveNode {
   return {
     kind: Kind.DIRECTIVE,
-    name: { kind: Kind.NAME, value: 'key' },
-    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'fields' }, value: { kind: Kind.STRING, value: fields } }],
+    name: { kind: Kind.NAME, value: name },
+    arguments: Object.entries(args).map(([argument, value]) => ({
+      kind: Kind.ARGUMENT,
+      name: { kind: Kind.NAME, value: argument },
+      value: { kind: Kind.STRING, value },
+    })),
   };
 }
 
 const printed = new WeakMap<GraphQLSchema, string>();
 
-/** The subgraph SDL for composition: `@link` and `@key`s added, the federation plumbing left out (as the spec asks). */
+/**
+ * The subgraph SDL for composition: `@link`, `@key`s and `@shareable` added, the federation plumbing
+ * left out (as the spec asks), and Relay's `node`/`nodes` too unless offered.
+ */
 export function printSubgraphSdl(schema: GraphQLSchema): string {
   const cached = printed.get(schema);
   if (cached) return cached;
+  const options = subgraphOptions.get(schema) ?? DEFAULT_SUBGRAPH_OPTIONS;
+  const hidden = new Set([...FEDERATION_FIELDS, ...(options.nodeQuery ? [] : RELAY_QUERY_FIELDS)]);
   const queryName = schema.getQueryType()?.name;
   const document = parse(printSchema(lexicographicSortSchema(schema)));
   const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
     if ('name' in definition && definition.name && FEDERATION_TYPES.has(definition.name.value)) return [];
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [definition];
     const name = definition.name.value;
+    const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
     return [
       {
         ...definition,
-        directives: [...(definition.directives ?? []), ...(isEntityName(name) ? ENTITY_KEYS[name].map(keyDirective) : [])],
-        fields: name === queryName ? definition.fields?.filter((field) => !FEDERATION_FIELDS.has(field.name.value)) : definition.fields,
+        directives: [...(definition.directives ?? []), ...keys, ...(SHAREABLE_TYPES.has(name) ? [directive('shareable')] : [])],
+        fields: name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields,
       },
     ];
   });
-  const link = parse(`extend schema @link(url: "${FEDERATION_SPEC_URL}", import: ["@key"])`).definitions;
+  const link = parse(`extend schema @link(url: "${FEDERATION_SPEC_URL}", import: ["@key", "@shareable"])`).definitions;
   const sdl = `${print({ kind: Kind.DOCUMENT, definitions: [...link, ...definitions] })}\n`;
   printed.set(schema, sdl);
   return sdl;
