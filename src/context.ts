@@ -31,6 +31,8 @@ export interface Services {
   readonly phoneRegion: CountryCode;
   /** The clock every expiry is measured by; tests move it. */
   readonly now: () => Date;
+  /** Distinct representations one federation `_entities` call resolves (MAX_ENTITY_REPRESENTATIONS). */
+  readonly maxEntityRepresentations: number;
 }
 
 export interface Context {

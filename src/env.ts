@@ -61,6 +61,8 @@ const schema = z.object({
   // Public endpoint hardening (src/hardening.ts); README "Limits".
   INTROSPECTION: bool,
   FEDERATION_SDL_KEY: z.string().min(24, 'at least 24 characters').optional(),
+  FEDERATION_TYPE_PREFIX: z.string().regex(/^([A-Z][A-Za-z0-9]*)?$/, 'a GraphQL name starting with a capital, e.g. Customers').default(''),
+  FEDERATION_NODE_QUERY: bool,
   GRAPHIQL: bool,
   CSRF_PREVENTION: bool,
   MAX_DEPTH: z.coerce.number().int().min(1).default(10),
@@ -68,6 +70,7 @@ const schema = z.object({
   MAX_TOKENS: z.coerce.number().int().min(100).default(1000),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
   MAX_COST: z.coerce.number().int().min(1).default(5000),
+  MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).max(10_000).default(1000),
   PASSWORD_CHECKS_PER_REQUEST: z.coerce.number().int().min(1).default(1),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(100_000),
   ADMIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5_000_000),

@@ -15,6 +15,7 @@ import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
 import { isDatabaseUnavailable, maskError, useMetrics } from './observability.js';
 import { usePlanner, type PlanDecision } from './planner/index.js';
+import { subgraphSchema } from './schema/federation.js';
 import { schema } from './schema/index.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -68,6 +69,12 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   adminMaxBodyBytes: number;
   /** Answer admins' queries with the read planner (src/planner/) where it can; off: always Pothos. */
   readPlanner: boolean;
+  /** Distinct representations one `_entities` call resolves; those beyond it get an error each. */
+  maxEntityRepresentations: number;
+  /** Prefix of this service's own type names (Error, ErrorCode, …Error) in the served schema; '' for none. */
+  federationTypePrefix: string;
+  /** Offer Relay's node/nodes in the subgraph SDL (off where another subgraph serves Query.node). */
+  federationNodeQuery: boolean;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -94,6 +101,9 @@ export const DEFAULT_SETTINGS: AppSettings = {
   maxTokens: 1000,
   maxDirectives: 20,
   maxCost: 5000,
+  maxEntityRepresentations: 1000,
+  federationTypePrefix: '',
+  federationNodeQuery: true,
   passwordChecksPerRequest: 1,
   maxBodyBytes: 100_000,
   adminMaxBodyBytes: 5_000_000,
@@ -128,6 +138,9 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     maxTokens: env.MAX_TOKENS,
     maxDirectives: env.MAX_DIRECTIVES,
     maxCost: env.MAX_COST,
+    maxEntityRepresentations: env.MAX_ENTITY_REPRESENTATIONS,
+    federationTypePrefix: env.FEDERATION_TYPE_PREFIX,
+    federationNodeQuery: env.FEDERATION_NODE_QUERY ?? true,
     passwordChecksPerRequest: env.PASSWORD_CHECKS_PER_REQUEST,
     maxBodyBytes: env.MAX_BODY_BYTES,
     adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
@@ -251,6 +264,7 @@ export function createApp({
     },
     phoneRegion: settings.phoneDefaultRegion as CountryCode,
     now,
+    maxEntityRepresentations: settings.maxEntityRepresentations,
   };
   const matchAdminKey = adminKeyMatcher(settings.adminKeys);
   const isAdmin = (request: Request) => {
@@ -264,7 +278,7 @@ export function createApp({
   }
 
   return createYoga<ServerContext, Context>({
-    schema,
+    schema: subgraphSchema(schema, { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery }),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,

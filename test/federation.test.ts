@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { composeServices } from '@theguild/federation-composition';
-import { getOperationAST, parse, validate } from 'graphql';
+import { parse } from 'graphql';
+import { loadEnv } from '../src/env.js';
 import { newId } from '../src/lib/ids.js';
-import { MAX_REPRESENTATIONS, printSubgraphSdl } from '../src/schema/federation.js';
+import { createLogger } from '../src/logger.js';
+import { printSubgraphSdl } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
+import { createApp, DEFAULT_SETTINGS, settingsFromEnv } from '../src/yoga.js';
+import { startApolloGateway, startHiveGateway, type Fetch, type GatewayQuery } from './fixtures/gateway.js';
 import { createLoyaltySubgraph, loyaltyTypeDefs, type LoyaltyData } from './fixtures/loyalty-subgraph.js';
 import { createNewsletterSubgraph, newsletterTypeDefs, type Subscription } from './fixtures/newsletter-subgraph.js';
+import { createReviewsSubgraph, reviewsTypeDefs, type Review } from './fixtures/reviews-subgraph.js';
 import {
   ADMIN,
+  ADMIN_KEY,
   ANONYMOUS,
   addToGroup,
   bearer,
@@ -28,6 +33,9 @@ const loyalty: LoyaltyData = { points: new Map(), transactions: [] };
 const subscriptions: Subscription[] = [];
 const f = {} as Record<string, { id: string }>;
 const crowd: { id: string; email: string }[] = [];
+/** 250 customers, each in a group and with a default address: the authors of `reviews`. */
+const authors: string[] = [];
+const reviews: Review[] = [];
 let tokenA = '';
 
 const ENTITIES = `query($representations: [_Any!]!) {
@@ -93,6 +101,18 @@ before(async () => {
     { id: 'ltx_1', customerId: f.a!.id, orderId: f.orderA.id, points: 50 },
     { id: 'ltx_2', customerId: f.b.id, orderId: f.orderB.id, points: 40 },
   );
+  for (let i = 0; i < 250; i++) authors.push(newId('Customer'));
+  await p.customer.createMany({
+    data: authors.map((id, i) => ({ id, email: `author${i}@example.com`, firstName: `Author${i}`, hasAccount: true })),
+  });
+  await p.address.createMany({
+    data: authors.map((customerId) => ({ id: newId('Address'), customerId, city: 'Aarhus', countryCode: 'dk', isDefaultShipping: true })),
+  });
+  await p.customerGroupCustomer.createMany({
+    data: authors.map((customerId) => ({ id: newId('CustomerGroupCustomer'), customerId, customerGroupId: f.shared!.id })),
+  });
+  // 300 reviews by the 250 authors: the first 50 authors wrote two.
+  for (let i = 0; i < 300; i++) reviews.push({ id: `rev_${i}`, rating: 1 + (i % 5), authorId: authors[i % 250]! });
   subscriptions.push(
     { email: 'shared@example.com', topic: 'deals' },
     { email: 'Guest@Example.com', topic: 'news' },
@@ -107,7 +127,8 @@ test('_service serves the subgraph SDL with @link and @key, and without the fede
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const sdl: string = r.data!._service.sdl;
   assert.equal(sdl, printSubgraphSdl(schema));
-  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key"\]\)/);
+  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key", "@shareable"\]\)/);
+  assert.match(sdl, /^type PageInfo @shareable \{$/m);
   assert.match(sdl, /type Customer implements Node @key\(fields: "id"\) @key\(fields: "email"\) \{/);
   for (const type of ['CustomerGroup', 'Address', 'Order']) {
     assert.match(sdl, new RegExp(`type ${type} implements Node @key\\(fields: "id"\\) \\{`));
@@ -153,6 +174,35 @@ test('an email key resolves to the live account, else to the most recent live gu
   );
 });
 
+test('a guest-only email key gives the same row as the ID key of the newest live guest', async () => {
+  const SELECTION = `query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Customer { id email hasAccount firstName createdAt groups { totalCount } orders { totalCount } } } }`;
+  const both = async (email: string, id: string) => {
+    const r = await t.gql(SELECTION, { r: [{ __typename: 'Customer', email }, { __typename: 'Customer', id }] });
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    return r.data!._entities as { id: string; hasAccount: boolean }[];
+  };
+  // guest@example.com: two live guests and a newer soft-deleted one.
+  const [byEmail, byId] = await both('guest@example.com', f.guestNew!.id);
+  assert.deepEqual(byEmail, byId);
+  assert.equal(byEmail!.hasAccount, false);
+
+  // Guests created in the same instant: the later ID (ULIDs grow) wins, every time.
+  const at = days(10);
+  const first = await makeCustomer(t.prisma, { email: 'twins@example.com', createdAt: at });
+  const second = await makeCustomer(t.prisma, { email: 'twins@example.com', createdAt: at });
+  assert.ok(second.id > first.id);
+  for (let i = 0; i < 3; i++) {
+    const [email, id] = await both('twins@example.com', second.id);
+    assert.deepEqual(email, id);
+  }
+  // Through the gateway, the newsletter's guest-only email reaches that same row.
+  const r = await gateway(`{ newsletterSubscriptions { email customer { id firstName hasAccount } } }`);
+  const guest = r.data!.newsletterSubscriptions.find((s: { email: string }) => s.email === 'Guest@Example.com');
+  const [direct] = await both('guest@example.com', f.guestNew!.id);
+  assert.deepEqual(guest.customer, { id: direct!.id, firstName: (direct as unknown as { firstName: string }).firstName, hasAccount: false });
+});
+
 test('_entities is batched: one query per type however many representations', async () => {
   const run = async (n: number) => {
     const representations = crowd.slice(0, n).map(({ id }) => ({ __typename: 'Customer', id }));
@@ -187,22 +237,110 @@ test('_entities is batched: one query per type however many representations', as
   assert.equal(counted.statements, 4, counted.sql.join('\n'));
 });
 
-test(`more than ${MAX_REPRESENTATIONS} representations are refused with BAD_USER_INPUT`, async () => {
-  const representations = Array.from({ length: MAX_REPRESENTATIONS + 1 }, () => ({ __typename: 'Customer', id: f.b!.id }));
-  const { result, statements } = await t.countStatements(() => entities(representations));
-  assert.deepEqual(codes(result), ['BAD_USER_INPUT']);
-  assert.match(result.errors![0]!.message, /at most 100 representations per request, got 101/);
-  assert.equal(result.data, null);
-  assert.equal(statements, 0);
-  const ok = await entities(representations.slice(0, MAX_REPRESENTATIONS));
-  assert.equal(ok.errors, undefined);
+test('statements stay constant at 5, 100 and 250 representations, and repeats are loaded once', async () => {
+  const run = async (representations: Record<string, unknown>[]) => {
+    const { result, statements, sql } = await t.countStatements(() => entities(representations));
+    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+    const answers = result.data!._entities as { id: string; groups: { totalCount: number }; defaultShippingAddress: { city: string } }[];
+    assert.equal(answers.length, representations.length);
+    answers.forEach((customer, i) => {
+      assert.equal(customer.id, representations[i]!.id);
+      assert.equal(customer.groups.totalCount, 1);
+      assert.equal(customer.defaultShippingAddress.city, 'Aarhus');
+    });
+    return { statements, sql };
+  };
+  const byId = (ids: string[]) => ids.map((id) => ({ __typename: 'Customer', id }));
+  const counts = [];
+  for (const n of [5, 100, 250]) counts.push((await run(byId(authors.slice(0, n)))).statements);
+  assert.deepEqual(counts, [1, 1, 1]);
+
+  // Cost counts positions: 3 per customer (itself, groups, default address) plus 1 for Order.items.
+  const cost = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Customer { id groups { totalCount } defaultShippingAddress { city } } } }`, { r: byId(authors) });
+  assert.deepEqual(cost.extensions!.cost, { requested: 750, maximum: 5000 });
+  const withOrders = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Customer { id orders(first: 10) { edges { node { id } } } } } }`, { r: byId(authors.slice(0, 200)) });
+  assert.deepEqual(withOrders.extensions!.cost, { requested: 200 * 22, maximum: 5000 });
+  assert.equal(withOrders.errors, undefined);
+  const tooMuch = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Customer { id orders(first: 10) { edges { node { id } } } } } }`, { r: byId(authors) });
+  assert.deepEqual(codes(tooMuch), ['QUERY_TOO_COMPLEX']);
+
+  // 120 reviews by 40 authors arrive as 120 representations: 40 rows are read, 120 answered.
+  const repeated = byId(Array.from({ length: 120 }, (_, i) => authors[i % 40]!));
+  const { statements, sql } = await run(repeated);
+  assert.equal(statements, 1, sql.join('\n'));
+  const placeholders = sql[0]!.match(/\$\d+/g) ?? [];
+  assert.ok(placeholders.length >= 40 && placeholders.length < 60, sql[0]);
 });
 
-test('malformed representations are refused with BAD_USER_INPUT', async () => {
-  for (const representation of [{ __typename: 'Product', id: 'x' }, { __typename: 'Order', email: 'a@example.com' }, { id: f.b!.id }]) {
-    const r = await entities([representation]);
+test('beyond MAX_ENTITY_REPRESENTATIONS distinct representations, each extra position gets its own error', async () => {
+  // 1000 distinct (the default limit), then one more, a repeat of the first, and a malformed one.
+  const representations = [
+    { __typename: 'Customer', id: f.b!.id },
+    ...Array.from({ length: 999 }, () => ({ __typename: 'Customer', id: newId('Customer') })),
+    { __typename: 'Customer', id: f.a!.id },
+    { __typename: 'Customer', id: f.b!.id },
+    { __typename: 'Product', id: 'prod_1' },
+  ];
+  const { result, statements } = await t.countStatements(() => entities(representations));
+  const answers = result.data!._entities as ({ id: string } | null)[];
+  assert.equal(answers.length, 1003);
+  assert.equal(answers[0]!.id, f.b!.id);
+  assert.equal(answers[1001]!.id, f.b!.id);
+  assert.equal(answers[1000], null);
+  assert.equal(answers[1002], null);
+  assert.equal(answers.filter(Boolean).length, 2);
+  assert.deepEqual(
+    result.errors!.map((e) => [e.path, e.extensions?.code]),
+    [
+      [['_entities', 1000], 'BAD_USER_INPUT'],
+      [['_entities', 1002], 'BAD_USER_INPUT'],
+    ],
+  );
+  assert.match(result.errors![0]!.message, /at most 1000 distinct representations per request \(MAX_ENTITY_REPRESENTATIONS\)/);
+  assert.equal(statements, 1);
+});
+
+test('MAX_ENTITY_REPRESENTATIONS is a setting: default 1000 in env.ts, AppSettings and .env.example', async () => {
+  assert.equal(DEFAULT_SETTINGS.maxEntityRepresentations, 1000);
+  assert.equal(settingsFromEnv(loadEnv({})).maxEntityRepresentations, 1000);
+  assert.equal(settingsFromEnv(loadEnv({ MAX_ENTITY_REPRESENTATIONS: '3' })).maxEntityRepresentations, 3);
+  assert.match(readFileSync(new URL('../.env.example', import.meta.url), 'utf8'), /^MAX_ENTITY_REPRESENTATIONS=1000$/m);
+
+  // Another app on the same database, limited to 2 distinct representations.
+  const small = createApp({
+    db: t.db,
+    log: createLogger('silent'),
+    settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], maxEntityRepresentations: 2 },
+  });
+  const response = await small.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...ADMIN },
+    body: JSON.stringify({
+      query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }`,
+      variables: { r: [f.a!.id, f.b!.id, f.a!.id, f.deleted!.id, f.b!.id].map((id) => ({ __typename: 'Customer', id })) },
+    }),
+  });
+  const r = (await response.json()) as GraphQLResponse;
+  assert.deepEqual(r.data!._entities, [{ id: f.a!.id }, { id: f.b!.id }, { id: f.a!.id }, null, { id: f.b!.id }]);
+  assert.deepEqual(r.errors!.map((e) => e.path), [['_entities', 3]]);
+  assert.match(r.errors![0]!.message, /at most 2 distinct representations/);
+});
+
+test('a malformed representation gets BAD_USER_INPUT at its own position; the others resolve', async () => {
+  for (const representation of [{ __typename: 'Product', id: 'x' }, { __typename: 'Order', email: 'a@example.com' }]) {
+    const r = await entities([{ __typename: 'Customer', id: f.b!.id }, representation]);
     assert.deepEqual(codes(r), ['BAD_USER_INPUT'], JSON.stringify(r));
+    assert.deepEqual(r.errors![0]!.path, ['_entities', 1]);
+    assert.equal(r.data!._entities[0].id, f.b!.id);
+    assert.equal(r.data!._entities[1], null);
   }
+  // Without a __typename it is not a representation at all: the variable itself is refused.
+  const r = await entities([{ id: f.b!.id }]);
+  assert.deepEqual(codes(r), ['BAD_USER_INPUT'], JSON.stringify(r));
+  assert.equal(r.data, undefined);
 });
 
 test('_entities is closed to anonymous callers; a customer finds only their own rows', async () => {
@@ -273,35 +411,8 @@ const SUBGRAPHS = {
   customers: 'http://customers.internal/graphql',
   loyalty: 'http://loyalty.internal/graphql',
   newsletter: 'http://newsletter.internal/graphql',
+  reviews: 'http://reviews.internal/graphql',
 } as const;
-
-interface GatewayContext {
-  authorization?: string;
-}
-
-type Fetch = (url: string, init: RequestInit) => Response | Promise<Response>;
-
-/** Calls a subgraph's yoga app in-process: the gateway's HTTP requests without sockets. */
-class InProcessSubgraph extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(
-    url: string,
-    send: Fetch,
-    private readonly forwardAuthorization: boolean,
-  ) {
-    super({
-      url,
-      fetcher: async (input, init) =>
-        send(input, { method: init?.method, headers: init?.headers, body: init?.body?.toString() }),
-    });
-  }
-
-  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    // Only our subgraph sees the caller's credential: its rules are per viewer.
-    if (this.forwardAuthorization && context.authorization) request.http?.headers.set('authorization', context.authorization);
-  }
-}
-
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function startGateway() {
   const { data: service } = await t.gql(`{ _service { sdl } }`, {}, ANONYMOUS);
@@ -309,58 +420,29 @@ async function startGateway() {
     { name: 'customers', url: SUBGRAPHS.customers, typeDefs: parse(service!._service.sdl) },
     { name: 'loyalty', url: SUBGRAPHS.loyalty, typeDefs: loyaltyTypeDefs },
     { name: 'newsletter', url: SUBGRAPHS.newsletter, typeDefs: newsletterTypeDefs },
+    { name: 'reviews', url: SUBGRAPHS.reviews, typeDefs: reviewsTypeDefs },
   ]);
   assert.equal(composed.errors, undefined, composed.errors?.map((e) => e.message).join('\n'));
   const loyaltyApp = createLoyaltySubgraph(loyalty);
   const newsletterApp = createNewsletterSubgraph(subscriptions);
+  const reviewsApp = createReviewsSubgraph(reviews);
   const apps: Record<string, Fetch> = {
     customers: (url, init) => t.app.fetch(url, init),
     loyalty: (url, init) => loyaltyApp.fetch(url, init),
     newsletter: (url, init) => newsletterApp.fetch(url, init),
+    reviews: (url, init) => reviewsApp.fetch(url, init),
   };
-  const gateway = new ApolloGateway({
-    supergraphSdl: composed.supergraphSdl!,
-    logger: quiet,
-    buildService: ({ name, url }) => new InProcessSubgraph(url!, apps[name]!, name === 'customers'),
-  });
-  const { schema: apiSchema, executor } = await gateway.load();
-  after(() => gateway.stop());
-  type RequestContext = Parameters<typeof executor>[0];
-  const store = new Map<string, string>();
-
-  /** One operation through the gateway, as its HTTP server would run it. */
-  return async function gql(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = ADMIN) {
-    const document = parse(query);
-    assert.deepEqual(validate(apiSchema, document), []);
-    const operation = getOperationAST(document);
-    assert.ok(operation);
-    const requestContext: RequestContext = {
-      request: { query, variables, http: { method: 'POST', url: 'http://gateway/graphql', headers: new Headers(headers) } },
-      context: { authorization: headers.authorization || undefined },
-      document,
-      operation,
-      operationName: null,
-      source: query,
-      queryHash: createHash('sha256').update(query).digest('hex'),
-      schema: apiSchema,
-      schemaHash: 'federation-test' as RequestContext['schemaHash'],
-      logger: quiet,
-      metrics: {},
-      cache: {
-        get: async (key) => store.get(key),
-        set: async (key, value) => void store.set(key, value),
-        delete: async (key) => store.delete(key),
-      },
-      overallCachePolicy: { restrict() {}, replace() {}, policyIfCacheable: () => null },
-    };
-    // As its HTTP server would send it (the executor's objects have null prototypes).
-    return JSON.parse(JSON.stringify(await executor(requestContext))) as Omit<GraphQLResponse, 'status'>;
+  return {
+    apollo: await startApolloGateway(composed.supergraphSdl!, apps, ['customers'], ADMIN),
+    hive: await startHiveGateway(composed.supergraphSdl!, apps, ['customers'], ADMIN),
   };
 }
 
-let gateway: Awaited<ReturnType<typeof startGateway>>;
+/** @apollo/gateway; `hive` is Hive Gateway on the same supergraph. */
+let gateway: GatewayQuery;
+let hive: GatewayQuery;
 before(async () => {
-  gateway = await startGateway();
+  ({ apollo: gateway, hive } = await startGateway());
 });
 
 test('the gateway answers one query from all three subgraphs', async () => {
@@ -391,6 +473,26 @@ test('the gateway answers one query from all three subgraphs', async () => {
     [[f.sharedAccount!.id, true], [f.guestNew!.id, false], null],
   );
   assert.equal(r.data!.newsletterSubscriptions[0].customer.loyaltyPoints, 0);
+});
+
+test('300 reviews by 250 authors: every author resolved, with the other subgraphs’ fields, in one statement', async () => {
+  const { result, statements, sql } = await t.countStatements(() =>
+    gateway(`{ reviews(first: 300) { id rating author { id email firstName reviewCount loyaltyPoints } } }`),
+  );
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  const list = result.data!.reviews as { id: string; author: { id: string; email: string; firstName: string; reviewCount: number; loyaltyPoints: number } }[];
+  assert.equal(list.length, 300);
+  list.forEach((review, i) => {
+    const n = i % 250;
+    assert.deepEqual(review.author, {
+      id: authors[n],
+      email: `author${n}@example.com`,
+      firstName: `Author${n}`,
+      reviewCount: n < 50 ? 2 : 1,
+      loyaltyPoints: 0,
+    });
+  });
+  assert.equal(statements, 1, sql.join('\n'));
 });
 
 test('a leaderboard of 3 or 30 customers costs our subgraph the same statements', async () => {
@@ -444,4 +546,78 @@ test('through the gateway, a customer’s token reaches only their own rows, and
     assert.ok(codes(anonymous).includes('FORBIDDEN'), JSON.stringify(anonymous));
     assert.doesNotMatch(JSON.stringify(anonymous.data), /cus_|@example\.com|First/);
   }
+});
+
+// --- The same supergraph through Hive Gateway ---
+
+test('Hive Gateway gives the same answers as @apollo/gateway, forwarding the caller’s Authorization', async () => {
+  const queries: [string, Record<string, unknown>, Record<string, string>][] = [
+    [
+      `query($id: ID!) {
+        customer(id: $id) { email loyaltyPoints loyaltyTransactions { points order { id total customer { email } } } }
+        newsletterSubscriptions { email topic customer { id firstName hasAccount loyaltyPoints } }
+      }`,
+      { id: f.a!.id },
+      ADMIN,
+    ],
+    [`{ loyaltyLeaderboard(first: 100) { points customer { id email } } }`, {}, bearer(tokenA)],
+    [`{ me { email loyaltyPoints loyaltyTransactions { order { id } } } }`, {}, bearer(tokenA)],
+  ];
+  const at = (data: unknown, path: readonly (string | number)[]) =>
+    path.reduce<unknown>((value, key) => (value as Record<string, unknown> | null)?.[key], data);
+  let nullEntities = 0;
+  for (const [query, variables, headers] of queries) {
+    const [viaApollo, viaHive] = await Promise.all([gateway(query, variables, headers), hive(query, variables, headers)]);
+    assert.equal(viaApollo.errors, undefined, JSON.stringify(viaApollo.errors));
+    assert.deepEqual(viaHive.data, viaApollo.data);
+    // The one difference, Hive Gateway's: where our `_entities` answers null (unknown, or another
+    // customer's row), @apollo/gateway nulls the entity silently; Hive Gateway nulls it too, but adds
+    // a masked INTERNAL_SERVER_ERROR for its first non-null field, which the null entity lacks.
+    for (const error of viaHive.errors ?? []) {
+      assert.equal(error.extensions?.code, 'INTERNAL_SERVER_ERROR');
+      const entity = error.path!.slice(0, -1);
+      assert.equal(at(viaApollo.data, entity), null, JSON.stringify(error));
+      nullEntities++;
+    }
+  }
+  // nobody@example.com's subscription, and the leaderboard's 51 rows that are not customer A's.
+  assert.equal(nullEntities, 1 + crowd.length + 1);
+  // Without a credential our subgraph refuses _entities in both.
+  const anonymous = await hive(`{ loyaltyLeaderboard(first: 3) { customer { id email } } }`, {}, ANONYMOUS);
+  assert.doesNotMatch(JSON.stringify(anonymous.data), /@example\.com/);
+});
+
+test('300 reviews by 250 authors through Hive Gateway: every author, with the other subgraphs’ fields, in one statement', async () => {
+  const query = `{ reviews(first: 300) { id rating author { id email firstName reviewCount loyaltyPoints } } }`;
+  const { result, statements, sql } = await t.countStatements(() => hive(query));
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  assert.equal(result.data!.reviews.length, 300);
+  assert.ok(result.data!.reviews.every((review: { author: { email: string } | null }) => review.author?.email.startsWith('author')));
+  assert.deepEqual(result.data, (await gateway(query)).data);
+  assert.equal(statements, 1, sql.join('\n'));
+});
+
+test('the same entities under several aliases: the same data through both gateways, and no error of their own', async () => {
+  const query = `query($id: ID!) {
+    first: customer(id: $id) { id email loyaltyPoints }
+    second: customer(id: $id) { id mail: email points: loyaltyPoints }
+    board: loyaltyLeaderboard(first: 3) { customer { id email } }
+    again: loyaltyLeaderboard(first: 3) { customer { key: id address: email firstName } }
+  }`;
+  const [viaApollo, viaHive] = await Promise.all([gateway(query, { id: f.a!.id }), hive(query, { id: f.a!.id })]);
+  assert.equal(viaApollo.errors, undefined, JSON.stringify(viaApollo.errors));
+  assert.equal(viaHive.errors, undefined, JSON.stringify(viaHive.errors));
+  assert.deepEqual(viaHive.data, viaApollo.data);
+  assert.deepEqual(viaHive.data!.second, { id: f.a!.id, mail: 'a@example.com', points: 50 });
+
+  // As customer A the board's other customers are null entities: aliases add no error of their
+  // own, only Hive Gateway's one per null entity (see above), once per alias that reaches it.
+  const asCustomer = query.replace('query($id: ID!)', 'query').replaceAll('customer(id: $id)', 'me');
+  const [asA, asAHive] = await Promise.all([gateway(asCustomer, {}, bearer(tokenA)), hive(asCustomer, {}, bearer(tokenA))]);
+  assert.equal(asA.errors, undefined, JSON.stringify(asA.errors));
+  assert.deepEqual(asAHive.data, asA.data);
+  assert.deepEqual(
+    (asAHive.errors ?? []).map((e) => e.path!.slice(0, 3).join('.')).sort(),
+    ['again.0.customer', 'again.1.customer', 'again.2.customer', 'board.0.customer', 'board.1.customer', 'board.2.customer'],
+  );
 });

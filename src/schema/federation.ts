@@ -10,9 +10,15 @@
  * customer tokens may call it, anonymous callers may not, and the type rules of what it returns
  * (admin-or-owner) apply as on every other path.
  */
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import {
+  GraphQLEnumType,
   GraphQLError,
+  GraphQLInterfaceType,
+  GraphQLObjectType,
+  GraphQLUnionType,
+  isInterfaceType,
   Kind,
   lexicographicSortSchema,
   parse,
@@ -34,9 +40,6 @@ import { invalidArgument } from './invalid-argument.js';
 import { Order } from './order.js';
 
 export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.6';
-
-/** Representations per `_entities` call; a gateway sends one call per subgraph fetch. */
-export const MAX_REPRESENTATIONS = 100;
 
 /** Each entity's keys, one `@key` each. */
 export const ENTITY_KEYS = {
@@ -194,26 +197,57 @@ async function loadOrders(ctx: Context, info: GraphQLResolveInfo, ids: string[])
   return mapById(rows);
 }
 
+/** A list item graphql-js completes as an error at its own path, leaving its neighbours be. */
+function failed(error: GraphQLError): Promise<never> {
+  const rejected = Promise.reject(error);
+  rejected.catch(() => {}); // handled by graphql-js when it completes the list
+  return rejected;
+}
+
+/** One key per distinct representation: the same row asked for twice is the same key. */
+const keyOf = (ref: Reference) => ('email' in ref ? `Customer email ${ref.email}` : `${ref.type} ${ref.id}`);
+
+/**
+ * Every position gets an answer of its own: a row, null, or an error at `_entities.<index>` (a
+ * malformed representation, or one beyond the limit), so one bad representation does not null the
+ * others. Each distinct representation is loaded once however often it repeats: gateways send one
+ * per parent (120 reviews by 40 authors arrive as 120), and only distinct ones count towards
+ * MAX_ENTITY_REPRESENTATIONS.
+ */
 async function resolveEntities(representations: Representation[], ctx: Context, info: GraphQLResolveInfo) {
-  if (representations.length > MAX_REPRESENTATIONS) {
-    throw invalidArgument(
-      'representations',
-      `at most ${MAX_REPRESENTATIONS} representations per request, got ${representations.length}`,
-    );
-  }
-  const references = representations.map(reference);
+  const max = ctx.services.maxEntityRepresentations;
+  const distinct = new Map<string, Reference>();
+  const slots = representations.map((value, index): string | GraphQLError => {
+    let ref: Reference;
+    try {
+      ref = reference(value, index);
+    } catch (error) {
+      if (error instanceof GraphQLError) return error;
+      throw error;
+    }
+    const key = keyOf(ref);
+    if (distinct.has(key)) return key;
+    if (distinct.size >= max) {
+      return invalidArgument(
+        `representations[${index}]`,
+        `at most ${max} distinct representations per request (MAX_ENTITY_REPRESENTATIONS); ask for the rest in another request`,
+      );
+    }
+    distinct.set(key, ref);
+    return key;
+  });
+  const references = [...distinct.values()];
   // An ID of another type (or not one of ours) cannot match: it resolves to null without a query.
-  const idsOf = (type: EntityName) => [
-    ...new Set(references.flatMap((ref) => (ref.type === type && 'id' in ref && typeOfId(ref.id) === type ? [ref.id] : []))),
-  ];
-  const emails = [...new Set(references.flatMap((ref) => ('email' in ref ? [ref.email] : [])))];
+  const idsOf = (type: EntityName) =>
+    references.flatMap((ref) => (ref.type === type && 'id' in ref && typeOfId(ref.id) === type ? [ref.id] : []));
+  const emails = references.flatMap((ref) => ('email' in ref ? [ref.email] : []));
   const [customers, groups, addresses, orders] = await Promise.all([
     loadCustomers(ctx, info, idsOf('Customer'), emails),
     loadGroups(ctx, info, idsOf('CustomerGroup')),
     loadAddresses(ctx, info, idsOf('Address')),
     loadOrders(ctx, info, idsOf('Order')),
   ]);
-  return references.map((ref) => {
+  const found = (ref: Reference) => {
     if ('email' in ref) return customers.byEmail.get(ref.email) ?? null;
     switch (ref.type) {
       case 'Customer':
@@ -225,7 +259,9 @@ async function resolveEntities(representations: Representation[], ctx: Context, 
       case 'Order':
         return orders.get(ref.id) ?? null;
     }
-  });
+  };
+  const rows = new Map([...distinct].map(([key, ref]) => [key, found(ref)]));
+  return slots.map((slot) => (typeof slot === 'string' ? (rows.get(slot) ?? null) : failed(slot)));
 }
 
 builder.queryFields((t) => ({
@@ -243,7 +279,8 @@ builder.queryFields((t) => ({
     description:
       'Apollo Federation: entities by key, for a gateway. It must forward the caller’s Authorization header ' +
       '(an admin key, or a customer’s bearer token: a customer gets only their own rows). ' +
-      `At most ${MAX_REPRESENTATIONS} representations; unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows.`,
+      'Each distinct representation is resolved once; beyond MAX_ENTITY_REPRESENTATIONS distinct ones (1000 by default) a position gets an error of its own. ' +
+      'Unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows.',
     authScopes: { $any: { admin: true, customer: true } },
     args: { representations: t.arg({ type: [AnyScalar], required: true }) },
     resolve: (_root, args, ctx, info) => resolveEntities(args.representations, ctx, info),
@@ -252,36 +289,113 @@ builder.queryFields((t) => ({
 
 const FEDERATION_TYPES = new Set(['_Any', '_Entity', '_Service']);
 const FEDERATION_FIELDS = new Set(['_entities', '_service']);
+/** Relay's and the other common value types every subgraph may declare alike. */
+const SHAREABLE_TYPES = new Set(['PageInfo']);
+const RELAY_QUERY_FIELDS = new Set(['node', 'nodes']);
 
-function keyDirective(fields: string): ConstDirectiveNode {
+export interface SubgraphOptions {
+  /**
+   * Put in front of this service's own type names (the `Error` interface, `ErrorCode`, and every
+   * type implementing `Error`), which other subgraphs are likely to declare differently. Empty: as is.
+   */
+  typePrefix: string;
+  /**
+   * Offer Relay's `node`/`nodes` to the supergraph. They resolve this service's IDs only, so turn
+   * this off where another subgraph serves `Query.node`; direct clients keep them either way.
+   */
+  nodeQuery: boolean;
+}
+
+export const DEFAULT_SUBGRAPH_OPTIONS: SubgraphOptions = { typePrefix: '', nodeQuery: true };
+
+const subgraphOptions = new WeakMap<GraphQLSchema, SubgraphOptions>();
+const subgraphSchemas = new Map<string, GraphQLSchema>();
+
+/** This service's own type names: the expected-failure types. */
+export function ownTypeNames(schema: GraphQLSchema): string[] {
+  const error = schema.getType('Error');
+  if (!error || !isInterfaceType(error)) return [];
+  return ['Error', 'ErrorCode', ...schema.getPossibleTypes(error).map((type) => type.name)].sort();
+}
+
+/**
+ * The schema this service serves with these options: `schema` itself by default, else a copy whose
+ * own type names carry the prefix (resolvers unchanged; abstract types answer the new names).
+ */
+export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions = DEFAULT_SUBGRAPH_OPTIONS): GraphQLSchema {
+  if (!options.typePrefix && options.nodeQuery) return schema;
+  const cacheKey = `${options.typePrefix}/${options.nodeQuery}`;
+  const known = subgraphSchemas.get(cacheKey);
+  if (known) return known;
+  const own = new Set(ownTypeNames(schema));
+  const rename = (name: string) => (own.has(name) ? `${options.typePrefix}${name}` : name);
+  const taken = [...own].map(rename).filter((name) => !own.has(name) && schema.getType(name));
+  if (taken.length) throw new Error(`FEDERATION_TYPE_PREFIX "${options.typePrefix}" makes names the schema already has: ${taken.join(', ')}`);
+  const renamed = (name: string | undefined) => (name === undefined ? name : rename(name));
+  const result = mapSchema(schema, {
+    [MapperKind.TYPE]: (type) => {
+      if (type instanceof GraphQLObjectType) return new GraphQLObjectType({ ...type.toConfig(), name: rename(type.name) });
+      if (type instanceof GraphQLEnumType) return new GraphQLEnumType({ ...type.toConfig(), name: rename(type.name) });
+      if (type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType) {
+        const config = type.toConfig();
+        const resolveType = config.resolveType;
+        const wrapped: typeof resolveType = resolveType
+          ? (...args) => {
+              const answer = resolveType(...args);
+              return answer instanceof Promise ? answer.then(renamed) : renamed(answer);
+            }
+          : undefined;
+        return type instanceof GraphQLInterfaceType
+          ? new GraphQLInterfaceType({ ...(config as ReturnType<GraphQLInterfaceType['toConfig']>), name: rename(type.name), resolveType: wrapped })
+          : new GraphQLUnionType({ ...(config as ReturnType<GraphQLUnionType['toConfig']>), name: rename(type.name), resolveType: wrapped });
+      }
+      return type;
+    },
+  });
+  subgraphOptions.set(result, options);
+  subgraphSchemas.set(cacheKey, result);
+  return result;
+}
+
+function directive(name: string, args: Record<string, string> = {}): ConstDirectiveNode {
   return {
     kind: Kind.DIRECTIVE,
-    name: { kind: Kind.NAME, value: 'key' },
-    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'fields' }, value: { kind: Kind.STRING, value: fields } }],
+    name: { kind: Kind.NAME, value: name },
+    arguments: Object.entries(args).map(([argument, value]) => ({
+      kind: Kind.ARGUMENT,
+      name: { kind: Kind.NAME, value: argument },
+      value: { kind: Kind.STRING, value },
+    })),
   };
 }
 
 const printed = new WeakMap<GraphQLSchema, string>();
 
-/** The subgraph SDL for composition: `@link` and `@key`s added, the federation plumbing left out (as the spec asks). */
+/**
+ * The subgraph SDL for composition: `@link`, `@key`s and `@shareable` added, the federation plumbing
+ * left out (as the spec asks), and Relay's `node`/`nodes` too unless offered.
+ */
 export function printSubgraphSdl(schema: GraphQLSchema): string {
   const cached = printed.get(schema);
   if (cached) return cached;
+  const options = subgraphOptions.get(schema) ?? DEFAULT_SUBGRAPH_OPTIONS;
+  const hidden = new Set([...FEDERATION_FIELDS, ...(options.nodeQuery ? [] : RELAY_QUERY_FIELDS)]);
   const queryName = schema.getQueryType()?.name;
   const document = parse(printSchema(lexicographicSortSchema(schema)));
   const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
     if ('name' in definition && definition.name && FEDERATION_TYPES.has(definition.name.value)) return [];
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [definition];
     const name = definition.name.value;
+    const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
     return [
       {
         ...definition,
-        directives: [...(definition.directives ?? []), ...(isEntityName(name) ? ENTITY_KEYS[name].map(keyDirective) : [])],
-        fields: name === queryName ? definition.fields?.filter((field) => !FEDERATION_FIELDS.has(field.name.value)) : definition.fields,
+        directives: [...(definition.directives ?? []), ...keys, ...(SHAREABLE_TYPES.has(name) ? [directive('shareable')] : [])],
+        fields: name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields,
       },
     ];
   });
-  const link = parse(`extend schema @link(url: "${FEDERATION_SPEC_URL}", import: ["@key"])`).definitions;
+  const link = parse(`extend schema @link(url: "${FEDERATION_SPEC_URL}", import: ["@key", "@shareable"])`).definitions;
   const sdl = `${print({ kind: Kind.DOCUMENT, definitions: [...link, ...definitions] })}\n`;
   printed.set(schema, sdl);
   return sdl;
