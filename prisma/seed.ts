@@ -602,8 +602,12 @@ export async function seed(prisma: PrismaClient, options: SeedOptions = {}): Pro
 /** Seeded numbers are written in international form, so their region never matters. */
 const phoneFields = (phone: string | null) => ({ phone, phoneE164: phoneE164(phone, 'US') });
 
-/** A Prisma field name as its column: `firstName` → `first_name`, `address1` → `address_1` (the schema's @map convention). */
-const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/(\d+)/g, '_$1');
+/** A Prisma field name as its column in `table`, read from the client's own data model (its @map names). */
+function column(prisma: PrismaClient, table: string, field: string): string {
+  const { models } = (prisma as unknown as { _runtimeDataModel: { models: Record<string, { dbName: string | null; fields: { name: string; dbName?: string | null }[] }> } })._runtimeDataModel;
+  const model = Object.values(models).find((m) => m.dbName === table);
+  return model?.fields.find((f) => f.name === field)?.dbName ?? field;
+}
 
 type Progress = (table: string, done: number, total: number) => void;
 
@@ -625,8 +629,8 @@ async function insertRows(prisma: PrismaClient, table: string, rows: readonly ob
   for (let start = 0; start < rows.length; start += BATCH_ROWS) {
     const batch = rows.slice(start, start + BATCH_ROWS);
     const fields = [...new Set(batch.flatMap((row) => Object.keys(row)))];
-    const columns = fields.map((f) => `"${column(f)}"`).join(', ');
-    const json = JSON.stringify(batch.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [column(k), v]))));
+    const columns = fields.map((f) => `"${column(prisma, table, f)}"`).join(', ');
+    const json = JSON.stringify(batch.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [column(prisma, table, k), v]))));
     // WITH ORDINALITY … ORDER BY keeps the rows' order, so the order display IDs follow it.
     await prisma.$executeRawUnsafe(
       `INSERT INTO "${table}" (${columns})
