@@ -250,7 +250,7 @@ async function sqlStats(admin: pg.Client, run: () => Promise<unknown>, n: number
   );
   if (process.env.BENCH_DEBUG) {
     const detail = await admin.query(
-      `SELECT calls, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q FROM pg_stat_statements
+      `SELECT calls, rows, regexp_replace(query, '\\s+', ' ', 'g') AS q FROM pg_stat_statements
        WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = 'bench_app') ORDER BY calls DESC`,
     );
     console.log(detail.rows);

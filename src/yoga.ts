@@ -312,7 +312,7 @@ export function createApp({
     plugins: [
       useRequestLog(log),
       // Before the timeout (in hardening) so that it bounds planned statements too.
-      ...(settings.readPlanner ? [usePlanner({ prisma: db.prisma, onDecision: onPlan })] : []),
+      ...(settings.readPlanner ? [usePlanner({ db, onDecision: onPlan })] : []),
       ...hardeningPlugins({
         ...settings,
         introspection: settings.introspection ?? (!production || showGraphiql),

@@ -33,7 +33,12 @@ export interface Database {
   readonly prisma: PrismaClient;
   readonly queryClient: QueryClient;
   session(): Promise<SqlSession>;
-  /** Calls `listener` with every SQL statement Prisma sends. Returns the unsubscribe function. */
+  /**
+   * A statement outside Prisma (the read planner's). On PostgreSQL, with a `name`, it is a prepared
+   * statement: each pooled connection parses and plans it once, not on every call.
+   */
+  query<T>(text: string, values: unknown[], name?: string): Promise<T[]>;
+  /** Calls `listener` with every SQL statement Prisma (or `query`) sends. Returns the unsubscribe function. */
   onStatement(listener: (sql: string) => void): () => void;
   close(): Promise<void>;
 }
@@ -67,13 +72,15 @@ function once(fn: () => Promise<void>) {
 
 function withStatementEvents(prisma: PrismaClient<'query'>) {
   const listeners = new Set<(sql: string) => void>();
-  prisma.$on('query', (event) => {
-    for (const listener of listeners) listener(event.query);
-  });
-  return (listener: (sql: string) => void) => {
+  const emit = (sql: string) => {
+    for (const listener of listeners) listener(sql);
+  };
+  prisma.$on('query', (event) => emit(event.query));
+  const onStatement = (listener: (sql: string) => void) => {
     listeners.add(listener);
     return () => void listeners.delete(listener);
   };
+  return { onStatement, emit };
 }
 
 async function openPostgres(options: DatabaseOptions): Promise<Database> {
@@ -93,11 +100,15 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     // An interactive transaction waits for a connection as long as any other query (Prisma's own default is 2 s).
     transactionOptions: { maxWait: options.connectTimeoutMs ?? 5_000 },
   });
-  const onStatement = withStatementEvents(prisma);
+  const { onStatement, emit } = withStatementEvents(prisma);
   return {
     kind: 'postgres',
     poolStats: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     prisma,
+    async query<T>(text: string, values: unknown[], name?: string) {
+      emit(text);
+      return (await pool.query({ text, values, ...(name ? { name } : {}) })).rows as T[];
+    },
     queryClient: pool,
     onStatement,
     async session() {
@@ -129,7 +140,7 @@ async function openPglite(dataDir: string, initialData?: Blob): Promise<Database
     throw error;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), log: [{ emit: 'event', level: 'query' }] });
-  const onStatement = withStatementEvents(prisma);
+  const { onStatement } = withStatementEvents(prisma);
   // PGlite is one connection shared by the whole process, so a session is exclusive use of it
   // among sessions (an advisory lock would be re-entrant here and exclude nothing).
   let sessions = Promise.resolve();
@@ -137,6 +148,8 @@ async function openPglite(dataDir: string, initialData?: Blob): Promise<Database
     kind: 'pglite',
     poolStats: () => null,
     prisma,
+    // Through Prisma's adapter, which keeps the one connection's transactions apart; nothing to prepare.
+    query: <T>(text: string, values: unknown[]) => prisma.$queryRawUnsafe<T[]>(text, ...values),
     queryClient: {
       async query({ text, values }) {
         const result = await pglite.query(text, values);

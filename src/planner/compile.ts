@@ -76,6 +76,8 @@ export async function nodeIdColumns(schema: GraphQLSchema, dm: DataModel): Promi
 export interface CompiledPlan {
   sql: string;
   params: unknown[];
+  /** Its prepared statement's name, once run (null: run unnamed). */
+  name?: string | null;
 }
 
 // json_build_object takes at most 100 arguments.
@@ -342,13 +344,13 @@ class Compiler implements Sql {
     const linked = (alias: string) => (options.link ? `${options.link(alias)} AND ` : '');
 
     // Row-level columns of the inner page query, and the connection-level pairs over them.
-    const rowColumns: string[] = [];
+    const rowColumns: [string, string][] = [];
     const pairs: [string, string][] = [];
     let cursor: string | undefined;
     const cursorColumn = () => {
       if (!cursor) {
         cursor = 'cur';
-        rowColumns.push(`${this.cursor(model, a, page)} AS cur`);
+        rowColumns.push([this.cursor(model, a, page), 'cur']);
       }
       return cursor;
     };
@@ -369,7 +371,7 @@ class Compiler implements Sql {
         needRows = true;
         const edgeType = this.objectType(getNamedType(type.getFields().edges!.type) as GraphQLObjectType);
         const column = `e${rowColumns.length}`;
-        rowColumns.push(`${this.edge(edgeType, model, a, page, options.through, fieldNodes)} AS ${column}`);
+        rowColumns.push([this.edge(edgeType, model, a, page, options.through, fieldNodes), column]);
         pairs.push([key, `coalesce(json_agg(r.${column} ORDER BY r.rn ${forward}) ${inPage}, '[]'::json)`]);
       } else if (name === 'pageInfo') {
         needRows = true;
@@ -392,7 +394,9 @@ class Compiler implements Sql {
     if (!needRows) return `(SELECT ${object(pairs)})`;
     const order = compileOrderBy(this, model, a, query.orderBy);
     const where = compileWhere(this, model, a, query.where);
-    const inner = `SELECT row_number() OVER (ORDER BY ${order}) AS rn${rowColumns.map((c) => `, ${c}`).join('')} FROM ${model.table} ${a} WHERE ${linked(a)}(${where}) ORDER BY ${order} LIMIT ${Number(query.take)}`;
+    // The row past the page only tells whether more follow: its JSON (nested connections included) is not built.
+    const columns = rowColumns.map(([expression, name]) => `, CASE WHEN row_number() OVER w <= ${page.size} THEN ${expression} END AS ${name}`).join('');
+    const inner = `SELECT row_number() OVER w AS rn${columns} FROM ${model.table} ${a} WHERE ${linked(a)}(${where}) WINDOW w AS (ORDER BY ${order}) ORDER BY ${order} LIMIT ${Number(query.take)}`;
     if (query.take !== page.size + 1) throw new Unplannable('page size');
     // GROUP BY (): one row, also over an empty page and when no aggregate is selected.
     return `(SELECT ${object(pairs)} FROM (${inner}) r GROUP BY ())`;
@@ -436,7 +440,8 @@ class Compiler implements Sql {
     }
     const id = `to_json(${alias}.${this.dm.column(model, 'id').sql})::text`;
     const payload = `${this.param(cursorPayloadPrefix(page.connection, ordering), 'text')} || ${value} || ',' || ${id} || ']'`;
-    return `translate(encode(convert_to(${payload}, 'UTF8'), 'base64'), E'+/=\\n', '-_')`;
+    // base64url without padding; PostgreSQL's base64 wraps lines. (translate() would do it in one call, at twice the CPU.)
+    return `rtrim(replace(replace(replace(encode(convert_to(${payload}, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), '/', '_'), '=')`;
   }
 }
 

@@ -1,7 +1,8 @@
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { createHash } from 'node:crypto';
+import type { Database } from '../db/index.js';
 import { compile, nodeIdColumns, type CompiledPlan, type PlannerEnv } from './compile.js';
 import { DataModel } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
@@ -12,7 +13,9 @@ export { Unplannable };
 export type PlanDecision = { planned: true; sql: string } | { planned: false; reason: string };
 
 export interface PlannerOptions {
-  prisma: PrismaClient;
+  db: Pick<Database, 'prisma' | 'query'>;
+  /** Distinct plans run as named prepared statements (planned once per connection); the rest unnamed. */
+  preparedStatements?: number;
   onDecision?: (decision: PlanDecision) => void;
 }
 
@@ -31,10 +34,11 @@ export interface PlannerOptions {
 // depends on nothing else (only admins are planned, and no planned field reads the context).
 const PLANS_PER_DOCUMENT = 64;
 
-export function usePlanner({ prisma, onDecision }: PlannerOptions): Plugin<Context> {
+export function usePlanner({ db, onDecision, preparedStatements = 200 }: PlannerOptions): Plugin<Context> {
   let env: Promise<PlannerEnv> | undefined;
   const plans = new WeakMap<DocumentNode, Map<string, CompiledPlan | Unplannable>>();
-  const runtime = () => (prisma as unknown as { _runtimeDataModel: ConstructorParameters<typeof DataModel>[0] })._runtimeDataModel;
+  const names = new Set<string>();
+  const runtime = () => (db.prisma as unknown as { _runtimeDataModel: ConstructorParameters<typeof DataModel>[0] })._runtimeDataModel;
   return {
     async onExecute({ args, executeFn, setExecuteFn }) {
       const ctx = args.contextValue as Context;
@@ -67,15 +71,20 @@ export function usePlanner({ prisma, onDecision }: PlannerOptions): Plugin<Conte
       }
       const { sql, params } = plan;
       onDecision?.({ planned: true, sql });
+      // Every pooled connection keeps its prepared statements: their number is bounded.
+      plan.name ??= names.size < preparedStatements ? `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
+      if (plan.name) names.add(plan.name);
+      const name = plan.name ?? undefined;
       const fallback = executeFn;
       setExecuteFn(async (execution: ExecutionArgs & { signal?: AbortSignal }): Promise<ExecutionResult> => {
         let rows: { data: string }[];
         try {
-          rows = await abortable(prisma.$queryRawUnsafe<{ data: string }[]>(sql, ...params), execution.signal);
+          rows = await abortable(db.query<{ data: string }>(sql, params, name), execution.signal);
         } catch (error) {
           if (execution.signal?.aborted) throw error;
           // A row the planner cannot render as the schema would (see compile.ts), or a database
           // failure: the Pothos path answers, with its own errors.
+          onDecision?.({ planned: false, reason: `statement failed: ${(error as Error).message}` });
           return fallback(execution) as Promise<ExecutionResult>;
         }
         return { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };

@@ -171,13 +171,10 @@ function beyond(ordering: Ordering, key: Key, direction: Direction): Where {
     return nullsFirst ? { OR: [{ [field]: null, ...idBeyond }, { [field]: { not: null } }] } : { [field]: null, ...idBeyond };
   }
   const nullable = !column(ordering.model, field).isRequired;
-  return {
-    OR: [
-      { [field]: { [cmp]: key.value } },
-      { [field]: key.value, ...idBeyond },
-      ...(nullable && !nullsFirst ? [{ [field]: null }] : []),
-    ],
-  };
+  if (nullable && !nullsFirst) return { OR: [{ [field]: { [cmp]: key.value } }, { [field]: key.value, ...idBeyond }, { [field]: null }] };
+  // The OR alone is not an index range: the redundant `field <= value` (or >=) lets PostgreSQL start
+  // the (field, id) index scan at the cursor instead of filtering every row before it.
+  return { [field]: { [`${cmp}e`]: key.value }, OR: [{ [field]: { [cmp]: key.value } }, { [field]: key.value, ...idBeyond }] };
 }
 
 function orderBy(ordering: Ordering, direction: Direction) {
