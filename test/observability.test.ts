@@ -117,6 +117,8 @@ test('/metrics: requests and durations per operation, errors by code, pool usage
   assert.match(text, /graphql_envelop_request\{[^}]*operationName="ListCustomers"/);
   assert.match(text, /graphql_errors_total\{code="FORBIDDEN"/);
   if (DATABASE_KIND === 'postgres') assert.match(text, /db_pool_connections\{state="max"\} 2/);
+  // Per-phase and per-deprecated-field metrics cost CPU on every request and are off.
+  assert.doesNotMatch(text, /graphql_envelop_(phase_|deprecated_field|execute_resolver|request_time_summary)/);
 });
 
 test('log lines carry the request ID and never a password, token or hash', async () => {
