@@ -28,7 +28,7 @@ export async function createScratchDatabase(server: string, prefix = 'cg_scratch
 /** Runs `body` on a scratch database on `server`, dropped afterwards; without a server, on an in-memory PGlite. */
 export async function withThrowawayDatabase(server: string | undefined, body: (db: Database) => Promise<void>) {
   const scratch = server ? await createScratchDatabase(server) : undefined;
-  const db = await openDatabase({ url: scratch?.url, dataDir: 'memory://' });
+  const db = await openDatabase({ url: scratch?.url, dataDir: 'memory://', statementEvents: true });
   try {
     await body(db);
   } finally {

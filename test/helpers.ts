@@ -66,7 +66,7 @@ export interface TestAppOptions {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   // Tests that race hundreds of requests must not fail on a busy machine's pool wait; the
   // pool-exhaustion test sets its own short timeout.
-  const db = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://', poolSize: 5, connectTimeoutMs: 30_000 });
+  const db = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://', poolSize: 5, connectTimeoutMs: 30_000, statementEvents: true });
   after(() => db.close());
   await migrate(db);
   const app = createApp({

@@ -343,34 +343,39 @@ async function changeGroupMembers(
   change: 'insert' | 'delete',
   createdBy: string,
   now: Date,
-): Promise<{ group: boolean; found: string[]; changed: string[] }> {
+): Promise<{ group: boolean; missing: string[]; changed: string[] }> {
   const unique = [...new Set(customerIds)].sort();
+  // The IDs travel once (with the new rows' IDs beside them), and only the unknown ones come back.
+  const ids = change === 'insert' ? Prisma.sql`unnest(${unique}::text[], ${unique.map(() => newId('CustomerGroupCustomer'))}::text[]) AS u(customer_id, id)` : Prisma.sql`unnest(${unique}::text[]) AS u(customer_id)`;
   const write =
     change === 'insert'
       ? Prisma.sql`INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
           SELECT u.id, c.id, g.id, ${createdBy}, ${now}, ${now}
-          FROM c JOIN unnest(${unique}::text[], ${unique.map(() => newId('CustomerGroupCustomer'))}::text[]) AS u(customer_id, id) ON u.customer_id = c.id, g
+          FROM c JOIN u ON u.customer_id = c.id, g
           ORDER BY c.id
           ON CONFLICT DO NOTHING
           RETURNING customer_id`
       : Prisma.sql`DELETE FROM customer_group_customer m USING c, g
           WHERE m.deleted_at IS NULL AND m.customer_id = c.id AND m.customer_group_id = g.id
           RETURNING m.customer_id`;
-  const [row] = await tx.$queryRaw<{ group: boolean; found: string[]; changed: string[] }[]>`
-    WITH g AS (SELECT id FROM customer_group WHERE id = ${groupId} AND deleted_at IS NULL FOR SHARE),
-      c AS (SELECT id FROM customer WHERE id = ANY(${unique}::text[]) AND deleted_at IS NULL ORDER BY id FOR SHARE),
+  const [row] = await tx.$queryRaw<{ group: boolean; missing: string[]; changed: string[] }[]>`
+    WITH u AS (SELECT * FROM ${ids}),
+      g AS (SELECT id FROM customer_group WHERE id = ${groupId} AND deleted_at IS NULL FOR SHARE),
+      c AS (SELECT id FROM customer WHERE id IN (SELECT customer_id FROM u) AND deleted_at IS NULL ORDER BY id FOR SHARE),
       w AS (${write})
-    SELECT EXISTS (SELECT 1 FROM g) AS "group", ARRAY(SELECT id FROM c) AS found, ARRAY(SELECT customer_id FROM w ORDER BY 1) AS changed`;
+    SELECT EXISTS (SELECT 1 FROM g) AS "group",
+      ARRAY(SELECT customer_id FROM u WHERE customer_id NOT IN (SELECT id FROM c)) AS missing,
+      ARRAY(SELECT customer_id FROM w ORDER BY 1) AS changed`;
   return row!;
 }
 
 /** NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one. */
-function requireMembersFound(groupId: string, customerIds: string[], result: { group: boolean; found: string[] }) {
-  if (!result.group) throw new NotFoundError([groupId, ...new Set(customerIds.filter((id) => !result.found.includes(id)))], 'groupId');
-  if (result.found.length === new Set(customerIds).size) return;
-  const found = new Set(result.found);
-  const missing = customerIds.map((id, i) => ({ id, i })).filter(({ id }) => !found.has(id));
-  throw new NotFoundError([...new Set(missing.map((m) => m.id))], `customerIds[${missing[0]!.i}]`);
+function requireMembersFound(groupId: string, customerIds: string[], result: { group: boolean; missing: string[] }) {
+  if (result.group && result.missing.length === 0) return;
+  const missing = new Set(result.missing);
+  const unknown = [...new Set(customerIds.filter((id) => missing.has(id)))];
+  if (!result.group) throw new NotFoundError([groupId, ...unknown], 'groupId');
+  throw new NotFoundError(unknown, `customerIds[${customerIds.indexOf(unknown[0]!)}]`);
 }
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
