@@ -79,6 +79,8 @@ const schema = z.object({
   PERSISTED_OPERATIONS_ONLY: bool,
   /** The read planner (src/planner/) for admins' queries. */
   READ_PLANNER: z.enum(['on', 'off']).default('on'),
+  /** Distinct planned statements kept prepared on each PostgreSQL connection; 0: none (e.g. behind a pooler that cannot). */
+  PLANNER_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).default(200),
 });
 
 export type Env = z.infer<typeof schema>;

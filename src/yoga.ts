@@ -69,6 +69,8 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   adminMaxBodyBytes: number;
   /** Answer admins' queries with the read planner (src/planner/) where it can; off: always Pothos. */
   readPlanner: boolean;
+  /** Distinct planned statements run as named prepared statements on PostgreSQL; the rest unnamed. */
+  plannerPreparedStatements: number;
   /** Distinct representations one `_entities` call resolves; those beyond it get an error each. */
   maxEntityRepresentations: number;
   /** Prefix of this service's own type names (Error, ErrorCode, …Error) in the served schema; '' for none. */
@@ -108,6 +110,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   maxBodyBytes: 100_000,
   adminMaxBodyBytes: 5_000_000,
   readPlanner: true,
+  plannerPreparedStatements: 200,
   requestTimeoutMs: 10_000,
   persistedOperations: null,
   persistedOperationsOnly: false,
@@ -145,6 +148,7 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     maxBodyBytes: env.MAX_BODY_BYTES,
     adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
     readPlanner: env.READ_PLANNER === 'on',
+    plannerPreparedStatements: env.PLANNER_PREPARED_STATEMENTS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     persistedOperations: env.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE) : null,
     persistedOperationsOnly: env.PERSISTED_OPERATIONS_ONLY ?? false,
@@ -312,7 +316,7 @@ export function createApp({
     plugins: [
       useRequestLog(log),
       // Before the timeout (in hardening) so that it bounds planned statements too.
-      ...(settings.readPlanner ? [usePlanner({ db, onDecision: onPlan })] : []),
+      ...(settings.readPlanner ? [usePlanner({ db, onDecision: onPlan, preparedStatements: settings.plannerPreparedStatements })] : []),
       ...hardeningPlugins({
         ...settings,
         introspection: settings.introspection ?? (!production || showGraphiql),

@@ -22,7 +22,8 @@ import { DataModel } from '../src/planner/datamodel.js';
 import type { PlanDecision } from '../src/planner/index.js';
 import { schema } from '../src/schema/index.js';
 import { createApp, type App } from '../src/yoga.js';
-import { ADMIN, ADMIN_KEY, addToGroup, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, type TestApp } from './helpers.js';
+import { openDatabase } from '../src/db/index.js';
+import { ADMIN, ADMIN_KEY, DATABASE_KIND, addToGroup, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, migratedDatabase, type TestApp } from './helpers.js';
 
 // The read planner must answer exactly as the Pothos path does: every operation here runs on both
 // (two apps over one database, as admin) and the response bodies must be byte-identical.
@@ -424,4 +425,23 @@ test('planned SQL never names the password hash, and a planned read is one state
   // Plans are cached per document and variables: the second answer comes from the cached plan.
   const query = `query Cached($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} } } } }`;
   for (let i = 0; i < 3; i++) assert.ok(await same(query, { first: 7 }));
+});
+
+test('on PostgreSQL, planned statements are prepared once per connection, at most as many as the setting allows', { skip: DATABASE_KIND !== 'postgres' && 'PGlite has one connection and nothing to prepare' }, async () => {
+  const queries = ['{ customers(first: 2) { totalCount } }', '{ orders(first: 2) { totalCount } }', '{ customerGroups(first: 2) { totalCount } }'];
+  for (const cap of [2, 0]) {
+    // One pooled connection, so the catalogue of prepared statements seen is the planner's.
+    const db = await openDatabase({ url: (await migratedDatabase()).url, poolSize: 1 });
+    try {
+      const app = createApp({ db, log: createLogger('silent'), settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], plannerPreparedStatements: cap } });
+      for (const query of [...queries, ...queries]) {
+        const response = await app.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify({ query }) });
+        assert.equal(response.status, 200, await response.text());
+      }
+      const { rows } = await db.queryClient.query({ text: "SELECT name FROM pg_prepared_statements WHERE name LIKE 'cg\\_%'" });
+      assert.equal(rows.length, cap, `cap ${cap}: ${JSON.stringify(rows)}`);
+    } finally {
+      await db.close();
+    }
+  }
 });

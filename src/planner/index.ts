@@ -15,7 +15,7 @@ export type PlanDecision = { planned: true; sql: string } | { planned: false; re
 export interface PlannerOptions {
   db: Pick<Database, 'prisma' | 'query'>;
   /** Distinct plans run as named prepared statements (planned once per connection); the rest unnamed. */
-  preparedStatements?: number;
+  preparedStatements: number;
   onDecision?: (decision: PlanDecision) => void;
 }
 
@@ -34,7 +34,7 @@ export interface PlannerOptions {
 // depends on nothing else (only admins are planned, and no planned field reads the context).
 const PLANS_PER_DOCUMENT = 64;
 
-export function usePlanner({ db, onDecision, preparedStatements = 200 }: PlannerOptions): Plugin<Context> {
+export function usePlanner({ db, onDecision, preparedStatements }: PlannerOptions): Plugin<Context> {
   let env: Promise<PlannerEnv> | undefined;
   const plans = new WeakMap<DocumentNode, Map<string, CompiledPlan | Unplannable>>();
   const names = new Set<string>();
