@@ -351,10 +351,11 @@ function useOperationLimits(o: HardeningOptions): Plugin {
         }
       };
     },
-    onExecutionResult({ result, setResult, context }) {
+    onExecutionResult({ result, context }) {
       const cost = costs.get(context);
       if (!cost || !result || Array.isArray(result) || Symbol.asyncIterator in result) return;
-      setResult({ ...result, extensions: { ...result.extensions, cost } });
+      // In place: a copy would read a planned result's `data`, which it writes out as it is (src/planner).
+      result.extensions = { ...result.extensions, cost };
     },
   };
 }

@@ -76,23 +76,40 @@ export async function nodeIdColumns(schema: GraphQLSchema, dm: DataModel): Promi
 export interface CompiledPlan {
   sql: string;
   params: unknown[];
+  /**
+   * The statement's text is the response's `data` exactly as JSON.stringify would write the Pothos
+   * path's: true unless a JSON column is selected (PostgreSQL writes jsonb with spaces and its own
+   * key order and number forms; those plans are parsed and written again).
+   */
+  verbatim: boolean;
   /** Its prepared statement's name, once run (null: run unnamed). */
   name?: string | null;
 }
 
-// json_build_object takes at most 100 arguments.
-const MAX_KEYS = 50;
+// Every expression the compiler builds is text holding compact JSON (or SQL NULL for JSON null),
+// written as JSON.stringify writes it: no spaces, keys in selection order. PostgreSQL's own
+// json_build_object and json_agg put spaces in, and cost more besides.
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
-const lit = (name: string) => {
-  if (!NAME.test(name)) throw new Unplannable(`name ${name}`);
-  return `'${name}'`;
+const name = (text: string) => {
+  if (!NAME.test(text)) throw new Unplannable(`name ${text}`);
+  return text;
 };
 
+/** A JSON string literal of a GraphQL name (nothing to escape). */
+const lit = (text: string) => `'"${name(text)}"'`;
+
+const orNull = (value: string) => `coalesce(${value}, 'null')`;
+
 function object(pairs: [string, string][]): string {
-  if (pairs.length > MAX_KEYS) throw new Unplannable('too many fields in one object');
-  return `json_build_object(${pairs.map(([key, value]) => `${lit(key)}, ${value}`).join(', ')})`;
+  if (pairs.length === 0) return `'{}'`;
+  return `(${pairs.map(([key, value], i) => `'${i ? ',' : '{'}"${name(key)}":' || ${orNull(value)}`).join(' || ')} || '}')`;
 }
+
+/** A JSON array of the text values of `item` (non-null), in `order`; `[]` when there are none. */
+const array = (item: string, order: string, filter = '') => `coalesce('[' || string_agg(${item}, ',' ORDER BY ${order})${filter} || ']', '[]')`;
+
+const bool = (condition: string) => `(CASE WHEN ${condition} THEN 'true' ELSE 'false' END)`;
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const iso = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', ${ISO})`;
@@ -119,6 +136,7 @@ export function isPlannableField(env: Pick<PlannerEnv, 'nodeIds'>, type: GraphQL
 
 class Compiler implements Sql {
   readonly params: unknown[] = [];
+  verbatim = true;
   private aliases = 0;
   readonly fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
 
@@ -165,7 +183,7 @@ class Compiler implements Sql {
       if (!field) throw new Unplannable(`Query.${name}`);
       pairs.push([key, this.rootField(field, nodes)]);
     }
-    return `SELECT ${object(pairs)}::text AS data`;
+    return `SELECT ${object(pairs)} AS data`;
   }
 
   private rootField(field: GraphQLField<unknown, unknown>, nodes: Nodes): string {
@@ -188,7 +206,7 @@ class Compiler implements Sql {
     if (field.name === 'nodes' && getNamedType(field.type).name === 'Node') {
       const ids = args.ids as unknown[];
       if (ids.length > MAX_NODES) throw new Unplannable('nodes: too many');
-      return `json_build_array(${ids.map((id) => this.node(String(id), nodes)).join(', ')})`;
+      return ids.length ? `('[' || ${ids.map((id) => orNull(this.node(String(id), nodes))).join(` || ',' || `)} || ']')` : `'[]'`;
     }
     throw new Unplannable(`Query.${field.name}`);
   }
@@ -265,13 +283,16 @@ class Compiler implements Sql {
     if (!(nullable instanceof GraphQLScalarType)) throw new Unplannable(`${fieldName}: ${String(type)}`);
     const pairs: Record<string, string> = { String: 'String', ID: 'String', Int: 'Int', Boolean: 'Boolean', DateTime: 'DateTime', JSONObject: 'Json' };
     if (pairs[nullable.name] !== column.type || column.kind !== 'scalar') throw new Unplannable(`${fieldName}: ${nullable.name} of ${column.type}`);
-    if (column.type === 'DateTime') return iso(value);
+    if (column.type === 'DateTime') return `('"' || ${iso(value)} || '"')`;
     if (column.type === 'Json') {
+      this.verbatim = false;
       // JSONObject refuses anything but an object: such a row makes the statement fail, and the
       // operation is answered by the Pothos path, which reports the field's error.
-      return `(CASE WHEN ${value} IS NULL OR jsonb_typeof(${value}) = 'null' THEN NULL WHEN jsonb_typeof(${value}) = 'object' THEN ${value}::json ELSE to_json(('planner:not-an-object:' || jsonb_typeof(${value}))::int) END)`;
+      return `(CASE WHEN ${value} IS NULL OR jsonb_typeof(${value}) = 'null' THEN NULL WHEN jsonb_typeof(${value}) = 'object' THEN ${value}::text ELSE ('planner:not-an-object:' || jsonb_typeof(${value}))::int::text END)`;
     }
-    return value;
+    if (column.type === 'Int') return `${value}::text`;
+    if (column.type === 'Boolean') return `(CASE WHEN ${value} THEN 'true' WHEN NOT ${value} THEN 'false' END)`;
+    return `to_json(${value})::text`;
   }
 
   private relation(model: Model, alias: string, field: GraphQLField<unknown, unknown>, relationName: string, nodes: Nodes): string {
@@ -291,7 +312,7 @@ class Compiler implements Sql {
       return `(SELECT ${item} FROM ${target.table} ${child} WHERE ${where})`;
     }
     if (!query.orderBy) throw new Unplannable(`${field.name}: a list without an order`);
-    return `(SELECT coalesce(json_agg(${item} ORDER BY ${compileOrderBy(this, target, child, query.orderBy)}), '[]'::json) FROM ${target.table} ${child} WHERE ${where})`;
+    return `(SELECT ${array(orNull(item), compileOrderBy(this, target, child, query.orderBy))} FROM ${target.table} ${child} WHERE ${where})`;
   }
 
   private relationConnection(
@@ -350,7 +371,7 @@ class Compiler implements Sql {
     const cursorColumn = () => {
       if (!cursor) {
         cursor = 'cur';
-        rowColumns.push([this.cursor(model, a, page), 'cur']);
+        rowColumns.push([`('"' || ${this.cursor(model, a, page)} || '"')`, 'cur']);
       }
       return cursor;
     };
@@ -358,7 +379,7 @@ class Compiler implements Sql {
     const forward = page.backward ? 'DESC' : 'ASC';
     const reverse = page.backward ? 'ASC' : 'DESC';
     let needRows = false;
-    const more = `(count(*) > ${page.size})`;
+    const more = bool(`count(*) > ${page.size}`);
 
     for (const [key, fieldNodes] of fields) {
       const name = fieldNodes[0]!.name.value;
@@ -366,13 +387,13 @@ class Compiler implements Sql {
         pairs.push([key, lit(type.name)]);
       } else if (name === 'totalCount') {
         const c = this.alias();
-        pairs.push([key, `(SELECT count(*) FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}))`]);
+        pairs.push([key, `(SELECT count(*) FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}))::text`]);
       } else if (name === 'edges') {
         needRows = true;
         const edgeType = this.objectType(getNamedType(type.getFields().edges!.type) as GraphQLObjectType);
         const column = `e${rowColumns.length}`;
         rowColumns.push([this.edge(edgeType, model, a, page, options.through, fieldNodes), column]);
-        pairs.push([key, `coalesce(json_agg(r.${column} ORDER BY r.rn ${forward}) ${inPage}, '[]'::json)`]);
+        pairs.push([key, array(`r.${column}`, `r.rn ${forward}`, ` ${inPage}`)]);
       } else if (name === 'pageInfo') {
         needRows = true;
         const pageInfoType = this.objectType(type.getFields().pageInfo!.type);
@@ -380,8 +401,8 @@ class Compiler implements Sql {
         for (const [infoKey, infoNodes] of this.subfields(pageInfoType, fieldNodes)) {
           const infoName = infoNodes[0]!.name.value;
           if (infoName === '__typename') info.push([infoKey, lit(pageInfoType.name)]);
-          else if (infoName === 'hasNextPage') info.push([infoKey, page.backward ? String(page.before != null) : more]);
-          else if (infoName === 'hasPreviousPage') info.push([infoKey, page.backward ? more : String(page.after != null)]);
+          else if (infoName === 'hasNextPage') info.push([infoKey, page.backward ? `'${page.before != null}'` : more]);
+          else if (infoName === 'hasPreviousPage') info.push([infoKey, page.backward ? more : `'${page.after != null}'`]);
           else if (infoName === 'startCursor') info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${forward}) ${inPage})[1]`]);
           else if (infoName === 'endCursor') info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${reverse}) ${inPage})[1]`]);
           else throw new Unplannable(`PageInfo.${infoName}`);
@@ -407,7 +428,7 @@ class Compiler implements Sql {
     for (const [key, fieldNodes] of this.subfields(type, nodes)) {
       const name = fieldNodes[0]!.name.value;
       if (name === '__typename') pairs.push([key, lit(type.name)]);
-      else if (name === 'cursor') pairs.push([key, this.cursor(model, alias, page)]);
+      else if (name === 'cursor') pairs.push([key, `('"' || ${this.cursor(model, alias, page)} || '"')`]);
       else if (name === 'node') {
         const nodeType = this.objectType(type.getFields().node!.type);
         if (!through) {
@@ -461,7 +482,7 @@ export function compile(
   const compiler = new Compiler(env, env.dm, document, coerced.coerced, context);
   try {
     const sql = compiler.operation(operation);
-    return { sql, params: compiler.params };
+    return { sql, params: compiler.params, verbatim: compiler.verbatim };
   } catch (error) {
     if (error instanceof Unplannable) throw error;
     throw new Unplannable(`refused: ${(error as Error).message}`);

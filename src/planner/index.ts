@@ -87,8 +87,26 @@ export function usePlanner({ db, onDecision, preparedStatements }: PlannerOption
           onDecision?.({ planned: false, reason: `statement failed: ${(error as Error).message}` });
           return fallback(execution) as Promise<ExecutionResult>;
         }
-        return { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
+        return plan.verbatim ? verbatimResult(rows[0]!.data) : { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
       });
+    },
+  };
+}
+
+/**
+ * A result whose `data` is the statement's JSON text, written into the response as it is (yoga
+ * calls a result's own `stringify`) and parsed only if something reads `data`. Once `data` has
+ * been read (and might have been changed), or errors were added, it is written as any other.
+ */
+function verbatimResult(json: string): ExecutionResult & { stringify(result: ExecutionResult): string } {
+  let data: Record<string, unknown> | undefined;
+  return {
+    get data() {
+      return (data ??= JSON.parse(json) as Record<string, unknown>);
+    },
+    stringify(result) {
+      if (data !== undefined || result.errors?.length) return JSON.stringify(result);
+      return result.extensions ? `{"data":${json},"extensions":${JSON.stringify(result.extensions)}}` : `{"data":${json}}`;
     },
   };
 }
