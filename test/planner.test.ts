@@ -221,6 +221,17 @@ test('lookups and node/nodes: planned, soft-deleted rows hidden as Pothos hides 
   for (const id of ids.Order!.slice(0, 10)) assert.ok(await same('query($id: ID!) { order(id: $id) { id total status } }', { id }));
 });
 
+test('text the planner writes itself is escaped as JSON.stringify escapes it: quotes, backslashes, control characters, non-ASCII', async () => {
+  const awkward = ['say "hi"', 'back\\slash \\"', 'tab\tnew\nline\rcr', '\u0001\u001f\u007f', 'é ß 中文 😀', 'sep\u2028\u2029', '</script>', ''];
+  for (const [i, text] of awkward.entries()) {
+    const customer = await makeCustomer(t.prisma, { firstName: text, lastName: i % 2 ? null : text, email: `awkward-${i}@example.com`, companyName: text });
+    await makeAddress(t.prisma, customer.id, { city: text });
+    const query = 'query($id: ID!) { customer(id: $id) { id firstName lastName companyName addresses { edges { node { city } } } } }';
+    assert.ok(await same(query, { id: customer.id }), text);
+    assert.equal(JSON.parse(last.slice(4)).data.customer.firstName, text);
+  }
+});
+
 test('what the planner does not answer falls back and is still the same: argument errors, unknown fields, non-admins', async () => {
   const fallbacks = [
     '{ customers(first: 101) { totalCount } }',
