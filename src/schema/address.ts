@@ -1,5 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { adminOrOwner, builder } from './builder.js';
+import { adminOrOwner } from '../auth.js';
+import { builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
 import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec } from './keyset.js';
 

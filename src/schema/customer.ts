@@ -2,7 +2,8 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { phoneE164 } from '../services/validation.js';
 import { invalidArgument } from './invalid-argument.js';
-import { adminOrOwner, builder } from './builder.js';
+import { adminOrOwner } from '../auth.js';
+import { builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 

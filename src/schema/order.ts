@@ -1,7 +1,8 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { FulfillmentStatus, OrderStatus, PaymentStatus } from '../generated/prisma/enums.js';
 import type { AddressInput } from '../services/addresses.js';
-import { adminOrOwner, builder } from './builder.js';
+import { adminOrOwner } from '../auth.js';
+import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
 import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';

@@ -1,9 +1,10 @@
+import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
-import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import { atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmailTakenError, RestoreConflictError, ValidationError } from './errors.js';
 import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
 
@@ -36,7 +37,7 @@ function profile(ctx: Context, input: CustomerFields) {
 }
 
 export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[]): Promise<Customer[]> {
-  const createdBy = adminName(ctx);
+  const createdBy = requireAdmin(ctx);
   checkBatchSize(inputs, 'input');
   const rows = inputs.map((input, i) =>
     atItem('input', i, () => {
@@ -93,7 +94,7 @@ async function selectCustomers(tx: Prisma.TransactionClient, selection: Selectio
 }
 
 export async function updateCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>, input: CustomerFields): Promise<Customer[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   const data: Prisma.CustomerUpdateManyMutationInput = profile(ctx, input);
   if (input.email != null) data.email = normalizeEmail(input.email);
   const patch = metadataPatch(input.metadata, 'input.metadata');
@@ -116,7 +117,7 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
 
 /** Hard delete: addresses and memberships go with the customer; orders keep their snapshot and lose the link. */
 export async function deleteCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   return transaction(ctx, async (tx) => {
     const ids = await selectCustomers(tx, selection);
     if (ids.length === 0) return [];
@@ -137,7 +138,7 @@ export interface SoftDeleted {
  * is how restore knows exactly what this soft delete took.
  */
 export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<SoftDeleted> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(ids, 'ids');
   const now = ctx.services.now();
   return transaction(ctx, async (tx) => {
@@ -151,7 +152,7 @@ export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<
 }
 
 export async function restoreCustomers(ctx: Context, ids: string[]): Promise<SoftDeleted> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(ids, 'ids');
   try {
     return await transaction(ctx, async (tx) => {
