@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { requireCustomer, requireSession, SESSION_TOKEN_PREFIX } from '../auth.js';
 import type { Context } from '../context.js';
+import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
@@ -26,10 +27,6 @@ export interface Session {
   customer: Customer;
   accessToken: string;
   expiresAt: Date;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 
@@ -82,7 +79,7 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
       return openSession(tx, ctx, customer);
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError();
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError();
     throw error;
   }
 }
@@ -236,7 +233,7 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
       return customer;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError();
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError();
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
+import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
@@ -21,10 +22,6 @@ export interface CreateCustomerInput extends CustomerFields {
   email: string;
   /** Given, the customer is a registered account; without, a guest. */
   password?: string | null;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 function profile(ctx: Context, input: CustomerFields) {
@@ -70,7 +67,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
       return customers.sort((a, b) => (a.id < b.id ? -1 : 1));
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError('input');
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError('input');
     throw error;
   }
 }
@@ -110,7 +107,7 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
       return tx.customer.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError('input.email');
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError('input.email');
     throw error;
   }
 }
@@ -169,7 +166,7 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
     });
   } catch (error) {
     // An account email re-used since the soft delete: name the customers that cannot come back.
-    if (isUniqueViolation(error)) {
+    if (uniqueViolated(error) === UNIQUE.accountEmail) {
       const conflicts = await ctx.db.$queryRaw<{ id: string }[]>`SELECT c.id FROM customer c
         WHERE c.id IN (${Prisma.join(ids)}) AND c.has_account AND EXISTS (
           SELECT 1 FROM customer o WHERE o.email = c.email AND o.has_account AND o.id <> c.id AND (o.deleted_at IS NULL OR o.id IN (${Prisma.join(ids)})))

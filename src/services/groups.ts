@@ -1,5 +1,6 @@
 import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
+import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
 import { recordEvents, type DomainEvent } from '../events/outbox.js';
@@ -24,10 +25,6 @@ interface Ref {
   kind: 'customer' | 'group';
   id: string;
   field: string;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 function groupName(name: string, field = 'name'): string {
@@ -179,7 +176,7 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
     });
   } catch (error) {
     // A concurrent call took a name between our check and our insert: the unique index decides.
-    if (isUniqueViolation(error)) throw (await nameTaken(ctx.db, names, (at) => `input[${at}].name`)) ?? new NameTakenError(names, 'input');
+    if (uniqueViolated(error) === UNIQUE.groupName) throw (await nameTaken(ctx.db, names, (at) => `input[${at}].name`)) ?? new NameTakenError(names, 'input');
     throw error;
   }
 }
@@ -233,7 +230,7 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
       return groups;
     });
   } catch (error) {
-    if (isUniqueViolation(error) && name !== undefined) throw new NameTakenError([name], 'input.name');
+    if (uniqueViolated(error) === UNIQUE.groupName && name !== undefined) throw new NameTakenError([name], 'input.name');
     throw error;
   }
 }
@@ -321,7 +318,7 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
       return { ids: restoredIds, membershipIds: memberships.map((m) => m.id).sort() };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new NameTakenError(names, 'ids');
+    if (uniqueViolated(error) === UNIQUE.groupName) throw new NameTakenError(names, 'ids');
     throw error;
   }
 }
