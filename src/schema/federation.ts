@@ -90,11 +90,26 @@ const EntityUnion = builder.unionType('_Entity', {
 
 type Reference = { type: EntityName; id: string } | { type: 'Customer'; email: string };
 
-function reference(value: Representation, index: number): Reference {
+/** The entity interface: with the node query offered, `Node @key(fields: "id")`. */
+export const ENTITY_INTERFACE = 'Node';
+
+function reference(value: Representation, index: number, entityInterface: boolean): Reference {
   const type = value.__typename;
   const argument = `representations[${index}]`;
+  if (entityInterface && type === ENTITY_INTERFACE) {
+    // Another subgraph's `Node @interfaceObject` knows only the ID; its prefix names the type, as
+    // for node(id), and the representation is then the same as that type's own.
+    const id = value.id;
+    if (typeof id !== 'string') throw invalidArgument(argument, `a ${ENTITY_INTERFACE} representation needs "id"`);
+    const concrete = typeOfId(id);
+    if (!concrete || !isEntityName(concrete)) {
+      throw invalidArgument(argument, `"${id}" is not the ID of a ${ENTITY_INTERFACE} of this subgraph (cus_…, cusgroup_…, cuaddr_…, order_…)`);
+    }
+    return { type: concrete, id };
+  }
   if (!isEntityName(type)) {
-    throw invalidArgument(argument, `"${type}" is not an entity of this subgraph (${Object.keys(ENTITY_KEYS).join(', ')})`);
+    const known = [...Object.keys(ENTITY_KEYS), ...(entityInterface ? [ENTITY_INTERFACE] : [])];
+    throw invalidArgument(argument, `"${type}" is not an entity of this subgraph (${known.join(', ')})`);
   }
   if (typeof value.id === 'string') return { type, id: value.id };
   if (type === 'Customer' && typeof value.email === 'string') return { type, email: value.email.trim().toLowerCase() };
@@ -216,11 +231,12 @@ const keyOf = (ref: Reference) => ('email' in ref ? `Customer email ${ref.email}
  */
 async function resolveEntities(representations: Representation[], ctx: Context, info: GraphQLResolveInfo) {
   const max = ctx.services.maxEntityRepresentations;
+  const entityInterface = (subgraphOptions.get(info.schema) ?? DEFAULT_SUBGRAPH_OPTIONS).nodeQuery;
   const distinct = new Map<string, Reference>();
   const slots = representations.map((value, index): string | GraphQLError => {
     let ref: Reference;
     try {
-      ref = reference(value, index);
+      ref = reference(value, index, entityInterface);
     } catch (error) {
       if (error instanceof GraphQLError) return error;
       throw error;
@@ -280,7 +296,8 @@ builder.queryFields((t) => ({
       'Apollo Federation: entities by key, for a gateway. It must forward the caller’s Authorization header ' +
       '(an admin key, or a customer’s bearer token: a customer gets only their own rows). ' +
       'Each distinct representation is resolved once; beyond MAX_ENTITY_REPRESENTATIONS distinct ones (1000 by default) a position gets an error of its own. ' +
-      'Unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows.',
+      'Unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows. ' +
+      'While `node` is offered to the supergraph, `{ __typename: "Node", id }` resolves by the ID’s prefix, as the typed representation would.',
     authScopes: { $any: { admin: true, customer: true } },
     args: { representations: t.arg({ type: [AnyScalar], required: true }) },
     resolve: (_root, args, ctx, info) => resolveEntities(args.representations, ctx, info),
@@ -384,6 +401,11 @@ export function printSubgraphSdl(schema: GraphQLSchema): string {
   const document = parse(printSchema(lexicographicSortSchema(schema)));
   const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
     if ('name' in definition && definition.name && FEDERATION_TYPES.has(definition.name.value)) return [];
+    if (definition.kind === Kind.INTERFACE_TYPE_DEFINITION && options.nodeQuery && definition.name.value === ENTITY_INTERFACE) {
+      // An entity interface (federation 2.3): another subgraph may add fields to every node with
+      // `type Node @interfaceObject @key(fields: "id")`; `_entities` resolves `{ __typename: "Node", id }`.
+      return [{ ...definition, directives: [...(definition.directives ?? []), directive('key', { fields: 'id' })] }];
+    }
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [definition];
     const name = definition.name.value;
     const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
