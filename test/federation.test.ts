@@ -129,7 +129,7 @@ test('_service serves the subgraph SDL with @link and @key, and without the fede
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const sdl: string = r.data!._service.sdl;
   assert.equal(sdl, printSubgraphSdl(schema));
-  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+", import: \["@key", "@shareable"\]\)/);
+  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.9", import: \["@key", "@shareable", "@tag", "@listSize"\]\)/);
   assert.match(sdl, /^type PageInfo @shareable \{$/m);
   assert.match(sdl, /^interface Node @key\(fields: "id"\) \{$/m);
   assert.match(sdl, /type Customer implements Node @key\(fields: "id"\) @key\(fields: "email"\) \{/);

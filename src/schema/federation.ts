@@ -26,11 +26,14 @@ import {
   printSchema,
   valueFromASTUntyped,
   type ConstDirectiveNode,
+  type ConstValueNode,
+  type InputValueDefinitionNode,
   type DefinitionNode,
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
 import type { Context } from '../context.js';
+import { federationMetadata, type Metadata } from './federation-metadata.js';
 import { typeOfId } from '../lib/ids.js';
 import { Address } from './address.js';
 import { builder } from './builder.js';
@@ -39,7 +42,12 @@ import { Customer } from './customer.js';
 import { invalidArgument } from './invalid-argument.js';
 import { Order } from './order.js';
 
-export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.6';
+// v2.9: @cost/@listSize (and @authenticated, @requiresScopes from 2.5, entity interfaces from 2.3);
+// the newest both composers in use accept.
+export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.9';
+
+/** Imported only where the SDL uses them. */
+const OPTIONAL_IMPORTS = ['@tag', '@authenticated', '@requiresScopes', '@listSize'];
 
 /** Each entity's keys, one `@key` each. */
 export const ENTITY_KEYS = {
@@ -321,9 +329,15 @@ export interface SubgraphOptions {
    * this off where another subgraph serves `Query.node`; direct clients keep them either way.
    */
   nodeQuery: boolean;
+  /**
+   * Print `@authenticated`/`@requiresScopes` (federation-metadata.ts) for a router that enforces them.
+   * Off by default: they link features `for: SECURITY`, and a gateway that cannot enforce them
+   * (@apollo/gateway) refuses the whole supergraph.
+   */
+  authDirectives?: boolean;
 }
 
-export const DEFAULT_SUBGRAPH_OPTIONS: SubgraphOptions = { typePrefix: '', nodeQuery: true };
+export const DEFAULT_SUBGRAPH_OPTIONS: SubgraphOptions = { typePrefix: '', nodeQuery: true, authDirectives: false };
 
 const subgraphOptions = new WeakMap<GraphQLSchema, SubgraphOptions>();
 const subgraphSchemas = new Map<string, GraphQLSchema>();
@@ -340,8 +354,8 @@ export function ownTypeNames(schema: GraphQLSchema): string[] {
  * own type names carry the prefix (resolvers unchanged; abstract types answer the new names).
  */
 export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions = DEFAULT_SUBGRAPH_OPTIONS): GraphQLSchema {
-  if (!options.typePrefix && options.nodeQuery) return schema;
-  const cacheKey = `${options.typePrefix}/${options.nodeQuery}`;
+  if (!options.typePrefix && options.nodeQuery && !options.authDirectives) return schema;
+  const cacheKey = `${options.typePrefix}/${options.nodeQuery}/${options.authDirectives ?? false}`;
   const known = subgraphSchemas.get(cacheKey);
   if (known) return known;
   const own = new Set(ownTypeNames(schema));
@@ -374,16 +388,41 @@ export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions =
   return result;
 }
 
-function directive(name: string, args: Record<string, string> = {}): ConstDirectiveNode {
+function constValue(value: unknown): ConstValueNode {
+  if (typeof value === 'string') return { kind: Kind.STRING, value };
+  if (typeof value === 'number') return { kind: Kind.INT, value: String(value) };
+  if (typeof value === 'boolean') return { kind: Kind.BOOLEAN, value };
+  if (Array.isArray(value)) return { kind: Kind.LIST, values: value.map(constValue) };
+  throw new Error(`no GraphQL literal for ${JSON.stringify(value)}`);
+}
+
+function directive(name: string, args: Record<string, unknown> = {}): ConstDirectiveNode {
   return {
     kind: Kind.DIRECTIVE,
     name: { kind: Kind.NAME, value: name },
-    arguments: Object.entries(args).map(([argument, value]) => ({
-      kind: Kind.ARGUMENT,
-      name: { kind: Kind.NAME, value: argument },
-      value: { kind: Kind.STRING, value },
-    })),
+    arguments: Object.entries(args)
+      .filter(([, value]) => value !== undefined)
+      .map(([argument, value]) => ({ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: argument }, value: constValue(value) })),
   };
+}
+
+/** The directives of an element's metadata (federation-metadata.ts), in a stable order. */
+function metadataDirectives(metadata: Metadata | undefined, auth: boolean): ConstDirectiveNode[] {
+  if (!metadata) return [];
+  return [
+    ...metadata.tags.map((name) => directive('tag', { name })),
+    ...(auth && metadata.authenticated ? [directive('authenticated')] : []),
+    ...(auth && metadata.requiresScopes ? [directive('requiresScopes', { scopes: metadata.requiresScopes })] : []),
+    ...(metadata.listSize ? [directive('listSize', { ...metadata.listSize })] : []),
+  ];
+}
+
+type WithDirectives = { directives?: readonly ConstDirectiveNode[] };
+
+function withMetadata<T extends WithDirectives>(node: T, metadata: Map<string, Metadata>, coordinate: string, used: Set<string>, auth: boolean): T {
+  const added = metadataDirectives(metadata.get(coordinate), auth);
+  for (const { name } of added) used.add(`@${name.value}`);
+  return added.length ? { ...node, directives: [...(node.directives ?? []), ...added] } : node;
 }
 
 const printed = new WeakMap<GraphQLSchema, string>();
@@ -398,27 +437,45 @@ export function printSubgraphSdl(schema: GraphQLSchema): string {
   const options = subgraphOptions.get(schema) ?? DEFAULT_SUBGRAPH_OPTIONS;
   const hidden = new Set([...FEDERATION_FIELDS, ...(options.nodeQuery ? [] : RELAY_QUERY_FIELDS)]);
   const queryName = schema.getQueryType()?.name;
+  const metadata = federationMetadata(schema);
+  const used = new Set<string>();
+  const auth = options.authDirectives ?? false;
   const document = parse(printSchema(lexicographicSortSchema(schema)));
+  const fieldsOf = <F extends WithDirectives & { name: { value: string }; arguments?: readonly InputValueDefinitionNode[] }>(type: string, fields: readonly F[] | undefined) =>
+    fields?.map((field) => {
+      const coordinate = `${type}.${field.name.value}`;
+      const args = field.arguments?.map((argument) => withMetadata(argument, metadata, `${coordinate}(${argument.name.value}:)`, used, auth));
+      return withMetadata({ ...field, ...(args ? { arguments: args } : {}) }, metadata, coordinate, used, auth);
+    });
   const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
-    if ('name' in definition && definition.name && FEDERATION_TYPES.has(definition.name.value)) return [];
-    if (definition.kind === Kind.INTERFACE_TYPE_DEFINITION && options.nodeQuery && definition.name.value === ENTITY_INTERFACE) {
-      // An entity interface (federation 2.3): another subgraph may add fields to every node with
-      // `type Node @interfaceObject @key(fields: "id")`; `_entities` resolves `{ __typename: "Node", id }`.
-      return [{ ...definition, directives: [...(definition.directives ?? []), directive('key', { fields: 'id' })] }];
-    }
-    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [definition];
+    if (!('name' in definition) || !definition.name) return [definition];
     const name = definition.name.value;
-    const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
-    return [
-      {
-        ...definition,
-        directives: [...(definition.directives ?? []), ...keys, ...(SHAREABLE_TYPES.has(name) ? [directive('shareable')] : [])],
-        fields: name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields,
-      },
-    ];
+    if (FEDERATION_TYPES.has(name)) return [];
+    switch (definition.kind) {
+      case Kind.INTERFACE_TYPE_DEFINITION: {
+        // An entity interface (federation 2.3): another subgraph may add fields to every node with
+        // `type Node @interfaceObject @key(fields: "id")`; `_entities` resolves `{ __typename: "Node", id }`.
+        const key = options.nodeQuery && name === ENTITY_INTERFACE ? [directive('key', { fields: 'id' })] : [];
+        return [{ ...definition, directives: [...(definition.directives ?? []), ...key], fields: fieldsOf(name, definition.fields) }];
+      }
+      case Kind.OBJECT_TYPE_DEFINITION: {
+        const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
+        const shareable = SHAREABLE_TYPES.has(name) ? [directive('shareable')] : [];
+        const fields = name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields;
+        return [
+          withMetadata({ ...definition, directives: [...(definition.directives ?? []), ...keys, ...shareable], fields: fieldsOf(name, fields) }, metadata, name, used, auth),
+        ];
+      }
+      case Kind.INPUT_OBJECT_TYPE_DEFINITION:
+        return [{ ...definition, fields: fieldsOf(name, definition.fields) }];
+      default:
+        return [withMetadata(definition as DefinitionNode & WithDirectives, metadata, name, used, auth)];
+    }
   });
-  const link = parse(`extend schema @link(url: "${FEDERATION_SPEC_URL}", import: ["@key", "@shareable"])`).definitions;
-  const sdl = `${print({ kind: Kind.DOCUMENT, definitions: [...link, ...definitions] })}\n`;
+  const body = print({ kind: Kind.DOCUMENT, definitions });
+  const imports = ['@key', '@shareable', ...OPTIONAL_IMPORTS.filter((name) => used.has(name))];
+  const link = `extend schema @link(url: "${FEDERATION_SPEC_URL}", import: [${imports.map((name) => `"${name}"`).join(', ')}])`;
+  const sdl = `${print(parse(link))}\n\n${body}\n`;
   printed.set(schema, sdl);
   return sdl;
 }
