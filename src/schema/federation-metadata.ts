@@ -8,10 +8,11 @@
  *   on Customer, Address, Order: admin, or the customer the row belongs to) depends on the row, and
  *   an anonymous caller passes it for the customer they have just logged in as, so it has no
  *   directive: a router refuses early what it can, and every rule is still enforced here.
- * - **Contracts** (`@tag(name: "admin")`): everything only an admin may reach, and the back-office
+ * - **Contracts** (`@tag(name: "admin")`): every field only an admin may use, and the back-office
  *   data a storefront has no use for: the soft-delete column (`deletedAt`) and free-form `metadata`
- *   (every field, argument and input field of the JSONObject scalar, and the scalar). A contract
- *   that excludes `admin` is the storefront API.
+ *   (every field, argument and input field of the JSONObject scalar). A contract that excludes
+ *   `admin` and hides unreachable types (the payloads, filters and the scalar only those reached)
+ *   is the storefront API.
  * - **Demand control** (`@listSize`), from the cost model's own `listSizeOf` (src/schema/cost.ts).
  *   Its other weights are the routers' defaults (an object 1, a scalar or enum 0), so no `@cost`.
  */
@@ -88,7 +89,9 @@ function authMetadata(access: Access, where: string, onField: boolean): Omit<Met
     case 'signed-in':
       return { tags: [], authenticated: true };
     case 'admin':
-      return { tags: [ADMIN_TAG], requiresScopes: [[ADMIN_SCOPE]] };
+      // Types are not tagged: a contract drops them as unreachable once their fields are gone
+      // (tagging one that is a member of a result union trips contract tooling).
+      return { tags: onField ? [ADMIN_TAG] : [], requiresScopes: [[ADMIN_SCOPE]] };
     case 'row':
       // A field rule on the row would need its own decision (what may a router assume?), so none is guessed.
       if (onField) throw new Error(`${where}: a row-dependent authScopes on a field has no federation metadata rule`);
@@ -139,7 +142,6 @@ export function federationMetadata(schema: GraphQLSchema): Map<string, Metadata>
   };
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith('__')) continue;
-    if (backOffice(type)) add(map, type.name, { tags: [ADMIN_TAG] });
     if (isInputObjectType(type)) {
       for (const field of Object.values(type.getFields())) tagIfBackOffice(`${type.name}.${field.name}`, field);
       continue;
