@@ -28,7 +28,7 @@ import { printSubgraphSdl, subgraphSchema } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createApp } from '../src/yoga.js';
 import { activityTypeDefs } from './fixtures/activity-subgraph.js';
-import { startHiveGateway, type GatewayQuery } from './fixtures/gateway.js';
+import { startApolloGateway, startHiveGateway, type GatewayQuery } from './fixtures/gateway.js';
 import { loyaltyTypeDefs } from './fixtures/loyalty-subgraph.js';
 import { newsletterTypeDefs } from './fixtures/newsletter-subgraph.js';
 import { reviewsTypeDefs } from './fixtures/reviews-subgraph.js';
@@ -161,6 +161,15 @@ test('with the auth directives the subgraph composes with the fixture subgraphs 
     assert.ok(directives.get('Customer.deletedAt')!.includes('@tag(name: "admin")'), 'Customer.deletedAt');
     assert.ok(directives.get('Customer.orders')!.some((d) => d.startsWith('@listSize(')), 'Customer.orders');
   }
+});
+
+test('why the auth directives are opt-in: @apollo/gateway refuses a supergraph that carries them', async () => {
+  const composed = composeWithApollo(services(SDL));
+  const unused = () => new Response('unused', { status: 500 });
+  const apps = { customers: unused, loyalty: unused, newsletter: unused, reviews: unused, activity: unused };
+  await assert.rejects(startApolloGateway(composed.supergraphSdl!, apps, [], {}), /authenticated\/v0\.1 is for: SECURITY but is unsupported/);
+  const plain = composeWithApollo(services(printSubgraphSdl(schema)));
+  await startApolloGateway(plain.supergraphSdl!, apps, [], {});
 });
 
 // --- Contracts: the storefront API without anything tagged admin ---
