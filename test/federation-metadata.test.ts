@@ -37,6 +37,22 @@ import { ADMIN, ADMIN_KEY, createTestApp, makeAddress, makeCustomer, makeOrder, 
 const withAuth = subgraphSchema(schema, { typePrefix: '', nodeQuery: true, authDirectives: true });
 const SDL = printSubgraphSdl(withAuth);
 
+// Before any test is defined: a test defined earlier could start while the database is made.
+const t = await createTestApp();
+let hive: GatewayQuery;
+before(async () => {
+  const customer = await makeCustomer(t.prisma, { email: 'cost@example.com' });
+  await makeAddress(t.prisma, customer.id);
+  await makeOrder(t.prisma, customer.id);
+  // Our subgraph alone (its @listSize and the routers' default weights), through Hive Gateway's
+  // demand control with our operation weights (no base cost for a mutation) and cost in extensions.
+  const composed = composeWithGuild([{ name: 'customers', url: 'http://customers.internal/graphql', typeDefs: parse(printSubgraphSdl(schema)) }]);
+  assert.equal(composed.errors, undefined, composed.errors?.map((e) => e.message).join('\n'));
+  hive = await startHiveGateway(composed.supergraphSdl!, { customers: (url, init) => t.app.fetch(url, init) }, ['customers'], ADMIN, {
+    demandControl: { includeExtensionMetadata: true, operationTypeCost: () => 0 },
+  });
+});
+
 const services = (customers: string) =>
   (
     [
@@ -308,20 +324,6 @@ test('the contract walk agrees with @theguild/federation-composition’s own con
 
 // --- Demand control: a router's estimate is our own cost ---
 
-const t = await createTestApp();
-let hive: GatewayQuery;
-before(async () => {
-  const customer = await makeCustomer(t.prisma, { email: 'cost@example.com' });
-  await makeAddress(t.prisma, customer.id);
-  await makeOrder(t.prisma, customer.id);
-  // Our subgraph alone (its @listSize and the routers' default weights), through Hive Gateway's
-  // demand control with our operation weights (no base cost for a mutation) and cost in extensions.
-  const composed = composeWithGuild([{ name: 'customers', url: 'http://customers.internal/graphql', typeDefs: parse(printSubgraphSdl(schema)) }]);
-  assert.equal(composed.errors, undefined, composed.errors?.map((e) => e.message).join('\n'));
-  hive = await startHiveGateway(composed.supergraphSdl!, { customers: (url, init) => t.app.fetch(url, init) }, ['customers'], ADMIN, {
-    demandControl: { includeExtensionMetadata: true, operationTypeCost: () => 0 },
-  });
-});
 
 test('Hive Gateway’s demand control, reading our @listSize, estimates exactly our cost (with explicit page sizes)', async () => {
   const queries: [string, Record<string, unknown>][] = [
