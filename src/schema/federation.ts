@@ -1,7 +1,9 @@
 /**
  * Apollo Federation v2 subgraph: Customer, CustomerGroup, Address and Order are entities keyed by
- * `id`, and Customer by `email` too. `_service`, `_entities`, `_Any` and `_Entity` follow the
- * subgraph spec, and `printSubgraphSdl` is the SDL a gateway or schema registry composes.
+ * `id`, and Customer by `email` too; while `node` is offered, `Node` is an entity interface keyed by
+ * `id`. `_service`, `_entities`, `_Any` and `_Entity` follow the subgraph spec, and
+ * `printSubgraphSdl` is the SDL a gateway or schema registry composes, with the metadata of
+ * federation-metadata.ts (tags, auth, list sizes) on its elements.
  *
  * Written here rather than with @pothos/plugin-federation: that plugin imports
  * @pothos/plugin-directives at load time (not a dependency of this service), and its `_entities`
