@@ -1,6 +1,10 @@
+// Who may see and do what. The credential a request carries (a bearer token: an admin key or a
+// customer session), the viewer it makes, and every rule that follows from the viewer: the
+// scopes Pothos checks per field, the owner rule per row, and the checks services repeat.
 import { timingSafeEqual } from 'node:crypto';
-import type { Services, Viewer } from './context.js';
+import type { Context, Services, Viewer } from './context.js';
 import { sha256 } from './lib/tokens.js';
+import { ForbiddenError } from './services/errors.js';
 
 export const SESSION_TOKEN_PREFIX = 'cgs';
 
@@ -9,7 +13,15 @@ export interface AdminKey {
   key: string;
 }
 
-/** Only the keys' hashes stay in memory; a presented key is hashed and compared with every one. */
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(authorization: string | null): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+}
+
+/**
+ * Compares a presented key with the keys' SHA-256 hashes, each in constant time. The matcher
+ * keeps only the hashes; the keys themselves stay in the settings it was built from.
+ */
 export function adminKeyMatcher(keys: AdminKey[]) {
   const hashes = keys.map(({ name, key }) => ({ name, hash: Buffer.from(sha256(key), 'hex') }));
   return (presented: string): string | null => {
@@ -25,25 +37,81 @@ export function adminKeyMatcher(keys: AdminKey[]) {
 const ANONYMOUS: Viewer = { kind: 'anonymous' };
 
 /**
- * `Authorization: Bearer <token>`: an admin API key, or a customer session token from `login`.
- * A missing, unknown or expired token is simply anonymous.
+ * The credentials of requests, each request's token hashed once however many steps ask (the body
+ * limit before parsing, the context after it).
  */
-export async function resolveViewer(
-  authorization: string | null,
-  services: Services,
-  matchAdminKey: (key: string) => string | null,
-): Promise<Viewer> {
-  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-  if (!token) return ANONYMOUS;
-  const admin = matchAdminKey(token);
-  if (admin) return { kind: 'admin', keyName: admin };
-  if (!token.startsWith(`${SESSION_TOKEN_PREFIX}_`)) return ANONYMOUS;
-  const session = await services.db.customerSession.findUnique({
-    where: { tokenHash: sha256(token) },
-    select: { id: true, customerId: true, expiresAt: true, customer: { select: { deletedAt: true, hasAccount: true } } },
-  });
-  if (!session || session.expiresAt <= services.now() || session.customer.deletedAt || !session.customer.hasAccount) {
-    return ANONYMOUS;
+export function requestCredentials(adminKeys: AdminKey[]) {
+  const matchAdminKey = adminKeyMatcher(adminKeys);
+  const admins = new WeakMap<Request, string | null>();
+
+  /** The name of the admin key the request carries, or null. */
+  function adminKeyName(request: Request): string | null {
+    let name = admins.get(request);
+    if (name === undefined) {
+      const token = bearerToken(request.headers.get('authorization'));
+      admins.set(request, (name = token === undefined ? null : matchAdminKey(token)));
+    }
+    return name;
   }
-  return { kind: 'customer', customerId: session.customerId, sessionId: session.id };
+
+  /** An admin key, or a customer session token from `login`; a missing, unknown or expired token is anonymous. */
+  async function viewer(request: Request, services: Services): Promise<Viewer> {
+    const admin = adminKeyName(request);
+    if (admin) return { kind: 'admin', keyName: admin };
+    const token = bearerToken(request.headers.get('authorization'));
+    if (!token?.startsWith(`${SESSION_TOKEN_PREFIX}_`)) return ANONYMOUS;
+    const session = await services.db.customerSession.findUnique({
+      where: { tokenHash: sha256(token) },
+      select: { id: true, customerId: true, expiresAt: true, customer: { select: { deletedAt: true, hasAccount: true } } },
+    });
+    if (!session || session.expiresAt <= services.now() || session.customer.deletedAt || !session.customer.hasAccount) {
+      return ANONYMOUS;
+    }
+    return { kind: 'customer', customerId: session.customerId, sessionId: session.id };
+  }
+
+  return { adminKeyName, viewer };
+}
+
+/** The scopes fields and types declare (`authScopes: { admin: true }`), from the viewer alone. */
+export function scopesOf(viewer: Viewer) {
+  return {
+    public: true,
+    anonymous: viewer.kind === 'anonymous',
+    customer: viewer.kind === 'customer',
+    admin: viewer.kind === 'admin',
+  };
+}
+
+/** An admin, or the customer who owns the row: signed in, or proven by credentials in this request. */
+export function adminOrOwner(ctx: Context, ownerId: string | null): boolean {
+  if (ctx.viewer.kind === 'admin') return true;
+  if (ownerId === null) return false;
+  return (ctx.viewer.kind === 'customer' && ctx.viewer.customerId === ownerId) || ctx.proven.has(ownerId);
+}
+
+/**
+ * The owner rule as a filter on `customerId`, for lookups that must not tell someone else's row
+ * from a missing one: nothing for an admin, the customer's own ID, or an ID no row has.
+ */
+export function ownRows(viewer: Viewer): { customerId?: string } {
+  if (viewer.kind === 'admin') return {};
+  return { customerId: viewer.kind === 'customer' ? viewer.customerId : '' };
+}
+
+/** The admin key's name (recorded as `created_by`). Services check it themselves too: defence in depth. */
+export function requireAdmin(ctx: Context): string {
+  if (ctx.viewer.kind !== 'admin') throw new ForbiddenError();
+  return ctx.viewer.keyName;
+}
+
+/** The signed-in customer's session. */
+export function requireSession(ctx: Context): Extract<Viewer, { kind: 'customer' }> {
+  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
+  return ctx.viewer;
+}
+
+/** The signed-in customer's ID. */
+export function requireCustomer(ctx: Context): string {
+  return requireSession(ctx).customerId;
 }

@@ -1,20 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError } from 'graphql';
 import { createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
-import { adminKeyMatcher, resolveViewer, type AdminKey } from './auth.js';
+import { requestCredentials, type AdminKey } from './auth.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
 import { RequestDeadline } from './db/transaction.js';
 import type { Env } from './env.js';
-import { hardeningPlugins, loadPersistedOperations, type HardeningOptions } from './hardening.js';
 import { Passwords } from './lib/passwords.js';
-import { DomainError } from './services/errors.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
-import { isDatabaseUnavailable, maskError, useMetrics } from './observability.js';
-import { usePlanner, type PlanDecision } from './planner/index.js';
+import { maskError } from './observability.js';
+import { loadPersistedOperations, requestIdOf, requestPipeline, type HardeningOptions } from './pipeline/index.js';
+import type { PlanDecision } from './planner/index.js';
 import { subgraphSchema, type SubgraphOptions } from './schema/federation.js';
 import { schema } from './schema/index.js';
 
@@ -45,7 +42,7 @@ query Customers {
 `;
 
 /** What the app needs to know; every field has the default `env.ts` documents. */
-export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'csrfPrevention' | 'isAdmin'> {
+export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'csrfPrevention'> {
   adminKeys: AdminKey[];
   bcryptCost: number;
   bcryptConcurrency: number;
@@ -65,8 +62,6 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   graphiql: boolean | undefined;
   /** Refuse GETs and simple POSTs without a CSRF header; undefined: on in production. */
   csrfPrevention: boolean | undefined;
-  /** The body limit for requests with an admin key (batch operations). */
-  adminMaxBodyBytes: number;
   /** Answer admins' queries with the read planner (src/planner/) where it can; off: always Pothos. */
   readPlanner: boolean;
   /** Distinct planned statements run as named prepared statements on PostgreSQL; the rest unnamed. */
@@ -196,57 +191,6 @@ function clientAddress(request: Request, req: IncomingMessage | undefined, trust
   return req?.socket?.remoteAddress ?? 'unknown';
 }
 
-const requestIds = new WeakMap<Request, { at: number; id: string }>();
-
-/** The request's ID: the one the caller sent (server.ts vets it), or one made for it. */
-function requestIdOf(request: Request): string {
-  let entry = requestIds.get(request);
-  if (!entry) requestIds.set(request, (entry = { at: performance.now(), id: request.headers.get('x-request-id') ?? randomUUID() }));
-  return entry.id;
-}
-
-/**
- * One structured line per request, and one per unexpected error (which the client only sees
- * masked), each tagged with the request's ID. The ID travels in the context, not in an
- * AsyncLocalStorage: its promise hooks cost 15% of the throughput of a 50-customer page.
- */
-function useRequestLog(log: Logger): Plugin<Context> {
-  return {
-    onRequest({ request }) {
-      requestIdOf(request);
-    },
-    onExecute() {
-      return {
-        onExecuteDone({ args, result }) {
-          if (!('errors' in result) || !result.errors) return;
-          for (const error of result.errors) {
-            const cause = error.originalError;
-            if (!cause || cause instanceof GraphQLError || cause instanceof DomainError) continue;
-            const fields = { requestId: args.contextValue.requestId, path: error.path?.join('.'), err: cause };
-            if (isDatabaseUnavailable(cause)) log.warn(fields, 'database unavailable');
-            else log.error(fields, 'unexpected error');
-          }
-        },
-      };
-    },
-    onResponse({ request, response }) {
-      const entry = requestIds.get(request);
-      if (!entry) return;
-      response.headers.set('x-request-id', entry.id);
-      log.info(
-        {
-          requestId: entry.id,
-          method: request.method,
-          path: new URL(request.url).pathname,
-          status: response.status,
-          ms: Math.round((performance.now() - entry.at) * 10) / 10,
-        },
-        'request',
-      );
-    },
-  };
-}
-
 export function createApp({
   db,
   log,
@@ -279,11 +223,7 @@ export function createApp({
     now,
     maxEntityRepresentations: settings.maxEntityRepresentations,
   };
-  const matchAdminKey = adminKeyMatcher(settings.adminKeys);
-  const isAdmin = (request: Request) => {
-    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    return token !== undefined && matchAdminKey(token) !== null;
-  };
+  const credentials = requestCredentials(settings.adminKeys);
   const production = settings.production;
   const showGraphiql = graphiql !== false && (settings.graphiql ?? !production);
   if (settings.persistedOperationsOnly && !settings.persistedOperations) {
@@ -302,8 +242,8 @@ export function createApp({
           ...(typeof graphiql === 'object' && graphiql.headers ? { headers: JSON.stringify(graphiql.headers, null, 2) } : {}),
         }
       : false,
-    // Yoga's body limit, for every request; hardening lowers it for requests without an admin key.
-    maxRequestBodySize: settings.adminMaxBodyBytes,
+    // The pipeline's body limit replaces it (one per kind of caller, no stream for a sized body).
+    maxRequestBodySize: false,
     ...(renderGraphiQL ? { renderGraphiQL } : {}),
     // Outside production yoga decides from NODE_ENV=development whether to add `originalError`.
     maskedErrors: { maskError, ...(production ? { isDev: false } : {}) },
@@ -314,7 +254,7 @@ export function createApp({
       error: (...args) => log.error({ err: args.find((a) => a instanceof Error) }, args.map(String).join(' ')),
     },
     context: async ({ request, req }) => ({
-      viewer: await resolveViewer(request.headers.get('authorization'), services, matchAdminKey),
+      viewer: await credentials.viewer(request, services),
       db: db.prisma,
       services,
       requestId: requestIdOf(request),
@@ -322,19 +262,17 @@ export function createApp({
       proven: new Set<string>(),
       deadline: new RequestDeadline(),
     }),
-    plugins: [
-      useRequestLog(log),
-      // Before the timeout (in hardening) so that it bounds planned statements too.
-      ...(settings.readPlanner ? [usePlanner({ db, onDecision: onPlan, preparedStatements: settings.plannerPreparedStatements })] : []),
-      ...hardeningPlugins({
-        ...settings,
-        introspection: settings.introspection ?? (!production || showGraphiql),
-        csrfPrevention: settings.csrfPrevention ?? production,
-        isAdmin,
-      }),
-      ...(metrics ? useMetrics(db).plugins : []),
-      ...plugins,
-      useReadinessCheck({
+    plugins: requestPipeline({
+      ...settings,
+      introspection: settings.introspection ?? (!production || showGraphiql),
+      csrfPrevention: settings.csrfPrevention ?? production,
+      isAdmin: (request) => credentials.adminKeyName(request) !== null,
+      log,
+      db,
+      onPlan,
+      metrics,
+      extra: plugins,
+      readiness: useReadinessCheck({
         endpoint: '/ready',
         check: async () => {
           if (isReady && !isReady()) return false;
@@ -346,7 +284,7 @@ export function createApp({
           }
         },
       }),
-    ],
+    }),
   });
 }
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { getIntrospectionQuery } from 'graphql';
 import { loadEnv } from '../src/env.js';
-import { loadPersistedOperations } from '../src/hardening.js';
+import { loadPersistedOperations } from '../src/pipeline/index.js';
 import { printSubgraphSdl } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createLogger } from '../src/logger.js';
@@ -327,6 +329,43 @@ describe('HTTP protections', () => {
     assert.deepEqual(admin.data, { __typename: 'Query' });
     const small = variant({ adminMaxBodyBytes: 150_000 });
     assert.equal((await post(small, body, ADMIN)).status, 413);
+  });
+
+  test('over HTTP: a sized body is judged by its Content-Length, a chunked one by counting, each against its caller\'s limit', async () => {
+    const app = variant({ maxBodyBytes: 1_000, adminMaxBodyBytes: 4_000 });
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    after(() => server.close());
+    const { port } = server.address() as AddressInfo;
+    const send = (body: string, headers: Record<string, string>, chunked: boolean) =>
+      new Promise<{ status: number; code: unknown }>((resolve, reject) => {
+        const req = request({ port, method: 'POST', path: '/graphql', headers: { ...JSON_HEADERS, ...headers } }, (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(text) as GraphQLResponse).errors?.[0]?.extensions?.code }));
+        });
+        req.on('error', reject);
+        if (chunked) {
+          // Several writes without a Content-Length: node sends Transfer-Encoding: chunked.
+          for (let i = 0; i < body.length; i += 500) req.write(body.slice(i, i + 500));
+        } else {
+          req.setHeader('content-length', Buffer.byteLength(body));
+          req.write(body);
+        }
+        req.end();
+      });
+    const sized = (n: number) => JSON.stringify({ query: `# ${'x'.repeat(n)}\n{ __typename }` });
+    for (const chunked of [false, true]) {
+      assert.deepEqual(await send(sized(500), ANONYMOUS, chunked), { status: 200, code: undefined }, `small, chunked=${chunked}`);
+      assert.deepEqual(await send(sized(2_000), ANONYMOUS, chunked), { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE' }, `anonymous, chunked=${chunked}`);
+      assert.deepEqual(await send(sized(2_000), ADMIN, chunked), { status: 200, code: undefined }, `admin, chunked=${chunked}`);
+      assert.deepEqual(await send(sized(5_000), ADMIN, chunked), { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE' }, `admin over, chunked=${chunked}`);
+    }
+    // A Content-Length that is not one number is refused, not read past.
+    for (const length of ['-1', '10, 10', 'ten']) {
+      const response = await app.fetch('http://yoga/graphql', { method: 'POST', headers: { ...JSON_HEADERS, 'content-length': length }, body: sized(10) });
+      assert.equal(response.status, 400, length);
+    }
   });
 
   test('an operation running past REQUEST_TIMEOUT_MS is stopped with TIMEOUT (504)', async () => {

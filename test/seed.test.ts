@@ -50,3 +50,33 @@ test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 ord
   assert.ok((await prisma.customerGroup.count()) >= 3);
   assert.ok(result.orders > 0 && result.memberships > 0);
 });
+
+test('a seed sets indexes, foreign keys and triggers aside only inside its transaction; a failed seed leaves nothing', async () => {
+  const { prisma, result } = await seeded(30);
+  const checks = () =>
+    prisma.$queryRawUnsafe<{ kind: string; definition: string }[]>(
+      `SELECT 'index' AS kind, indexdef AS definition FROM pg_indexes WHERE schemaname = current_schema()
+       UNION ALL SELECT 'constraint', conrelid::regclass::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+       UNION ALL SELECT 'trigger', tgname || ' ' || tgenabled::text FROM pg_trigger WHERE NOT tgisinternal
+       ORDER BY 1, 2`,
+    );
+  const before = await checks();
+  assert.ok(before.some((c) => c.kind === 'trigger' && c.definition === 'order_follow_customer_merge O'), JSON.stringify(before));
+  assert.ok(before.filter((c) => c.kind === 'constraint' && c.definition.includes('FOREIGN KEY')).length >= 5);
+
+  // The same seed again: every ID is taken, the load fails, and nothing of it stays.
+  const counts = async () => [await prisma.customer.count(), await prisma.order.count(), await prisma.orderLineItem.count()];
+  const rows = await counts();
+  await assert.rejects(seed(prisma, { customers: 30 }));
+  assert.deepEqual(await counts(), rows);
+  assert.deepEqual(await checks(), before);
+
+  // Another seed into the non-empty database (what --force does) adds to it, and the checks hold after.
+  const more = await seed(prisma, { customers: 20, seed: 7 });
+  assert.equal(await prisma.customer.count(), result.customers + more.customers);
+  assert.deepEqual(await checks(), before);
+  const orphans = await prisma.$queryRawUnsafe<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM order_line_item i LEFT JOIN "order" o ON o.id = i.order_id WHERE o.id IS NULL`,
+  );
+  assert.equal(orphans[0]!.n, 0);
+});

@@ -1,15 +1,14 @@
+import { requireCustomer } from '../auth.js';
 import type { Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as accounts from '../services/accounts.js';
 import * as addresses from '../services/addresses.js';
 import * as verification from '../services/verification.js';
-import type { Context } from '../context.js';
 import { Address } from './address.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import {
   EmailNotVerifiedError,
   EmailTakenError,
-  ForbiddenError,
   InvalidCredentialsError,
   InvalidTokenError,
   LimitExceededError,
@@ -21,10 +20,6 @@ import {
 } from '../services/errors.js';
 import { parseId } from './inputs.js';
 
-function signedIn(ctx: Context): string {
-  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
-  return ctx.viewer.customerId;
-}
 
 const Session = builder.objectRef<accounts.Session>('Session').implement({
   description: 'A signed-in session: send `Authorization: Bearer <accessToken>` with later requests.',
@@ -121,7 +116,7 @@ builder.queryField('me', (t) =>
     type: 'Customer',
     description: 'The signed-in customer.',
     authScopes: { customer: true },
-    resolve: (query, _root, _args, ctx) => ctx.db.customer.findUniqueOrThrow({ ...query, where: { id: signedIn(ctx) } }),
+    resolve: (query, _root, _args, ctx) => ctx.db.customer.findUniqueOrThrow({ ...query, where: { id: requireCustomer(ctx) } }),
   }),
 );
 
@@ -201,7 +196,7 @@ builder.mutationFields((t) => ({
     authScopes: { customer: true },
     args: { input: t.arg({ type: AddressInput, required: true }) },
     errors: { types: [ValidationError, LimitExceededError] },
-    resolve: async (_root, { input }, ctx) => ({ address: await addresses.addAddress(ctx, signedIn(ctx), input) }),
+    resolve: async (_root, { input }, ctx) => ({ address: await addresses.addAddress(ctx, requireCustomer(ctx), input) }),
   }),
   updateMyAddress: t.field({
     type: AddressPayload,
@@ -209,7 +204,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: AddressInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError] },
     resolve: async (_root, args, ctx) => ({
-      address: await addresses.updateAddress(ctx, signedIn(ctx), parseId(String(args.id), 'Address', 'id'), args.input),
+      address: await addresses.updateAddress(ctx, requireCustomer(ctx), parseId(String(args.id), 'Address', 'id'), args.input),
     }),
   }),
   deleteMyAddress: t.field({
@@ -219,7 +214,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [NotFoundError] },
     resolve: async (_root, args, ctx) => {
-      const deleted = await addresses.deleteAddress(ctx, signedIn(ctx), parseId(String(args.id), 'Address', 'id'));
+      const deleted = await addresses.deleteAddress(ctx, requireCustomer(ctx), parseId(String(args.id), 'Address', 'id'));
       return { id: deleted.id };
     },
   }),

@@ -1,7 +1,8 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { adminOrOwner, builder } from './builder.js';
+import { adminOrOwner } from '../auth.js';
+import { builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
-import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec } from './keyset.js';
+import { relationConnection, rootList, totalCountOf, type ListSpec, type LookupSpec } from './keyset.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
@@ -135,19 +136,7 @@ builder.queryFields((t) => ({
       type: Address,
       authScopes: { admin: true },
       args: { filter: t.arg({ type: AddressFilter }) },
-      extensions: { keysetList: addressesList },
-      resolve: (_root, args, ctx, info) => {
-        const where = addressesList.where(args, ctx) as Prisma.AddressWhereInput;
-        return rootConnection(ctx, info, {
-          args,
-          connection: addressesList.connection,
-          ordering: addressesList.ordering(args),
-          typeName: 'Address',
-          where,
-          find: (query) => ctx.db.address.findMany(query as Prisma.AddressFindManyArgs),
-          count: () => ctx.db.address.count({ where }),
-        });
-      },
+      ...rootList(addressesList, 'Address', (db) => db.address),
     },
     { name: 'AddressConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     { name: 'AddressEdge' },

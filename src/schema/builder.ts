@@ -3,6 +3,7 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { scopesOf } from '../auth.js';
 import type { Context } from '../context.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
@@ -11,13 +12,6 @@ import { ForbiddenError } from '../services/errors.js';
 import { invalidArgument } from './invalid-argument.js';
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './keyset.js';
-
-/** An admin, or the customer who owns the row: signed in, or proven by credentials in this request. */
-export function adminOrOwner(ctx: Context, ownerId: string | null): boolean {
-  if (ctx.viewer.kind === 'admin') return true;
-  if (ownerId === null) return false;
-  return (ctx.viewer.kind === 'customer' && ctx.viewer.customerId === ownerId) || ctx.proven.has(ownerId);
-}
 
 export const MAX_NODES = 100;
 
@@ -52,12 +46,7 @@ export const builder = new SchemaBuilder<{
   plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
     runScopesOnType: true,
-    authScopes: (ctx) => ({
-      public: true,
-      anonymous: ctx.viewer.kind === 'anonymous',
-      customer: ctx.viewer.kind === 'customer',
-      admin: ctx.viewer.kind === 'admin',
-    }),
+    authScopes: (ctx) => scopesOf(ctx.viewer),
     unauthorizedError: () => new ForbiddenError(),
   },
   errors: {

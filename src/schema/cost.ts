@@ -4,7 +4,7 @@
  * `first`/`last` (default 15, at most 100), so nested connections multiply; a plain list costs once
  * per item of its list argument (`nodes(ids:)`, `_entities(representations:)`), else once.
  *
- * The request pipeline enforces it (MAX_COST, src/hardening.ts), and the federation SDL describes it
+ * The request pipeline enforces it (MAX_COST, src/pipeline/operation-limits.ts), and the federation SDL describes it
  * to a router as demand-control `@listSize` (src/schema/federation-metadata.ts), both from
  * `listSizeOf` here, so that a router's estimate is ours.
  */

@@ -2,7 +2,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { relationConnection, rootList, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
@@ -179,19 +179,7 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CustomerGroupOrderBy }),
         withDeleted: t.arg.boolean({ defaultValue: false }),
       },
-      extensions: { keysetList: groupsList },
-      resolve: (_root, args, ctx, info) => {
-        const where = groupsList.where(args, ctx) as Prisma.CustomerGroupWhereInput;
-        return rootConnection(ctx, info, {
-          args,
-          connection: groupsList.connection,
-          ordering: groupsList.ordering(args),
-          typeName: 'CustomerGroup',
-          where,
-          find: (query) => ctx.db.customerGroup.findMany(query as Prisma.CustomerGroupFindManyArgs),
-          count: () => ctx.db.customerGroup.count({ where }),
-        });
-      },
+      ...rootList(groupsList, 'CustomerGroup', (db) => db.customerGroup),
     },
     { name: 'CustomerGroupConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     { name: 'CustomerGroupEdge' },

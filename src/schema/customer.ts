@@ -2,9 +2,10 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { phoneE164 } from '../services/validation.js';
 import { invalidArgument } from './invalid-argument.js';
-import { adminOrOwner, builder } from './builder.js';
+import { adminOrOwner } from '../auth.js';
+import { builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { rootList, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -152,19 +153,7 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CustomerOrderBy }),
         withDeleted: t.arg.boolean({ defaultValue: false }),
       },
-      extensions: { keysetList: customersList },
-      resolve: (_root, args, ctx, info) => {
-        const where = customersList.where(args, ctx) as Prisma.CustomerWhereInput;
-        return rootConnection(ctx, info, {
-          args,
-          connection: customersList.connection,
-          ordering: customersList.ordering(args),
-          typeName: 'Customer',
-          where,
-          find: (query) => ctx.db.customer.findMany(query as Prisma.CustomerFindManyArgs),
-          count: () => ctx.db.customer.count({ where }),
-        });
-      },
+      ...rootList(customersList, 'Customer', (db) => db.customer),
     },
     { name: 'CustomerConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     { name: 'CustomerEdge' },

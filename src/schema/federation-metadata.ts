@@ -27,6 +27,8 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
 } from 'graphql';
+import { scopesOf } from '../auth.js';
+import type { Viewer } from '../context.js';
 import { listSizeOf, type ListSize } from './cost.js';
 
 export const ADMIN_TAG = 'admin';
@@ -46,12 +48,12 @@ export interface Metadata {
 /** Who a rule admits, at best: anyone, any signed-in caller, only an admin, or it depends on the row. */
 export type Access = 'anyone' | 'signed-in' | 'admin' | 'row';
 
-type Viewer = 'anonymous' | 'customer' | 'admin';
-
-/** The scopes of src/schema/builder.ts, as each viewer holds them. */
-function granted(viewer: Viewer): Record<string, boolean> {
-  return { public: true, anonymous: viewer === 'anonymous', customer: viewer === 'customer', admin: viewer === 'admin' };
-}
+/** One viewer of each kind: the scopes depend on the kind alone (src/auth.ts). */
+const VIEWERS = {
+  anonymous: scopesOf({ kind: 'anonymous' }),
+  customer: scopesOf({ kind: 'customer', customerId: '', sessionId: '' }),
+  admin: scopesOf({ kind: 'admin', keyName: '' }),
+} satisfies Record<Viewer['kind'], Record<string, boolean>>;
 
 /** Pothos scope-auth's reading of a scope map: any of its entries, `$all` all of them, `$any` any. */
 function passes(scopes: Record<string, unknown>, held: Record<string, boolean>, where: string, all = false): boolean {
@@ -76,9 +78,9 @@ export function accessOf(scopes: unknown, where: string): Access {
   if (typeof scopes === 'function') return 'row';
   if (typeof scopes !== 'object' || scopes === null) throw new Error(`${where}: authScopes ${String(scopes)} has no federation metadata rule`);
   const map = scopes as Record<string, unknown>;
-  if (passes(map, granted('anonymous'), where)) return 'anyone';
-  if (passes(map, granted('customer'), where)) return 'signed-in';
-  if (passes(map, granted('admin'), where)) return 'admin';
+  if (passes(map, VIEWERS.anonymous, where)) return 'anyone';
+  if (passes(map, VIEWERS.customer, where)) return 'signed-in';
+  if (passes(map, VIEWERS.admin, where)) return 'admin';
   throw new Error(`${where}: authScopes ${JSON.stringify(scopes)} admits no one`);
 }
 

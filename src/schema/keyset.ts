@@ -250,7 +250,7 @@ function selectedNames(info: GraphQLResolveInfo): string[] {
 }
 
 /** A root connection: the rows by `find`, the nodes' selection planned by Pothos from the query. */
-export async function rootConnection<Node>(
+async function rootConnection<Node>(
   ctx: object,
   info: GraphQLResolveInfo,
   options: {
@@ -276,6 +276,38 @@ export async function rootConnection<Node>(
   })) as { select?: Record<string, unknown> };
   const rows = (await options.find({ ...pageQuery(page, options.where), select: { ...planned.select, ...cursorSelect(page.ordering) } })) as unknown as Row[];
   return toConnection<Node>(page, rows, count);
+}
+
+/** What a root list reads its rows and count from: a Prisma model delegate (`db.customer`, …). */
+interface ListRows {
+  findMany: (...args: never[]) => PromiseLike<unknown[]>;
+  count: (...args: never[]) => PromiseLike<unknown>;
+}
+
+type ListQuery = { where: Where; orderBy?: unknown; take?: number; select?: Record<string, unknown> };
+
+/**
+ * A root list's (`customers`, `orders`, …) resolver and extensions: the rows that `list` selects
+ * and orders, read from `rows(db)` and paged as `rootConnection` pages them. `keysetList` hands
+ * the same ListSpec to the read planner (src/planner/), so both page the list alike.
+ */
+export function rootList<Args, Rows extends ListRows>(list: ListSpec<Args>, typeName: string, rows: (db: Context['db']) => Rows) {
+  type Node = Awaited<ReturnType<Rows['findMany']>>[number];
+  const resolve = (_root: unknown, args: Args & ConnectionArgs, ctx: Context, info: GraphQLResolveInfo): Promise<Connection<Node>> => {
+    const where = list.where(args, ctx);
+    // Prisma's delegates type their argument per model; the query built here fits every model's.
+    const table = rows(ctx.db) as unknown as { findMany(query: ListQuery): Promise<Node[]>; count(query: ListQuery): Promise<number> };
+    return rootConnection(ctx, info, {
+      args,
+      connection: list.connection,
+      ordering: list.ordering(args),
+      typeName,
+      where,
+      find: (query) => table.findMany(query),
+      count: () => table.count({ where }),
+    });
+  };
+  return { extensions: { keysetList: list }, resolve };
 }
 
 type NestedQuery = (query: { select: Record<string, unknown> }, path: string[]) => { select?: Record<string, unknown> };

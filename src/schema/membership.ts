@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { parseIds } from './inputs.js';
-import { rootConnection, totalCountOf, type ListSpec } from './keyset.js';
+import { rootList, totalCountOf, type ListSpec } from './keyset.js';
 
 const Membership = builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
@@ -39,19 +39,7 @@ builder.queryFields((t) => ({
       authScopes: { admin: true },
       description: "Membership rows, as Medusa's listCustomerGroupCustomers.",
       args: { filter: t.arg({ type: MembershipFilter }) },
-      extensions: { keysetList: membershipsList },
-      resolve: (_root, args, ctx, info) => {
-        const where = membershipsList.where(args, ctx) as Prisma.CustomerGroupCustomerWhereInput;
-        return rootConnection(ctx, info, {
-          args,
-          connection: membershipsList.connection,
-          ordering: membershipsList.ordering(args),
-          typeName: 'CustomerGroupMembership',
-          where,
-          find: (query) => ctx.db.customerGroupCustomer.findMany(query as Prisma.CustomerGroupCustomerFindManyArgs),
-          count: () => ctx.db.customerGroupCustomer.count({ where }),
-        });
-      },
+      ...rootList(membershipsList, 'CustomerGroupMembership', (db) => db.customerGroupCustomer),
     },
     { name: 'CustomerGroupMembershipConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     { name: 'CustomerGroupMembershipEdge' },

@@ -1,10 +1,11 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { FulfillmentStatus, OrderStatus, PaymentStatus } from '../generated/prisma/enums.js';
 import type { AddressInput } from '../services/addresses.js';
-import { adminOrOwner, builder } from './builder.js';
+import { adminOrOwner } from '../auth.js';
+import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
-import { relationConnection, rootConnection, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { relationConnection, rootList, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 
@@ -197,19 +198,7 @@ builder.queryFields((t) => ({
       type: Order,
       authScopes: { admin: true },
       args: { filter: t.arg({ type: OrderFilter }) },
-      extensions: { keysetList: ordersList },
-      resolve: (_root, args, ctx, info) => {
-        const where = ordersList.where(args, ctx) as Prisma.OrderWhereInput;
-        return rootConnection(ctx, info, {
-          args,
-          connection: ordersList.connection,
-          ordering: ordersList.ordering(args),
-          typeName: 'Order',
-          where,
-          find: (query) => ctx.db.order.findMany(query as Prisma.OrderFindManyArgs),
-          count: () => ctx.db.order.count({ where }),
-        });
-      },
+      ...rootList(ordersList, 'Order', (db) => db.order),
     },
     { name: 'OrderConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     { name: 'OrderEdge' },

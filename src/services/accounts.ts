@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { SESSION_TOKEN_PREFIX } from '../auth.js';
+import { requireCustomer, requireSession, SESSION_TOKEN_PREFIX } from '../auth.js';
 import type { Context } from '../context.js';
+import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
@@ -10,7 +11,6 @@ import { newToken, sha256 } from '../lib/tokens.js';
 import {
   EmailNotVerifiedError,
   EmailTakenError,
-  ForbiddenError,
   InvalidCredentialsError,
   InvalidTokenError,
   RateLimitedError,
@@ -29,14 +29,6 @@ export interface Session {
   expiresAt: Date;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
-
-function customerId(ctx: Context): string {
-  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
-  return ctx.viewer.customerId;
-}
 
 async function openSession(tx: Prisma.TransactionClient, ctx: Context, customer: Customer): Promise<Session> {
   ctx.proven.add(customer.id);
@@ -87,7 +79,7 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
       return openSession(tx, ctx, customer);
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError();
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError();
     throw error;
   }
 }
@@ -117,8 +109,7 @@ export async function login(ctx: Context, rawEmail: string, password: string): P
 }
 
 export async function logout(ctx: Context): Promise<boolean> {
-  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
-  const sessionId = ctx.viewer.sessionId;
+  const { sessionId } = requireSession(ctx);
   await transaction(ctx, (tx) => tx.customerSession.deleteMany({ where: { id: sessionId } }));
   return true;
 }
@@ -198,7 +189,7 @@ export interface UpdateMeInput {
 }
 
 export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Customer> {
-  const id = customerId(ctx);
+  const id = requireCustomer(ctx);
   const current = await ctx.db.customer.findUniqueOrThrow({ where: { id } });
   const data: Prisma.CustomerUpdateInput = {
     firstName: text(input.firstName, 'firstName'),
@@ -242,7 +233,7 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
       return customer;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError();
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError();
     throw error;
   }
 }

@@ -1,10 +1,11 @@
+import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import type { Address, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
 import { Prisma as P } from '../generated/prisma/client.js';
-import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import { atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, LimitExceededError, NotFoundError, ValidationError } from './errors.js';
 import { metadataPatch, newMetadata, text } from './validation.js';
 
@@ -128,7 +129,7 @@ export interface CreateAddressInput extends AddressInput {
 }
 
 export async function addAddresses(ctx: Context, inputs: CreateAddressInput[]): Promise<Address[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(inputs, 'input');
   const rows = inputs.map((input, i) => atItem('input', i, () => ({ id: newId('Address'), customerId: input.customerId, ...addressData(input) })));
   for (const kind of ['isDefaultShipping', 'isDefaultBilling'] as const) {
@@ -178,7 +179,7 @@ async function selectAddresses(tx: Prisma.TransactionClient, selection: Selectio
 }
 
 export async function updateAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>, input: AddressInput): Promise<Address[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   const { metadata: _ignored, ...data } = addressData({ ...input, metadata: undefined });
   const patch = metadataPatch(input.metadata, 'input.metadata');
   return transaction(ctx, async (tx) => {
@@ -199,7 +200,7 @@ export async function updateAddresses(ctx: Context, selection: Selection<Prisma.
 }
 
 export async function deleteAddresses(ctx: Context, selection: Selection<Prisma.AddressWhereInput>): Promise<string[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   return transaction(ctx, async (tx) => {
     const targets = await selectAddresses(tx, selection);
     if (targets.length === 0) return [];

@@ -1,16 +1,9 @@
-import type { Context } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { BatchTooLargeError, DomainError, EmptyFilterError, ForbiddenError, NotFoundError, ValidationError } from './errors.js';
+import { BatchTooLargeError, DomainError, EmptyFilterError, NotFoundError, ValidationError } from './errors.js';
 import { METADATA_MAX_BYTES, metadataTooLarge } from './validation.js';
 
 /** Most items (or IDs) one call may touch; above it the call is refused whole. */
 export const MAX_BATCH = 5000;
-
-/** The admin key's name, recorded as `created_by`. Services check it themselves too: defence in depth. */
-export function adminName(ctx: Context): string {
-  if (ctx.viewer.kind !== 'admin') throw new ForbiddenError();
-  return ctx.viewer.keyName;
-}
 
 export function checkBatchSize(items: readonly unknown[], field: string): void {
   if (items.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, field);

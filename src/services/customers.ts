@@ -1,9 +1,11 @@
+import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
+import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
-import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import { atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmailTakenError, RestoreConflictError, ValidationError } from './errors.js';
 import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
 
@@ -22,10 +24,6 @@ export interface CreateCustomerInput extends CustomerFields {
   password?: string | null;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
-
 function profile(ctx: Context, input: CustomerFields) {
   return {
     firstName: text(input.firstName, 'firstName'),
@@ -36,7 +34,7 @@ function profile(ctx: Context, input: CustomerFields) {
 }
 
 export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[]): Promise<Customer[]> {
-  const createdBy = adminName(ctx);
+  const createdBy = requireAdmin(ctx);
   checkBatchSize(inputs, 'input');
   const rows = inputs.map((input, i) =>
     atItem('input', i, () => {
@@ -69,7 +67,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
       return customers.sort((a, b) => (a.id < b.id ? -1 : 1));
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError('input');
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError('input');
     throw error;
   }
 }
@@ -93,7 +91,7 @@ async function selectCustomers(tx: Prisma.TransactionClient, selection: Selectio
 }
 
 export async function updateCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>, input: CustomerFields): Promise<Customer[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   const data: Prisma.CustomerUpdateManyMutationInput = profile(ctx, input);
   if (input.email != null) data.email = normalizeEmail(input.email);
   const patch = metadataPatch(input.metadata, 'input.metadata');
@@ -109,14 +107,14 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
       return tx.customer.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new EmailTakenError('input.email');
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError('input.email');
     throw error;
   }
 }
 
 /** Hard delete: addresses and memberships go with the customer; orders keep their snapshot and lose the link. */
 export async function deleteCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   return transaction(ctx, async (tx) => {
     const ids = await selectCustomers(tx, selection);
     if (ids.length === 0) return [];
@@ -137,7 +135,7 @@ export interface SoftDeleted {
  * is how restore knows exactly what this soft delete took.
  */
 export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<SoftDeleted> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(ids, 'ids');
   const now = ctx.services.now();
   return transaction(ctx, async (tx) => {
@@ -151,7 +149,7 @@ export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<
 }
 
 export async function restoreCustomers(ctx: Context, ids: string[]): Promise<SoftDeleted> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(ids, 'ids');
   try {
     return await transaction(ctx, async (tx) => {
@@ -168,7 +166,7 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
     });
   } catch (error) {
     // An account email re-used since the soft delete: name the customers that cannot come back.
-    if (isUniqueViolation(error)) {
+    if (uniqueViolated(error) === UNIQUE.accountEmail) {
       const conflicts = await ctx.db.$queryRaw<{ id: string }[]>`SELECT c.id FROM customer c
         WHERE c.id IN (${Prisma.join(ids)}) AND c.has_account AND EXISTS (
           SELECT 1 FROM customer o WHERE o.email = c.email AND o.has_account AND o.id <> c.id AND (o.deleted_at IS NULL OR o.id IN (${Prisma.join(ids)})))

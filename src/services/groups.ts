@@ -1,9 +1,11 @@
+import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
+import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
 import { recordEvents, type DomainEvent } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
-import { adminName, atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import { atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, ValidationError } from './errors.js';
 import { metadataPatch, newMetadata } from './validation.js';
 
@@ -23,10 +25,6 @@ interface Ref {
   kind: 'customer' | 'group';
   id: string;
   field: string;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 function groupName(name: string, field = 'name'): string {
@@ -133,7 +131,7 @@ function membershipEvents(added: Pair[], removed: Pair[]): DomainEvent[] {
 
 /** Checks every ID, then adds and removes memberships: locks, insert, delete, events. */
 async function changeMemberships(tx: Tx, ctx: Context, refs: Ref[], add: Pair[], remove: Pair[]) {
-  const createdBy = adminName(ctx);
+  const createdBy = requireAdmin(ctx);
   await lockLive(tx, refs);
   const added = await insertMemberships(tx, add, createdBy, ctx.services.now());
   const removed = await deleteMemberships(tx, remove);
@@ -150,7 +148,7 @@ export interface CreateGroupInput {
 }
 
 export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInput[]): Promise<CustomerGroup[]> {
-  const createdBy = adminName(ctx);
+  const createdBy = requireAdmin(ctx);
   checkBatchSize(inputs, 'input');
   const groups = inputs.map((input, i) =>
     atItem('input', i, () => {
@@ -178,7 +176,7 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
     });
   } catch (error) {
     // A concurrent call took a name between our check and our insert: the unique index decides.
-    if (isUniqueViolation(error)) throw (await nameTaken(ctx.db, names, (at) => `input[${at}].name`)) ?? new NameTakenError(names, 'input');
+    if (uniqueViolated(error) === UNIQUE.groupName) throw (await nameTaken(ctx.db, names, (at) => `input[${at}].name`)) ?? new NameTakenError(names, 'input');
     throw error;
   }
 }
@@ -215,7 +213,7 @@ export interface UpdateGroupInput {
 }
 
 export async function updateCustomerGroups(ctx: Context, selection: GroupSelection, input: UpdateGroupInput): Promise<CustomerGroup[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   const name = input.name == null ? undefined : groupName(input.name, 'input.name');
   const patch = metadataPatch(input.metadata, 'input.metadata');
   const fields = [...(name !== undefined ? ['name'] : []), ...(patch ? ['metadata'] : [])];
@@ -232,7 +230,7 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
       return groups;
     });
   } catch (error) {
-    if (isUniqueViolation(error) && name !== undefined) throw new NameTakenError([name], 'input.name');
+    if (uniqueViolated(error) === UNIQUE.groupName && name !== undefined) throw new NameTakenError([name], 'input.name');
     throw error;
   }
 }
@@ -242,7 +240,7 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
  * (to purge them); a filter selects live groups.
  */
 export async function deleteCustomerGroups(ctx: Context, selection: GroupSelection): Promise<string[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   return transaction(ctx, async (tx) => {
     const ids = await selectGroups(tx, selection, { withDeleted: true });
     if (ids.length === 0) return [];
@@ -262,7 +260,7 @@ export interface SoftDeletedGroups {
  * restore knows exactly what this soft delete took. Groups already soft-deleted are left as they are.
  */
 export async function softDeleteCustomerGroups(ctx: Context, ids: string[]): Promise<SoftDeletedGroups> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(ids, 'ids');
   const deletedAt = ctx.services.now();
   return transaction(ctx, async (tx) => {
@@ -286,7 +284,7 @@ export async function softDeleteCustomerGroups(ctx: Context, ids: string[]): Pro
  * taken by a live group meanwhile is NAME_TAKEN, and nothing changes.
  */
 export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promise<SoftDeletedGroups> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(ids, 'ids');
   const now = ctx.services.now();
   let names: string[] = [];
@@ -320,7 +318,7 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
       return { ids: restoredIds, membershipIds: memberships.map((m) => m.id).sort() };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new NameTakenError(names, 'ids');
+    if (uniqueViolated(error) === UNIQUE.groupName) throw new NameTakenError(names, 'ids');
     throw error;
   }
 }
@@ -380,7 +378,7 @@ function requireMembersFound(groupId: string, customerIds: string[], result: { g
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
 export async function addCustomersToGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<CustomerGroup> {
-  const createdBy = adminName(ctx);
+  const createdBy = requireAdmin(ctx);
   checkBatchSize(customerIds, 'customerIds');
   return transaction(ctx, async (tx) => {
     const result = await changeGroupMembers(tx, groupId, customerIds, 'insert', createdBy, ctx.services.now());
@@ -394,7 +392,7 @@ export async function addCustomersToGroup(ctx: Context, groupId: string, custome
 
 /** Medusa v1's removeCustomers: customers who are not members are no error. */
 export async function removeCustomersFromGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<CustomerGroup> {
-  const createdBy = adminName(ctx);
+  const createdBy = requireAdmin(ctx);
   checkBatchSize(customerIds, 'customerIds');
   return transaction(ctx, async (tx) => {
     const result = await changeGroupMembers(tx, groupId, customerIds, 'delete', createdBy, ctx.services.now());
@@ -407,7 +405,7 @@ export async function removeCustomersFromGroup(ctx: Context, groupId: string, cu
 
 /** Medusa v2's batchCustomerGroups: one customer joins and leaves groups in one call. */
 export async function batchCustomerGroups(ctx: Context, customerId: string, add: string[], remove: string[]): Promise<Customer> {
-  adminName(ctx);
+  requireAdmin(ctx);
   if (add.length + remove.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, add.length > remove.length ? 'add' : 'remove');
   const adding = new Set(add);
   const both = remove.findIndex((id) => adding.has(id));
@@ -426,7 +424,7 @@ export async function batchCustomerGroups(ctx: Context, customerId: string, add:
 
 /** Medusa v2's addCustomerToGroup: returns the membership of every pair, including those that existed. */
 export async function addCustomerToGroup(ctx: Context, pairs: Pair[]): Promise<CustomerGroupCustomer[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(pairs, 'memberships');
   const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
   return transaction(ctx, async (tx) => {
@@ -439,7 +437,7 @@ export async function addCustomerToGroup(ctx: Context, pairs: Pair[]): Promise<C
 
 /** Medusa v2's removeCustomerFromGroup: returns the IDs of the memberships it removed. */
 export async function removeCustomerFromGroup(ctx: Context, pairs: Pair[]): Promise<string[]> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(pairs, 'memberships');
   const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
   return transaction(ctx, async (tx) => {

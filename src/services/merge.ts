@@ -1,8 +1,9 @@
+import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
-import { adminName, checkBatchSize } from './batch.js';
+import { checkBatchSize } from './batch.js';
 import { MergeConflictError, NotFoundError } from './errors.js';
 import { METADATA_MAX_BYTES } from './validation.js';
 
@@ -132,7 +133,7 @@ export interface MergeCustomersInput {
 
 /** Admin: merge customers (two accounts of one person, or guests with another email) into one. */
 export async function mergeCustomers(ctx: Context, input: MergeCustomersInput): Promise<MergeResult> {
-  adminName(ctx);
+  requireAdmin(ctx);
   checkBatchSize(input.sourceIds, 'sourceIds');
   const sourceIds = [...new Set(input.sourceIds)];
   if (sourceIds.includes(input.targetId)) throw new MergeConflictError('A customer cannot be merged into itself.', 'sourceIds');

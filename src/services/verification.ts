@@ -1,10 +1,11 @@
+import { requireCustomer } from '../auth.js';
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { sha256 } from '../lib/tokens.js';
-import { ForbiddenError, InvalidTokenError, TokenExpiredError } from './errors.js';
+import { InvalidTokenError, TokenExpiredError } from './errors.js';
 import { lockCustomers, mergeInto } from './merge.js';
 
 const REQUEST_INTERVAL_MS = 60_000;
@@ -27,9 +28,8 @@ export async function issueVerification(tx: Prisma.TransactionClient, ctx: Conte
  * minute; a verified email or a request within the minute sends nothing.
  */
 export async function requestEmailVerification(ctx: Context): Promise<void> {
-  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
   const customer = await ctx.db.customer.findFirst({
-    where: { id: ctx.viewer.customerId, deletedAt: null },
+    where: { id: requireCustomer(ctx), deletedAt: null },
     select: { id: true, email: true, emailVerifiedAt: true, emailVerification: { select: { createdAt: true } } },
   });
   if (!customer || customer.emailVerifiedAt) return;

@@ -1,0 +1,92 @@
+// The request pipeline: every yoga/envelop plugin the service runs, in one ordered list. Envelop
+// calls each hook in this order, so the order is behaviour: a stage sees only what the stages
+// before it let through.
+import type { Plugin } from 'graphql-yoga';
+import type { Database } from '../db/index.js';
+import type { Logger } from '../logger.js';
+import { useMetrics } from '../observability.js';
+import { usePlanner, type PlanDecision } from '../planner/index.js';
+import { useArmor, type ArmorLimits } from './armor.js';
+import { useBadInput } from './bad-input.js';
+import { useBodyLimit } from './body-limit.js';
+import { useCsrf } from './csrf.js';
+import { useDisableIntrospection } from './introspection.js';
+import { useOperationLimits, type OperationLimits } from './operation-limits.js';
+import { usePersisted } from './persisted.js';
+import { useRequestLog } from './request-log.js';
+import { useHideSuggestions } from './suggestions.js';
+import { useTimeout } from './timeout.js';
+
+export { HardeningCode, CSRF_HEADERS } from './codes.js';
+export { loadPersistedOperations } from './persisted.js';
+export { MAX_LIST_ITEMS } from './bad-input.js';
+export { passwordChecks, type QueryCost } from './operation-limits.js';
+export { operationCost } from '../schema/cost.js';
+export { requestIdOf } from './request-log.js';
+
+export interface HardeningOptions extends ArmorLimits, OperationLimits {
+  /** Production: masked errors without details, no suggestions. */
+  production: boolean;
+  introspection: boolean;
+  /**
+   * While introspection is off, the credential (a bearer token) that still gets federation's
+   * `_service { sdl }`: what a supergraph build (rover, a gateway's IntrospectAndCompose) sends.
+   * null: nobody gets it.
+   */
+  federationSdlKey: string | null;
+  csrfPrevention: boolean;
+  /** For requests without an admin key. */
+  maxBodyBytes: number;
+  /** For requests with an admin key (batch operations). */
+  adminMaxBodyBytes: number;
+  /** 0: no timeout. */
+  requestTimeoutMs: number;
+  /** Trusted documents by hash (e.g. from `loadPersistedOperations`); null: none. */
+  persistedOperations: ReadonlyMap<string, string> | null;
+  /** Refuse any operation not in `persistedOperations`. */
+  persistedOperationsOnly: boolean;
+}
+
+export interface PipelineOptions extends HardeningOptions {
+  log: Logger;
+  db: Database;
+  /** Whether the request carries an admin key (memoised per request: see `requestCredentials`). */
+  isAdmin: (request: Request) => boolean;
+  readPlanner: boolean;
+  plannerPreparedStatements: number;
+  onPlan?: (decision: PlanDecision) => void;
+  metrics: boolean;
+  /** More plugins (tracing, tests), after the service's own and before the readiness check. */
+  extra: Plugin[];
+  readiness: Plugin;
+}
+
+/** The stages in the order they act: HTTP, persisted lookup, parse, validate, execute, result. */
+/** Each stage is typed for the context it reads; yoga gives every one the same. */
+type Stage = Plugin<any>;
+
+export function requestPipeline(o: PipelineOptions): Stage[] {
+  const stages: (Stage | Stage[] | false)[] = [
+    // Request ID in, one log line per request out; unexpected errors logged before masking.
+    useRequestLog(o.log),
+    // Answers an admin read itself, or leaves it to execution. Before the timeout, so the
+    // timeout bounds planned statements too.
+    o.readPlanner && usePlanner({ db: o.db, onDecision: o.onPlan, preparedStatements: o.plannerPreparedStatements }),
+    // NUL characters and overlong lists in variables and literals; values that do not fit their type.
+    useBadInput(),
+    o.csrfPrevention && useCsrf(),
+    useBodyLimit({ anyone: o.maxBodyBytes, admin: o.adminMaxBodyBytes }, o.isAdmin),
+    o.persistedOperations !== null && usePersisted(o.persistedOperations, o.persistedOperationsOnly),
+    // Tokens (while parsing), depth, aliases, directives (while validating).
+    useArmor(o),
+    !o.introspection && useDisableIntrospection(o.federationSdlKey),
+    // Cost and password checks: after validation, with the variables, before the context is built.
+    useOperationLimits(o),
+    o.requestTimeoutMs > 0 && useTimeout(o.requestTimeoutMs),
+    o.production && useHideSuggestions(),
+    o.metrics && useMetrics(o.db).plugins,
+    o.extra,
+    o.readiness,
+  ];
+  return stages.flatMap((stage) => (stage === false ? [] : stage));
+}
