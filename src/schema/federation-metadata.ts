@@ -84,7 +84,7 @@ export function accessOf(scopes: unknown, where: string): Access {
   throw new Error(`${where}: authScopes ${JSON.stringify(scopes)} admits no one`);
 }
 
-function authMetadata(access: Access, where: string, onField: boolean): Omit<Metadata, 'tags'> & { tags: string[] } {
+function authMetadata(access: Access, where: string, onField: boolean): Metadata {
   switch (access) {
     case 'anyone':
       return { tags: [] };
