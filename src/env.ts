@@ -63,6 +63,7 @@ const schema = z.object({
   FEDERATION_SDL_KEY: z.string().min(24, 'at least 24 characters').optional(),
   FEDERATION_TYPE_PREFIX: z.string().regex(/^([A-Z][A-Za-z0-9]*)?$/, 'a GraphQL name starting with a capital, e.g. Customers').default(''),
   FEDERATION_NODE_QUERY: bool,
+  FEDERATION_AUTH_DIRECTIVES: bool,
   GRAPHIQL: bool,
   CSRF_PREVENTION: bool,
   MAX_DEPTH: z.coerce.number().int().min(1).default(10),

@@ -12,7 +12,7 @@ import type { Logger } from './logger.js';
 import { maskError } from './observability.js';
 import { loadPersistedOperations, requestIdOf, requestPipeline, type HardeningOptions } from './pipeline/index.js';
 import type { PlanDecision } from './planner/index.js';
-import { subgraphSchema } from './schema/federation.js';
+import { subgraphSchema, type SubgraphOptions } from './schema/federation.js';
 import { schema } from './schema/index.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -72,6 +72,8 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   federationTypePrefix: string;
   /** Offer Relay's node/nodes in the subgraph SDL (off where another subgraph serves Query.node). */
   federationNodeQuery: boolean;
+  /** FEDERATION_AUTH_DIRECTIVES: @authenticated/@requiresScopes in the subgraph SDL, for a router that enforces them. */
+  federationAuthDirectives: boolean;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -101,6 +103,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   maxEntityRepresentations: 1000,
   federationTypePrefix: '',
   federationNodeQuery: true,
+  federationAuthDirectives: false,
   passwordChecksPerRequest: 1,
   maxBodyBytes: 100_000,
   adminMaxBodyBytes: 5_000_000,
@@ -112,6 +115,11 @@ export const DEFAULT_SETTINGS: AppSettings = {
 };
 
 /** AppSettings from the environment, all but the admin keys (server.ts adds its development key). */
+/** The federation settings, as the subgraph schema takes them. */
+export function subgraphOptionsOf(settings: Pick<AppSettings, 'federationTypePrefix' | 'federationNodeQuery' | 'federationAuthDirectives'>): SubgraphOptions {
+  return { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery, authDirectives: settings.federationAuthDirectives };
+}
+
 export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
   return {
     bcryptCost: env.BCRYPT_COST,
@@ -139,6 +147,7 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     maxEntityRepresentations: env.MAX_ENTITY_REPRESENTATIONS,
     federationTypePrefix: env.FEDERATION_TYPE_PREFIX,
     federationNodeQuery: env.FEDERATION_NODE_QUERY ?? true,
+    federationAuthDirectives: env.FEDERATION_AUTH_DIRECTIVES ?? false,
     passwordChecksPerRequest: env.PASSWORD_CHECKS_PER_REQUEST,
     maxBodyBytes: env.MAX_BODY_BYTES,
     adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
@@ -222,7 +231,7 @@ export function createApp({
   }
 
   return createYoga<ServerContext, Context>({
-    schema: subgraphSchema(schema, { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery }),
+    schema: subgraphSchema(schema, subgraphOptionsOf(settings)),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,

@@ -9,6 +9,7 @@ import { createLogger } from '../src/logger.js';
 import { ownTypeNames, printSubgraphSdl, subgraphSchema } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createApp } from '../src/yoga.js';
+import { activityTypeDefs } from './fixtures/activity-subgraph.js';
 import { createCatalogSubgraph, catalogTypeDefs } from './fixtures/catalog-subgraph.js';
 import { startApolloGateway, type GatewayQuery } from './fixtures/gateway.js';
 import { loyaltyTypeDefs } from './fixtures/loyalty-subgraph.js';
@@ -55,6 +56,30 @@ test(`FEDERATION_TYPE_PREFIX=${PREFIX} and FEDERATION_NODE_QUERY=false compose w
     for (const name of ['PageInfo', 'Node', 'DateTime', 'Error', 'ErrorCode', 'ValidationError', `${PREFIX}Error`, `${PREFIX}ErrorCode`, `${PREFIX}ValidationError`]) {
       assert.ok(api.getType(name), `${name} in the supergraph`);
     }
+  }
+});
+
+test('Node is an entity interface while node is offered: a Node @interfaceObject subgraph composes in both composers, and not without it', () => {
+  const withActivity = (customers: string) => {
+    const services = [['customers', parse(customers)] as const, ['activity', activityTypeDefs] as const, ['reviews', reviewsTypeDefs] as const].map(
+      ([name, typeDefs]) => ({ name, url: `http://${name}.internal/graphql`, typeDefs }),
+    );
+    return { guild: composeWithGuild(services), apollo: composeWithApollo(services) };
+  };
+  const offered = withActivity(printSubgraphSdl(schema));
+  assert.equal(offered.guild.errors, undefined, offered.guild.errors?.map((e) => e.message).join('\n'));
+  assert.equal(offered.apollo.errors, undefined, offered.apollo.errors?.map((e) => e.message).join('\n'));
+  for (const supergraph of [offered.guild.supergraphSdl!, offered.apollo.supergraphSdl!]) {
+    const api = buildSchema(supergraph, { assumeValidSDL: true });
+    const customer = api.getType('Customer') as import('graphql').GraphQLObjectType;
+    assert.ok(customer.getFields().viewCount, 'Customer.viewCount from the activity subgraph');
+    assert.match(supergraph, /isInterfaceObject: true/);
+  }
+  // With FEDERATION_NODE_QUERY=false our Node is a plain interface: nothing for @interfaceObject to extend.
+  const plain = withActivity(printSubgraphSdl(subgraphSchema(schema, { typePrefix: '', nodeQuery: false })));
+  for (const errors of [plain.guild.errors, plain.apollo.errors]) {
+    assert.ok(errors?.length);
+    assert.ok(errors.every((e) => /no subgraph can be reached to resolve the implementation type of @interfaceObject type "Node"/.test(e.message)), errors.join('\n'));
   }
 });
 

@@ -20,7 +20,8 @@ import { useTimeout } from './timeout.js';
 export { HardeningCode, CSRF_HEADERS } from './codes.js';
 export { loadPersistedOperations } from './persisted.js';
 export { MAX_LIST_ITEMS } from './bad-input.js';
-export { operationCost, passwordChecks, type QueryCost } from './operation-limits.js';
+export { passwordChecks, type QueryCost } from './operation-limits.js';
+export { operationCost } from '../schema/cost.js';
 export { requestIdOf } from './request-log.js';
 
 export interface HardeningOptions extends ArmorLimits, OperationLimits {

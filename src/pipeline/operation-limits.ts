@@ -1,115 +1,22 @@
 import {
-  getNamedType,
-  getNullableType,
   getOperationAST,
-  isCompositeType,
-  isInterfaceType,
-  isListType,
-  isObjectType,
   Kind,
   valueFromASTUntyped,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLField,
-  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/keyset.js';
+// The cost model lives with the schema, which describes it to a router as @listSize too.
+import { argumentValues, operationCost } from '../schema/cost.js';
 import { HardeningCode, refusal } from './codes.js';
 
 /** Limits that depend on the variables: query cost, and password checks per request. */
 export interface OperationLimits {
   maxCost: number;
   passwordChecksPerRequest: number;
-}
-
-interface CostContext {
-  schema: GraphQLSchema;
-  fragments: Map<string, FragmentDefinitionNode>;
-  variables: Record<string, unknown>;
-  memo: Map<string, number>;
-}
-
-function argumentValues(node: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const arg of node.arguments ?? []) values[arg.name.value] = valueFromASTUntyped(arg.value, variables);
-  return values;
-}
-
-/** `first`/`last` as the resolver will use it: absent means the default page size, beyond the maximum is refused there. */
-function pageSize(args: Record<string, unknown>): number {
-  const sizes = [args.first, args.last].filter((v): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0);
-  return sizes.length ? Math.min(Math.max(...sizes), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-}
-
-function isConnection(field: GraphQLField<unknown, unknown>): boolean {
-  const type = getNamedType(field.type);
-  return field.args.some((a) => a.name === 'first' || a.name === 'last') && isObjectType(type) && 'edges' in type.getFields();
-}
-
-function fieldCost(node: FieldNode, parent: GraphQLCompositeType, ctx: CostContext): number {
-  if (node.name.value.startsWith('__') || !node.selectionSet) return 0;
-  if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
-  const field = parent.getFields()[node.name.value];
-  const type = field && getNamedType(field.type);
-  if (!field || !type || !isCompositeType(type)) return 0;
-  const args = argumentValues(node, ctx.variables);
-  if (isConnection(field)) return 1 + selectionCost(node.selectionSet, type, ctx, pageSize(args));
-  // A plain list (nodes(ids:), federation's _entities(representations:)) is as long as its list argument.
-  const lists = Object.values(args).filter(Array.isArray).map((list) => list.length);
-  const items = isListType(getNullableType(field.type)) && lists.length ? Math.max(...lists) : 1;
-  return items * (1 + selectionCost(node.selectionSet, type, ctx));
-}
-
-/** Within a connection (`perItem` set), `edges` and `nodes` cost once per item of the page. */
-function selectionCost(set: SelectionSetNode, parent: GraphQLCompositeType, ctx: CostContext, perItem?: number): number {
-  let total = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      const cost = fieldCost(selection, parent, ctx);
-      const repeated = perItem !== undefined && (selection.name.value === 'edges' || selection.name.value === 'nodes');
-      total += repeated ? cost * perItem : cost;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const type = selection.typeCondition ? ctx.schema.getType(selection.typeCondition.name.value) : parent;
-      if (type && isCompositeType(type)) total += selectionCost(selection.selectionSet, type, ctx, perItem);
-    } else {
-      total += fragmentCost(selection.name.value, ctx, perItem);
-    }
-  }
-  return total;
-}
-
-// Memoised: a fragment's cost does not depend on where it is spread, and without this, fragments
-// spreading fragments twice over would make the count exponential in the document's size.
-function fragmentCost(name: string, ctx: CostContext, perItem: number | undefined): number {
-  const key = `${name}/${perItem ?? ''}`;
-  const known = ctx.memo.get(key);
-  if (known !== undefined) return known;
-  ctx.memo.set(key, 0);
-  const fragment = ctx.fragments.get(name);
-  const type = fragment && ctx.schema.getType(fragment.typeCondition.name.value);
-  const cost = fragment && type && isCompositeType(type) ? selectionCost(fragment.selectionSet, type, ctx, perItem) : 0;
-  ctx.memo.set(key, cost);
-  return cost;
-}
-
-/**
- * The cost model (README "Limits"): a field returning an object costs 1 plus its fields; scalars,
- * `__typename` and introspection cost 0; a connection's `edges`/`nodes` cost once per item of
- * `first`/`last` (default 15, at most 100), so nested connections multiply.
- */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
-  const root = schema.getRootType(operation.operation);
-  if (!root) return 0;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  return selectionCost(operation.selectionSet, root, { schema, fragments, variables, memo: new Map() });
 }
 
 // --- Password checks

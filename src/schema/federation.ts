@@ -1,7 +1,9 @@
 /**
  * Apollo Federation v2 subgraph: Customer, CustomerGroup, Address and Order are entities keyed by
- * `id`, and Customer by `email` too. `_service`, `_entities`, `_Any` and `_Entity` follow the
- * subgraph spec, and `printSubgraphSdl` is the SDL a gateway or schema registry composes.
+ * `id`, and Customer by `email` too; while `node` is offered, `Node` is an entity interface keyed by
+ * `id`. `_service`, `_entities`, `_Any` and `_Entity` follow the subgraph spec, and
+ * `printSubgraphSdl` is the SDL a gateway or schema registry composes, with the metadata of
+ * federation-metadata.ts (tags, auth, list sizes) on its elements.
  *
  * Written here rather than with @pothos/plugin-federation: that plugin imports
  * @pothos/plugin-directives at load time (not a dependency of this service), and its `_entities`
@@ -26,11 +28,14 @@ import {
   printSchema,
   valueFromASTUntyped,
   type ConstDirectiveNode,
+  type ConstValueNode,
+  type InputValueDefinitionNode,
   type DefinitionNode,
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
 import type { Context } from '../context.js';
+import { federationMetadata, type Metadata } from './federation-metadata.js';
 import { typeOfId } from '../lib/ids.js';
 import { Address } from './address.js';
 import { builder } from './builder.js';
@@ -39,7 +44,12 @@ import { Customer } from './customer.js';
 import { invalidArgument } from './invalid-argument.js';
 import { Order } from './order.js';
 
-export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.6';
+// v2.9: @cost/@listSize (and @authenticated, @requiresScopes from 2.5, entity interfaces from 2.3);
+// the newest both composers in use accept.
+export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.9';
+
+/** Imported only where the SDL uses them. */
+const OPTIONAL_IMPORTS = ['@tag', '@authenticated', '@requiresScopes', '@listSize'];
 
 /** Each entity's keys, one `@key` each. */
 export const ENTITY_KEYS = {
@@ -90,11 +100,26 @@ const EntityUnion = builder.unionType('_Entity', {
 
 type Reference = { type: EntityName; id: string } | { type: 'Customer'; email: string };
 
-function reference(value: Representation, index: number): Reference {
+/** The entity interface: with the node query offered, `Node @key(fields: "id")`. */
+export const ENTITY_INTERFACE = 'Node';
+
+function reference(value: Representation, index: number, entityInterface: boolean): Reference {
   const type = value.__typename;
   const argument = `representations[${index}]`;
+  if (entityInterface && type === ENTITY_INTERFACE) {
+    // Another subgraph's `Node @interfaceObject` knows only the ID; its prefix names the type, as
+    // for node(id), and the representation is then the same as that type's own.
+    const id = value.id;
+    if (typeof id !== 'string') throw invalidArgument(argument, `a ${ENTITY_INTERFACE} representation needs "id"`);
+    const concrete = typeOfId(id);
+    if (!concrete || !isEntityName(concrete)) {
+      throw invalidArgument(argument, `"${id}" is not the ID of a ${ENTITY_INTERFACE} of this subgraph (cus_…, cusgroup_…, cuaddr_…, order_…)`);
+    }
+    return { type: concrete, id };
+  }
   if (!isEntityName(type)) {
-    throw invalidArgument(argument, `"${type}" is not an entity of this subgraph (${Object.keys(ENTITY_KEYS).join(', ')})`);
+    const known = [...Object.keys(ENTITY_KEYS), ...(entityInterface ? [ENTITY_INTERFACE] : [])];
+    throw invalidArgument(argument, `"${type}" is not an entity of this subgraph (${known.join(', ')})`);
   }
   if (typeof value.id === 'string') return { type, id: value.id };
   if (type === 'Customer' && typeof value.email === 'string') return { type, email: value.email.trim().toLowerCase() };
@@ -216,11 +241,12 @@ const keyOf = (ref: Reference) => ('email' in ref ? `Customer email ${ref.email}
  */
 async function resolveEntities(representations: Representation[], ctx: Context, info: GraphQLResolveInfo) {
   const max = ctx.services.maxEntityRepresentations;
+  const entityInterface = (subgraphOptions.get(info.schema) ?? DEFAULT_SUBGRAPH_OPTIONS).nodeQuery;
   const distinct = new Map<string, Reference>();
   const slots = representations.map((value, index): string | GraphQLError => {
     let ref: Reference;
     try {
-      ref = reference(value, index);
+      ref = reference(value, index, entityInterface);
     } catch (error) {
       if (error instanceof GraphQLError) return error;
       throw error;
@@ -280,7 +306,8 @@ builder.queryFields((t) => ({
       'Apollo Federation: entities by key, for a gateway. It must forward the caller’s Authorization header ' +
       '(an admin key, or a customer’s bearer token: a customer gets only their own rows). ' +
       'Each distinct representation is resolved once; beyond MAX_ENTITY_REPRESENTATIONS distinct ones (1000 by default) a position gets an error of its own. ' +
-      'Unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows.',
+      'Unknown and soft-deleted rows are null, and so, for a customer, are other customers’ rows. ' +
+      'While `node` is offered to the supergraph, `{ __typename: "Node", id }` resolves by the ID’s prefix, as the typed representation would.',
     authScopes: { $any: { admin: true, customer: true } },
     args: { representations: t.arg({ type: [AnyScalar], required: true }) },
     resolve: (_root, args, ctx, info) => resolveEntities(args.representations, ctx, info),
@@ -304,9 +331,15 @@ export interface SubgraphOptions {
    * this off where another subgraph serves `Query.node`; direct clients keep them either way.
    */
   nodeQuery: boolean;
+  /**
+   * Print `@authenticated`/`@requiresScopes` (federation-metadata.ts) for a router that enforces them.
+   * Off by default: they link features `for: SECURITY`, and a gateway that cannot enforce them
+   * (@apollo/gateway) refuses the whole supergraph.
+   */
+  authDirectives?: boolean;
 }
 
-export const DEFAULT_SUBGRAPH_OPTIONS: SubgraphOptions = { typePrefix: '', nodeQuery: true };
+export const DEFAULT_SUBGRAPH_OPTIONS: SubgraphOptions = { typePrefix: '', nodeQuery: true, authDirectives: false };
 
 const subgraphOptions = new WeakMap<GraphQLSchema, SubgraphOptions>();
 const subgraphSchemas = new Map<string, GraphQLSchema>();
@@ -323,8 +356,8 @@ export function ownTypeNames(schema: GraphQLSchema): string[] {
  * own type names carry the prefix (resolvers unchanged; abstract types answer the new names).
  */
 export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions = DEFAULT_SUBGRAPH_OPTIONS): GraphQLSchema {
-  if (!options.typePrefix && options.nodeQuery) return schema;
-  const cacheKey = `${options.typePrefix}/${options.nodeQuery}`;
+  if (!options.typePrefix && options.nodeQuery && !options.authDirectives) return schema;
+  const cacheKey = `${options.typePrefix}/${options.nodeQuery}/${options.authDirectives ?? false}`;
   const known = subgraphSchemas.get(cacheKey);
   if (known) return known;
   const own = new Set(ownTypeNames(schema));
@@ -357,16 +390,41 @@ export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions =
   return result;
 }
 
-function directive(name: string, args: Record<string, string> = {}): ConstDirectiveNode {
+function constValue(value: unknown): ConstValueNode {
+  if (typeof value === 'string') return { kind: Kind.STRING, value };
+  if (typeof value === 'number') return { kind: Kind.INT, value: String(value) };
+  if (typeof value === 'boolean') return { kind: Kind.BOOLEAN, value };
+  if (Array.isArray(value)) return { kind: Kind.LIST, values: value.map(constValue) };
+  throw new Error(`no GraphQL literal for ${JSON.stringify(value)}`);
+}
+
+function directive(name: string, args: Record<string, unknown> = {}): ConstDirectiveNode {
   return {
     kind: Kind.DIRECTIVE,
     name: { kind: Kind.NAME, value: name },
-    arguments: Object.entries(args).map(([argument, value]) => ({
-      kind: Kind.ARGUMENT,
-      name: { kind: Kind.NAME, value: argument },
-      value: { kind: Kind.STRING, value },
-    })),
+    arguments: Object.entries(args)
+      .filter(([, value]) => value !== undefined)
+      .map(([argument, value]) => ({ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: argument }, value: constValue(value) })),
   };
+}
+
+/** The directives of an element's metadata (federation-metadata.ts), in a stable order. */
+function metadataDirectives(metadata: Metadata | undefined, auth: boolean): ConstDirectiveNode[] {
+  if (!metadata) return [];
+  return [
+    ...metadata.tags.map((name) => directive('tag', { name })),
+    ...(auth && metadata.authenticated ? [directive('authenticated')] : []),
+    ...(auth && metadata.requiresScopes ? [directive('requiresScopes', { scopes: metadata.requiresScopes })] : []),
+    ...(metadata.listSize ? [directive('listSize', { ...metadata.listSize })] : []),
+  ];
+}
+
+type WithDirectives = { directives?: readonly ConstDirectiveNode[] };
+
+function withMetadata<T extends WithDirectives>(node: T, metadata: Map<string, Metadata>, coordinate: string, used: Set<string>, auth: boolean): T {
+  const added = metadataDirectives(metadata.get(coordinate), auth);
+  for (const { name } of added) used.add(`@${name.value}`);
+  return added.length ? { ...node, directives: [...(node.directives ?? []), ...added] } : node;
 }
 
 const printed = new WeakMap<GraphQLSchema, string>();
@@ -381,22 +439,45 @@ export function printSubgraphSdl(schema: GraphQLSchema): string {
   const options = subgraphOptions.get(schema) ?? DEFAULT_SUBGRAPH_OPTIONS;
   const hidden = new Set([...FEDERATION_FIELDS, ...(options.nodeQuery ? [] : RELAY_QUERY_FIELDS)]);
   const queryName = schema.getQueryType()?.name;
+  const metadata = federationMetadata(schema);
+  const used = new Set<string>();
+  const auth = options.authDirectives ?? false;
   const document = parse(printSchema(lexicographicSortSchema(schema)));
+  const fieldsOf = <F extends WithDirectives & { name: { value: string }; arguments?: readonly InputValueDefinitionNode[] }>(type: string, fields: readonly F[] | undefined) =>
+    fields?.map((field) => {
+      const coordinate = `${type}.${field.name.value}`;
+      const args = field.arguments?.map((argument) => withMetadata(argument, metadata, `${coordinate}(${argument.name.value}:)`, used, auth));
+      return withMetadata({ ...field, ...(args ? { arguments: args } : {}) }, metadata, coordinate, used, auth);
+    });
   const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
-    if ('name' in definition && definition.name && FEDERATION_TYPES.has(definition.name.value)) return [];
-    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) return [definition];
+    if (!('name' in definition) || !definition.name) return [definition];
     const name = definition.name.value;
-    const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
-    return [
-      {
-        ...definition,
-        directives: [...(definition.directives ?? []), ...keys, ...(SHAREABLE_TYPES.has(name) ? [directive('shareable')] : [])],
-        fields: name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields,
-      },
-    ];
+    if (FEDERATION_TYPES.has(name)) return [];
+    switch (definition.kind) {
+      case Kind.INTERFACE_TYPE_DEFINITION: {
+        // An entity interface (federation 2.3): another subgraph may add fields to every node with
+        // `type Node @interfaceObject @key(fields: "id")`; `_entities` resolves `{ __typename: "Node", id }`.
+        const key = options.nodeQuery && name === ENTITY_INTERFACE ? [directive('key', { fields: 'id' })] : [];
+        return [{ ...definition, directives: [...(definition.directives ?? []), ...key], fields: fieldsOf(name, definition.fields) }];
+      }
+      case Kind.OBJECT_TYPE_DEFINITION: {
+        const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
+        const shareable = SHAREABLE_TYPES.has(name) ? [directive('shareable')] : [];
+        const fields = name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields;
+        return [
+          withMetadata({ ...definition, directives: [...(definition.directives ?? []), ...keys, ...shareable], fields: fieldsOf(name, fields) }, metadata, name, used, auth),
+        ];
+      }
+      case Kind.INPUT_OBJECT_TYPE_DEFINITION:
+        return [{ ...definition, fields: fieldsOf(name, definition.fields) }];
+      default:
+        return [withMetadata(definition as DefinitionNode & WithDirectives, metadata, name, used, auth)];
+    }
   });
-  const link = parse(`extend schema @link(url: "${FEDERATION_SPEC_URL}", import: ["@key", "@shareable"])`).definitions;
-  const sdl = `${print({ kind: Kind.DOCUMENT, definitions: [...link, ...definitions] })}\n`;
+  const body = print({ kind: Kind.DOCUMENT, definitions });
+  const imports = ['@key', '@shareable', ...OPTIONAL_IMPORTS.filter((name) => used.has(name))];
+  const link = `extend schema @link(url: "${FEDERATION_SPEC_URL}", import: [${imports.map((name) => `"${name}"`).join(', ')}])`;
+  const sdl = `${print(parse(link))}\n\n${body}\n`;
   printed.set(schema, sdl);
   return sdl;
 }
