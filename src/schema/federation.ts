@@ -34,6 +34,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
+import { ownRows } from '../auth.js';
 import type { Context } from '../context.js';
 import { federationMetadata, type Metadata } from './federation-metadata.js';
 import { typeOfId } from '../lib/ids.js';
@@ -148,14 +149,8 @@ function preferred<T extends CustomerRow>(a: T, b: T): T {
 // loaded and then failed its type rule (FORBIDDEN) while an unknown or soft-deleted one was null,
 // the difference would tell them which IDs (and emails) exist.
 
-/** The owner condition of a customer's lookups; nothing for an admin. */
-function ownRows(ctx: Context): { customerId?: string } {
-  if (ctx.viewer.kind === 'admin') return {};
-  return { customerId: ctx.viewer.kind === 'customer' ? ctx.viewer.customerId : '' };
-}
-
 async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string[], emails: string[]) {
-  const owner = ownRows(ctx).customerId;
+  const owner = ownRows(ctx.viewer).customerId;
   const ownRowOnly = owner === undefined ? {} : { id: owner };
   const rows =
     ids.length === 0 && emails.length === 0
@@ -182,14 +177,8 @@ async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string
 async function loadGroups(ctx: Context, info: GraphQLResolveInfo, ids: string[]) {
   // The type rule lets any customer see a group: fine where a customer only reaches their own
   // groups (`me.groups`), not for lookups by ID. A customer finds only the groups they belong to.
-  const memberOnly =
-    ctx.viewer.kind === 'admin'
-      ? {}
-      : {
-          customers: {
-            some: { deletedAt: null, customerId: ctx.viewer.kind === 'customer' ? ctx.viewer.customerId : '' },
-          },
-        };
+  const owner = ownRows(ctx.viewer).customerId;
+  const memberOnly = owner === undefined ? {} : { customers: { some: { deletedAt: null, customerId: owner } } };
   const rows =
     ids.length === 0
       ? []
@@ -206,7 +195,7 @@ async function loadAddresses(ctx: Context, info: GraphQLResolveInfo, ids: string
       ? []
       : await ctx.db.address.findMany({
           ...queryFromInfo({ context: ctx, info, typeName: 'Address' }),
-          where: { id: { in: ids }, deletedAt: null, customer: { deletedAt: null }, ...ownRows(ctx) },
+          where: { id: { in: ids }, deletedAt: null, customer: { deletedAt: null }, ...ownRows(ctx.viewer) },
         });
   return mapById(rows);
 }
@@ -217,7 +206,7 @@ async function loadOrders(ctx: Context, info: GraphQLResolveInfo, ids: string[])
       ? []
       : await ctx.db.order.findMany({
           ...queryFromInfo({ context: ctx, info, typeName: 'Order' }),
-          where: { id: { in: ids }, ...ownRows(ctx) },
+          where: { id: { in: ids }, ...ownRows(ctx.viewer) },
         });
   return mapById(rows);
 }
