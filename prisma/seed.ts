@@ -11,6 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Faker, en } from '@faker-js/faker';
+import { runtimeDataModel } from '../src/db/datamodel.js';
 import { openDatabase, type Database } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { loadEnv } from '../src/env.js';
@@ -615,7 +616,7 @@ const phoneFields = (phone: string | null) => ({ phone, phoneE164: phoneE164(pho
 
 /** Each Prisma field name as its column in `table`, read from the client's own data model (its @map names). */
 function columnsOf(prisma: PrismaClient, table: string): (field: string) => string {
-  const { models } = (prisma as unknown as { _runtimeDataModel: { models: Record<string, { dbName: string | null; fields: { name: string; dbName?: string | null }[] }> } })._runtimeDataModel;
+  const { models } = runtimeDataModel(prisma);
   const model = Object.values(models).find((m) => m.dbName === table);
   const names = new Map(model?.fields.map((f) => [f.name, f.dbName ?? f.name]));
   return (field) => names.get(field) ?? field;

@@ -86,10 +86,13 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+// This module is the only reader of process.env: `loadEnv` for the configuration, `nodeEnv` for the
+// one setting read while modules load.
+
 /**
- * The only reader of process.env. Without a `source`, a `.env` file in the working directory fills in
- * what the environment does not already say, for the server and every script alike. Fails fast, in
- * one line naming every bad setting.
+ * The configuration. Without a `source`, a `.env` file in the working directory fills in what the
+ * environment does not already say, for the server and every script alike. Fails fast, in one line
+ * naming every bad setting.
  */
 export function loadEnv(source?: NodeJS.ProcessEnv): Env {
   if (!source) {
@@ -102,4 +105,14 @@ export function loadEnv(source?: NodeJS.ProcessEnv): Env {
     throw new StartupError(`invalid configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+/**
+ * NODE_ENV alone, for code that runs when its module is imported (the schema builder), before any
+ * `loadEnv`, and so without failing on other settings. A value `loadEnv` would refuse counts as
+ * the default; the server refuses it at start-up anyway.
+ */
+export function nodeEnv(): Env['NODE_ENV'] {
+  const parsed = schema.shape.NODE_ENV.safeParse(process.env.NODE_ENV);
+  return parsed.success ? parsed.data : 'development';
 }

@@ -151,7 +151,9 @@ async function shutdown(signal: string) {
   force.unref();
   server.close(async () => {
     clearTimeout(force);
-    // Requests are done, so no new events: deliver what is due, then close what the worker uses.
+    // Requests are done, so no new events are written. The worker only finishes the batch it is
+    // delivering: events still due stay in the outbox for the next start (or another instance).
+    // Then the retention job; last the sink and the database they use.
     await outbox.stop();
     await retention.stop();
     await sink.close();
@@ -159,7 +161,8 @@ async function shutdown(signal: string) {
     log.info('stopped');
     process.exit(0);
   });
-  // Idle keep-alive connections would otherwise hold close() open until they time out.
+  // Closes the keep-alive connections idle at this moment (close() itself does too since Node 19).
+  // Those busy with a request get until the force timer above, SHUTDOWN_TIMEOUT_MS from here.
   server.closeIdleConnections();
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -16,6 +16,7 @@ import {
   type GraphQLField,
   type GraphQLInputType,
 } from 'graphql';
+import { runtimeDataModel } from '../src/db/datamodel.js';
 import { createLogger } from '../src/logger.js';
 import { isPlannableField, nodeIdColumns } from '../src/planner/compile.js';
 import { DataModel } from '../src/planner/datamodel.js';
@@ -408,7 +409,7 @@ test('generated selections over the whole schema (fast-check): the same on both 
 });
 
 test('generated selections of what the planner knows (fast-check): planned, and the same on both paths', async () => {
-  const dm = new DataModel((t.prisma as unknown as { _runtimeDataModel: ConstructorParameters<typeof DataModel>[0] })._runtimeDataModel);
+  const dm = new DataModel(runtimeDataModel(t.prisma));
   const env = { nodeIds: await nodeIdColumns(schema, dm) };
   const plannable = (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => isPlannableField(env, type, field);
   let plannedRuns = 0;

@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import { startPeriodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 
 export interface RetentionOptions {
@@ -43,11 +44,9 @@ export function startRetentionJob({
   deliveredEventsRetentionHours = 168,
   now = () => new Date(),
 }: RetentionOptions): RetentionJob {
-  let stopped = false;
-
   async function trim(table: string, key: string, due: Prisma.Sql): Promise<number> {
     let total = 0;
-    while (!stopped) {
+    while (!job.stopped) {
       const deleted = await prisma.$executeRaw`DELETE FROM ${Prisma.raw(table)} WHERE ${Prisma.raw(key)} IN (
         SELECT ${Prisma.raw(key)} FROM ${Prisma.raw(table)} WHERE ${due} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
       total += deleted;
@@ -74,37 +73,10 @@ export function startRetentionJob({
     return trimmed;
   }
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<Trimmed> = Promise.resolve({ sessions: 0, resetTokens: 0, rateLimits: 0, deliveredEvents: 0 });
-
-  // Runs are chained, so one job never deletes in two runs at once.
-  function run(): Promise<Trimmed> {
-    running = running.then(trimAll, trimAll);
-    return running;
-  }
-
-  async function tick() {
-    try {
-      await run();
-    } catch (error) {
-      log.error({ err: error }, 'retention: run failed');
-    }
-    if (!stopped) schedule();
-  }
-
-  function schedule() {
-    if (intervalMs <= 0) return;
-    timer = setTimeout(tick, intervalMs);
-    timer.unref();
-  }
-
-  schedule();
-  return {
-    run,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => {});
-    },
-  };
+  // One run at a time, so one job never deletes in two runs at once.
+  const job = startPeriodic(trimAll, {
+    everyMs: intervalMs > 0 ? intervalMs : null,
+    onError: (error) => log.error({ err: error }, 'retention: run failed'),
+  });
+  return { run: job.run, stop: job.stop };
 }

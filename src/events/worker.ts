@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import { startPeriodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { SECRET_PAYLOAD_KEYS } from './outbox.js';
 import type { EventSink, OutboxMessage } from './sinks.js';
@@ -94,13 +95,9 @@ export function startOutboxWorker({
     if (abandoned) log.error({ sink: sink.name, events: abandoned, maxAttempts }, 'outbox events abandoned after too many attempts');
   }
 
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> = Promise.resolve(0);
-
   async function deliverDue(): Promise<number> {
     let delivered = 0;
-    while (!stopped) {
+    while (!job.stopped) {
       const batch = await deliverBatch();
       delivered += batch.delivered;
       if (batch.claimed < batchSize || batch.delivered < batch.claimed) break;
@@ -108,33 +105,10 @@ export function startOutboxWorker({
     return delivered;
   }
 
-  // Runs are chained, so one worker never has two batches in flight.
-  function drain(): Promise<number> {
-    running = running.then(deliverDue, deliverDue);
-    return running;
-  }
-
-  async function poll() {
-    try {
-      await drain();
-    } catch (error) {
-      log.error({ err: error }, 'outbox worker: batch failed');
-    }
-    if (!stopped) schedule();
-  }
-
-  function schedule() {
-    timer = setTimeout(poll, pollMs);
-    timer.unref();
-  }
-
-  schedule();
-  return {
-    drain,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running.catch(() => {});
-    },
-  };
+  // One run at a time, so one worker never has two batches in flight.
+  const job = startPeriodic(deliverDue, {
+    everyMs: pollMs,
+    onError: (error) => log.error({ err: error }, 'outbox worker: batch failed'),
+  });
+  return { drain: job.run, stop: job.stop };
 }

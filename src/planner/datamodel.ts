@@ -1,3 +1,4 @@
+import type { RuntimeDataModel } from '../db/datamodel.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import { Unplannable } from './unplannable.js';
 
@@ -31,11 +32,6 @@ export interface Model {
   relations: Map<string, Relation>;
 }
 
-interface RuntimeModel {
-  dbName: string | null;
-  fields: { name: string; dbName?: string | null }[];
-}
-
 interface DmmfField {
   name: string;
   kind: string;
@@ -58,7 +54,7 @@ const quote = (identifier: string) => {
 export class DataModel {
   private readonly models = new Map<string, Model>();
 
-  constructor(runtime: { models: Record<string, RuntimeModel> }) {
+  constructor(runtime: RuntimeDataModel) {
     const dmmf = getDatamodel().datamodel.models as unknown as Record<string, { fields: DmmfField[] }>;
     const dbName = (model: string, field: string) => runtime.models[model]?.fields.find((f) => f.name === field)?.dbName ?? field;
     const idOf = (model: string) => dmmf[model]!.fields.find((f) => f.isId)!.name;

@@ -2,6 +2,7 @@ import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionR
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { createHash } from 'node:crypto';
+import { runtimeDataModel } from '../db/datamodel.js';
 import type { Database } from '../db/index.js';
 import { compile, nodeIdColumns, type CompiledPlan, type PlannerEnv } from './compile.js';
 import { DataModel } from './datamodel.js';
@@ -38,7 +39,6 @@ export function usePlanner({ db, onDecision, preparedStatements }: PlannerOption
   let env: Promise<PlannerEnv> | undefined;
   const plans = new WeakMap<DocumentNode, Map<string, CompiledPlan | Unplannable>>();
   const names = new Set<string>();
-  const runtime = () => (db.prisma as unknown as { _runtimeDataModel: ConstructorParameters<typeof DataModel>[0] })._runtimeDataModel;
   return {
     async onExecute({ args, executeFn, setExecuteFn }) {
       const ctx = args.contextValue as Context;
@@ -46,7 +46,7 @@ export function usePlanner({ db, onDecision, preparedStatements }: PlannerOption
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation || operation.operation !== 'query') return;
       env ??= (async () => {
-        const dm = new DataModel(runtime());
+        const dm = new DataModel(runtimeDataModel(db.prisma));
         return { schema: args.schema, dm, nodeIds: await nodeIdColumns(args.schema, dm) };
       })();
       const planner = await env;

@@ -15,10 +15,9 @@ import {
 } from '../services/errors.js';
 import { AddressInput } from './account.js';
 import { Address, AddressFilter, addressWhere } from './address.js';
-import type { Context } from '../context.js';
 import { builder } from './builder.js';
 import { Customer, CustomerFilter, customerWhere } from './customer.js';
-import { parseId, parseIds } from './inputs.js';
+import { parseId, parseIds, selectionFrom } from './inputs.js';
 
 const CreateCustomerInput = builder.inputType('CreateCustomerInput', {
   fields: (t) => ({
@@ -95,16 +94,8 @@ builder.mutationFields((t) => {
     ids: t.arg.idList({ description: 'The addresses to act on; or give `filter`.' }),
     filter: t.arg({ type: AddressFilter, description: 'Must hold at least one condition.' }),
   };
-  const customers$ = (args: { ids?: readonly (string | number)[] | null; filter?: typeof CustomerFilter.$inferInput | null }, ctx: Context) => ({
-    ids: args.ids ? parseIds(args.ids.map(String), 'Customer', 'ids') : null,
-    filter: args.filter,
-    where: args.filter ? customerWhere(args.filter, { phoneRegion: ctx.services.phoneRegion }) : undefined,
-  });
-  const addresses$ = (args: { ids?: readonly (string | number)[] | null; filter?: typeof AddressFilter.$inferInput | null }) => ({
-    ids: args.ids ? parseIds(args.ids.map(String), 'Address', 'ids') : null,
-    filter: args.filter,
-    where: args.filter ? addressWhere(args.filter) : undefined,
-  });
+  const customers$ = selectionFrom('Customer', (filter: typeof CustomerFilter.$inferInput, ctx) => customerWhere(filter, { phoneRegion: ctx.services.phoneRegion }));
+  const addresses$ = selectionFrom('Address', (filter: typeof AddressFilter.$inferInput) => addressWhere(filter));
 
   return {
     createCustomers: t.field({
@@ -181,14 +172,14 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { ...addressSelection, input: t.arg({ type: AddressInput, required: true }) },
       errors: { types: selectionErrors },
-      resolve: async (_root, args, ctx) => ({ addresses: await addresses.updateAddresses(ctx, addresses$(args), args.input) }),
+      resolve: async (_root, args, ctx) => ({ addresses: await addresses.updateAddresses(ctx, addresses$(args, ctx), args.input) }),
     }),
     deleteAddresses: t.field({
       type: DeletedIdsPayload,
       authScopes: { admin: true },
       args: addressSelection,
       errors: { types: selectionErrors },
-      resolve: async (_root, args, ctx) => ({ ids: await addresses.deleteAddresses(ctx, addresses$(args)) }),
+      resolve: async (_root, args, ctx) => ({ ids: await addresses.deleteAddresses(ctx, addresses$(args, ctx)) }),
     }),
   };
 });

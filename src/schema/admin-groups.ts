@@ -5,7 +5,7 @@ import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, Va
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { CustomerGroup, CustomerGroupFilter, customerGroupWhere } from './customer-group.js';
-import { parseId, parseIds } from './inputs.js';
+import { parseId, parseIds, selectionFrom } from './inputs.js';
 import './membership.js';
 
 // Admin operations on customer groups and memberships (Medusa v1 admin customer groups, v2
@@ -89,11 +89,7 @@ builder.mutationFields((t) => {
     ids: t.arg.idList({ description: 'The groups to act on; or give `filter`.' }),
     filter: t.arg({ type: CustomerGroupFilter, description: 'Must hold at least one condition.' }),
   };
-  const selected = (args: { ids?: Ids | null; filter?: typeof CustomerGroupFilter.$inferInput | null }) => ({
-    ids: args.ids ? groupIds(args.ids, 'ids') : null,
-    filter: args.filter,
-    where: args.filter ? customerGroupWhere(args.filter) : undefined,
-  });
+  const selected = selectionFrom('CustomerGroup', (filter: typeof CustomerGroupFilter.$inferInput) => customerGroupWhere(filter));
   const memberships = (items: readonly { customerId: string | number; groupId: string | number }[]) =>
     items.map((m, i) => ({
       customerId: parseId(String(m.customerId), 'Customer', `memberships[${i}].customerId`),
@@ -120,7 +116,7 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { ...selection, input: t.arg({ type: UpdateCustomerGroupInput, required: true }) },
       errors: { types: [...selectionErrors, NameTakenError] },
-      resolve: async (_root, args, ctx) => ({ customerGroups: await groups.updateCustomerGroups(ctx, selected(args), args.input) }),
+      resolve: async (_root, args, ctx) => ({ customerGroups: await groups.updateCustomerGroups(ctx, selected(args, ctx), args.input) }),
     }),
     deleteCustomerGroups: t.field({
       type: DeletedCustomerGroupsPayload,
@@ -128,7 +124,7 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: selection,
       errors: { types: selectionErrors },
-      resolve: async (_root, args, ctx) => ({ ids: await groups.deleteCustomerGroups(ctx, selected(args)) }),
+      resolve: async (_root, args, ctx) => ({ ids: await groups.deleteCustomerGroups(ctx, selected(args, ctx)) }),
     }),
     softDeleteCustomerGroups: t.field({
       type: SoftDeletedCustomerGroupsPayload,

@@ -5,6 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { scopesOf } from '../auth.js';
 import type { Context } from '../context.js';
+import { nodeEnv } from '../env.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import { typeOfId } from '../lib/ids.js';
@@ -60,7 +61,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+    onUnusedQuery: nodeEnv() === 'production' ? null : 'warn',
   },
   relay: {
     clientMutationId: 'omit',

@@ -1,5 +1,7 @@
 import { JSONObjectResolver } from 'graphql-scalars';
+import type { Context } from '../context.js';
 import { typeOfId, type IdType } from '../lib/ids.js';
+import type { Selection } from '../services/batch.js';
 import { builder } from './builder.js';
 import { DateTime } from './date-time.js';
 import { invalidArgument } from './invalid-argument.js';
@@ -48,6 +50,19 @@ export function parseId(id: string, type: IdType, argumentName: string): string 
 
 export function parseIds(ids: readonly string[], type: IdType, argumentName: string): string[] {
   return ids.map((id) => parseId(id, type, argumentName));
+}
+
+/**
+ * The rows a batch mutation acts on, from its `ids` or `filter` argument, as its service takes
+ * them: the IDs parsed as `type`'s, or the filter with its Prisma condition by `where`. Which of
+ * the two (exactly one) and a filter's emptiness are the service's to check.
+ */
+export function selectionFrom<Filter extends object, Where>(type: IdType, where: (filter: Filter, ctx: Context) => Where) {
+  return (args: { ids?: readonly (string | number)[] | null; filter?: Filter | null }, ctx: Context): Selection<Where> => ({
+    ids: args.ids ? parseIds(args.ids.map(String), type, 'ids') : null,
+    filter: args.filter,
+    where: args.filter ? where(args.filter, ctx) : undefined,
+  });
 }
 
 /** Turns an optional trimmed search string into undefined when blank. */
