@@ -7,7 +7,8 @@ import { createSink } from './events/sinks.js';
 import { startOutboxWorker } from './events/worker.js';
 import { loadEnv } from './env.js';
 import { createLogger } from './logger.js';
-import { consoleTracing, isDatabaseUnavailable } from './observability.js';
+import { isDatabaseUnavailable } from './db/errors.js';
+import { consoleTracing } from './observability.js';
 import { exitOnStartupError, StartupError } from './startup-error.js';
 import { createApp, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newId } from '../src/lib/ids.js';
-import { addToGroup, ANONYMOUS, bearer, createTestApp, DATABASE_KIND, makeCustomer, makeGroup, type TestApp } from './helpers.js';
+import { addToGroup, ANONYMOUS, bearer, createTestApp, DATABASE_KIND, makeGroup, type TestApp } from './helpers.js';
 
 const t: TestApp = await createTestApp();
 

@@ -53,3 +53,39 @@ function quoted(message: unknown): string | undefined {
 function isPgError(error: unknown): error is { code: unknown; constraint?: unknown; message?: unknown } {
   return typeof error === 'object' && error !== null && 'code' in error;
 }
+
+// Driver and server signs that the database cannot be reached or is overwhelmed, rather than that
+// the request was wrong: connection errors (SQLSTATE class 08), shutdowns (57P0x), too many
+// connections (53300), statement timeout (57014), Prisma's connectivity codes, socket errors.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', '53300', '57014',
+  'P1001', 'P1002', 'P1008', 'P1017', 'P2024',
+]);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Client has encountered a connection error|connection (is )?closed|PGlite is closed|Unable to start a transaction in the given time/i;
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const e = current as {
+      code?: unknown;
+      kind?: unknown;
+      message?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      originalError?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+    if (typeof e.originalCode === 'string' && UNAVAILABLE_CODES.has(e.originalCode)) return true;
+    if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+    if (e.kind === 'postgres' && typeof (e as { code?: string }).code === 'string' && (e as { code: string }).code.startsWith('08')) return true;
+    // Prisma keeps the driver's error (with the SQLSTATE) under meta.driverAdapterError.
+    current = e.originalError ?? e.cause ?? e.meta?.driverAdapterError;
+  }
+  return false;
+}

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
-import { isDatabaseUnavailable } from '../observability.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { DomainError } from '../services/errors.js';
 
 const requestIds = new WeakMap<Request, { at: number; id: string }>();

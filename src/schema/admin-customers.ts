@@ -5,7 +5,6 @@ import * as merge from '../services/merge.js';
 import {
   BatchTooLargeError,
   EmailTakenError,
-  EmptyFilterError,
   LimitExceededError,
   MergeConflictError,
   NotFoundError,
@@ -17,7 +16,7 @@ import { AddressInput } from './account.js';
 import { Address, AddressFilter, addressWhere } from './address.js';
 import { builder } from './builder.js';
 import { Customer, CustomerFilter, customerWhere } from './customer.js';
-import { parseId, parseIds, selectionFrom } from './inputs.js';
+import { parseId, parseIds, selectionErrors, selectionFrom } from './inputs.js';
 
 const CreateCustomerInput = builder.inputType('CreateCustomerInput', {
   fields: (t) => ({
@@ -83,7 +82,6 @@ const MergeCustomersPayload = builder.objectRef<merge.MergeResult>('MergeCustome
   }),
 });
 
-const selectionErrors = [ValidationError, NotFoundError, EmptyFilterError, BatchTooLargeError];
 
 builder.mutationFields((t) => {
   const customerSelection = {

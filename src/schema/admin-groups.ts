@@ -1,11 +1,11 @@
 import { getRefFromModel } from '@pothos/plugin-prisma';
 import type { Customer as CustomerRow, CustomerGroup as GroupRow, CustomerGroupCustomer } from '../generated/prisma/client.js';
 import * as groups from '../services/groups.js';
-import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, ValidationError } from '../services/errors.js';
+import { BatchTooLargeError, NameTakenError, NotFoundError, ValidationError } from '../services/errors.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { CustomerGroup, CustomerGroupFilter, customerGroupWhere } from './customer-group.js';
-import { parseId, parseIds, selectionFrom } from './inputs.js';
+import { parseId, parseIds, selectionErrors, selectionFrom } from './inputs.js';
 import './membership.js';
 
 // Admin operations on customer groups and memberships (Medusa v1 admin customer groups, v2
@@ -81,7 +81,6 @@ type Ids = readonly (string | number)[];
 const groupIds = (ids: Ids, argument: string) => parseIds(ids.map(String), 'CustomerGroup', argument);
 const customerIds = (ids: Ids, argument: string) => parseIds(ids.map(String), 'Customer', argument);
 
-const selectionErrors = [ValidationError, NotFoundError, EmptyFilterError, BatchTooLargeError];
 const batchErrors = [ValidationError, NotFoundError, BatchTooLargeError];
 
 builder.mutationFields((t) => {

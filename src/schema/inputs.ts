@@ -2,6 +2,7 @@ import { JSONObjectResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
 import { typeOfId, type IdType } from '../lib/ids.js';
 import type { Selection } from '../services/batch.js';
+import { BatchTooLargeError, EmptyFilterError, NotFoundError, ValidationError } from '../services/errors.js';
 import { builder } from './builder.js';
 import { DateTime } from './date-time.js';
 import { invalidArgument } from './invalid-argument.js';
@@ -51,6 +52,9 @@ export function parseId(id: string, type: IdType, argumentName: string): string 
 export function parseIds(ids: readonly string[], type: IdType, argumentName: string): string[] {
   return ids.map((id) => parseId(id, type, argumentName));
 }
+
+/** What a mutation acting on `selectionFrom`'s rows can answer besides its result. */
+export const selectionErrors = [ValidationError, NotFoundError, EmptyFilterError, BatchTooLargeError];
 
 /**
  * The rows a batch mutation acts on, from its `ids` or `filter` argument, as its service takes
