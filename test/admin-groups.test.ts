@@ -242,6 +242,25 @@ describe('memberships', () => {
     ]);
   });
 
+  test('parallel addCustomersToGroup calls: every membership with an ID of its own, ordered as its customers, one event per group', async () => {
+    const cs = await customers(30);
+    const groups = await Promise.all(Array.from({ length: 20 }, () => makeGroup(t.prisma)));
+    // All at once, so that many batches get their IDs in the same millisecond.
+    const results = await Promise.all(groups.map((g) => t.gql(ADD, { groupId: g.id, customerIds: [...cs].reverse() })));
+    for (const r of results) assert.equal(r.data?.addCustomersToGroup.customerGroup.customers.totalCount, 30, JSON.stringify(r));
+    const rows = await t.prisma.customerGroupCustomer.findMany({ where: { customerGroupId: { in: groups.map((g) => g.id) } } });
+    assert.equal(rows.length, 600);
+    assert.equal(new Set(rows.map((m) => m.id)).size, 600, 'no two memberships share an ID');
+    for (const g of groups) {
+      const own = rows.filter((m) => m.customerGroupId === g.id).sort((a, b) => (a.id < b.id ? -1 : 1));
+      assert.ok(own.every((m) => /^cusgc_[0-9A-HJKMNP-TV-Z]{26}$/.test(m.id)), own[0]!.id);
+      assert.deepEqual(own.map((m) => m.customerId), [...cs].sort(), 'IDs ordered as the customers are');
+      assert.deepEqual((await events('customer_group.updated', g.id)).map((e) => e.payload), [
+        { id: g.id, fields: ['customers'], added: [...cs].sort(), removed: [] },
+      ]);
+    }
+  });
+
   test('removeCustomersFromGroup deletes the memberships, not the customers; non-members are no error', async () => {
     const [c1, c2, outsider] = await customers(3);
     const g = await makeGroup(t.prisma);

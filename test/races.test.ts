@@ -280,6 +280,37 @@ describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
     assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.updated' } }), 0, 'and no event');
   });
 
+  test('a single-statement write already sent is answered, not cut: never TIMEOUT and committed', async () => {
+    const t = slow;
+    const g = await makeGroup(t.prisma);
+    const members = await Promise.all([makeCustomer(t.prisma), makeCustomer(t.prisma)]);
+    // Hold the group's row, so addCustomersToGroup's one statement waits past the 300 ms.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = t.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM customer_group WHERE id = ${g.id} FOR UPDATE`;
+        locked();
+        await held;
+      },
+      { timeout: 60_000 },
+    );
+    await lockTaken;
+    const answer = t.gql(`mutation($g: ID!, $ids: [ID!]!) { addCustomersToGroup(groupId: $g, customerIds: $ids) { __typename } }`, {
+      g: g.id,
+      ids: members.map((c) => c.id),
+    });
+    await sleep(1_000);
+    release();
+    await holder;
+    const r = await answer;
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    assert.equal(r.data!.addCustomersToGroup.__typename, 'CustomerGroupPayload');
+    assert.equal(await t.prisma.customerGroupCustomer.count({ where: { customerGroupId: g.id, deletedAt: null } }), 2);
+  });
+
   test('one whose write starts only after the deadline never writes', async () => {
     const t = slow;
     const input = Array.from({ length: 4 }, (_, i) => ({ email: `late${i}@example.com`, password: 'password-1' }));

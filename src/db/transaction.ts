@@ -78,3 +78,24 @@ export async function transaction<T>(ctx: Context, fn: (tx: Prisma.TransactionCl
     if (committing) deadline.endCommit(committed);
   }
 }
+
+/**
+ * A write that is one statement, sent outside any transaction: PostgreSQL makes it atomic alone, so
+ * it saves the round trips of BEGIN and COMMIT. Like `transaction`, it is refused once the request
+ * has run out of time, and from the moment it is sent the request's timeout no longer cuts it: the
+ * statement may commit, so the request is answered.
+ */
+export async function singleStatement<T>(ctx: Context, fn: (db: Context['db']) => Promise<T>): Promise<T> {
+  const deadline = ctx.deadline;
+  deadline.beginCommit();
+  let committed = false;
+  try {
+    const run = fn(ctx.db);
+    deadline.track(run);
+    const result = await run;
+    committed = true;
+    return result;
+  } finally {
+    deadline.endCommit(committed);
+  }
+}

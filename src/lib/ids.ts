@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory, ulid as freshUlid } from 'ulid';
 
 /** Medusa's ID prefixes. An ID's prefix names its GraphQL type, so IDs double as Relay node IDs. */
 export const ID_PREFIXES = {
@@ -25,6 +25,15 @@ const ulid = monotonicFactory();
 
 export function newId(type: IdType): string {
   return `${ID_PREFIXES[type]}_${ulid()}`;
+}
+
+/**
+ * The first 20 characters of a new ID (prefix, time and 50 random bits) for IDs whose last 6 are a
+ * counter, made in SQL for a batch (`cusgc_…000001`, `…000002`, …). Not from the monotonic
+ * factory: two stems made in one millisecond must differ in their random part, not only at its end.
+ */
+export function newIdStem(type: IdType): string {
+  return `${ID_PREFIXES[type]}_${freshUlid().slice(0, 20)}`;
 }
 
 /** The type an ID belongs to, or null when it is not one of ours. */
