@@ -43,9 +43,15 @@ const CustomerGroupsPayload = builder.objectRef<{ customerGroups: GroupRow[] }>(
   fields: (t) => ({ customerGroups: t.field({ type: [CustomerGroup], resolve: (p) => p.customerGroups }) }),
 });
 
-const CustomerGroupPayload = builder.objectRef<{ customerGroup: GroupRow }>('CustomerGroupPayload').implement({
+const CustomerGroupPayload = builder.objectRef<{ customerGroupId: string }>('CustomerGroupPayload').implement({
   ...payload,
-  fields: (t) => ({ customerGroup: t.field({ type: CustomerGroup, resolve: (p) => p.customerGroup }) }),
+  fields: (t) => ({
+    // Read with what the client selected under it, in one query.
+    customerGroup: t.prismaField({
+      type: 'CustomerGroup',
+      resolve: (query, p, _args, ctx) => ctx.db.customerGroup.findUniqueOrThrow({ ...query, where: { id: p.customerGroupId } }),
+    }),
+  }),
 });
 
 const DeletedCustomerGroupsPayload = builder.objectRef<{ ids: string[] }>('DeletedCustomerGroupsPayload').implement({
@@ -147,9 +153,11 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { groupId: t.arg.id({ required: true }), customerIds: t.arg.idList({ required: true }) },
       errors: { types: batchErrors },
-      resolve: async (_root, args, ctx) => ({
-        customerGroup: await groups.addCustomersToGroup(ctx, parseId(String(args.groupId), 'CustomerGroup', 'groupId'), customerIds(args.customerIds, 'customerIds')),
-      }),
+      resolve: async (_root, args, ctx) => {
+        const customerGroupId = parseId(String(args.groupId), 'CustomerGroup', 'groupId');
+        await groups.addCustomersToGroup(ctx, customerGroupId, customerIds(args.customerIds, 'customerIds'));
+        return { customerGroupId };
+      },
     }),
     removeCustomersFromGroup: t.field({
       type: CustomerGroupPayload,
@@ -157,9 +165,11 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { groupId: t.arg.id({ required: true }), customerIds: t.arg.idList({ required: true }) },
       errors: { types: batchErrors },
-      resolve: async (_root, args, ctx) => ({
-        customerGroup: await groups.removeCustomersFromGroup(ctx, parseId(String(args.groupId), 'CustomerGroup', 'groupId'), customerIds(args.customerIds, 'customerIds')),
-      }),
+      resolve: async (_root, args, ctx) => {
+        const customerGroupId = parseId(String(args.groupId), 'CustomerGroup', 'groupId');
+        await groups.removeCustomersFromGroup(ctx, customerGroupId, customerIds(args.customerIds, 'customerIds'));
+        return { customerGroupId };
+      },
     }),
     batchCustomerGroups: t.field({
       type: BatchCustomerGroupsPayload,

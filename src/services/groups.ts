@@ -396,20 +396,18 @@ function requireMembersFound(groupId: string, customerIds: string[], result: { g
 }
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
-export async function addCustomersToGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<CustomerGroup> {
+export async function addCustomersToGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<void> {
   requireAdmin(ctx);
   checkBatchSize(customerIds, 'customerIds');
   // Nothing is written unless every ID was found.
   requireMembersFound(groupId, customerIds, await changeGroupMembers(ctx, groupId, customerIds, 'insert'));
-  return ctx.db.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
 }
 
 /** Medusa v1's removeCustomers: customers who are not members are no error. */
-export async function removeCustomersFromGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<CustomerGroup> {
+export async function removeCustomersFromGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<void> {
   requireAdmin(ctx);
   checkBatchSize(customerIds, 'customerIds');
   requireMembersFound(groupId, customerIds, await changeGroupMembers(ctx, groupId, customerIds, 'delete'));
-  return ctx.db.customerGroup.findUniqueOrThrow({ where: { id: groupId } });
 }
 
 /** Medusa v2's batchCustomerGroups: one customer joins and leaves groups in one call. */
