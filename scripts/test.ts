@@ -4,16 +4,35 @@
 //
 //   npm test [-- test/a.test.ts …]      TEST_SLOWEST=N lists N files (default 8)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createPostgresTemplate, pgliteTemplateFile, PGLITE_TEMPLATE_ENV, POSTGRES_TEMPLATE_ENV } from '../test/template.js';
 
 const started = performance.now();
 const given = process.argv.slice(2);
-const files = given.some((arg) => !arg.startsWith('-'))
-  ? given
-  : [...given, ...readdirSync('test').filter((f) => f.endsWith('.test.ts')).sort().map((f) => `test/${f}`)];
+const TIMES_CACHE = 'node_modules/.cache/customer-graph/test-times.json';
+
+/**
+ * Longest first, so that two files still run side by side at the end instead of one long file
+ * alone: by the last full run's times, or before any run, the files that start processes of their
+ * own (servers, a browser) first.
+ */
+function longestFirst(files: string[]): string[] {
+  let last: Record<string, number> = {};
+  try {
+    last = JSON.parse(readFileSync(TIMES_CACHE, 'utf8')) as Record<string, number>;
+  } catch {
+    // No full run yet.
+  }
+  const weight = (file: string) => last[file] ?? (/\bspawn\(|chromium/.test(readFileSync(file, 'utf8')) ? 1e9 : 0);
+  return files.sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
+}
+
+const everyFile = !given.some((arg) => !arg.startsWith('-'));
+const files = everyFile
+  ? [...given, ...longestFirst(readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`))]
+  : given;
 
 const server = process.env.DATABASE_URL;
 const work = mkdtempSync(join(tmpdir(), 'customer-graph-test-'));
@@ -55,6 +74,10 @@ try {
   // No file finished (all failed to start): nothing to list.
 }
 rmSync(work, { recursive: true, force: true });
+if (everyFile && code === 0) {
+  mkdirSync(dirname(TIMES_CACHE), { recursive: true });
+  writeFileSync(TIMES_CACHE, JSON.stringify(Object.fromEntries(times.map(({ file, ms }) => [file, Math.round(ms)]))));
+}
 const slowest = times.sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.TEST_SLOWEST ?? 8));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 if (slowest.length) {
