@@ -13,7 +13,7 @@ import { printSubgraphSdl } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createLogger } from '../src/logger.js';
 import { createApp, DEFAULT_SETTINGS, settingsFromEnv, type App, type AppSettings } from '../src/yoga.js';
-import { ADMIN, ADMIN_KEY, ANONYMOUS, bearer, createTestApp, makeCustomer, makeOrder, type GraphQLResponse, type TestApp } from './helpers.js';
+import { ADMIN, ADMIN_KEY, ANONYMOUS, bearer, createTestApp, holdLock, makeCustomer, makeOrder, type GraphQLResponse, type TestApp } from './helpers.js';
 
 const t: TestApp = await createTestApp();
 
@@ -370,27 +370,14 @@ describe('HTTP protections', () => {
 
   test('an operation running past REQUEST_TIMEOUT_MS is stopped with TIMEOUT (504)', async () => {
     const app = variant({ requestTimeoutMs: 250 });
-    // Hold a lock the query needs, so it cannot finish until we let go: slow, deterministically.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-    const holder = t.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRawUnsafe('LOCK TABLE customer IN ACCESS EXCLUSIVE MODE');
-        locked();
-        await held;
-      },
-      { timeout: 60_000 },
-    );
+    // Hold a lock the query needs, so it cannot finish until we let go.
+    const lock = await holdLock(t.prisma, 'LOCK TABLE customer IN ACCESS EXCLUSIVE MODE');
     let r: GraphQLResponse;
     const started = performance.now();
     try {
-      await lockTaken;
       r = await post(app, { query: '{ customers { totalCount } }' });
     } finally {
-      release();
-      await holder;
+      await lock.release();
     }
     const elapsed = performance.now() - started;
     assert.equal(r.status, 504);

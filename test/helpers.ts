@@ -153,3 +153,29 @@ export function makeOrder(
     },
   });
 }
+
+/**
+ * Runs `take` (a statement that takes a lock) in a transaction that stays open until `release()`,
+ * so that a request needing the lock waits: slow, deterministically. Resolves once the lock is held.
+ */
+export async function holdLock(prisma: Database['prisma'], take: string): Promise<{ release(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+  const holder = prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRawUnsafe(take);
+      locked();
+      await held;
+    },
+    { timeout: 60_000 },
+  );
+  await Promise.race([lockTaken, holder]);
+  return {
+    async release() {
+      release();
+      await holder;
+    },
+  };
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcrypt';
-import { ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup } from './helpers.js';
+import { ANONYMOUS, bearer, createTestApp, holdLock, makeAddress, makeCustomer, makeGroup } from './helpers.js';
 
 // Many requests at once against one limit or one row: what arrives together must not slip past a
 // check made before the write.
@@ -249,27 +249,14 @@ describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
     const t = slow;
     const c = await makeCustomer(t.prisma, { firstName: 'Before' });
     // Hold the customer's row, so the mutation's transaction starts in time but cannot finish in time.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-    const holder = t.prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT id FROM customer WHERE id = ${c.id} FOR UPDATE`;
-        locked();
-        await held;
-      },
-      { timeout: 60_000 },
-    );
-    await lockTaken;
+    const lock = await holdLock(t.prisma, `SELECT id FROM customer WHERE id = '${c.id}' FOR UPDATE`);
     let answered = false;
     const answer = t
       .gql(`mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "After" }) { __typename } }`, { ids: [c.id] })
       .finally(() => (answered = true));
     await sleep(1_000);
     const answeredWhileHeld = answered;
-    release();
-    await holder;
+    await lock.release();
     const r = await answer;
     assert.equal(r.status, 504);
     assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
@@ -285,26 +272,13 @@ describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
     const g = await makeGroup(t.prisma);
     const members = await Promise.all([makeCustomer(t.prisma), makeCustomer(t.prisma)]);
     // Hold the group's row, so addCustomersToGroup's one statement waits past the 300 ms.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-    const holder = t.prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT id FROM customer_group WHERE id = ${g.id} FOR UPDATE`;
-        locked();
-        await held;
-      },
-      { timeout: 60_000 },
-    );
-    await lockTaken;
+    const lock = await holdLock(t.prisma, `SELECT id FROM customer_group WHERE id = '${g.id}' FOR UPDATE`);
     const answer = t.gql(`mutation($g: ID!, $ids: [ID!]!) { addCustomersToGroup(groupId: $g, customerIds: $ids) { __typename } }`, {
       g: g.id,
       ids: members.map((c) => c.id),
     });
     await sleep(1_000);
-    release();
-    await holder;
+    await lock.release();
     const r = await answer;
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     assert.equal(r.data!.addCustomersToGroup.__typename, 'CustomerGroupPayload');

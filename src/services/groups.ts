@@ -334,24 +334,19 @@ const customerRef = (id: string, field: string): Ref => ({ kind: 'customer', id,
  * `lockLive`), changes the memberships only if every ID was found, and records the group's
  * `customer_group.updated` event if anything changed. Every ID travels once, in one array
  * parameter, so the statement is the same size in SQL whatever the batch size; only the unknown IDs
- * and the changed customers come back.
+ * come back. Any unknown ID is a NotFoundError, and nothing was written.
  */
-async function changeGroupMembers(
-  ctx: Context,
-  groupId: string,
-  customerIds: string[],
-  change: 'insert' | 'delete',
-): Promise<{ group: boolean; missing: string[]; changed: string[] }> {
+async function changeGroupMembers(ctx: Context, groupId: string, customerIds: string[], change: 'insert' | 'delete'): Promise<void> {
   const createdBy = requireAdmin(ctx);
+  checkBatchSize(customerIds, 'customerIds');
   const now = ctx.services.now();
   const unique = [...new Set(customerIds)].sort();
   // The new memberships' IDs: a stem and the customer's place in ID order in 6 Crockford base-32
   // digits, ordered as the customers are and made here rather than sent as 1,000 parameters.
-  const idStem = newIdStem('CustomerGroupCustomer');
   const write =
     change === 'insert'
       ? Prisma.sql`INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
-          SELECT ${idStem} || (SELECT string_agg(substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', ((u.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
+          SELECT ${newIdStem('CustomerGroupCustomer')} || (SELECT string_agg(substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', ((u.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
               FROM generate_series(0, 5) k),
             c.id, g.id, ${createdBy}, ${now}, ${now}
           FROM c JOIN u ON u.customer_id = c.id, g
@@ -362,16 +357,16 @@ async function changeGroupMembers(
       : Prisma.sql`DELETE FROM customer_group_customer m USING c, g
           WHERE m.deleted_at IS NULL AND m.customer_id = c.id AND m.customer_group_id = g.id AND NOT EXISTS (SELECT 1 FROM missing)
           RETURNING m.customer_id`;
+  // `e` records what membershipEvents records for one group, if anything changed.
   const eventAt = new Date();
   const [row] = await singleStatement(
     ctx,
-    (db) => db.$queryRaw<{ group: boolean; missing: string[]; changed: string[] }[]>`
+    (db) => db.$queryRaw<{ group: boolean; missing: string[] }[]>`
       WITH u AS (SELECT * FROM unnest(${unique}::text[]) WITH ORDINALITY AS u(customer_id, n)),
         g AS (SELECT id FROM customer_group WHERE id = ${groupId} AND deleted_at IS NULL FOR SHARE),
         c AS (SELECT id FROM customer WHERE id IN (SELECT customer_id FROM u) AND deleted_at IS NULL ORDER BY id FOR SHARE),
         missing AS (SELECT customer_id FROM u WHERE customer_id NOT IN (SELECT id FROM c)),
         w AS (${write}),
-        -- What membershipEvents records for one group.
         e AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at)
           SELECT ${newId('OutboxEvent')}, 'customer_group.updated',
             jsonb_build_object('id', ${groupId}::text, 'fields', jsonb_build_array('customers'),
@@ -380,35 +375,21 @@ async function changeGroupMembers(
             ${eventAt}, ${eventAt}
           WHERE EXISTS (SELECT 1 FROM w))
       SELECT EXISTS (SELECT 1 FROM g) AS "group",
-        ARRAY(SELECT customer_id FROM missing) AS missing,
-        ARRAY(SELECT customer_id FROM w ORDER BY 1) AS changed`,
+        ARRAY(SELECT customer_id FROM missing) AS missing`,
   );
-  return row!;
-}
-
-/** NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one. */
-function requireMembersFound(groupId: string, customerIds: string[], result: { group: boolean; missing: string[] }) {
-  if (result.group && result.missing.length === 0) return;
-  const missing = new Set(result.missing);
+  // NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one.
+  if (row!.group && row!.missing.length === 0) return;
+  const missing = new Set(row!.missing);
   const unknown = [...new Set(customerIds.filter((id) => missing.has(id)))];
-  if (!result.group) throw new NotFoundError([groupId, ...unknown], 'groupId');
+  if (!row!.group) throw new NotFoundError([groupId, ...unknown], 'groupId');
   throw new NotFoundError(unknown, `customerIds[${customerIds.indexOf(unknown[0]!)}]`);
 }
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
-export async function addCustomersToGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<void> {
-  requireAdmin(ctx);
-  checkBatchSize(customerIds, 'customerIds');
-  // Nothing is written unless every ID was found.
-  requireMembersFound(groupId, customerIds, await changeGroupMembers(ctx, groupId, customerIds, 'insert'));
-}
+export const addCustomersToGroup = (ctx: Context, groupId: string, customerIds: string[]) => changeGroupMembers(ctx, groupId, customerIds, 'insert');
 
 /** Medusa v1's removeCustomers: customers who are not members are no error. */
-export async function removeCustomersFromGroup(ctx: Context, groupId: string, customerIds: string[]): Promise<void> {
-  requireAdmin(ctx);
-  checkBatchSize(customerIds, 'customerIds');
-  requireMembersFound(groupId, customerIds, await changeGroupMembers(ctx, groupId, customerIds, 'delete'));
-}
+export const removeCustomersFromGroup = (ctx: Context, groupId: string, customerIds: string[]) => changeGroupMembers(ctx, groupId, customerIds, 'delete');
 
 /** Medusa v2's batchCustomerGroups: one customer joins and leaves groups in one call. */
 export async function batchCustomerGroups(ctx: Context, customerId: string, add: string[], remove: string[]): Promise<Customer> {
