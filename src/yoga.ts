@@ -207,6 +207,7 @@ export function createApp({
   const blockSeconds = settings.loginBlockMinutes * 60;
   const services: Services = {
     db: db.prisma,
+    query: (text, values, name) => db.query(text, values, name),
     passwords: new Passwords(settings.bcryptCost, settings.bcryptConcurrency),
     throttles: {
       loginPerEmail: new Throttle(db.queryClient, 'login-email', settings.loginFailuresPerEmail, blockSeconds),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { newId } from '../src/lib/ids.js';
-import { addToGroup, ANONYMOUS, bearer, createTestApp, DATABASE_KIND, makeGroup, type TestApp } from './helpers.js';
+import { addToGroup, ANONYMOUS, bearer, createTestApp, DATABASE_KIND, holdLock, makeGroup, type TestApp } from './helpers.js';
 
 const t: TestApp = await createTestApp();
 
@@ -355,6 +356,46 @@ describe('memberships', () => {
     assert.equal(await t.prisma.customerGroupCustomer.count({ where: { customerGroupId: g.id } }), 1500);
     const added = (await events('customer_group.updated', g.id)).flatMap((e) => (e.payload as { added: string[] }).added);
     assert.equal(added.length, 1500, 'each membership is announced once');
+  });
+
+  const concurrent = { skip: DATABASE_KIND !== 'postgres' && 'PGlite has one connection: nothing runs while a transaction is open' };
+  test('adding members during a soft delete of one of them never leaves a live membership of a deleted customer', concurrent, async () => {
+    // A soft delete in flight, as softDeleteCustomers writes it: the customer and its memberships,
+    // not yet committed. The batch reads the customer as live in its snapshot.
+    const softDeleteInFlight = (id: string) =>
+      holdLock(
+        t.prisma,
+        `WITH c AS (UPDATE customer SET deleted_at = now() WHERE id = '${id}' RETURNING id)
+         UPDATE customer_group_customer SET deleted_at = now() WHERE customer_id IN (SELECT id FROM c) AND deleted_at IS NULL`,
+      );
+    const orphans = (groupId: string) =>
+      t.prisma.customerGroupCustomer.findMany({ where: { customerGroupId: groupId, deletedAt: null, customer: { deletedAt: { not: null } } } });
+
+    // Not a member yet: the batch waits for the commit, then finds the customer gone and writes nothing.
+    const [member, other, joining] = await customers(3);
+    const g = await makeGroup(t.prisma);
+    await t.gql(ADD_IDS, { groupId: g.id, customerIds: [member] });
+    let softDelete = await softDeleteInFlight(joining!);
+    let answered = false;
+    const answer = t.gql(ADD_IDS, { groupId: g.id, customerIds: [member, other, joining] }).finally(() => (answered = true));
+    await sleep(300);
+    assert.equal(answered, false, 'waits for the soft delete');
+    await softDelete.release();
+    const r = (await answer).data!.addCustomersToGroup;
+    assert.deepEqual([r.__typename, r.ids], ['NotFoundError', [joining]]);
+    assert.deepEqual(await memberIds(g.id), [member], 'nothing written');
+    assert.deepEqual(await orphans(g.id), []);
+
+    // A member already: nothing to write for it, so no wait; the soft delete then ends the membership.
+    const [leaving, staying, newcomer] = await customers(3);
+    const h = await makeGroup(t.prisma);
+    await t.gql(ADD_IDS, { groupId: h.id, customerIds: [leaving, staying] });
+    softDelete = await softDeleteInFlight(leaving!);
+    const added = (await t.gql(ADD_IDS, { groupId: h.id, customerIds: [leaving, staying, newcomer] })).data!.addCustomersToGroup;
+    assert.equal(added.__typename, 'CustomerGroupPayload', 'answered while the soft delete is open');
+    await softDelete.release();
+    assert.deepEqual(await memberIds(h.id), [staying, newcomer].sort());
+    assert.deepEqual(await orphans(h.id), []);
   });
 
   test('more than 5000 ids is BATCH_TOO_LARGE', async () => {

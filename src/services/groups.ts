@@ -330,52 +330,26 @@ const customerRef = (id: string, field: string): Ref => ({ kind: 'customer', id,
 
 /**
  * Adds many customers to one group, or removes them, in one statement (atomic without a
- * transaction): it locks the live group and the live customers FOR SHARE (customers in ID order, as
- * `lockLive`), changes the memberships only if every ID was found, and records the group's
- * `customer_group.updated` event if anything changed. Every ID travels once, in one array
- * parameter, so the statement is the same size in SQL whatever the batch size; only the unknown IDs
- * come back. Any unknown ID is a NotFoundError, and nothing was written.
+ * transaction): it locks the live group FOR SHARE, changes the memberships only if every ID was
+ * found, and records the group's `customer_group.updated` event if anything changed. Every ID
+ * travels once, in one array parameter, so the statement is the same whatever the batch size; only
+ * the unknown IDs come back. Any unknown ID is a NotFoundError, and nothing was written.
+ *
+ * Adding locks FOR SHARE (in ID order, as `lockLive`) only the customers that are not members yet,
+ * so that a concurrent soft delete waits and cannot miss their new memberships. A customer who is
+ * already a member is live in the same snapshot (deleting a customer ends its memberships in the
+ * same transaction), and locking it would cost a row lock and its WAL record for nothing: adding
+ * members who are there already is the common retry. Removing locks no customer: a concurrent soft
+ * delete and this hard delete meet on the membership rows themselves.
  */
 async function changeGroupMembers(ctx: Context, groupId: string, customerIds: string[], change: 'insert' | 'delete'): Promise<void> {
   const createdBy = requireAdmin(ctx);
   checkBatchSize(customerIds, 'customerIds');
-  const now = ctx.services.now();
   const unique = [...new Set(customerIds)].sort();
-  // The new memberships' IDs: a stem and the customer's place in ID order in 6 Crockford base-32
-  // digits, ordered as the customers are and made here rather than sent as 1,000 parameters.
-  const write =
+  const [row] = await singleStatement(ctx, () =>
     change === 'insert'
-      ? Prisma.sql`INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
-          SELECT ${newIdStem('CustomerGroupCustomer')} || (SELECT string_agg(substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', ((u.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
-              FROM generate_series(0, 5) k),
-            c.id, g.id, ${createdBy}, ${now}, ${now}
-          FROM c JOIN u ON u.customer_id = c.id, g
-          WHERE NOT EXISTS (SELECT 1 FROM missing)
-          ORDER BY c.id
-          ON CONFLICT DO NOTHING
-          RETURNING customer_id`
-      : Prisma.sql`DELETE FROM customer_group_customer m USING c, g
-          WHERE m.deleted_at IS NULL AND m.customer_id = c.id AND m.customer_group_id = g.id AND NOT EXISTS (SELECT 1 FROM missing)
-          RETURNING m.customer_id`;
-  // `e` records what membershipEvents records for one group, if anything changed.
-  const eventAt = new Date();
-  const [row] = await singleStatement(
-    ctx,
-    (db) => db.$queryRaw<{ group: boolean; missing: string[] }[]>`
-      WITH u AS (SELECT * FROM unnest(${unique}::text[]) WITH ORDINALITY AS u(customer_id, n)),
-        g AS (SELECT id FROM customer_group WHERE id = ${groupId} AND deleted_at IS NULL FOR SHARE),
-        c AS (SELECT id FROM customer WHERE id IN (SELECT customer_id FROM u) AND deleted_at IS NULL ORDER BY id FOR SHARE),
-        missing AS (SELECT customer_id FROM u WHERE customer_id NOT IN (SELECT id FROM c)),
-        w AS (${write}),
-        e AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at)
-          SELECT ${newId('OutboxEvent')}, 'customer_group.updated',
-            jsonb_build_object('id', ${groupId}::text, 'fields', jsonb_build_array('customers'),
-              ${change === 'insert' ? 'added' : 'removed'}::text, (SELECT jsonb_agg(customer_id ORDER BY customer_id) FROM w),
-              ${change === 'insert' ? 'removed' : 'added'}::text, '[]'::jsonb),
-            ${eventAt}, ${eventAt}
-          WHERE EXISTS (SELECT 1 FROM w))
-      SELECT EXISTS (SELECT 1 FROM g) AS "group",
-        ARRAY(SELECT customer_id FROM missing) AS missing`,
+      ? ctx.services.query<MembershipChange>(ADD_MEMBERS, [unique, groupId, newIdStem('CustomerGroupCustomer'), createdBy, ctx.services.now(), newId('OutboxEvent'), new Date()])
+      : ctx.services.query<MembershipChange>(REMOVE_MEMBERS, [unique, groupId, newId('OutboxEvent'), new Date()]),
   );
   // NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one.
   if (row!.group && row!.missing.length === 0) return;
@@ -384,6 +358,55 @@ async function changeGroupMembers(ctx: Context, groupId: string, customerIds: st
   if (!row!.group) throw new NotFoundError([groupId, ...unknown], 'groupId');
   throw new NotFoundError(unknown, `customerIds[${customerIds.indexOf(unknown[0]!)}]`);
 }
+
+interface MembershipChange {
+  group: boolean;
+  missing: string[];
+}
+
+/** `e` records what membershipEvents records for one group; `$n` are the parameters after `$2`. */
+const membershipEvent = (added: string, removed: string, eventId: string, eventAt: string) => `
+    e AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at)
+      SELECT ${eventId}, 'customer_group.updated',
+        jsonb_build_object('id', $2::text, 'fields', jsonb_build_array('customers'), 'added', ${added}, 'removed', ${removed}),
+        ${eventAt}, ${eventAt}
+      WHERE EXISTS (SELECT 1 FROM w))
+  SELECT EXISTS (SELECT 1 FROM g) AS "group", ARRAY(SELECT customer_id FROM missing) AS missing`;
+
+const written = '(SELECT jsonb_agg(customer_id ORDER BY customer_id) FROM w)';
+
+// $1 the sorted unique customer IDs, $2 the group. Not prepared: a plan made for the array it runs
+// with hashes `= ANY ($1)` and probes the indexes, where a generic plan (made once, blind to the
+// array's length) scanned the memberships comparing each with every ID, three times slower.
+// The new memberships' IDs are a stem ($3) and the customer's place among them in ID order in 6
+// Crockford base-32 digits: ordered as the customers are, made here rather than sent as parameters.
+const ADD_MEMBERS = `
+  WITH g AS (SELECT id FROM customer_group WHERE id = $2 AND deleted_at IS NULL FOR SHARE),
+    members AS (SELECT customer_id FROM customer_group_customer
+      WHERE customer_group_id = $2 AND customer_id = ANY ($1::text[]) AND deleted_at IS NULL),
+    c AS (SELECT id FROM customer
+      WHERE id = ANY ($1::text[]) AND deleted_at IS NULL AND id NOT IN (SELECT customer_id FROM members)
+      ORDER BY id FOR SHARE),
+    missing AS (SELECT customer_id FROM unnest($1::text[]) AS u(customer_id)
+      WHERE customer_id NOT IN (SELECT id FROM c) AND customer_id NOT IN (SELECT customer_id FROM members)),
+    w AS (INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
+      SELECT $3::text || (SELECT string_agg(substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', ((c.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
+          FROM generate_series(0, 5) k),
+        c.id, (SELECT id FROM g), $4::text, $5::timestamptz, $5::timestamptz
+      FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM c) c
+      WHERE EXISTS (SELECT 1 FROM g) AND NOT EXISTS (SELECT 1 FROM missing)
+      ORDER BY c.id
+      ON CONFLICT DO NOTHING
+      RETURNING customer_id),${membershipEvent(written, "'[]'::jsonb", '$6::text', '$7::timestamptz')}`;
+
+const REMOVE_MEMBERS = `
+  WITH g AS (SELECT id FROM customer_group WHERE id = $2 AND deleted_at IS NULL FOR SHARE),
+    missing AS (SELECT customer_id FROM unnest($1::text[]) AS u(customer_id)
+      WHERE customer_id NOT IN (SELECT id FROM customer WHERE id = ANY ($1::text[]) AND deleted_at IS NULL)),
+    w AS (DELETE FROM customer_group_customer
+      WHERE customer_group_id = (SELECT id FROM g) AND customer_id = ANY ($1::text[]) AND deleted_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM missing)
+      RETURNING customer_id),${membershipEvent("'[]'::jsonb", written, '$3::text', '$4::timestamptz')}`;
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
 export const addCustomersToGroup = (ctx: Context, groupId: string, customerIds: string[]) => changeGroupMembers(ctx, groupId, customerIds, 'insert');
