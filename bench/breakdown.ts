@@ -78,7 +78,7 @@ async function explain(db: Database, shape: string, statements: { sql: string; p
 
 await withThrowawayDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres', async (db) => {
   await migrate(db);
-  await seed(db.prisma, { customers: CUSTOMERS });
+  await seed(db, { customers: CUSTOMERS });
   await db.prisma.$executeRawUnsafe('ANALYZE');
 
   // The app's Prisma calls are recorded through a query extension on the client it is given.

@@ -316,7 +316,7 @@ async function main() {
   log(`seeding ${CUSTOMERS} customers`);
   const db = await openDatabase({ url: DB_URL });
   await migrate(db);
-  const seeded = await seed(db.prisma, { customers: CUSTOMERS, groups: 50 });
+  const seeded = await seed(db, { customers: CUSTOMERS, groups: 50 });
   await db.close();
   await admin.query('ANALYZE');
   log(`seeded ${JSON.stringify(seeded)}`);

@@ -75,7 +75,7 @@ if (modified.length) log.warn({ modified }, 'applied migrations whose files have
 // (Imported here: the fake-data library is not loaded where no sample data is wanted.)
 if (env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') {
   const { isEmpty, seed } = await import('../prisma/seed.js');
-  if (await isEmpty(db.prisma)) log.info(await seed(db.prisma), 'sample data loaded');
+  if (await isEmpty(db.prisma)) log.info(await seed(db), 'sample data loaded');
 }
 
 const sink = await createSink(env, log);

@@ -10,9 +10,9 @@ async function seeded(customers: number) {
   after(() => db.close());
   await migrate(db);
   assert.equal(await isEmpty(db.prisma), true);
-  const result = await seed(db.prisma, { customers });
+  const result = await seed(db, { customers });
   assert.equal(await isEmpty(db.prisma), false);
-  return { prisma: db.prisma, result };
+  return { db, prisma: db.prisma, result };
 }
 
 test('the same options give the same rows, IDs and timestamps included', async () => {
@@ -49,10 +49,13 @@ test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 ord
   assert.ok(customers.some((c) => c.hasAccount) && customers.some((c) => !c.hasAccount));
   assert.ok((await prisma.customerGroup.count()) >= 3);
   assert.ok(result.orders > 0 && result.memberships > 0);
+  const byNumber = await prisma.order.findMany({ orderBy: { displayId: 'asc' }, select: { displayId: true, createdAt: true } });
+  assert.deepEqual(byNumber.map((o) => o.displayId), byNumber.map((_, i) => i + 1), 'order numbers 1 to n');
+  assert.ok(byNumber.every((o, i) => i === 0 || byNumber[i - 1]!.createdAt <= o.createdAt), 'numbered in time order');
 });
 
 test('a seed sets indexes, foreign keys and triggers aside only inside its transaction; a failed seed leaves nothing', async () => {
-  const { prisma, result } = await seeded(30);
+  const { db, prisma, result } = await seeded(30);
   const checks = () =>
     prisma.$queryRawUnsafe<{ kind: string; definition: string }[]>(
       `SELECT 'index' AS kind, indexdef AS definition FROM pg_indexes WHERE schemaname = current_schema()
@@ -67,16 +70,20 @@ test('a seed sets indexes, foreign keys and triggers aside only inside its trans
   // The same seed again: every ID is taken, the load fails, and nothing of it stays.
   const counts = async () => [await prisma.customer.count(), await prisma.order.count(), await prisma.orderLineItem.count()];
   const rows = await counts();
-  await assert.rejects(seed(prisma, { customers: 30 }));
+  await assert.rejects(seed(db, { customers: 30 }));
   assert.deepEqual(await counts(), rows);
   assert.deepEqual(await checks(), before);
 
   // Another seed into the non-empty database (what --force does) adds to it, and the checks hold after.
-  const more = await seed(prisma, { customers: 20, seed: 7 });
+  const more = await seed(db, { customers: 20, seed: 7 });
   assert.equal(await prisma.customer.count(), result.customers + more.customers);
   assert.deepEqual(await checks(), before);
   const orphans = await prisma.$queryRawUnsafe<{ n: number }[]>(
     `SELECT count(*)::int AS n FROM order_line_item i LEFT JOIN "order" o ON o.id = i.order_id WHERE o.id IS NULL`,
   );
   assert.equal(orphans[0]!.n, 0);
+  const [numbers] = await prisma.$queryRawUnsafe<{ max: number; next: bigint }[]>(
+    `SELECT max(display_id) AS max, nextval(pg_get_serial_sequence('"order"', 'display_id')) AS next FROM "order"`,
+  );
+  assert.equal(Number(numbers!.next), numbers!.max + 1, 'the next order gets the next number');
 });

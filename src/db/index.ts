@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './folder-lock.js';
@@ -13,6 +16,17 @@ export interface SqlSession {
   exec(sql: string): Promise<void>;
   release(): Promise<void>;
 }
+
+/** A bulk load's connection: statements, and COPY of rows given as PostgreSQL's text format. */
+export interface LoadSession extends Omit<SqlSession, 'release'> {
+  /** COPY `table` (`columns`) FROM the text: a line per row, values separated by tabs. */
+  copy(table: string, columns: readonly string[], text: string): Promise<void>;
+}
+
+const copyStatement = (table: string, columns: readonly string[], source: string) =>
+  `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${source}`;
+
+export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** The node-postgres query shape, which libraries that speak SQL directly (rate limits) expect. */
 export interface QueryClient {
@@ -33,6 +47,11 @@ export interface Database {
   readonly prisma: PrismaClient;
   readonly queryClient: QueryClient;
   session(): Promise<SqlSession>;
+  /**
+   * Runs `load` in one transaction on one connection, without a statement timeout, and commits
+   * if it returns: a bulk load (the seed). On the embedded database nothing else runs meanwhile.
+   */
+  bulkLoad<T>(load: (session: LoadSession) => Promise<T>): Promise<T>;
   /**
    * A statement outside Prisma (the read planner's). On PostgreSQL, with a `name`, it is a prepared
    * statement: each pooled connection parses and plans it once, not on every call.
@@ -127,6 +146,25 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
         release: async () => client.release(),
       };
     },
+    async bulkLoad(load) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SET LOCAL statement_timeout = 0');
+        const result = await load({
+          query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+          exec: async (sql) => void (await client.query(sql)),
+          copy: (table, columns, text) => pipeline(Readable.from([text]), client.query(copyFrom(copyStatement(table, columns, 'STDIN')))),
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     close: once(async () => {
       await prisma.$disconnect();
       await pool.end();
@@ -177,6 +215,15 @@ async function openPglite(dataDir: string, initialData?: Blob, statementEvents?:
         release: async () => release(),
       };
     },
+    // PGlite's own transaction holds its connection for the whole load: Prisma's queries wait.
+    bulkLoad: (load) =>
+      pglite.transaction((tx) =>
+        load({
+          query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
+          exec: async (sql) => void (await tx.exec(sql)),
+          copy: async (table, columns, text) => void (await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([text]) })),
+        }),
+      ),
     close: once(async () => {
       try {
         await prisma.$disconnect();
