@@ -377,15 +377,20 @@ const written = '(SELECT jsonb_agg(customer_id ORDER BY customer_id) FROM w)';
 
 // $1 the sorted unique customer IDs, $2 the group. Not prepared: a plan made for the array it runs
 // with hashes `= ANY ($1)` and probes the indexes, where a generic plan (made once, blind to the
-// array's length) scanned the memberships comparing each with every ID, three times slower.
+// array's length) scanned the memberships comparing each with every ID, three times slower. Only
+// the customers who are not members yet are looked up (and locked).
 // The new memberships' IDs are a stem ($3) and the customer's place among them in ID order in 6
 // Crockford base-32 digits: ordered as the customers are, made here rather than sent as parameters.
 const ADD_MEMBERS = `
   WITH g AS (SELECT id FROM customer_group WHERE id = $2 AND deleted_at IS NULL FOR SHARE),
-    members AS (SELECT customer_id FROM customer_group_customer
-      WHERE customer_group_id = $2 AND customer_id = ANY ($1::text[]) AND deleted_at IS NULL),
+    -- A subquery per ID (the unique index allows one live row), so that PostgreSQL probes the
+    -- index once per ID rather than joining all of a large group's memberships.
+    members AS (SELECT u.customer_id FROM unnest($1::text[]) AS u(customer_id)
+      WHERE (SELECT true FROM customer_group_customer m
+        WHERE m.customer_id = u.customer_id AND m.customer_group_id = $2 AND m.deleted_at IS NULL)),
     c AS (SELECT id FROM customer
-      WHERE id = ANY ($1::text[]) AND deleted_at IS NULL AND id NOT IN (SELECT customer_id FROM members)
+      WHERE id = ANY (ARRAY(SELECT customer_id FROM unnest($1::text[]) AS u(customer_id) WHERE customer_id NOT IN (SELECT customer_id FROM members)))
+        AND deleted_at IS NULL
       ORDER BY id FOR SHARE),
     missing AS (SELECT customer_id FROM unnest($1::text[]) AS u(customer_id)
       WHERE customer_id NOT IN (SELECT id FROM c) AND customer_id NOT IN (SELECT customer_id FROM members)),
