@@ -148,6 +148,7 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     },
     async bulkLoad(load) {
       const client = await pool.connect();
+      let failed = false;
       try {
         await client.query('BEGIN');
         await client.query('SET LOCAL statement_timeout = 0');
@@ -159,10 +160,12 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        failed = true;
         await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release();
+        // A connection that failed mid-COPY is not given back to the pool.
+        client.release(failed);
       }
     },
     close: once(async () => {

@@ -364,7 +364,10 @@ interface MembershipChange {
   missing: string[];
 }
 
-/** `e` records what membershipEvents records for one group; `$n` are the parameters after `$2`. */
+/**
+ * The statement's end: `e` records what membershipEvents records for one group if `w` wrote
+ * anything, with the event's ID and time from the placeholders given; then what the caller reads.
+ */
 const membershipEvent = (added: string, removed: string, eventId: string, eventAt: string) => `
     e AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at)
       SELECT ${eventId}, 'customer_group.updated',
