@@ -1,12 +1,13 @@
 // Deterministic sample data for the customer domain: customers (accounts and guests), groups,
 // memberships, addresses, orders and line items.
 //
-//   tsx prisma/seed.ts [--customers N] [--groups N] [--seed N] [--force | --reset]
+//   npm run db:seed -- [--customers N] [--groups N] [--seed N] [--force | --reset]
 //
 // The same options always produce the same rows, IDs and timestamps included: every random choice,
-// every ID and every date comes from one seeded Faker instance and a fixed base date, never from
-// the clock or from newId's random ULIDs. Order display IDs come from the database sequence; orders
-// are inserted in creation order, so in an empty database they are deterministic too.
+// every ID and every date comes from one seeded Faker instance (or a fast generator Faker seeds) and
+// a fixed base date, never from the clock or from newId's random ULIDs. Order display IDs are
+// reserved from the database sequence and given in creation order, so in an empty database they
+// are deterministic too.
 
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -212,7 +213,7 @@ const SALES_CHANNELS = [
  * a small generator seeded by faker (faker's own, a call per character, was a fifth of the seed's time).
  */
 function makeIdFactory(faker: Faker) {
-  const random = sfc32(...[0, 0, 0, 0].map(() => faker.number.int({ min: 0, max: 0xffffffff })) as [number, number, number, number]);
+  const random = seededFrom(faker);
   const digits = (value: number, count: number) => {
     let text = '';
     for (let i = 0; i < count; i++, value >>>= 5) text += CROCKFORD.charAt(value & 31);
@@ -228,6 +229,12 @@ function makeIdFactory(faker: Faker) {
     const prefix = type in ID_PREFIXES ? ID_PREFIXES[type as IdType] : type;
     return `${prefix}_${time}${digits(random(), 6)}${digits(random(), 6)}${digits(random(), 4)}`;
   };
+}
+
+/** A fast stream of random 32-bit unsigned integers whose seed is drawn from `faker`. */
+function seededFrom(faker: Faker): () => number {
+  const word = () => faker.number.int({ min: 0, max: 0xffffffff });
+  return sfc32(word(), word(), word(), word());
 }
 
 /** Chris Doty-Humphrey's sfc32: four 32-bit words of state, a 32-bit unsigned integer per call. */
@@ -275,7 +282,7 @@ interface SeedAddress {
  * Customer `n` has orders `first[n]` to `first[n + 1] - 1`.
  */
 async function orderSchedule(session: LoadSession, faker: Faker, signUps: readonly number[]) {
-  const random = sfc32(...[0, 0, 0, 0].map(() => faker.number.int({ min: 0, max: 0xffffffff })) as [number, number, number, number]);
+  const random = seededFrom(faker);
   // 0 orders with weight 14, 1 to 9 with weight 10 each, 10 with weight 4.
   const orderCount = () => {
     const r = random() % 108;
