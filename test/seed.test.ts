@@ -54,6 +54,21 @@ test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 ord
   assert.ok(byNumber.every((o, i) => i === 0 || byNumber[i - 1]!.createdAt <= o.createdAt), 'numbered in time order');
 });
 
+test('every column the seed fills has values: none is dropped on the way to COPY', async () => {
+  const { prisma } = await seeded(80);
+  const columns = await prisma.$queryRawUnsafe<{ table: string; column: string }[]>(
+    `SELECT table_name AS "table", column_name AS "column" FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = ANY ($1::text[]) ORDER BY 1, 2`,
+    ['customer_group', 'customer', 'customer_group_customer', 'customer_address', 'order', 'order_line_item'],
+  );
+  const empty: string[] = [];
+  for (const { table, column } of columns) {
+    const [row] = await prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count("${column}")::int AS n FROM "${table}"`);
+    if (row!.n === 0) empty.push(`${table}.${column}`);
+  }
+  assert.deepEqual(empty, EMPTY);
+});
+
 test('a seed sets indexes, foreign keys and triggers aside only inside its transaction; a failed seed leaves nothing', async () => {
   const { db, prisma, result } = await seeded(30);
   const checks = () =>
@@ -87,3 +102,13 @@ test('a seed sets indexes, foreign keys and triggers aside only inside its trans
   );
   assert.equal(Number(numbers!.next), numbers!.max + 1, 'the next order gets the next number');
 });
+
+/** Columns the sample data leaves empty on purpose: nothing is deleted or merged, no email verified. */
+const EMPTY = [
+  'customer.deleted_at',
+  'customer.email_verified_at',
+  'customer.merged_into_id',
+  'customer_address.deleted_at',
+  'customer_group.deleted_at',
+  'customer_group_customer.deleted_at',
+];
