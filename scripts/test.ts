@@ -1,17 +1,20 @@
 // `npm test`: node's test runner over test/*.test.ts (or the files given), two files at a time,
 // each starting from a copy of one migrated database made for the run (test/template.ts), then the
 // slowest files. With DATABASE_URL the run's template is a database on that server, dropped at the end.
+// The TypeScript is compiled to JavaScript once per run (test/compile.ts), not by tsx in every process.
 //
 //   npm test [-- test/a.test.ts …]      TEST_SLOWEST=N lists N files (default 8)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { compileForTests } from '../test/compile.js';
 import { createPostgresTemplate, pgliteTemplateFile, PGLITE_TEMPLATE_ENV, POSTGRES_TEMPLATE_ENV } from '../test/template.js';
 
 const started = performance.now();
 const given = process.argv.slice(2);
 const TIMES_CACHE = 'node_modules/.cache/customer-graph/test-times.json';
+const COMPILED = 'node_modules/.cache/customer-graph/compiled';
 
 /**
  * Longest first, so that two files still run side by side at the end instead of one long file
@@ -33,6 +36,10 @@ const everyFile = !given.some((arg) => !arg.startsWith('-'));
 const files = everyFile
   ? [...given, ...longestFirst(readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`))]
   : given;
+
+const compiled = await compileForTests(COMPILED);
+const compiledPath = (arg: string) => (arg.startsWith('-') ? arg : join(compiled, arg.replace(/\.ts$/, '.js')));
+const sourcePath = (file: string) => relative(compiled, file).replace(/\.js$/, '.ts');
 
 const server = process.env.DATABASE_URL;
 const work = mkdtempSync(join(tmpdir(), 'customer-graph-test-'));
@@ -56,10 +63,10 @@ const child = spawn(
     // living seconds never earns back. Without it the PGlite run took 17% less CPU on 2 cores
     // (481 → 400 s; 270 → 226 s), and the PostgreSQL run no longer.
     '--liftoff-only',
-    '--import', 'tsx',
+    '--enable-source-maps',
     '--import', './test/file-clock.mjs',
     '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec',
-    ...files,
+    ...files.map(compiledPath),
   ],
   { env, stdio: 'inherit' },
 );
@@ -74,7 +81,12 @@ try {
 }
 let times: { file: string; ms: number }[] = [];
 try {
-  times = readFileSync(timesFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  times = readFileSync(timesFile, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { file: string; ms: number })
+    .map(({ file, ms }) => ({ file: sourcePath(file), ms }));
 } catch {
   // No file finished (all failed to start): nothing to list.
 }

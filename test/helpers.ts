@@ -26,6 +26,11 @@ export async function freshDatabaseUrl(): Promise<string | undefined> {
   return scratch.url;
 }
 
+/** A new database with nothing in it, to spread into `openDatabase`: on PGlite a copy of an initdb'ed folder. */
+export async function emptyDatabase(): Promise<{ url?: string; initialData?: Blob }> {
+  return SERVER_URL ? { url: await freshDatabaseUrl() } : { initialData: await pgliteTemplateData('empty') };
+}
+
 /**
  * Where a new database with every migration already applied comes from, to spread into
  * `openDatabase({ ...(await migratedDatabase()), … })`: on PostgreSQL a throwaway copy of the run's

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openDatabase } from '../src/db/index.js';
 import { MIGRATIONS_DIR, migrate, readMigrations } from '../src/db/migrate.js';
-import { DATABASE_KIND, freshDatabaseUrl } from './helpers.js';
+import { DATABASE_KIND, emptyDatabase } from './helpers.js';
 
 async function fresh() {
-  const url = await freshDatabaseUrl();
-  const open = () => openDatabase({ url, dataDir: 'memory://', poolSize: 2 });
-  return { url, open };
+  const source = await emptyDatabase();
+  const open = () => openDatabase({ ...source, dataDir: 'memory://', poolSize: 2 });
+  return { open };
 }
 
 test('applies every migration once and records it in Prisma’s ledger with a sha256 checksum', async () => {

@@ -5,10 +5,10 @@ import { migrate } from '../src/db/migrate.js';
 import { startRetentionJob, type RetentionOptions } from '../src/db/retention.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
-import { freshDatabaseUrl, makeCustomer } from './helpers.js';
+import { makeCustomer, migratedDatabase } from './helpers.js';
 
-const url = await freshDatabaseUrl();
-const db = await openDatabase({ url, dataDir: 'memory://', poolSize: 5 });
+const source = await migratedDatabase();
+const db = await openDatabase({ ...source, dataDir: 'memory://', poolSize: 5 });
 after(() => db.close());
 await migrate(db);
 const prisma = db.prisma;
@@ -77,7 +77,7 @@ test('two instances at once delete every expired row exactly once between them',
   // On PostgreSQL a second pool is a second instance; PGlite is one process, so they share it.
   let other = prisma;
   if (db.kind === 'postgres') {
-    const second = await openDatabase({ url, poolSize: 5 });
+    const second = await openDatabase({ url: source.url, poolSize: 5 });
     t.after(() => second.close());
     other = second.prisma;
   }

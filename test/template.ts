@@ -18,18 +18,22 @@ export const POSTGRES_TEMPLATE_ENV = 'CG_TEST_TEMPLATE_DATABASE';
 const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/customer-graph', import.meta.url));
 const PGLITE_PACKAGE = fileURLToPath(new URL('../node_modules/@electric-sql/pglite/package.json', import.meta.url));
 
-/** Names what a template holds: the migrations (by checksum) and the PGlite release that wrote it. */
-function fingerprint(): string {
+/** An initdb'ed database with nothing in it (for the migration tests), or one with every migration applied. */
+export type PgliteTemplate = 'empty' | 'migrated';
+
+/** Names what a template holds: the PGlite release that wrote it and, when migrated, the migrations (by checksum). */
+function templateFile(kind: PgliteTemplate): string {
   const pgliteVersion = (JSON.parse(readFileSync(PGLITE_PACKAGE, 'utf8')) as { version: string }).version;
   const hash = createHash('sha256').update(pgliteVersion);
-  for (const migration of readMigrations()) hash.update(`${migration.name}:${migration.checksum}\n`);
-  return hash.digest('hex').slice(0, 16);
+  if (kind === 'migrated') for (const migration of readMigrations()) hash.update(`${migration.name}:${migration.checksum}\n`);
+  return join(CACHE_DIR, `pglite-${kind}-${hash.digest('hex').slice(0, 16)}.tar`);
 }
 
-async function buildPgliteTemplate(): Promise<Blob> {
+async function buildPgliteTemplates(): Promise<Record<PgliteTemplate, Blob>> {
   const pglite = new PGlite('memory://');
   await pglite.waitReady;
   try {
+    const empty = await pglite.dumpDataDir('none');
     await migrate({
       session: async () => ({
         query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
@@ -37,36 +41,41 @@ async function buildPgliteTemplate(): Promise<Blob> {
         release: async () => {},
       }),
     });
-    return await pglite.dumpDataDir('none');
+    return { empty, migrated: await pglite.dumpDataDir('none') };
   } finally {
     await pglite.close();
   }
 }
 
 /**
- * The migrated PGlite tarball's path: this run's (from scripts/test.ts), or one cached under
- * node_modules/.cache for these migrations, built when missing (so a single file run directly
- * also starts fast from the second time on).
+ * A PGlite template tarball's path: this run's migrated one (from scripts/test.ts), or the one
+ * cached under node_modules/.cache for this PGlite release and these migrations, both built when
+ * either is missing (so a single file run directly also starts fast from the second time on).
  */
-export async function pgliteTemplateFile(): Promise<string> {
-  const given = process.env[PGLITE_TEMPLATE_ENV];
+export async function pgliteTemplateFile(kind: PgliteTemplate = 'migrated'): Promise<string> {
+  const given = kind === 'migrated' ? process.env[PGLITE_TEMPLATE_ENV] : undefined;
   if (given && existsSync(given)) return given;
-  const file = join(CACHE_DIR, `pglite-template-${fingerprint()}.tar`);
+  const file = templateFile(kind);
   if (!existsSync(file)) {
-    const tarball = await buildPgliteTemplate();
+    const built = await buildPgliteTemplates();
     mkdirSync(CACHE_DIR, { recursive: true });
-    // Written aside and renamed: a concurrent reader sees the whole file or none.
-    const partial = `${file}.${process.pid}.partial`;
-    writeFileSync(partial, new Uint8Array(await tarball.arrayBuffer()));
-    renameSync(partial, file);
+    for (const [builtKind, tarball] of Object.entries(built)) {
+      // Written aside and renamed: a concurrent reader sees the whole file or none.
+      const target = templateFile(builtKind as PgliteTemplate);
+      const partial = `${target}.${process.pid}.partial`;
+      writeFileSync(partial, new Uint8Array(await tarball.arrayBuffer()));
+      renameSync(partial, target);
+    }
   }
   return file;
 }
 
-let pgliteTemplate: Promise<Blob> | undefined;
-/** The migrated tarball, read once per process. */
-export function pgliteTemplateData(): Promise<Blob> {
-  return (pgliteTemplate ??= pgliteTemplateFile().then((file) => new Blob([readFileSync(file)])));
+const pgliteTemplates = new Map<PgliteTemplate, Promise<Blob>>();
+/** A template tarball, read once per process. */
+export function pgliteTemplateData(kind: PgliteTemplate = 'migrated'): Promise<Blob> {
+  let data = pgliteTemplates.get(kind);
+  if (!data) pgliteTemplates.set(kind, (data = pgliteTemplateFile(kind).then((file) => new Blob([readFileSync(file)]))));
+  return data;
 }
 
 /** A migrated database on `server` to copy from; nobody stays connected to it (CREATE DATABASE … TEMPLATE needs that). */
