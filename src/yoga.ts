@@ -114,12 +114,12 @@ export const DEFAULT_SETTINGS: AppSettings = {
   persistedOperationsOnly: false,
 };
 
-/** AppSettings from the environment, all but the admin keys (server.ts adds its development key). */
 /** The federation settings, as the subgraph schema takes them. */
 export function subgraphOptionsOf(settings: Pick<AppSettings, 'federationTypePrefix' | 'federationNodeQuery' | 'federationAuthDirectives'>): SubgraphOptions {
   return { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery, authDirectives: settings.federationAuthDirectives };
 }
 
+/** AppSettings from the environment, all but the admin keys (server.ts adds its development key). */
 export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
   return {
     bcryptCost: env.BCRYPT_COST,

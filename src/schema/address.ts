@@ -2,7 +2,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
-import { relationConnection, rootList, totalCountOf, type ListSpec, type LookupSpec } from './keyset.js';
+import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec } from './keyset.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
@@ -55,7 +55,7 @@ const customerAddresses = relationConnection({
 builder.prismaObjectFields('Customer', (t) => ({
   addresses: t.connection(
     { type: Address, ...customerAddresses },
-    { name: 'CustomerAddressesConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerAddressesConnection' },
     { name: 'CustomerAddressesConnectionEdge' },
   ),
   defaultShippingAddress: t.field({
@@ -127,9 +127,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    extensions: { lookup: addressLookup },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.address.findFirst({ ...query, where: addressLookup.where(args) as Prisma.AddressWhereInput }),
+    ...rootLookup(addressLookup, (db) => db.address),
   }),
   addresses: t.connection(
     {
@@ -138,7 +136,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: AddressFilter }) },
       ...rootList(addressesList, 'Address', (db) => db.address),
     },
-    { name: 'AddressConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'AddressConnection' },
     { name: 'AddressEdge' },
   ),
 }));

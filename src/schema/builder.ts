@@ -12,6 +12,8 @@ import { typeOfId } from '../lib/ids.js';
 import { ForbiddenError } from '../services/errors.js';
 import { invalidArgument } from './invalid-argument.js';
 
+import { totalCountOf } from './keyset.js';
+
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './keyset.js';
 
 export const MAX_NODES = 100;
@@ -92,3 +94,6 @@ export const builder = new SchemaBuilder<{
     },
   },
 });
+
+// Every connection has a totalCount, counted only when asked and once (keyset.ts).
+builder.globalConnectionField('totalCount', (t) => t.int({ resolve: totalCountOf }));

@@ -2,7 +2,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { relationConnection, rootList, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
@@ -102,7 +102,6 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
         args: { filter: t.arg({ type: GroupMemberFilter }) },
         ...members,
       },
-      { fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
     ),
   }),
 });
@@ -135,7 +134,6 @@ const groupMemberships = relationConnection<{ filter?: typeof CustomerGroupsFilt
 builder.prismaObjectField('Customer', 'groups', (t) =>
   t.connection(
     { type: CustomerGroup, args: { filter: t.arg({ type: CustomerGroupsFilter }) }, ...groupMemberships },
-    { fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
   ),
 );
 
@@ -166,9 +164,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }), withDeleted: t.arg.boolean({ defaultValue: false }) },
-    extensions: { lookup: groupLookup },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.customerGroup.findFirst({ ...query, where: groupLookup.where(args) as Prisma.CustomerGroupWhereInput }),
+    ...rootLookup(groupLookup, (db) => db.customerGroup),
   }),
   customerGroups: t.connection(
     {
@@ -181,7 +177,7 @@ builder.queryFields((t) => ({
       },
       ...rootList(groupsList, 'CustomerGroup', (db) => db.customerGroup),
     },
-    { name: 'CustomerGroupConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerGroupConnection' },
     { name: 'CustomerGroupEdge' },
   ),
 }));

@@ -5,7 +5,7 @@ import { invalidArgument } from './invalid-argument.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { rootList, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -140,9 +140,7 @@ builder.queryFields((t) => ({
       id: t.arg.id({ required: true }),
       withDeleted: t.arg.boolean({ defaultValue: false }),
     },
-    extensions: { lookup: customerLookup },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.customer.findFirst({ ...query, where: customerLookup.where(args) as Prisma.CustomerWhereInput }),
+    ...rootLookup(customerLookup, (db) => db.customer),
   }),
   customers: t.connection(
     {
@@ -155,7 +153,7 @@ builder.queryFields((t) => ({
       },
       ...rootList(customersList, 'Customer', (db) => db.customer),
     },
-    { name: 'CustomerConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerConnection' },
     { name: 'CustomerEdge' },
   ),
 }));

@@ -310,6 +310,20 @@ export function rootList<Args, Rows extends ListRows>(list: ListSpec<Args>, type
   return { extensions: { keysetList: list }, resolve };
 }
 
+/** A root lookup's (`customer(id)`, …) resolver and extensions: the row `lookup` finds, read from `rows(db)`. */
+export function rootLookup<Args, Rows extends { findFirst: (...args: never[]) => PromiseLike<unknown> }>(
+  lookup: LookupSpec<Args>,
+  rows: (db: Context['db']) => Rows,
+) {
+  type Row = Awaited<ReturnType<Rows['findFirst']>>;
+  const resolve = (query: object, _root: unknown, args: Args, ctx: Context): Promise<Row> => {
+    // As in rootList: the query built here fits every model's delegate.
+    const table = rows(ctx.db) as unknown as { findFirst(query: object): Promise<Row> };
+    return table.findFirst({ ...query, where: lookup.where(args) });
+  };
+  return { extensions: { lookup }, resolve };
+}
+
 type NestedQuery = (query: { select: Record<string, unknown> }, path: string[]) => { select?: Record<string, unknown> };
 
 /**

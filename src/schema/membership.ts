@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { parseIds } from './inputs.js';
-import { rootList, totalCountOf, type ListSpec } from './keyset.js';
+import { rootList, type ListSpec } from './keyset.js';
 
 const Membership = builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
@@ -41,7 +41,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: MembershipFilter }) },
       ...rootList(membershipsList, 'CustomerGroupMembership', (db) => db.customerGroupCustomer),
     },
-    { name: 'CustomerGroupMembershipConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerGroupMembershipConnection' },
     { name: 'CustomerGroupMembershipEdge' },
   ),
 }));

@@ -5,7 +5,7 @@ import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
-import { relationConnection, rootList, totalCountOf, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 
@@ -166,7 +166,7 @@ const customerOrders = relationConnection<{ filter?: typeof OrderFilter.$inferIn
 builder.prismaObjectField('Customer', 'orders', (t) =>
   t.connection(
     { type: Order, args: { filter: t.arg({ type: OrderFilter }) }, ...customerOrders },
-    { name: 'CustomerOrdersConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'CustomerOrdersConnection' },
     { name: 'CustomerOrdersConnectionEdge' },
   ),
 );
@@ -189,9 +189,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    extensions: { lookup: orderLookup },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.order.findUnique({ ...query, where: orderLookup.where(args) as Prisma.OrderWhereUniqueInput }),
+    ...rootLookup(orderLookup, (db) => db.order),
   }),
   orders: t.connection(
     {
@@ -200,7 +198,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: OrderFilter }) },
       ...rootList(ordersList, 'Order', (db) => db.order),
     },
-    { name: 'OrderConnection', fields: (c) => ({ totalCount: c.int({ resolve: totalCountOf }) }) },
+    { name: 'OrderConnection' },
     { name: 'OrderEdge' },
   ),
 }));
