@@ -2,12 +2,14 @@
 // batch sizes of 1,000 and 5,000 on the database DATABASE_URL names (a throwaway one is created).
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:membership
 import { migrate } from '../src/db/migrate.js';
+import { loadEnv } from '../src/env.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/yoga.js';
 import { withThrowawayDatabase } from './throwaway-database.js';
 
-await withThrowawayDatabase(process.env.DATABASE_URL, async (db) => {
+// DATABASE_URL from the environment or .env, as every script reads it.
+await withThrowawayDatabase(loadEnv().DATABASE_URL, async (db) => {
   await migrate(db);
   const key = 'bench-admin-key-0123456789abcdef';
   const app = createApp({ db, log: createLogger('silent'), settings: { adminKeys: [{ name: 'bench', key }] } });

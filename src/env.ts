@@ -11,7 +11,8 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  DATABASE_URL: z.string().url().optional(),
+  // Empty is unset: `DATABASE_URL=` in the environment picks the embedded database whatever .env says.
+  DATABASE_URL: z.union([z.literal('').transform(() => undefined), z.string().url()]).optional(),
   DATA_DIR: z.string().default('.data/pglite'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),

@@ -12,9 +12,9 @@ const skip = existsSync(CHROMIUM) ? {} : { skip: `no Chromium at ${CHROMIUM} (ap
 test('GraphiQL in a real browser runs the preloaded query against sample data', { ...skip, timeout: 120_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'customer-graph-graphiql-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const { DATABASE_URL: _suiteDatabase, ADMIN_API_KEYS: _keys, ...inherited } = process.env;
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...inherited, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dataDir, 'pglite') },
+    // Empty, not unset: a developer's .env cannot name another database or keys (the run's own key is preloaded).
+    env: { ...process.env, DATABASE_URL: '', ADMIN_API_KEYS: '', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dataDir, 'pglite') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   after(() => void server.kill('SIGKILL'));

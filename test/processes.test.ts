@@ -18,10 +18,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Absolute, so that a script can run in another working directory (to read that directory's .env).
 const TSX = import.meta.resolve('tsx');
 
-/** The suite's DATABASE_URL never reaches these processes: they are about the embedded database. */
+/**
+ * These processes are about the embedded database: an empty DATABASE_URL keeps the suite's, and
+ * any in a developer's .env, from reaching them.
+ */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _suite, ...inherited } = process.env;
-  return { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...extra };
+  return { ...process.env, DATABASE_URL: '', NODE_ENV: 'development', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...extra };
 }
 
 function tempDir() {
@@ -147,8 +149,9 @@ test('db:seed reads .env like npm start, takes over a lock left by a dead proces
   const dead = spawn(process.execPath, ['-e', '']);
   await new Promise((resolve) => dead.on('exit', resolve));
   writeFileSync(join(dataDir, LOCK_FILE), `${dead.pid}\nsomewhere\n2026-01-01T00:00:00.000Z\n`);
-  // Only the .env in the working directory names the folder.
-  writeFileSync(join(dir, '.env'), `DATA_DIR=${dataDir}\n`);
+  // Only the .env in the working directory names the folder; its DATABASE_URL loses to the
+  // environment's empty one (a server that is not there would fail the seed).
+  writeFileSync(join(dir, '.env'), `DATA_DIR=${dataDir}\nDATABASE_URL=postgresql://nobody@127.0.0.1:1/nothing\n`);
   const env = baseEnv();
   delete env.DATA_DIR;
 

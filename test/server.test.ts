@@ -30,10 +30,10 @@ test('readiness is 503 with no error text once the database is gone', async () =
 
 /** Starts `npm start`'s entry point as a real process and waits for its GraphiQL line. */
 async function startServer(env: Record<string, string>) {
-  // The server picks its database from its own environment only: never the suite's DATABASE_URL.
-  const { DATABASE_URL: _suiteDatabase, ...inherited } = process.env;
+  // The server's database is the one `env` names, else the embedded one: never the suite's
+  // DATABASE_URL, nor one in a developer's .env (an empty DATABASE_URL wins over .env).
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...inherited, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
