@@ -34,7 +34,8 @@ before(async () => {
   tokenA = session.data!.register.accessToken;
   f.a = session.data!.register.customer;
   f.b = await makeCustomer(p, { email: 'b@example.com', hasAccount: true });
-  f.group = await makeGroup(p, { name: 'Shared' });
+  f.group = await makeGroup(p, { name: 'Shared', createdBy: 'dashboard' });
+  await p.customer.update({ where: { id: f.a!.id }, data: { createdBy: 'dashboard' } });
   await addToGroup(p, f.a!.id, f.group.id);
   await addToGroup(p, f.b.id, f.group.id);
   f.orderA = await makeOrder(p, f.a!.id);
@@ -64,6 +65,12 @@ test('a customer sees their own data through me', async () => {
   assert.equal(r.data!.me.id, f.a!.id);
   assert.deepEqual(r.data!.me.orders.edges.map((e: { node: { id: string } }) => e.node.id), [f.orderA!.id]);
   assert.equal(r.data!.me.groups.edges[0].node.name, 'Shared');
+  // Which admin key created their record or their group is not theirs to read.
+  for (const query of [`{ me { createdBy } }`, `{ me { groups { edges { node { createdBy } } } } }`]) {
+    const denied = await t.gql(query, {}, bearer(tokenA));
+    assert.ok(forbidden(denied), `${query}: ${JSON.stringify(denied)}`);
+    assert.doesNotMatch(JSON.stringify(denied.data), /dashboard/);
+  }
 });
 
 test('customer A cannot reach customer B through any path', async () => {

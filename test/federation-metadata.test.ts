@@ -150,9 +150,10 @@ test('every field and type guarded by a scope-auth rule carries its directive in
     if (isObjectType(type)) check(type.name, scopesOf(type), true);
     if (isObjectType(type)) for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, scopesOf(field), false);
   }
-  // Admin-only: 29 root fields, CustomerGroup.customers, 12 payload types and the membership type;
-  // signed-in: me and 6 mutations, CustomerGroup, OrderLineItem and OrderAddress.
-  assert.deepEqual(checked, { admin: 44, customer: 10 });
+  // Admin-only: 29 root fields, CustomerGroup.customers, Customer.createdBy and CustomerGroup.createdBy,
+  // 12 payload types and the membership type; signed-in: me and 6 mutations, CustomerGroup,
+  // OrderLineItem and OrderAddress.
+  assert.deepEqual(checked, { admin: 46, customer: 10 });
   // Never on an interface, which routers refuse.
   assert.doesNotMatch(SDL, /^interface [^\n]*@(authenticated|requiresScopes)/m);
 });
@@ -297,6 +298,9 @@ test('a contract excluding the admin tag is the storefront API: no admin queries
     assert.ok(!fieldNames(storefront, 'Mutation').includes(mutation), mutation);
   }
   assert.ok(!fieldNames(storefront, 'CustomerGroup').includes('customers'));
+  // Which admin key created a row is the admins' business.
+  assert.ok(!fieldNames(storefront, 'Customer').includes('createdBy'));
+  assert.ok(!fieldNames(storefront, 'CustomerGroup').includes('createdBy'));
   for (const type of ['CustomersPayload', 'CustomerGroupMembership', 'CustomerConnection', 'MergeCustomersPayload', 'CreateCustomerInput']) {
     assert.ok(full.getType(type), `full ${type}`);
     assert.equal(storefront.getType(type), undefined, type);

@@ -91,7 +91,7 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
   fields: (t) => ({
     name: t.exposeString('name'),
     metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
-    createdBy: t.exposeString('createdBy', { nullable: true }),
+    createdBy: t.exposeString('createdBy', { nullable: true, authScopes: { admin: true }, description: 'The admin API key that created it (admins only).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),

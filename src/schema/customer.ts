@@ -106,7 +106,7 @@ export const Customer = builder.prismaNode('Customer', {
       nullable: true,
       description: 'When the customer proved they own this email; null until then, and again after an email change.',
     }),
-    createdBy: t.exposeString('createdBy', { nullable: true }),
+    createdBy: t.exposeString('createdBy', { nullable: true, authScopes: { admin: true }, description: 'The admin API key that created it (admins only).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
