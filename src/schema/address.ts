@@ -3,6 +3,7 @@ import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec } from './keyset.js';
+import { idArg } from './root-args.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
@@ -126,7 +127,7 @@ builder.queryFields((t) => ({
     type: 'Address',
     nullable: true,
     authScopes: { admin: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: idArg,
     ...rootLookup(addressLookup, (db) => db.address),
   }),
   addresses: t.connection(

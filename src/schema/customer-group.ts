@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { idArg, withDeletedArg } from './root-args.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
@@ -163,18 +164,14 @@ builder.queryFields((t) => ({
     type: 'CustomerGroup',
     nullable: true,
     authScopes: { admin: true },
-    args: { id: t.arg.id({ required: true }), withDeleted: t.arg.boolean({ defaultValue: false }) },
+    args: { ...idArg, ...withDeletedArg },
     ...rootLookup(groupLookup, (db) => db.customerGroup),
   }),
   customerGroups: t.connection(
     {
       type: CustomerGroup,
       authScopes: { admin: true },
-      args: {
-        filter: t.arg({ type: CustomerGroupFilter }),
-        orderBy: t.arg({ type: CustomerGroupOrderBy }),
-        withDeleted: t.arg.boolean({ defaultValue: false }),
-      },
+      args: { filter: t.arg({ type: CustomerGroupFilter }), orderBy: t.arg({ type: CustomerGroupOrderBy }), ...withDeletedArg },
       ...rootList(groupsList, 'CustomerGroup', (db) => db.customerGroup),
     },
     { name: 'CustomerGroupConnection' },

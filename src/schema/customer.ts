@@ -6,6 +6,7 @@ import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { idArg, withDeletedArg } from './root-args.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -136,21 +137,14 @@ builder.queryFields((t) => ({
     type: 'Customer',
     nullable: true,
     authScopes: { admin: true },
-    args: {
-      id: t.arg.id({ required: true }),
-      withDeleted: t.arg.boolean({ defaultValue: false }),
-    },
+    args: { ...idArg, ...withDeletedArg },
     ...rootLookup(customerLookup, (db) => db.customer),
   }),
   customers: t.connection(
     {
       type: Customer,
       authScopes: { admin: true },
-      args: {
-        filter: t.arg({ type: CustomerFilter }),
-        orderBy: t.arg({ type: CustomerOrderBy }),
-        withDeleted: t.arg.boolean({ defaultValue: false }),
-      },
+      args: { filter: t.arg({ type: CustomerFilter }), orderBy: t.arg({ type: CustomerOrderBy }), ...withDeletedArg },
       ...rootList(customersList, 'Customer', (db) => db.customer),
     },
     { name: 'CustomerConnection' },

@@ -6,6 +6,7 @@ import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
+import { idArg } from './root-args.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 
@@ -188,7 +189,7 @@ builder.queryFields((t) => ({
     type: 'Order',
     nullable: true,
     authScopes: { admin: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: idArg,
     ...rootLookup(orderLookup, (db) => db.order),
   }),
   orders: t.connection(
