@@ -6,7 +6,7 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { transform } from 'esbuild';
+import { stop, transform } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FOLDERS = ['src', 'test', 'scripts', 'prisma'];
@@ -42,5 +42,7 @@ export async function compileForTests(outDir: string): Promise<string> {
       writeFileSync(target.replace(/\.ts$/, '.js'), code);
     }),
   );
+  // esbuild's service process would otherwise live as long as the run.
+  await stop();
   return outDir;
 }
