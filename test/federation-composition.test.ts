@@ -35,6 +35,46 @@ function compose(customers: string) {
   };
 }
 
+// A service with both settings, and a gateway over it and the catalog, for the run-time tests below
+// (set up first: every top-level await comes before the first test).
+const t = await createTestApp();
+const prefixed = createApp({
+  db: t.db,
+  log: createLogger('silent'),
+  settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], federationTypePrefix: PREFIX, federationNodeQuery: false },
+});
+const gql = async (query: string, variables: Record<string, unknown> = {}) => {
+  const response = await prefixed.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...ADMIN },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphQLResponse;
+};
+
+let customerId = '';
+let gateway: GatewayQuery;
+before(async () => {
+  customerId = (await makeCustomer(t.prisma, { email: 'prefixed@example.com' })).id;
+  const sdl = (await gql(`{ _service { sdl } }`)).data!._service.sdl as string;
+  const { guild } = compose(sdl);
+  assert.deepEqual(guild.errors, []);
+  const catalog = createCatalogSubgraph([{ id: 'prod_1', name: 'Mug', createdAt: new Date('2024-01-01T00:00:00Z') }]);
+  const unused = () => new Response('not in this test', { status: 500 });
+  gateway = await startApolloGateway(
+    guild.supergraphSdl!,
+    {
+      customers: (url, init) => prefixed.fetch(url, init),
+      catalog: (url, init) => catalog.fetch(url, init),
+      loyalty: unused,
+      newsletter: unused,
+      reviews: unused,
+    },
+    ['customers'],
+    ADMIN,
+  );
+});
+
 test('with the defaults, a Relay subgraph with its own node, Error and ValidationError does not compose, for the stated reasons', () => {
   const { guild, apollo } = compose(printSubgraphSdl(schema));
   for (const errors of [guild.errors, apollo.errors]) {
@@ -95,46 +135,6 @@ test('the prefix renames exactly the Error interface, ErrorCode and the Error ty
   assert.deepEqual(after, before.map((name) => (own.includes(name) ? `${PREFIX}${name}` : name)).sort());
   assert.equal(subgraphSchema(schema, { typePrefix: PREFIX, nodeQuery: true }), prefixed, 'built once');
   assert.equal(subgraphSchema(schema), schema);
-});
-
-// --- At run time: a service with both settings, and a gateway over it and the catalog ---
-
-const t = await createTestApp();
-const prefixed = createApp({
-  db: t.db,
-  log: createLogger('silent'),
-  settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], federationTypePrefix: PREFIX, federationNodeQuery: false },
-});
-const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-  const response = await prefixed.fetch('http://yoga/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...ADMIN },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as GraphQLResponse;
-};
-
-let customerId = '';
-let gateway: GatewayQuery;
-before(async () => {
-  customerId = (await makeCustomer(t.prisma, { email: 'prefixed@example.com' })).id;
-  const sdl = (await gql(`{ _service { sdl } }`)).data!._service.sdl as string;
-  const { guild } = compose(sdl);
-  assert.deepEqual(guild.errors, []);
-  const catalog = createCatalogSubgraph([{ id: 'prod_1', name: 'Mug', createdAt: new Date('2024-01-01T00:00:00Z') }]);
-  const unused = () => new Response('not in this test', { status: 500 });
-  gateway = await startApolloGateway(
-    guild.supergraphSdl!,
-    {
-      customers: (url, init) => prefixed.fetch(url, init),
-      catalog: (url, init) => catalog.fetch(url, init),
-      loyalty: unused,
-      newsletter: unused,
-      reviews: unused,
-    },
-    ['customers'],
-    ADMIN,
-  );
 });
 
 test('the prefixed service answers with the prefixed names; node stays for direct clients but leaves the SDL', async () => {
