@@ -34,7 +34,7 @@ before(async () => {
   tokenA = session.data!.register.accessToken;
   f.a = session.data!.register.customer;
   f.b = await makeCustomer(p, { email: 'b@example.com', hasAccount: true });
-  f.group = await makeGroup(p, { name: 'Shared', createdBy: 'dashboard' });
+  f.group = await makeGroup(p, { name: 'Shared', createdBy: 'dashboard', metadata: { note: 'dashboard' } });
   await p.customer.update({ where: { id: f.a!.id }, data: { createdBy: 'dashboard' } });
   await addToGroup(p, f.a!.id, f.group.id);
   await addToGroup(p, f.b.id, f.group.id);
@@ -65,8 +65,8 @@ test('a customer sees their own data through me', async () => {
   assert.equal(r.data!.me.id, f.a!.id);
   assert.deepEqual(r.data!.me.orders.edges.map((e: { node: { id: string } }) => e.node.id), [f.orderA!.id]);
   assert.equal(r.data!.me.groups.edges[0].node.name, 'Shared');
-  // Which admin key created their record or their group is not theirs to read.
-  for (const query of [`{ me { createdBy } }`, `{ me { groups { edges { node { createdBy } } } } }`]) {
+  // Which admin key created their record or their group, and the group's back-office metadata, are not theirs to read.
+  for (const query of [`{ me { createdBy } }`, `{ me { groups { edges { node { createdBy } } } } }`, `{ me { groups { edges { node { metadata } } } } }`]) {
     const denied = await t.gql(query, {}, bearer(tokenA));
     assert.ok(forbidden(denied), `${query}: ${JSON.stringify(denied)}`);
     assert.doesNotMatch(JSON.stringify(denied.data), /dashboard/);

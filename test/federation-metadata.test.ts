@@ -150,10 +150,10 @@ test('every field and type guarded by a scope-auth rule carries its directive in
     if (isObjectType(type)) check(type.name, scopesOf(type), true);
     if (isObjectType(type)) for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, scopesOf(field), false);
   }
-  // Admin-only: 29 root fields, CustomerGroup.customers, Customer.createdBy and CustomerGroup.createdBy,
-  // 12 payload types and the membership type; signed-in: me and 6 mutations, CustomerGroup,
-  // OrderLineItem and OrderAddress.
-  assert.deepEqual(checked, { admin: 46, customer: 10 });
+  // Admin-only: 29 root fields, CustomerGroup.customers, Customer.createdBy, CustomerGroup.createdBy
+  // and CustomerGroup.metadata, 12 payload types and the membership type; signed-in: me and 6
+  // mutations, CustomerGroup, OrderLineItem and OrderAddress.
+  assert.deepEqual(checked, { admin: 47, customer: 10 });
   // Never on an interface, which routers refuse.
   assert.doesNotMatch(SDL, /^interface [^\n]*@(authenticated|requiresScopes)/m);
 });

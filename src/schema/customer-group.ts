@@ -91,7 +91,8 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
   authScopes: { $any: { admin: true, customer: true } },
   fields: (t) => ({
     name: t.exposeString('name'),
-    metadata: t.expose('metadata', { type: 'JSONObject', nullable: true }),
+    // A back office's own notes on the group: its members see the group's name, not these.
+    metadata: t.expose('metadata', { type: 'JSONObject', nullable: true, authScopes: { admin: true } }),
     createdBy: t.exposeString('createdBy', { nullable: true, authScopes: { admin: true }, description: 'The admin API key that created it (admins only).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
