@@ -116,7 +116,8 @@ test('a second process refuses the data folder of a running server, at once and 
   const env = baseEnv({ DATA_DIR: dataDir, PORT: '0' });
   const server = await startListening(process.execPath, ['--import', TSX, 'src/server.ts'], env);
 
-  for (const script of [['prisma/seed.ts', '--customers', '100', '--force'], ['scripts/db-migrate.ts']]) {
+  // Every entry point that opens the database: the seed, the migrations, and a second server.
+  for (const script of [['prisma/seed.ts', '--customers', '100', '--force'], ['scripts/db-migrate.ts'], ['src/server.ts']]) {
     const started = Date.now();
     const refused = await run(script, { env });
     assert.equal(refused.code, 1, `${script[0]}: ${refused.stderr}`);
