@@ -2,8 +2,8 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
-import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec } from './keyset.js';
-import { idArg } from './root-args.js';
+import { relationConnection, rootList, rootLookup, type ListSpec } from './keyset.js';
+import { idArg, lookupById } from './root-args.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
@@ -117,18 +117,13 @@ const addressesList: ListSpec<{ filter?: typeof AddressFilter.$inferInput | null
   ordering: () => ({ model: 'Address', field: 'createdAt', direction: 'desc' }),
 };
 
-const addressLookup: LookupSpec<{ id: string | number }> = {
-  model: 'Address',
-  where: (args) => ({ id: parseId(String(args.id), 'Address', 'id'), deletedAt: null }),
-};
-
 builder.queryFields((t) => ({
   address: t.prismaField({
     type: 'Address',
     nullable: true,
     authScopes: { admin: true },
     args: idArg,
-    ...rootLookup(addressLookup, (db) => db.address),
+    ...rootLookup(lookupById('Address', 'hidden'), (db) => db.address),
   }),
   addresses: t.connection(
     {

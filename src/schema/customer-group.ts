@@ -2,8 +2,8 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
-import { idArg, withDeletedArg } from './root-args.js';
+import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
+import { idArg, withDeletedArg, lookupById } from './root-args.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
@@ -155,18 +155,13 @@ const groupsList: ListSpec<{
   }),
 };
 
-const groupLookup: LookupSpec<{ id: string | number; withDeleted?: boolean | null }> = {
-  model: 'CustomerGroup',
-  where: (args) => ({ id: parseId(String(args.id), 'CustomerGroup', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) }),
-};
-
 builder.queryFields((t) => ({
   customerGroup: t.prismaField({
     type: 'CustomerGroup',
     nullable: true,
     authScopes: { admin: true },
     args: { ...idArg, ...withDeletedArg },
-    ...rootLookup(groupLookup, (db) => db.customerGroup),
+    ...rootLookup(lookupById('CustomerGroup', 'onRequest'), (db) => db.customerGroup),
   }),
   customerGroups: t.connection(
     {

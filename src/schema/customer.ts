@@ -5,8 +5,8 @@ import { invalidArgument } from './invalid-argument.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
-import { rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
-import { idArg, withDeletedArg } from './root-args.js';
+import { rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
+import { idArg, withDeletedArg, lookupById } from './root-args.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -127,18 +127,13 @@ const customersList: ListSpec<CustomersArgs> = {
   ordering: (args) => customerOrdering(args.orderBy),
 };
 
-const customerLookup: LookupSpec<{ id: string | number; withDeleted?: boolean | null }> = {
-  model: 'Customer',
-  where: (args) => ({ id: parseId(String(args.id), 'Customer', 'id'), ...(args.withDeleted ? {} : { deletedAt: null }) }),
-};
-
 builder.queryFields((t) => ({
   customer: t.prismaField({
     type: 'Customer',
     nullable: true,
     authScopes: { admin: true },
     args: { ...idArg, ...withDeletedArg },
-    ...rootLookup(customerLookup, (db) => db.customer),
+    ...rootLookup(lookupById('Customer', 'onRequest'), (db) => db.customer),
   }),
   customers: t.connection(
     {

@@ -5,8 +5,8 @@ import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
-import { relationConnection, rootList, rootLookup, type ListSpec, type LookupSpec, type Ordering } from './keyset.js';
-import { idArg } from './root-args.js';
+import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
+import { idArg, lookupById } from './root-args.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 
@@ -179,18 +179,13 @@ const ordersList: ListSpec<{ filter?: typeof OrderFilter.$inferInput | null }> =
   ordering: () => newestFirst,
 };
 
-const orderLookup: LookupSpec<{ id: string | number }> = {
-  model: 'Order',
-  where: (args) => ({ id: parseId(String(args.id), 'Order', 'id') }),
-};
-
 builder.queryFields((t) => ({
   order: t.prismaField({
     type: 'Order',
     nullable: true,
     authScopes: { admin: true },
     args: idArg,
-    ...rootLookup(orderLookup, (db) => db.order),
+    ...rootLookup(lookupById('Order', 'never'), (db) => db.order),
   }),
   orders: t.connection(
     {
