@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { writePgliteDataFolder } from './template.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? {} : { skip: `no Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)` };
@@ -12,6 +13,8 @@ const skip = existsSync(CHROMIUM) ? {} : { skip: `no Chromium at ${CHROMIUM} (ap
 test('GraphiQL in a real browser runs the preloaded query against sample data', { ...skip, timeout: 120_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'customer-graph-graphiql-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
+  // Migrated and empty: the server loads the sample data itself, as on a first start.
+  await writePgliteDataFolder(join(dataDir, 'pglite'));
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     // Empty, not unset: a developer's .env cannot name another database or keys (the run's own key is preloaded).
     env: { ...process.env, DATABASE_URL: '', ADMIN_API_KEYS: '', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dataDir, 'pglite') },

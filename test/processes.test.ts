@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/index.js';
 import { LOCK_FILE } from '../src/db/folder-lock.js';
 import { migrate, readMigrations } from '../src/db/migrate.js';
-import { pgliteTemplateData } from './template.js';
+import { pgliteTemplateData, writePgliteDataFolder } from './template.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Absolute, so that a script can run in another working directory (to read that directory's .env).
@@ -33,10 +33,9 @@ function tempDir() {
 }
 
 /** A data folder that already holds the migrated database (no initdb in the processes under test). */
-async function migratedFolder(dir = tempDir()) {
-  const dataDir = join(dir, 'pglite');
-  const db = await openDatabase({ dataDir, initialData: await pgliteTemplateData() });
-  await db.close();
+async function migratedFolder() {
+  const dataDir = join(tempDir(), 'pglite');
+  await writePgliteDataFolder(dataDir);
   return dataDir;
 }
 
@@ -141,7 +140,7 @@ test('db:seed reads .env like npm start, takes over a lock left by a dead proces
   const migrations = readMigrations();
   const newest = migrations.at(-1)!.name;
   {
-    const db = await openDatabase({ dataDir });
+    const db = await openDatabase({ dataDir, initialData: await pgliteTemplateData('empty') });
     await migrate(db, migrations.slice(0, -1));
     await db.prisma.$executeRawUnsafe(`INSERT INTO customer (id, email) VALUES ('cus_01SEEDTEST000000000000000', 'kept@example.com')`);
     await db.close();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ADMIN, ADMIN_KEY, createTestApp, freshDatabaseUrl } from './helpers.js';
+import { writePgliteDataFolder } from './template.js';
 
 test('health, readiness and GraphiQL through the yoga app', async () => {
   const t = await createTestApp();
@@ -103,6 +104,7 @@ test('npm start: a fresh data folder is migrated, seeded, served; SIGTERM finish
 test('npm start with no admin key in development: a key for the run is printed and preloaded in GraphiQL', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'customer-graph-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
+  await writePgliteDataFolder(join(dataDir, 'pglite'));
   const server = await startServer({ DATA_DIR: join(dataDir, 'pglite'), ADMIN_API_KEYS: '', SEED_SAMPLE_DATA: 'false' });
   const key = await new Promise<string>((resolve, reject) => {
     const poll = setInterval(() => {
