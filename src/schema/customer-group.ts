@@ -3,7 +3,7 @@ import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
-import { idArg, withDeletedArg, lookupById } from './root-args.js';
+import { idArg, lookupById, withDeletedArg } from './root-args.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({

@@ -6,7 +6,7 @@ import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
-import { idArg, withDeletedArg, lookupById } from './root-args.js';
+import { idArg, lookupById, withDeletedArg } from './root-args.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
