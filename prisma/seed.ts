@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { Faker, en } from '@faker-js/faker';
 import { runtimeDataModel } from '../src/db/datamodel.js';
 import { openDatabase, quoteIdent, type Database, type LoadSession } from '../src/db/index.js';
-import { migrate } from '../src/db/migrate.js';
+import { analyze, migrate } from '../src/db/migrate.js';
 import { loadEnv } from '../src/env.js';
 import { exitOnStartupError, StartupError } from '../src/startup-error.js';
 import {
@@ -396,7 +396,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
 
   // One transaction: a failed seed leaves nothing behind. Rows go to the database while the next
   // are made, a COPY at a time; orders go last, oldest first, for their display IDs.
-  return db.bulkLoad(async (session) => {
+  const result = await db.bulkLoad(async (session) => {
     const restore = await withoutSecondaryChecks(session, Object.keys(SEEDED_FIELDS));
     const out = copier(session, columnsOf(prisma), progressReporter(options.onProgress));
     for (const group of newGroups) out.customer_group.add(group);
@@ -639,6 +639,9 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       lineItems: out.order_line_item.count,
     };
   });
+  options.onProgress?.('analyzing the tables');
+  await analyze(db);
+  return result;
 }
 
 /** Seeded numbers are written in international form, so their region never matters. */

@@ -75,3 +75,15 @@ test('a changed migration file is reported, not re-applied', async () => {
   assert.deepEqual(result.applied, []);
   assert.deepEqual(result.modified, [changed[0]!.name]);
 });
+
+test('a run that applies migrations leaves the tables analyzed, so new indexes are planned with statistics', async () => {
+  const { open } = await fresh();
+  const db = await open();
+  after(() => db.close());
+  await migrate(db);
+  const sql = 'CREATE TABLE "probe" (n int); INSERT INTO "probe" SELECT generate_series(1, 500); CREATE INDEX "probe_n_idx" ON "probe"(n);';
+  const probe = { name: '29991231000000_probe', sql, checksum: createHash('sha256').update(sql).digest('hex') };
+  assert.deepEqual((await migrate(db, [...readMigrations(), probe])).applied, [probe.name]);
+  const [row] = await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stats WHERE tablename = 'probe'`;
+  assert.equal(row?.n, 1, 'the probe table has statistics for its column');
+});

@@ -112,3 +112,13 @@ const EMPTY = [
   'customer_group.deleted_at',
   'customer_group_customer.deleted_at',
 ];
+
+test('a seeded database has planner statistics at once: the seed analyzes what it loaded', async () => {
+  const { db } = await seeded(30);
+  const analyzed = await db.prisma.$queryRaw<{ tablename: string }[]>`
+    SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema() ORDER BY 1`;
+  const tables = analyzed.map((row) => row.tablename);
+  for (const table of ['customer', 'customer_address', 'customer_group', 'customer_group_customer', 'order', 'order_line_item']) {
+    assert.ok(tables.includes(table), `no statistics for ${table} (have: ${tables.join(', ')})`);
+  }
+});

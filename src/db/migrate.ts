@@ -85,10 +85,25 @@ export async function migrate(db: Pick<Database, 'session'>, migrations = readMi
         }
         result.applied.push(migration.name);
       }
+      // A migration may add indexes or change what tables hold: the planner needs statistics to use them.
+      if (result.applied.length) await session.exec('ANALYZE');
       return result;
     } finally {
       await session.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK]);
     }
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Refreshes the planner's statistics of every table. After a bulk load: until autovacuum gets to the
+ * new rows, PostgreSQL plans with none, and a nested read that takes milliseconds can take seconds.
+ */
+export async function analyze(db: Pick<Database, 'session'>): Promise<void> {
+  const session = await db.session();
+  try {
+    await session.exec('ANALYZE');
   } finally {
     await session.release();
   }
