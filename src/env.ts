@@ -73,6 +73,7 @@ const schema = z.object({
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
   MAX_COST: z.coerce.number().int().min(1).default(5000),
   MAX_ENTITY_REPRESENTATIONS: z.coerce.number().int().min(1).max(10_000).default(1000),
+  MAX_JSON_DEPTH: z.coerce.number().int().min(1).max(1000).default(32),
   PASSWORD_CHECKS_PER_REQUEST: z.coerce.number().int().min(1).default(1),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(100_000),
   ADMIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5_000_000),

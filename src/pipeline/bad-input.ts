@@ -1,4 +1,23 @@
-import { GraphQLError, Kind, specifiedRules, ValuesOfCorrectTypeRule, type ASTNode, type ASTVisitor, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  getNamedType,
+  getNullableType,
+  getOperationAST,
+  GraphQLError,
+  isInputObjectType,
+  isLeafType,
+  isListType,
+  Kind,
+  specifiedRules,
+  typeFromAST,
+  ValuesOfCorrectTypeRule,
+  type ASTNode,
+  type ASTVisitor,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  type ValidationContext,
+  type ValidationRule,
+  type ValueNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { refusal } from './codes.js';
 
@@ -91,6 +110,94 @@ function variablesProblem(variables: unknown): { path: string; problem: string }
   return null;
 }
 
+const tooDeep = (maxDepth: number) => `JSON nested more than ${maxDepth} levels deep.`;
+
+/**
+ * Whether a JSON value nests objects and arrays more than `maxDepth` levels (`{}` is one level,
+ * `{"a":[]}` two). Iterative, and it goes no deeper than one level past the limit, so a value
+ * nested as deep as the body allows costs no stack and a walk of at most its first levels.
+ */
+function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [item, level] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (level > maxDepth) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, level + 1]);
+    }
+  }
+  return false;
+}
+
+/** The same for a literal in the document (whose depth MAX_TOKENS bounds anyway: the rule is one). */
+function literalDeeperThan(node: ValueNode, maxDepth: number): boolean {
+  const stack: [ValueNode, number][] = [[node, 1]];
+  while (stack.length) {
+    const [item, level] = stack.pop()!;
+    if (item.kind !== Kind.OBJECT && item.kind !== Kind.LIST) continue;
+    if (level > maxDepth) return true;
+    for (const child of item.kind === Kind.OBJECT ? item.fields.map((f) => f.value) : item.values) stack.push([child, level + 1]);
+  }
+  return false;
+}
+
+/**
+ * A literal JSON value (an object or list at a leaf type's position: `metadata: {…}`) nested
+ * deeper than `maxDepth`, refused naming its argument path (`input.metadata`). As a validation
+ * rule its result is cached with the document, which suits a literal: it is part of the document.
+ */
+function jsonDepthRule(maxDepth: number): ValidationRule {
+  return function JsonDepth(context) {
+    let root: ASTNode | null = null;
+    const enter = (node: ValueNode, parent: unknown, ancestors: readonly unknown[]) => {
+      const type = context.getInputType();
+      if (root || !type || !isLeafType(getNamedType(type))) return;
+      root = node;
+      if (!literalDeeperThan(node, maxDepth)) return;
+      const at = argumentPath([...ancestors, parent, node]);
+      context.reportError(badInput(at ? `Invalid argument "${at}": ${tooDeep(maxDepth)}` : tooDeep(maxDepth), at, new GraphQLError('', { nodes: node })));
+    };
+    const leave = (node: ValueNode) => {
+      if (node === root) root = null;
+    };
+    return {
+      ObjectValue: { enter: (node, _key, parent, _path, ancestors) => enter(node, parent, ancestors), leave },
+      ListValue: { enter: (node, _key, parent, _path, ancestors) => enter(node, parent, ancestors), leave },
+    };
+  };
+}
+
+/**
+ * The path of the first JSON value in the variables nested deeper than `maxDepth`, or null. The
+ * walk follows each variable's declared type, so the path names where the JSON starts
+ * (`$input[1].metadata`, `$representations[0]`): input objects and lists are walked by their fields
+ * and items, and whatever sits at a scalar's position, in a field the type does not have, in a
+ * variable the operation does not declare or where the type wants something else is measured as
+ * JSON. Nothing here recurses. It runs before anything reads the values deeply: the services'
+ * metadata size check, Prisma and the planner's cache key all recurse, and a value nested some
+ * thousands deep overflowed the stack into "Unexpected error.".
+ */
+function deepJsonInVariables(declared: ReadonlyMap<string, GraphQLInputType | undefined>, variables: Record<string, unknown>, maxDepth: number): string | null {
+  const stack: [unknown, GraphQLInputType | undefined, string][] = Object.entries(variables).map(([name, value]) => [value, declared.get(name), `$${name}`]);
+  while (stack.length) {
+    const [value, declaredType, path] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    const type = declaredType && getNullableType(declaredType);
+    if (type && isListType(type)) {
+      // A single value where a list is expected is coerced to a list of one.
+      if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, type.ofType, `${path}[${i}]`]));
+      else stack.push([value, type.ofType, path]);
+    } else if (type && isInputObjectType(type) && !Array.isArray(value)) {
+      const fields = type.getFields();
+      for (const [key, item] of Object.entries(value)) stack.push([item, Object.hasOwn(fields, key) ? fields[key]!.type : undefined, `${path}.${key}`]);
+    } else if (nestedDeeperThan(value, maxDepth)) {
+      return path;
+    }
+  }
+  return null;
+}
+
 /**
  * Literal values (validation) and variable values (coercion) that do not fit their type are bad
  * input like any other: BAD_USER_INPUT naming the argument, not GRAPHQL_VALIDATION_FAILED or no
@@ -124,7 +231,14 @@ function variableErrorPath(error: GraphQLError, name: string): string {
   return `$${name}${inside ?? ''}`;
 }
 
-export function useBadInput(): Plugin {
+/** The variables' declared types, by name, for `deepJsonInVariables`. */
+function declaredTypes(schema: GraphQLSchema, operation: ReturnType<typeof getOperationAST>): Map<string, GraphQLInputType | undefined> {
+  return new Map((operation?.variableDefinitions ?? []).map((d) => [d.variable.name.value, typeFromAST(schema, d.type) as GraphQLInputType | undefined]));
+}
+
+/** @param maxJsonDepth MAX_JSON_DEPTH: levels of objects and arrays one JSON value may nest. */
+export function useBadInput(maxJsonDepth: number): Plugin {
+  const JsonDepth = jsonDepthRule(maxJsonDepth);
   return {
     onParams({ params, setResult }) {
       const inVariables = variablesProblem(params.variables);
@@ -136,11 +250,22 @@ export function useBadInput(): Plugin {
         setResult({ errors: [refusal(NUL_MESSAGE, 'BAD_USER_INPUT')] });
       }
     },
-    onValidate({ validateFn, setValidationFn, addValidationRule }) {
+    onValidate({ validateFn, setValidationFn, addValidationRule, params: { schema, documentAST } }) {
       addValidationRule(InputLimits);
+      addValidationRule(JsonDepth);
       setValidationFn((schema, document, rules, ...rest) =>
         validateFn(schema, document, (rules ?? specifiedRules).map((rule: ValidationRule) => (rule === ValuesOfCorrectTypeRule ? CodedValuesOfCorrectType : rule)), ...rest),
       );
+      // The variables' depth needs their declared types, so it is checked once the document is
+      // valid, and thrown rather than set as the result: yoga caches validation results per
+      // document, and a later request with the same document may send other variables.
+      return ({ valid, context }) => {
+        const params = (context as { params?: { variables?: unknown; operationName?: string | null } }).params;
+        const variables = params?.variables;
+        if (!valid || typeof variables !== 'object' || variables === null) return;
+        const at = deepJsonInVariables(declaredTypes(schema, getOperationAST(documentAST, params?.operationName)), variables as Record<string, unknown>, maxJsonDepth);
+        if (at) throw refusal(`Invalid argument "${at}": ${tooDeep(maxJsonDepth)}`, 'BAD_USER_INPUT', { argumentName: at });
+      };
     },
     onExecute() {
       return {

@@ -41,6 +41,8 @@ export interface HardeningOptions extends ArmorLimits, OperationLimits {
   adminMaxBodyBytes: number;
   /** 0: no timeout. */
   requestTimeoutMs: number;
+  /** Levels of objects and arrays one JSON input value (metadata, `_Any`) may nest. */
+  maxJsonDepth: number;
   /** Trusted documents by hash (e.g. from `loadPersistedOperations`); null: none. */
   persistedOperations: ReadonlyMap<string, string> | null;
   /** Refuse any operation not in `persistedOperations`. */
@@ -72,8 +74,9 @@ export function requestPipeline(o: PipelineOptions): Stage[] {
     // Answers an admin read itself, or leaves it to execution. Before the timeout, so the
     // timeout bounds planned statements too.
     o.readPlanner && usePlanner({ db: o.db, onDecision: o.onPlan, preparedStatements: o.plannerPreparedStatements }),
-    // NUL characters and overlong lists in variables and literals; values that do not fit their type.
-    useBadInput(),
+    // NUL characters, overlong lists and JSON nested too deep in variables and literals; values
+    // that do not fit their type.
+    useBadInput(o.maxJsonDepth),
     o.csrfPrevention && useCsrf(),
     useBodyLimit({ anyone: o.maxBodyBytes, admin: o.adminMaxBodyBytes }, o.isAdmin),
     o.persistedOperations !== null && usePersisted(o.persistedOperations, o.persistedOperationsOnly),
