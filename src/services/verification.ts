@@ -13,29 +13,41 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Replaces the customer's verification token with a new one (256 bits, only its SHA-256 kept) and
- * hands the token to the notification sender as `customer.email_verification_requested`.
+ * hands the token to the notification sender as `customer.email_verification_requested`. With
+ * `unlessIssuedWithinMs`, only if the live token is at least that old: the upsert itself decides
+ * (it writes over an older row only), so of requests arriving at once, over any number of
+ * instances, exactly one writes a token and an event. Returns whether it issued one.
  */
-export async function issueVerification(tx: Prisma.TransactionClient, ctx: Context, customer: { id: string; email: string }): Promise<void> {
+export async function issueVerification(
+  tx: Prisma.TransactionClient,
+  ctx: Context,
+  customer: { id: string; email: string },
+  unlessIssuedWithinMs = 0,
+): Promise<boolean> {
   const now = ctx.services.now();
   const token = randomBytes(32).toString('base64url');
-  const row = { tokenHash: sha256(token), email: customer.email, createdAt: now, expiresAt: new Date(now.getTime() + ctx.services.emailVerification.ttlMs) };
-  await tx.emailVerificationToken.upsert({ where: { customerId: customer.id }, create: { customerId: customer.id, ...row }, update: row });
+  const expiresAt = new Date(now.getTime() + ctx.services.emailVerification.ttlMs);
+  const written = await tx.$executeRaw`INSERT INTO customer_email_verification (customer_id, token_hash, email, created_at, expires_at)
+    VALUES (${customer.id}, ${sha256(token)}, ${customer.email}, ${now}, ${expiresAt})
+    ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, email = excluded.email, created_at = excluded.created_at, expires_at = excluded.expires_at
+    WHERE customer_email_verification.created_at <= ${new Date(now.getTime() - unlessIssuedWithinMs)}`;
+  if (written === 0) return false;
   await recordEvents(tx, [{ name: 'customer.email_verification_requested', payload: { customerId: customer.id, email: customer.email, token } }]);
+  return true;
 }
 
 /**
  * Answers the same whatever happens: for an unverified email it sends a new token, at most one a
- * minute; a verified email or a request within the minute sends nothing.
+ * minute; a verified email or a request within the minute sends nothing. The minute is kept by the
+ * write (`issueVerification`), not by a read before it: a read let a burst of 12 send 7.
  */
 export async function requestEmailVerification(ctx: Context): Promise<void> {
   const customer = await ctx.db.customer.findFirst({
     where: { id: requireCustomer(ctx), deletedAt: null },
-    select: { id: true, email: true, emailVerifiedAt: true, emailVerification: { select: { createdAt: true } } },
+    select: { id: true, email: true, emailVerifiedAt: true },
   });
   if (!customer || customer.emailVerifiedAt) return;
-  const last = customer.emailVerification?.createdAt;
-  if (last && ctx.services.now().getTime() - last.getTime() < REQUEST_INTERVAL_MS) return;
-  await transaction(ctx, (tx) => issueVerification(tx, ctx, customer));
+  await transaction(ctx, (tx) => issueVerification(tx, ctx, customer, REQUEST_INTERVAL_MS));
 }
 
 /**
