@@ -108,6 +108,52 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
   assert.equal(anon.data!.updateMe.code, 'FORBIDDEN');
   const logout = await t.gql(`mutation { logout { ok } }`, {}, ANONYMOUS);
   assert.ok(forbidden(logout));
+
+  // Every admin-only mutation, as a signed-in customer and anonymously, on real rows: the typed
+  // ForbiddenError as its result, and nothing written.
+  const b = f.b!.id;
+  const g = f.group!.id;
+  const adminOnly: Record<string, string> = {
+    addAddresses: `addAddresses(input: [{ customerId: "${b}", address: { address1: "1 Forbidden St", city: "Hacked", countryCode: "dk" } }])`,
+    addCustomerToGroup: `addCustomerToGroup(memberships: [{ customerId: "${f.a!.id}", groupId: "${g}" }])`,
+    addCustomersToGroup: `addCustomersToGroup(groupId: "${g}", customerIds: ["${f.a!.id}"])`,
+    batchCustomerGroups: `batchCustomerGroups(customerId: "${b}", remove: ["${g}"])`,
+    createCustomerGroups: `createCustomerGroups(input: [{ name: "Hacked" }])`,
+    createCustomers: `createCustomers(input: [{ email: "hacked@example.com" }])`,
+    deleteAddresses: `deleteAddresses(ids: ["${f.addressB!.id}"])`,
+    deleteCustomerGroups: `deleteCustomerGroups(ids: ["${g}"])`,
+    deleteCustomers: `deleteCustomers(ids: ["${b}"])`,
+    mergeCustomers: `mergeCustomers(targetId: "${f.a!.id}", sourceIds: ["${b}"], includeAccounts: true)`,
+    removeCustomerFromGroup: `removeCustomerFromGroup(memberships: [{ customerId: "${b}", groupId: "${g}" }])`,
+    removeCustomersFromGroup: `removeCustomersFromGroup(groupId: "${g}", customerIds: ["${b}"])`,
+    restoreCustomerGroups: `restoreCustomerGroups(ids: ["${g}"])`,
+    restoreCustomers: `restoreCustomers(ids: ["${b}"])`,
+    softDeleteCustomerGroups: `softDeleteCustomerGroups(ids: ["${g}"])`,
+    softDeleteCustomers: `softDeleteCustomers(ids: ["${b}"])`,
+    updateAddresses: `updateAddresses(ids: ["${f.addressB!.id}"], input: { city: "Hacked" })`,
+    updateCustomerGroups: `updateCustomerGroups(ids: ["${g}"], input: { name: "Hacked" })`,
+    updateCustomers: `updateCustomers(ids: ["${b}"], input: { firstName: "Hacked" })`,
+  };
+  const mutationType = schema.getMutationType()!;
+  const declaredAdminOnly = Object.values(mutationType.getFields())
+    .filter((field) => JSON.stringify((field.extensions as Extensions).pothosOptions?.authScopes) === '{"admin":true}')
+    .map((field) => field.name);
+  assert.deepEqual(Object.keys(adminOnly).sort(), declaredAdminOnly.sort(), 'every admin-only mutation is tried');
+  const rows = async () => ({
+    customers: await t.prisma.customer.findMany({ orderBy: { id: 'asc' } }),
+    groups: await t.prisma.customerGroup.findMany({ orderBy: { id: 'asc' } }),
+    memberships: await t.prisma.customerGroupCustomer.findMany({ orderBy: { id: 'asc' } }),
+    addresses: await t.prisma.address.findMany({ orderBy: { id: 'asc' } }),
+  });
+  const before = await rows();
+  for (const [name, call] of Object.entries(adminOnly)) {
+    for (const [who, headers] of [['customer', bearer(tokenA)], ['anonymous', ANONYMOUS]] as const) {
+      const r = await t.gql(`mutation { ${call} { __typename ... on Error { code } } }`, {}, headers);
+      assert.equal(r.errors, undefined, `${name} as ${who}: ${JSON.stringify(r.errors)}`);
+      assert.deepEqual(r.data![name], { __typename: 'ForbiddenError', code: 'FORBIDDEN' }, `${name} as ${who}`);
+    }
+  }
+  assert.deepEqual(await rows(), before, 'nothing written');
 });
 
 test('a wrong or unknown bearer token is anonymous, and an admin key is compared in full', async () => {

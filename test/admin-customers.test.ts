@@ -95,6 +95,32 @@ describe('updateCustomers and deleteCustomers', () => {
       assert.equal(blankUpdate.data!.deleteAddresses.code, 'EMPTY_FILTER');
     }
     assert.equal(await t.prisma.customer.count({ where: { deletedAt: null } }), before, 'nothing was deleted');
+
+    // ids and a filter at once, for every mutation that takes either: VALIDATION on filter, nothing changed.
+    const c = await makeCustomer(t.prisma, { firstName: 'Both' });
+    const a = await makeAddress(t.prisma, c.id, { city: 'Both' });
+    const g = await makeGroup(t.prisma);
+    const both: [string, string, Record<string, unknown>][] = [
+      ['updateCustomers', 'CustomerFilter', { ids: [c.id], filter: { q: 'Both' }, input: { firstName: 'Changed' } }],
+      ['deleteCustomers', 'CustomerFilter', { ids: [c.id], filter: { q: 'Both' } }],
+      ['updateAddresses', 'AddressFilter', { ids: [a.id], filter: { city: 'Both' }, input: { city: 'Changed' } }],
+      ['deleteAddresses', 'AddressFilter', { ids: [a.id], filter: { city: 'Both' } }],
+      ['updateCustomerGroups', 'CustomerGroupFilter', { ids: [g.id], filter: { q: g.name }, input: { metadata: { a: 1 } } }],
+      ['deleteCustomerGroups', 'CustomerGroupFilter', { ids: [g.id], filter: { q: g.name } }],
+    ];
+    const inputType = { updateCustomers: 'UpdateCustomerInput', updateAddresses: 'AddressInput', updateCustomerGroups: 'UpdateCustomerGroupInput' } as Record<string, string>;
+    for (const [mutation, filterType, variables] of both) {
+      const input = inputType[mutation];
+      const r = await t.gql(
+        `mutation($ids: [ID!], $filter: ${filterType}${input ? `, $input: ${input}!` : ''}) {
+          ${mutation}(ids: $ids, filter: $filter${input ? ', input: $input' : ''}) { __typename ... on Error { code field } } }`,
+        variables,
+      );
+      assert.deepEqual(r.data?.[mutation], { __typename: 'ValidationError', code: 'VALIDATION', field: 'filter' }, `${mutation}: ${JSON.stringify(r)}`);
+    }
+    assert.deepEqual(await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id }, select: { firstName: true, deletedAt: true } }), { firstName: 'Both', deletedAt: null });
+    assert.deepEqual(await t.prisma.address.findUniqueOrThrow({ where: { id: a.id }, select: { city: true, deletedAt: true } }), { city: 'Both', deletedAt: null });
+    assert.equal((await t.prisma.customerGroup.findUniqueOrThrow({ where: { id: g.id } })).metadata, null);
   });
 
   test('by filter; email only for one customer and unique among accounts', async () => {
