@@ -26,6 +26,9 @@ export interface LoadSession extends Omit<SqlSession, 'release'> {
 const copyStatement = (table: string, columns: readonly string[], source: string) =>
   `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${source}`;
 
+/** The TimeZone of every database session: instants are read and written as UTC. */
+export const SESSION_TIME_ZONE = 'UTC';
+
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** The node-postgres query shape, which libraries that speak SQL directly (rate limits) expect. */
@@ -118,6 +121,9 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    // Every session in UTC, whatever the server's or the database's TimeZone: Prisma's pg adapter
+    // reads a timestamptz's text without its offset, so any other zone shifts every instant it reads.
+    options: `-c TimeZone=${SESSION_TIME_ZONE}`,
   });
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
   pool.on('error', () => {});
@@ -184,6 +190,8 @@ async function openPglite(dataDir: string, initialData?: Blob, statementEvents?:
   const pglite = new PGlite({ dataDir, ...(initialData ? { loadDataDir: initialData } : {}) });
   try {
     await pglite.waitReady;
+    // As on PostgreSQL (openPostgres): this one connection's session is in UTC.
+    await pglite.exec(`SET TIME ZONE '${SESSION_TIME_ZONE}'`);
   } catch (error) {
     unlock();
     throw error;

@@ -4,6 +4,7 @@ import { builder } from './builder.js';
 import { ilike, parseId, searchTerm } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
+import { foldCase } from '../lib/fold-case.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
@@ -89,7 +90,7 @@ export function addressWhere(filter: typeof AddressFilter.$inferInput | null | u
     deletedAt: null,
     customer: { deletedAt: null },
     ...(filter?.customerId ? { customerId: parseId(String(filter.customerId), 'Customer', 'filter.customerId') } : {}),
-    ...(filter?.city ? { city: { equals: filter.city.trim(), mode: 'insensitive' } } : {}),
+    ...(filter?.city?.trim() ? { cityFolded: foldCase(filter.city.trim()) } : {}),
     ...(filter?.countryCode ? { countryCode: filter.countryCode.trim().toLowerCase() } : {}),
     ...(filter?.postalCode ? { postalCode: filter.postalCode.trim() } : {}),
     ...(q

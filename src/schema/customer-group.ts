@@ -4,11 +4,12 @@ import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
+import { foldCase } from '../lib/fold-case.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
     q: t.string({ description: 'Case-insensitive search over the name.' }),
-    name: t.stringList({ description: 'Exact names.' }),
+    name: t.stringList({ description: 'Exact names, case-insensitive: a group whose name is one of these.' }),
     ids: t.idList(),
     createdAt: t.field({ type: DateTimeFilter }),
     updatedAt: t.field({ type: DateTimeFilter }),
@@ -38,10 +39,10 @@ export function customerGroupWhere(
   return {
     ...(withDeleted ? {} : { deletedAt: null }),
     ...(filter?.ids ? { id: { in: parseIds(filter.ids, 'CustomerGroup', 'filter.ids') } } : {}),
-    ...(filter?.name ? { name: { in: filter.name } } : {}),
+    ...(filter?.name ? { nameFolded: { in: filter.name.map(foldCase) } } : {}),
     ...(filter?.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),
     ...(filter?.updatedAt ? { updatedAt: dateRange(filter.updatedAt) } : {}),
-    ...(q ? { name: { ...ilike(q), ...(filter?.name ? { in: filter.name } : {}) } } : {}),
+    ...(q ? { name: ilike(q) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { builder } from './builder.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
 import { rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
+import { foldCase } from '../lib/fold-case.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -52,7 +53,7 @@ export function customerWhere(
   if (phone && !e164) throw invalidArgument(`${argumentName}.phone`, `"${phone}" is not a phone number`);
   return {
     ...(withDeleted ? {} : { deletedAt: null }),
-    ...(email ? { email: { equals: email, mode: 'insensitive' } } : {}),
+    ...(email ? { emailFolded: foldCase(email) } : {}),
     ...(e164 ? { phoneE164: e164 } : {}),
     ...(filter?.hasAccount != null ? { hasAccount: filter.hasAccount } : {}),
     ...(filter?.groupIds

@@ -7,6 +7,7 @@ import { Customer } from './customer.js';
 import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
+import { foldCase } from '../lib/fold-case.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 
@@ -53,7 +54,7 @@ export function orderWhere(
     ...(filter.paymentStatus ? { paymentStatus: { in: filter.paymentStatus } } : {}),
     ...(filter.displayId != null ? { displayId: filter.displayId } : {}),
     ...(filter.cartId ? { cartId: filter.cartId } : {}),
-    ...(email ? { email: { equals: email, mode: 'insensitive' } } : {}),
+    ...(email ? { emailFolded: foldCase(email) } : {}),
     ...(filter.regionId ? { regionId: filter.regionId } : {}),
     ...(filter.currencyCode ? { currencyCode: filter.currencyCode.toLowerCase() } : {}),
     ...(filter.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),

@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import fc from 'fast-check';
+import { openDatabase, type Database } from '../src/db/index.js';
+import { migrate } from '../src/db/migrate.js';
+import { foldCase } from '../src/lib/fold-case.js';
+import { createLogger } from '../src/logger.js';
+import type { PlanDecision } from '../src/planner/index.js';
+import { createApp, type App } from '../src/yoga.js';
+import { ADMIN, ADMIN_KEY, DATABASE_KIND, SERVER_URL, addToGroup, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, migratedDatabase } from './helpers.js';
+
+// What the filters, timestamps and time zones promise, on both read paths: every query runs planned
+// and on the Pothos path, the bodies must be byte-identical, and the answer must be the rule's
+// (checked against the rows, not only against the other path).
+
+const t = await createTestApp();
+const log = createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent');
+const adminKeys = [{ name: 'tests', key: ADMIN_KEY }];
+const decisions: PlanDecision[] = [];
+const pair = (db: Database) => ({
+  planned: createApp({ db, log, settings: { adminKeys, bcryptCost: 4, readPlanner: true }, onPlan: (d) => decisions.push(d) }),
+  plain: createApp({ db, log, settings: { adminKeys, bcryptCost: 4, readPlanner: false } }),
+});
+const apps = pair(t.db);
+
+async function send(app: App, query: string, variables: Record<string, unknown>) {
+  const response = await app.fetch('http://yoga/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...ADMIN },
+    body: JSON.stringify({ query, variables }),
+  });
+  return `${response.status} ${await response.text()}`;
+}
+
+/** The answer of both paths, which must be the same text; and whether the planner answered it. */
+async function both(query: string, variables: Record<string, unknown> = {}, { planned, plain } = apps) {
+  decisions.length = 0;
+  const ours = await send(planned, query, variables);
+  const wasPlanned = decisions.length > 0 && decisions.every((d) => d.planned);
+  const theirs = await send(plain, query, variables);
+  assert.equal(ours, theirs, `planned (${wasPlanned}) and Pothos answers differ for\n${query}\n${JSON.stringify(variables)}`);
+  const space = ours.indexOf(' ');
+  return { status: Number(ours.slice(0, space)), body: JSON.parse(ours.slice(space + 1)) as { data?: any; errors?: any[] }, wasPlanned };
+}
+
+const groups: { id: string; name: string; createdAt: Date; updatedAt: Date }[] = [];
+const customers: { id: string; email: string; hasAccount: boolean; createdAt: Date; groupIds: string[] }[] = [];
+
+before(async () => {
+  const p = t.prisma;
+  const names = ['VIP', 'Loyalty Bronze', 'Newsletter', 'Early Adopters', 'Wholesale', '100% Off_Club', 'back\\slash', 'ÆBLEGRØD', 'İstanbul'];
+  for (const [i, name] of names.entries()) {
+    const at = new Date(Date.UTC(2026, 0, 1 + i));
+    groups.push(await makeGroup(p, { name, createdAt: at, updatedAt: new Date(Date.UTC(2026, 1, 1 + (i % 3))) }));
+  }
+  // Emails as an import may have left them: not lower-cased, with LIKE's wildcards and escapes.
+  const emails = ['Per%cent@Example.com', 'perXcent@example.com', 'under_score@example.com', 'underXscore@example.com', 'back\\slash@example.com', 'ÆBLE@example.dk', 'İpek@example.com.tr', 'plain@example.com'];
+  for (const [i, email] of emails.entries()) {
+    const c = await makeCustomer(p, { email, hasAccount: i % 2 === 0, createdAt: new Date(Date.UTC(2026, 2, 1 + i)) });
+    const mine = groups.filter((_, g) => (g + i) % 3 === 0);
+    for (const g of mine) await addToGroup(p, c.id, g.id);
+    customers.push({ id: c.id, email, hasAccount: i % 2 === 0, createdAt: c.createdAt, groupIds: mine.map((g) => g.id) });
+    await makeAddress(p, c.id, { city: ['São_Paulo', 'SÃO%PAULO', 'Ærøskøbing', 'back\\slash'][i % 4] });
+    await makeOrder(p, c.id, { email });
+  }
+});
+
+test('exact filters are exact: %, _ and \\ are themselves, case is folded, a trailing backslash is no error', async () => {
+  const count = async (query: string, variables: Record<string, unknown>) => {
+    const { status, body, wasPlanned } = await both(query, variables);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.errors, undefined);
+    assert.ok(wasPlanned, `not planned: ${query}`);
+    return Object.values(body.data as Record<string, { totalCount: number }>)[0]!.totalCount;
+  };
+  const byEmail = (value: string) => count('query($v: String!) { customers(filter: { email: $v }) { totalCount } }', { v: value });
+  assert.equal(await byEmail('%'), 0);
+  assert.equal(await byEmail('_%'), 0);
+  assert.equal(await byEmail('per%cent@example.COM'), 1);
+  assert.equal(await byEmail('under_score@example.com'), 1);
+  assert.equal(await byEmail('BACK\\slash@example.com'), 1);
+  assert.equal(await byEmail('back\\'), 0);
+  assert.equal(await byEmail('æble@EXAMPLE.dk'), 1);
+  assert.equal(await byEmail('ipek@example.com.tr'), 1, 'İ folds to i');
+  const orders = (value: string) => count('query($v: String!) { orders(filter: { email: $v }) { totalCount } }', { v: value });
+  assert.equal(await orders('%'), 0);
+  assert.equal(await orders('PER%CENT@example.com'), 1);
+  assert.equal(await orders('\\'), 0);
+  const cities = (value: string) => count('query($v: String!) { addresses(filter: { city: $v }) { totalCount } }', { v: value });
+  assert.equal(await cities('_'), 0);
+  assert.equal(await cities('são_paulo'), 2);
+  assert.equal(await cities('são%paulo'), 2);
+  assert.equal(await cities('SÃO_PAULO'), 2);
+  assert.equal(await cities('ærøskøbing'), 2);
+  assert.equal(await cities('back\\SLASH'), 2);
+  const named = (value: string[]) => count('query($v: [String!]) { customerGroups(filter: { name: $v }) { totalCount } }', { v: value });
+  assert.equal(await named(['%']), 0);
+  assert.equal(await named(['vip', 'loYAlTY bRonZE']), 2);
+  assert.equal(await named(['100% off_club', 'BACK\\SLASH', 'æblegrød', 'istanbul']), 4);
+});
+
+test('every pair of customer-group filter fields answers what the rows say, on both paths', async () => {
+  type Filter = Record<string, unknown>;
+  const values: Record<string, Filter[]> = {
+    q: [{ q: 'Y' }, { q: 'Er' }, { q: '%' }, { q: 'æble' }],
+    name: [{ name: ['vip', 'loYAlTY bRonZE'] }, { name: ['NEWSLETTER', 'early adopters', 'Wholesale'] }, { name: ['100% OFF_CLUB'] }],
+    ids: [{ ids: [groups[0]!.id, groups[2]!.id, groups[5]!.id] }],
+    createdAt: [{ createdAt: { gte: '2026-01-03T00:00:00Z', lt: '2026-01-07T00:00:00Z' } }],
+    updatedAt: [{ updatedAt: { gt: '2026-02-01T00:00:00Z' } }],
+  };
+  const holds = (g: (typeof groups)[number], filter: Filter): boolean =>
+    Object.entries(filter).every(([key, value]) => {
+      if (key === 'q') return foldCase(g.name).includes(foldCase(value as string));
+      if (key === 'name') return (value as string[]).some((n) => foldCase(n) === foldCase(g.name));
+      if (key === 'ids') return (value as string[]).includes(g.id);
+      const range = value as { gt?: string; gte?: string; lt?: string };
+      const at = (key === 'createdAt' ? g.createdAt : g.updatedAt).getTime();
+      return (!range.gt || at > Date.parse(range.gt)) && (!range.gte || at >= Date.parse(range.gte)) && (!range.lt || at < Date.parse(range.lt));
+    });
+  const keys = Object.keys(values);
+  let checked = 0;
+  for (const [i, a] of keys.entries()) {
+    for (const b of keys.slice(i + 1)) {
+      for (const va of values[a]!) {
+        for (const vb of values[b]!) {
+          const filter = { ...va, ...vb };
+          const { body } = await both('query($f: CustomerGroupFilter) { customerGroups(filter: $f, first: 100, orderBy: { field: NAME }) { totalCount edges { node { name } } } }', { f: filter });
+          const expected = groups.filter((g) => holds(g, filter)).map((g) => g.name).sort();
+          assert.deepEqual([...body.data.customerGroups.edges.map((e: { node: { name: string } }) => e.node.name)].sort(), expected, JSON.stringify(filter));
+          assert.equal(body.data.customerGroups.totalCount, expected.length, JSON.stringify(filter));
+          checked++;
+        }
+      }
+    }
+  }
+  assert.equal(checked, 36, 'every pair of fields, each with each of its values');
+});
+
+test('every pair of customer filter fields answers what the rows say, on both paths', async () => {
+  type Filter = Record<string, unknown>;
+  const values: Record<string, Filter[]> = {
+    q: [{ q: 'cent' }, { q: '_' }, { q: 'ÆBLE' }],
+    email: [{ email: 'PER%CENT@example.com' }, { email: 'underXscore@EXAMPLE.com' }],
+    hasAccount: [{ hasAccount: true }, { hasAccount: false }],
+    groupIds: [{ groupIds: [groups[0]!.id] }, { groupIds: [groups[1]!.id, groups[4]!.id] }],
+    createdAt: [{ createdAt: { gte: '2026-03-02T00:00:00Z', lt: '2026-03-06T00:00:00Z' } }],
+  };
+  const holds = (c: (typeof customers)[number], filter: Filter): boolean =>
+    Object.entries(filter).every(([key, value]) => {
+      if (key === 'q') return foldCase(c.email).includes(foldCase(value as string));
+      if (key === 'email') return foldCase(c.email) === foldCase(value as string);
+      if (key === 'hasAccount') return c.hasAccount === value;
+      if (key === 'groupIds') return c.groupIds.some((id) => (value as string[]).includes(id));
+      const range = value as { gte: string; lt: string };
+      return c.createdAt.getTime() >= Date.parse(range.gte) && c.createdAt.getTime() < Date.parse(range.lt);
+    });
+  const keys = Object.keys(values);
+  for (const [i, a] of keys.entries()) {
+    for (const b of keys.slice(i + 1)) {
+      for (const va of values[a]!) {
+        for (const vb of values[b]!) {
+          const filter = { ...va, ...vb };
+          const { body } = await both('query($f: CustomerFilter) { customers(filter: $f, first: 100) { totalCount edges { node { id } } } }', { f: filter });
+          const expected = customers.filter((c) => holds(c, filter)).map((c) => c.id).sort();
+          assert.deepEqual(body.data.customers.edges.map((e: { node: { id: string } }) => e.node.id).sort(), expected, JSON.stringify(filter));
+          assert.equal(body.data.customers.totalCount, expected.length);
+        }
+      }
+    }
+  }
+});
+
+test('fold_case in the database folds every code point as foldCase does', async () => {
+  // The code points either side may change: those foldCase changes, and those in fold_case's table
+  // (read from the function itself); every other one both leave alone. Plus a sample of the rest.
+  const [source] = await t.db.query<{ src: string }>(`SELECT prosrc AS src FROM pg_proc WHERE proname = 'fold_case'`, []);
+  const table = /translate\(lower\(\$1 COLLATE "C"\), '([^']*)'/.exec(source!.src)?.[1];
+  assert.ok(table && [...table].length > 1000, 'fold_case translates by its table');
+  const chars = new Set<string>([...table]);
+  for (let cp = 1; cp <= 0x10ffff; cp++) {
+    const char = cp < 0xd800 || cp > 0xdfff ? String.fromCodePoint(cp) : '';
+    if (char && (foldCase(char) !== char || cp % 97 === 0)) chars.add(char);
+  }
+  const [row] = await t.db.query<{ folded: string[] }>(
+    'SELECT array_agg(fold_case(c) ORDER BY i) AS folded FROM unnest($1::text[]) WITH ORDINALITY AS u(c, i)',
+    [[...chars]],
+  );
+  const differ = [...chars].filter((c, i) => row!.folded[i] !== foldCase(c)).map((c) => `U+${c.codePointAt(0)!.toString(16)}`);
+  assert.deepEqual(differ.slice(0, 20), [], `${differ.length} code points fold differently`);
+  // And whole strings, as the filters fold them.
+  const samples = fc.sample(fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replaceAll('\u0000', '')), 2_000);
+  const [strings] = await t.db.query<{ folded: string[] }>(
+    'SELECT array_agg(fold_case(c) ORDER BY i) AS folded FROM unnest($1::text[]) WITH ORDINALITY AS u(c, i)',
+    [samples],
+  );
+  assert.deepEqual(strings!.folded, samples.map(foldCase));
+});
+
+test('every timestamp column holds years 1 to 9999 only: infinity, year 10000 and BC are refused by the database', async () => {
+  const columns = await t.db.query<{ table_name: string; column_name: string; checked: boolean }>(
+    `SELECT c.table_name::text, c.column_name::text, EXISTS (
+       SELECT 1 FROM pg_constraint k
+       WHERE k.conrelid = format('%I', c.table_name)::regclass AND k.contype = 'c'
+         AND k.conname = c.table_name || '_' || c.column_name || '_in_range') AS checked
+     FROM information_schema.columns c
+     JOIN information_schema.tables tb ON tb.table_schema = c.table_schema AND tb.table_name = c.table_name
+     WHERE c.table_schema = current_schema() AND tb.table_type = 'BASE TABLE'
+       AND c.data_type = 'timestamp with time zone' AND c.table_name <> '_prisma_migrations'`,
+    [],
+  );
+  assert.ok(columns.length >= 20, `${columns.length} timestamp columns`);
+  assert.deepEqual(columns.filter((c) => !c.checked).map((c) => `${c.table_name}.${c.column_name}`), []);
+  const customer = customers[0]!.id;
+  for (const value of ['infinity', '-infinity', '10000-01-01T00:00:00Z', '0044-03-15T00:00:00Z BC', '0001-12-31T23:59:59.999Z BC', '10000-01-01T00:00:00-01:00']) {
+    for (const column of ['created_at', 'updated_at', 'deleted_at', 'email_verified_at']) {
+      await assert.rejects(
+        t.db.query(`UPDATE customer SET ${column} = $1::timestamptz WHERE id = $2`, [value, customer]),
+        (error: Error & { code?: string; cause?: { code?: string } }) => /check constraint|23514/.test(`${error.message} ${error.code} ${error.cause?.code}`),
+        `${column} = ${value}`,
+      );
+    }
+  }
+  await assert.rejects(t.db.query(`UPDATE "order" SET canceled_at = 'infinity' WHERE email = $1`, [customers[0]!.email]), /check constraint/);
+});
+
+test('the first and last instants of the range read, filter and page alike on both paths', async () => {
+  const first = await makeCustomer(t.prisma, { email: 'first-instant@example.com' });
+  const last = await makeCustomer(t.prisma, { email: 'last-instant@example.com' });
+  await t.db.query(`UPDATE customer SET created_at = '0001-01-01T00:00:00Z', updated_at = '9999-12-31T23:59:59.999Z' WHERE id = $1`, [first.id]);
+  await t.db.query(`UPDATE customer SET created_at = '9999-12-31T23:59:59.999Z', deleted_at = '0001-01-01T00:00:00Z' WHERE id = $1`, [last.id]);
+  for (const direction of ['ASC', 'DESC']) {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const { body } = await both(
+        `query($after: String) { customers(first: 3, after: $after, withDeleted: true, orderBy: { field: CREATED_AT, direction: ${direction} }) {
+           pageInfo { hasNextPage endCursor } edges { cursor node { id createdAt updatedAt deletedAt } } } }`,
+        { after },
+      );
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      const { edges, pageInfo } = body.data.customers;
+      seen.push(...edges.map((e: { node: { id: string } }) => e.node.id));
+      if (!pageInfo.hasNextPage) break;
+      after = pageInfo.endCursor;
+    }
+    assert.equal(new Set(seen).size, seen.length, 'no row twice');
+    assert.equal(seen.length, customers.length + 2);
+    assert.equal(seen[direction === 'ASC' ? 0 : seen.length - 1], first.id);
+    assert.equal(seen[direction === 'ASC' ? seen.length - 1 : 0], last.id);
+  }
+  const { body } = await both(`{ customers(withDeleted: true, filter: { createdAt: { lte: "0001-01-01T00:00:00Z" } }) { edges { node { createdAt updatedAt } } }
+    later: customers(withDeleted: true, filter: { createdAt: { gt: "9999-12-31T23:59:59.998Z" } }) { edges { node { createdAt deletedAt } } } }`);
+  assert.deepEqual(body.data, {
+    customers: { edges: [{ node: { createdAt: '0001-01-01T00:00:00.000Z', updatedAt: '9999-12-31T23:59:59.999Z' } }] },
+    later: { edges: [{ node: { createdAt: '9999-12-31T23:59:59.999Z', deletedAt: '0001-01-01T00:00:00.000Z' } }] },
+  });
+  await t.prisma.customer.deleteMany({ where: { id: { in: [first.id, last.id] } } });
+});
+
+/** A migrated database whose default TimeZone is far from UTC (+05:45), opened anew so that its sessions start with it. */
+async function farFromUtc(): Promise<Database> {
+  const setZone = `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), 'Asia/Kathmandu'); END $$`;
+  if (SERVER_URL) {
+    const source = await migratedDatabase();
+    const setup = await openDatabase({ ...source, poolSize: 1 });
+    await setup.query(setZone, []);
+    await setup.close();
+    return openDatabase({ ...source, poolSize: 3, statementEvents: true });
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'cg-kathmandu-'));
+  const setup = await openDatabase({ ...(await migratedDatabase()), dataDir });
+  await setup.query(setZone, []);
+  await setup.close();
+  return openDatabase({ dataDir, statementEvents: true });
+}
+
+test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cursors and defaults are UTC on both paths', async () => {
+  const db = await farFromUtc();
+  after(() => db.close());
+  await migrate(db);
+  const [setting] = await db.query<{ zone: string }>(`SELECT s.setconfig::text AS zone FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()`, []);
+  assert.match(setting!.zone, /Asia\/Kathmandu/, 'the database default is set');
+  for (const zone of [
+    await db.query<{ z: string }>('SHOW TimeZone', []).then((r) => Object.values(r[0]!)[0]),
+    await db.prisma.$queryRawUnsafe<Record<string, string>[]>('SHOW TimeZone').then((r) => Object.values(r[0]!)[0]),
+    await db.queryClient.query({ text: 'SHOW TimeZone' }).then((r) => Object.values(r.rows[0] as object)[0]),
+  ]) {
+    assert.equal(zone, 'UTC');
+  }
+  const zoned = pair(db);
+  // Written by SQL with an explicit offset, by Prisma from a Date, and by the column's default.
+  const bySql = await makeCustomer(db.prisma, { email: 'by-sql@example.com' });
+  await db.query(`UPDATE customer SET created_at = '2026-06-01T12:00:00+00' WHERE id = $1`, [bySql.id]);
+  const byPrisma = await makeCustomer(db.prisma, { email: 'by-prisma@example.com', createdAt: new Date('2026-06-01T12:00:00.001Z') });
+  const [written] = await db.query<{ at: string }>(`SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at FROM customer WHERE id = $1`, [byPrisma.id]);
+  assert.equal(written!.at, '2026-06-01T12:00:00.001', 'Prisma wrote the instant it was given');
+  await db.query(`INSERT INTO customer (id, email) VALUES ('cus_01KDEFAULTZONE0000000000000', 'by-default@example.com')`, []);
+  const [defaulted] = await db.query<{ at: string; age: number }>(
+    `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, extract(epoch FROM now() - created_at)::float8 AS age FROM customer WHERE email = 'by-default@example.com'`,
+    [],
+  );
+  assert.ok(Math.abs(defaulted!.age) < 60);
+
+  const { body } = await both(
+    `{ customers(first: 10, orderBy: { field: CREATED_AT }) { edges { cursor node { email createdAt } } }
+       at: customers(filter: { createdAt: { gte: "2026-06-01T12:00:00Z", lt: "2026-06-01T12:00:00.001Z" } }) { totalCount edges { node { email } } } }`,
+    {},
+    zoned,
+  );
+  const edges = body.data.customers.edges as { cursor: string; node: { email: string; createdAt: string } }[];
+  assert.deepEqual(edges.map((e) => [e.node.email, e.node.createdAt]), [
+    ['by-sql@example.com', '2026-06-01T12:00:00.000Z'],
+    ['by-prisma@example.com', '2026-06-01T12:00:00.001Z'],
+    ['by-default@example.com', defaulted!.at],
+  ]);
+  assert.deepEqual(body.data.at, { totalCount: 1, edges: [{ node: { email: 'by-sql@example.com' } }] });
+  const next = await both(
+    'query($after: String) { customers(first: 10, after: $after, orderBy: { field: CREATED_AT }) { edges { node { email } } } }',
+    { after: edges[0]!.cursor },
+    zoned,
+  );
+  assert.deepEqual(next.body.data.customers.edges.map((e: { node: { email: string } }) => e.node.email), ['by-prisma@example.com', 'by-default@example.com']);
+});
