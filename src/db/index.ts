@@ -122,7 +122,7 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     idleTimeoutMillis: 30_000,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     // Every session in UTC, whatever the server's or the database's TimeZone: Prisma's pg adapter
-    // reads a timestamptz's text without its offset, so any other zone shifts every instant it reads.
+    // sends and reads timestamps without their offset, so any other zone shifts every instant.
     options: `-c TimeZone=${SESSION_TIME_ZONE}`,
   });
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
