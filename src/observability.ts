@@ -1,29 +1,46 @@
 import { useOpenTelemetry } from '@envelop/opentelemetry';
 import { trace, type TracerProvider } from '@opentelemetry/api';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { isDatabaseUnavailable } from './db/errors.js';
+import { databaseFailure } from './db/errors.js';
 import type { Database } from './db/index.js';
+import type { PlanDecision } from './planner/index.js';
+
+const FAILURE_ANSWERS = {
+  SERVICE_UNAVAILABLE: { message: 'The service is temporarily unavailable. Try again shortly.', status: 503 },
+  TIMEOUT: { message: 'The database did not finish in time and the operation was stopped.', status: 504 },
+} as const;
 
 /**
- * Yoga's masking, except that a database outage says so: a client (or load balancer) can retry
- * a 503 `SERVICE_UNAVAILABLE`, while "Unexpected error." tells it nothing.
+ * Yoga's masking, except that a database failure that is not the request's fault says which it is
+ * (`databaseFailure`): a client (or load balancer) can retry a 503 `SERVICE_UNAVAILABLE` and knows
+ * a 504 `TIMEOUT` ran out of time, while "Unexpected error." tells it nothing.
  */
 export function maskError(error: unknown, message: string, isDev?: boolean): Error {
-  if (isDatabaseUnavailable(error)) {
-    return createGraphQLError('The service is temporarily unavailable. Try again shortly.', {
-      extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
-    });
+  const failure = databaseFailure(error);
+  if (failure) {
+    const { message: said, status } = FAILURE_ANSWERS[failure];
+    const at = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
+    return createGraphQLError(said, { ...at, extensions: { code: failure, http: { status } } });
   }
   return yogaMaskError(error, message, isDev);
 }
 
-/** Prometheus metrics at `/metrics`: requests and their duration per operation, errors by code, pool usage. */
-export function useMetrics(db: Database): { plugins: Plugin[]; registry: Registry } {
+/**
+ * Prometheus metrics at `/metrics`: requests and their duration per operation, errors by code, pool
+ * usage, the read planner's decisions.
+ */
+export function useMetrics(db: Database): { plugins: Plugin[]; registry: Registry; recordPlan: (decision: PlanDecision) => void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const plans = new Counter({
+    name: 'graphql_read_planner_decisions_total',
+    help: 'Admin queries the read planner answered (decision="planned") or left to the Pothos path (decision="fallback", by kind).',
+    labelNames: ['decision', 'kind'],
+    registers: [registry],
+  });
   const errors = new Counter({
     name: 'graphql_errors_total',
     help: 'GraphQL errors in responses, by extensions.code.',
@@ -57,6 +74,7 @@ export function useMetrics(db: Database): { plugins: Plugin[]; registry: Registr
   };
   return {
     registry,
+    recordPlan: (decision) => plans.inc(decision.planned ? { decision: 'planned', kind: '' } : { decision: 'fallback', kind: decision.kind }),
     plugins: [
       usePrometheus({
         registry,

@@ -5,7 +5,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { useMetrics } from '../observability.js';
-import { usePlanner, type PlanDecision } from '../planner/index.js';
+import { usePlanner, type PlanDecision, type PlannedRequest } from '../planner/index.js';
 import { useArmor, type ArmorLimits } from './armor.js';
 import { useBadInput } from './bad-input.js';
 import { useBodyLimit } from './body-limit.js';
@@ -68,12 +68,20 @@ export interface PipelineOptions extends HardeningOptions {
 type Stage = Plugin<any>;
 
 export function requestPipeline(o: PipelineOptions): Stage[] {
+  const metrics = o.metrics ? useMetrics(o.db) : null;
+  const onDecision = (decision: PlanDecision, request: PlannedRequest) => {
+    metrics?.recordPlan(decision);
+    if (decision.planned) o.log.debug(request, 'read planner: planned');
+    else if (decision.kind === 'compile_error') o.log.error({ ...request, kind: decision.kind, reason: decision.reason }, 'read planner: compile error; the Pothos path answers');
+    else o.log.debug({ ...request, kind: decision.kind, reason: decision.reason }, 'read planner: fallback');
+    o.onPlan?.(decision);
+  };
   const stages: (Stage | Stage[] | false)[] = [
     // Request ID in, one log line per request out; unexpected errors logged before masking.
     useRequestLog(o.log),
     // Answers an admin read itself, or leaves it to execution. Before the timeout, so the
     // timeout bounds planned statements too.
-    o.readPlanner && usePlanner({ db: o.db, onDecision: o.onPlan, preparedStatements: o.plannerPreparedStatements }),
+    o.readPlanner && usePlanner({ db: o.db, onDecision, preparedStatements: o.plannerPreparedStatements, strict: !o.production }),
     // NUL characters, overlong lists and JSON nested too deep in variables and literals; values
     // that do not fit their type.
     useBadInput(o.maxJsonDepth),
@@ -87,7 +95,7 @@ export function requestPipeline(o: PipelineOptions): Stage[] {
     useOperationLimits(o),
     o.requestTimeoutMs > 0 && useTimeout(o.requestTimeoutMs),
     o.production && useHideSuggestions(),
-    o.metrics && useMetrics(o.db).plugins,
+    metrics?.plugins ?? false,
     o.extra,
     o.readiness,
   ];

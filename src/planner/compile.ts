@@ -4,6 +4,7 @@ import {
   getNullableType,
   getVariableValues,
   GraphQLEnumType,
+  GraphQLError,
   GraphQLObjectType,
   GraphQLScalarType,
   isListType,
@@ -478,13 +479,15 @@ export function compile(
   context: unknown,
 ): CompiledPlan {
   const coerced = getVariableValues(env.schema, operation.variableDefinitions ?? [], rawVariables ?? {});
-  if (coerced.errors) throw new Unplannable('variables');
+  if (coerced.errors) throw new Unplannable('variables', 'variables');
   const compiler = new Compiler(env, env.dm, document, coerced.coerced, context);
   try {
     const sql = compiler.operation(operation);
     return { sql, params: compiler.params, verbatim: compiler.verbatim };
   } catch (error) {
-    if (error instanceof Unplannable) throw error;
-    throw new Unplannable(`refused: ${(error as Error).message}`);
+    // The resolvers' own refusal of an argument (invalidArgument): the Pothos path reports it.
+    if (error instanceof GraphQLError) throw new Unplannable(`refused: ${error.message}`, 'argument');
+    // Anything else is a defect of the compiler, and the caller decides what a defect costs.
+    throw error;
   }
 }

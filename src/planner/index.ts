@@ -6,18 +6,34 @@ import { runtimeDataModel } from '../db/datamodel.js';
 import type { Database } from '../db/index.js';
 import { compile, nodeIdColumns, type CompiledPlan, type PlannerEnv } from './compile.js';
 import { DataModel } from './datamodel.js';
-import { Unplannable } from './unplannable.js';
+import { Unplannable, type FallbackKind } from './unplannable.js';
 
 export { Unplannable };
 
-/** What the planner decided for one operation (for tests and metrics). */
-export type PlanDecision = { planned: true; sql: string } | { planned: false; reason: string };
+/**
+ * What the planner decided for one admin query (for metrics, logs and tests). A fallback's `kind`
+ * is one of a few values (a metric label); `reason` says exactly what.
+ */
+export type PlanDecision =
+  | { planned: true; sql: string }
+  | { planned: false; kind: FallbackKind | 'statement_failed' | 'compile_error'; reason: string };
+
+/** Which request a decision was for (for the log). */
+export interface PlannedRequest {
+  requestId: string;
+  operationName: string | null;
+}
 
 export interface PlannerOptions {
   db: Pick<Database, 'prisma' | 'query'>;
   /** Distinct plans run as named prepared statements (planned once per connection); the rest unnamed. */
   preparedStatements: number;
-  onDecision?: (decision: PlanDecision) => void;
+  onDecision?: (decision: PlanDecision, request: PlannedRequest) => void;
+  /**
+   * A defect of the compiler (an exception that is not Unplannable) fails the request instead of
+   * falling back, so development and tests cannot miss it. In production the Pothos path answers.
+   */
+  strict: boolean;
 }
 
 /**
@@ -35,7 +51,7 @@ export interface PlannerOptions {
 // depends on nothing else (only admins are planned, and no planned field reads the context).
 const PLANS_PER_DOCUMENT = 64;
 
-export function usePlanner({ db, onDecision, preparedStatements }: PlannerOptions): Plugin<Context> {
+export function usePlanner({ db, onDecision, preparedStatements, strict }: PlannerOptions): Plugin<Context> {
   let env: Promise<PlannerEnv> | undefined;
   const plans = new WeakMap<DocumentNode, Map<string, CompiledPlan | Unplannable>>();
   const names = new Set<string>();
@@ -50,6 +66,7 @@ export function usePlanner({ db, onDecision, preparedStatements }: PlannerOption
         return { schema: args.schema, dm, nodeIds: await nodeIdColumns(args.schema, dm) };
       })();
       const planner = await env;
+      const request: PlannedRequest = { requestId: ctx.requestId, operationName: operation.name?.value ?? null };
       if (planner.schema !== args.schema) return;
       let cached = plans.get(args.document);
       if (!cached) plans.set(args.document, (cached = new Map()));
@@ -59,18 +76,22 @@ export function usePlanner({ db, onDecision, preparedStatements }: PlannerOption
         try {
           plan = compile(planner, args.document, operation, args.variableValues as Record<string, unknown> | undefined, ctx);
         } catch (error) {
-          if (!(error instanceof Unplannable)) throw error;
-          plan = error;
+          if (error instanceof Unplannable) plan = error;
+          else if (strict) throw error;
+          else {
+            onDecision?.({ planned: false, kind: 'compile_error', reason: String((error as Error).stack ?? error) }, request);
+            return;
+          }
         }
         if (cached.size >= PLANS_PER_DOCUMENT) cached.clear();
         cached.set(key, plan);
       }
       if (plan instanceof Unplannable) {
-        onDecision?.({ planned: false, reason: plan.message });
+        onDecision?.({ planned: false, kind: plan.kind, reason: plan.message }, request);
         return;
       }
       const { sql, params } = plan;
-      onDecision?.({ planned: true, sql });
+      onDecision?.({ planned: true, sql }, request);
       // Every pooled connection keeps its prepared statements: their number is bounded.
       plan.name ??= names.size < preparedStatements ? `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
       if (plan.name) names.add(plan.name);
@@ -84,7 +105,7 @@ export function usePlanner({ db, onDecision, preparedStatements }: PlannerOption
           if (execution.signal?.aborted) throw error;
           // A row the planner cannot render as the schema would (see compile.ts), or a database
           // failure: the Pothos path answers, with its own errors.
-          onDecision?.({ planned: false, reason: `statement failed: ${(error as Error).message}` });
+          onDecision?.({ planned: false, kind: 'statement_failed', reason: (error as Error).message }, request);
           return fallback(execution) as Promise<ExecutionResult>;
         }
         return plan.verbatim ? verbatimResult(rows[0]!.data) : { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
