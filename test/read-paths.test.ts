@@ -324,3 +324,21 @@ test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cu
   );
   assert.deepEqual(next.body.data.customers.edges.map((e: { node: { email: string } }) => e.node.email), ['by-prisma@example.com', 'by-default@example.com']);
 });
+
+test("one request's errors come in one order, by path, however its fields settle", async () => {
+  const odd = await makeCustomer(t.prisma, { email: 'odd-metadata@example.com', metadata: [1, 2] });
+  try {
+    // `a` fails after its statement, `z` before any: execution records `z` first.
+    const query = `{ a: customers(first: 100, filter: { email: "odd-metadata@example.com" }) { edges { node { metadata } } }
+      m: customer(id: "cusgroup_1") { id }
+      z: order(id: "cus_1") { id } }`;
+    const first = await both(query);
+    const paths = first.body.errors!.map((e: { path?: (string | number)[] }) => (e.path ?? []).join('.'));
+    assert.deepEqual(paths, [...paths].sort(), 'by path');
+    assert.equal(paths.length, 3, JSON.stringify(first.body));
+    assert.equal(paths[0], 'a.edges.0.node.metadata');
+    for (let i = 0; i < 10; i++) assert.deepEqual((await both(query)).body, first.body);
+  } finally {
+    await t.prisma.customer.delete({ where: { id: odd.id } });
+  }
+});

@@ -10,6 +10,7 @@ import { useArmor, type ArmorLimits } from './armor.js';
 import { useBadInput } from './bad-input.js';
 import { useBodyLimit } from './body-limit.js';
 import { useCsrf } from './csrf.js';
+import { useErrorOrder } from './error-order.js';
 import { useDisableIntrospection } from './introspection.js';
 import { useOperationLimits, type OperationLimits } from './operation-limits.js';
 import { usePersisted } from './persisted.js';
@@ -79,6 +80,8 @@ export function requestPipeline(o: PipelineOptions): Stage[] {
   const stages: (Stage | Stage[] | false)[] = [
     // Request ID in, one log line per request out; unexpected errors logged before masking.
     useRequestLog(o.log),
+    // Errors listed by path, so one request's errors come in one order however its fields settled.
+    useErrorOrder(),
     // Answers an admin read itself, or leaves it to execution. Before the timeout, so the
     // timeout bounds planned statements too.
     o.readPlanner && usePlanner({ db: o.db, onDecision, preparedStatements: o.plannerPreparedStatements, strict: !o.production }),
