@@ -342,3 +342,52 @@ test("one request's errors come in one order, by path, however its fields settle
     await t.prisma.customer.delete({ where: { id: odd.id } });
   }
 });
+
+test('text holding NUL is refused the same way on both paths, in every exact filter and search', async () => {
+  for (const [query, variables] of [
+    ['query($v: String!) { customers(filter: { email: $v }) { totalCount } }', { v: 'a\u0000b@example.com' }],
+    ['query($v: [String!]) { customerGroups(filter: { name: $v }) { totalCount } }', { v: ['VIP', 'x\u0000'] }],
+    ['query($v: String!) { addresses(filter: { city: $v }) { totalCount } }', { v: '\u0000' }],
+    ['{ orders(filter: { q: "a\\u0000" }) { totalCount } }', {}],
+  ] as const) {
+    const { body } = await both(query, variables);
+    assert.equal(body.data, undefined, query);
+    assert.equal(body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(body));
+  }
+});
+
+test('every pair of order filter fields answers what the rows say, and concurrent reads answer as serial ones', async () => {
+  const orders = await t.prisma.order.findMany({ select: { id: true, email: true, status: true, currencyCode: true, createdAt: true } });
+  const values: Record<string, Record<string, unknown>[]> = {
+    email: [{ email: 'UNDER_SCORE@example.com' }, { email: '%' }],
+    status: [{ status: ['PENDING'] }, { status: ['COMPLETED', 'CANCELED'] }],
+    currencyCode: [{ currencyCode: 'EUR' }],
+    q: [{ q: 'cent' }, { q: '_' }],
+    ids: [{ ids: orders.slice(0, 3).map((o) => o.id) }],
+  };
+  const holds = (o: (typeof orders)[number], filter: Record<string, unknown>) =>
+    Object.entries(filter).every(([key, value]) => {
+      if (key === 'email') return foldCase(o.email) === foldCase(value as string);
+      if (key === 'status') return (value as string[]).includes(o.status.toUpperCase());
+      if (key === 'currencyCode') return o.currencyCode === (value as string).toLowerCase();
+      if (key === 'q') return foldCase(o.email).includes(foldCase(value as string)) || o.id === value;
+      return (value as string[]).includes(o.id);
+    });
+  const query = 'query($f: OrderFilter) { orders(filter: $f, first: 100) { totalCount edges { node { id } } } }';
+  const filters: Record<string, unknown>[] = [];
+  const keys = Object.keys(values);
+  for (const [i, a] of keys.entries()) for (const b of keys.slice(i + 1)) for (const va of values[a]!) for (const vb of values[b]!) filters.push({ ...va, ...vb });
+  const serial: string[] = [];
+  for (const filter of filters) {
+    const { body } = await both(query, { f: filter });
+    const expected = orders.filter((o) => holds(o, filter)).map((o) => o.id).sort();
+    assert.deepEqual(body.data.orders.edges.map((e: { node: { id: string } }) => e.node.id).sort(), expected, JSON.stringify(filter));
+    assert.equal(body.data.orders.totalCount, expected.length);
+    serial.push(JSON.stringify(body));
+  }
+  // The same reads, all at once on each path.
+  for (const app of [apps.planned, apps.plain]) {
+    const concurrent = await Promise.all(filters.map((filter) => send(app, query, { f: filter })));
+    assert.deepEqual(concurrent.map((text) => JSON.stringify(JSON.parse(text.slice(text.indexOf(' ') + 1)))), serial);
+  }
+});
