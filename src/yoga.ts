@@ -263,7 +263,7 @@ export function createApp({
       requestId: requestIdOf(request),
       clientAddress: clientAddress(request, req, settings.trustProxy),
       proven: new Set<string>(),
-      deadline: new RequestDeadline(),
+      deadline: new RequestDeadline(settings.requestTimeoutMs),
     }),
     plugins: requestPipeline({
       ...settings,

@@ -167,7 +167,7 @@ test('OpenTelemetry: each operation produces spans when tracing is on', async ()
   assert.ok(names.some((n) => /Traced/.test(n)), names.join(', '));
 });
 
-test('a statement over DB_STATEMENT_TIMEOUT_MS is cancelled by PostgreSQL and reported as SERVICE_UNAVAILABLE', onPostgres, async () => {
+test('a statement over DB_STATEMENT_TIMEOUT_MS is cancelled by PostgreSQL and reported as TIMEOUT', onPostgres, async () => {
   const db = await openDatabase({ url: await freshDatabaseUrl(), poolSize: 1, statementTimeoutMs: 200 });
   after(() => db.close());
   const started = Date.now();
@@ -175,5 +175,6 @@ test('a statement over DB_STATEMENT_TIMEOUT_MS is cancelled by PostgreSQL and re
   assert.ok(Date.now() - started < 1500, 'cancelled at the timeout');
   assert.ok(error, 'the slow statement failed');
   const masked = maskError(error, 'Unexpected error.');
-  assert.equal((masked as { extensions?: { code?: string } }).extensions?.code, 'SERVICE_UNAVAILABLE');
+  // 57014: the statement ran out of time; the database itself is fine (test/db-failures.test.ts has every mapping).
+  assert.equal((masked as { extensions?: { code?: string } }).extensions?.code, 'TIMEOUT');
 });

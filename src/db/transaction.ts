@@ -12,6 +12,18 @@ export class RequestDeadline {
   private committing = 0;
   private committed = false;
   private readonly open = new Set<Promise<unknown>>();
+  /** When the request's time is up (performance.now()), or undefined without a request timeout. */
+  private readonly endsAt: number | undefined;
+
+  /** @param timeoutMs the request's timeout (REQUEST_TIMEOUT_MS), from now; 0: none. */
+  constructor(timeoutMs = 0) {
+    this.endsAt = timeoutMs > 0 ? performance.now() + timeoutMs : undefined;
+  }
+
+  /** Milliseconds left before the request's timeout (at least 0), or undefined without one. */
+  remainingMs(): number | undefined {
+    return this.endsAt === undefined ? undefined : Math.max(0, this.endsAt - performance.now());
+  }
 
   /**
    * The time is up. Returns whether the request may be answered TIMEOUT now: false if a write of
@@ -55,8 +67,36 @@ export class RequestDeadline {
 }
 
 /**
- * The request's interactive transaction. Right before COMMIT it checks the request's deadline: a
- * request the timeout has cut rolls back instead, and the TIMEOUT answer waits for that.
+ * How long an interactive transaction may run when the request has no timeout
+ * (REQUEST_TIMEOUT_MS=0): well past what the largest batch allowed (5,000 items, a fixed number of
+ * statements, each bounded by DB_STATEMENT_TIMEOUT_MS) takes on a busy machine, where Prisma's own
+ * default of 5 s was not.
+ */
+export const UNBOUNDED_REQUEST_TRANSACTION_MS = 120_000;
+
+/**
+ * How long past the request's timeout its transaction may still run or wait to start. The request
+ * timeout acts first (it answers TIMEOUT and the transaction rolls back at its COMMIT); Prisma's
+ * transaction timeout is the backstop that ends a transaction stuck past it.
+ */
+const TRANSACTION_GRACE_MS = 1_000;
+
+/**
+ * Prisma's interactive transaction options for the request: one deadline, the request's. Prisma's
+ * defaults (5 s to run, 2 s to start) knew nothing of REQUEST_TIMEOUT_MS, and expired a valid
+ * 1,000-item batch on a busy machine into "Unexpected error.". Without a request timeout, the
+ * client's own wait to start (the pool's connection wait) stays.
+ */
+export function transactionOptions(deadline: RequestDeadline): { timeout: number; maxWait?: number } {
+  const remaining = deadline.remainingMs();
+  if (remaining === undefined) return { timeout: UNBOUNDED_REQUEST_TRANSACTION_MS };
+  return { timeout: remaining + TRANSACTION_GRACE_MS, maxWait: remaining + TRANSACTION_GRACE_MS };
+}
+
+/**
+ * The request's interactive transaction, given the request's time (`transactionOptions`). Right
+ * before COMMIT it checks the request's deadline: a request the timeout has cut rolls back instead,
+ * and the TIMEOUT answer waits for that.
  */
 export async function transaction<T>(ctx: Context, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
   const deadline = ctx.deadline;
@@ -67,7 +107,7 @@ export async function transaction<T>(ctx: Context, fn: (tx: Prisma.TransactionCl
     deadline.beginCommit();
     committing = true;
     return result;
-  });
+  }, transactionOptions(deadline));
   deadline.track(run);
   let committed = false;
   try {

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Logger } from '../logger.js';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { databaseFailure } from '../db/errors.js';
 import { DomainError } from '../services/errors.js';
 
 const requestIds = new WeakMap<Request, { at: number; id: string }>();
@@ -33,7 +33,9 @@ export function useRequestLog(log: Logger): Plugin<Context> {
             const cause = error.originalError;
             if (!cause || cause instanceof GraphQLError || cause instanceof DomainError) continue;
             const fields = { requestId: args.contextValue.requestId, path: error.path?.join('.'), err: cause };
-            if (isDatabaseUnavailable(cause)) log.warn(fields, 'database unavailable');
+            const failure = databaseFailure(cause);
+            if (failure === 'SERVICE_UNAVAILABLE') log.warn(fields, 'database unavailable');
+            else if (failure === 'TIMEOUT') log.warn(fields, 'database timeout');
             else log.error(fields, 'unexpected error');
           }
         },
