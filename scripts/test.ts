@@ -14,7 +14,9 @@ import { createPostgresTemplate, pgliteTemplateFile, PGLITE_TEMPLATE_ENV, POSTGR
 const started = performance.now();
 const given = process.argv.slice(2);
 const TIMES_CACHE = 'node_modules/.cache/customer-graph/test-times.json';
-const COMPILED = 'node_modules/.cache/customer-graph/compiled';
+// One folder per run (inside the project, so that the compiled files resolve its node_modules): two
+// runs at once must not empty each other's.
+const COMPILED = `node_modules/.cache/customer-graph/compiled-${process.pid}`;
 
 /**
  * Longest first, so that two files still run side by side at the end instead of one long file
@@ -94,6 +96,7 @@ try {
   // No file finished (all failed to start): nothing to list.
 }
 rmSync(work, { recursive: true, force: true });
+rmSync(compiled, { recursive: true, force: true });
 if (everyFile && code === 0) {
   mkdirSync(dirname(TIMES_CACHE), { recursive: true });
   writeFileSync(TIMES_CACHE, JSON.stringify(Object.fromEntries(times.map(({ file, ms }) => [file, Math.round(ms)]))));

@@ -8,7 +8,7 @@ import { relative } from 'node:path';
 /** The source file a test came from: `npm test` runs compiled copies under …/compiled/. */
 const sourceFile = (file) => {
   if (!file) return '(unknown file)';
-  const compiled = /[\\/]compiled[\\/](.*)\.js$/.exec(file);
+  const compiled = /[\\/]compiled(?:-\d+)?[\\/](.*)\.js$/.exec(file);
   return compiled ? `${compiled[1].replaceAll('\\', '/')}.ts` : relative(process.cwd(), file).replaceAll('\\', '/');
 };
 
