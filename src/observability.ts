@@ -6,6 +6,7 @@ import { createGraphQLError, maskError as yogaMaskError, type Plugin } from 'gra
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { databaseFailure } from './db/errors.js';
 import type { Database } from './db/index.js';
+import { eventMetrics } from './events/metrics.js';
 import type { PlanDecision } from './planner/index.js';
 
 const FAILURE_ANSWERS = {
@@ -33,7 +34,8 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
  * usage, the read planner's decisions.
  */
 export function useMetrics(db: Database): { plugins: Plugin[]; registry: Registry; recordPlan: (decision: PlanDecision) => void } {
-  const registry = new Registry();
+  // The outbox's metrics are kept where the sinks and the worker run (src/events/metrics.ts).
+  const registry = Registry.merge([new Registry(), eventMetrics]);
   collectDefaultMetrics({ register: registry });
   const plans = new Counter({
     name: 'graphql_read_planner_decisions_total',

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect as connectTcp } from 'node:net';
 import { after, beforeEach, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -13,10 +12,9 @@ import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
 import { createSink, LogSink, NatsSink, RedisStreamSink, type EventSink, type OutboxMessage } from '../src/events/sinks.js';
 import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
 import { createLogger } from '../src/logger.js';
+import { NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary } from './brokers.js';
 import { migratedDatabase } from './helpers.js';
 
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const source = await migratedDatabase();
 const url = source.url;
@@ -60,21 +58,6 @@ async function record(...events: DomainEvent[]) {
 
 const seqs = (messages: OutboxMessage[]) => messages.map((m) => (m.payload as { seq: number }).seq);
 
-/** Whether a TCP connection to the broker opens within ~1 s. */
-function reachable(brokerUrl: string, defaultPort: number): Promise<boolean> {
-  const { hostname, port } = new URL(brokerUrl);
-  return new Promise((resolve) => {
-    const socket = connectTcp({ host: hostname, port: Number(port) || defaultPort, timeout: 1_000 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
-}
-
 const unique = () => randomBytes(5).toString('hex');
 
 test('committed events are delivered once, in order, and marked delivered; rolled-back ones never', async (t) => {
@@ -82,12 +65,12 @@ test('committed events are delivered once, in order, and marked delivered; rolle
   const outbox = worker(t, { sink });
   // Apart in time: within one millisecond, order follows the (random) id.
   for (const seq of [1, 2, 3]) {
-    await record({ name: 'customer.created', payload: { seq } });
+    await record({ name: 'customer.created', payload: { id: 'cus_1', seq } });
     await sleep(3);
   }
   await assert.rejects(
     prisma.$transaction(async (tx) => {
-      await recordEvents(tx, [{ name: 'customer.deleted', payload: { seq: 99 } }]);
+      await recordEvents(tx, [{ name: 'customer.deleted', payload: { id: 'cus_1', seq: 99 } }]);
       throw new Error('roll back');
     }),
     /roll back/,
@@ -110,14 +93,14 @@ test('the worker polls by itself, and stop() can be called twice', async () => {
   const sink = new CapturingSink();
   const outbox = startOutboxWorker({ prisma, sink, log: silent, pollMs: 20 });
   try {
-    await record({ name: 'customer.updated', payload: { seq: 1 } });
+    await record({ name: 'customer.updated', payload: { id: 'cus_1', seq: 1 } });
     for (let i = 0; i < 100 && sink.received.length === 0; i++) await sleep(20);
     assert.deepEqual(seqs(sink.received), [1]);
   } finally {
     await outbox.stop();
     await outbox.stop();
   }
-  await record({ name: 'customer.updated', payload: { seq: 2 } });
+  await record({ name: 'customer.updated', payload: { id: 'cus_1', seq: 2 } });
   await sleep(100);
   assert.equal(sink.received.length, 1, 'a stopped worker polls no more');
   assert.equal(await outbox.drain(), 0);
@@ -126,7 +109,7 @@ test('the worker polls by itself, and stop() can be called twice', async () => {
 test('a failing sink leaves events pending with backoff; once it recovers they are delivered exactly once', async (t) => {
   const sink = new CapturingSink();
   const outbox = worker(t, { sink });
-  await record({ name: 'customer_group.created', payload: { seq: 1 } }, { name: 'customer_group.updated', payload: { seq: 2 } });
+  await record({ name: 'customer_group.created', payload: { id: 'cusgroup_1', seq: 1 } }, { name: 'customer_group.updated', payload: { id: 'cusgroup_1', seq: 2 } });
 
   sink.failure = new Error(`broker down ${'x'.repeat(5_000)}`);
   assert.equal(await outbox.drain(), 0);
@@ -164,7 +147,7 @@ test('after maxAttempts failures an event is no longer retried', async (t) => {
   const sink = new CapturingSink();
   sink.failure = new Error('rejected');
   const outbox = worker(t, { sink, maxAttempts: 2 });
-  await record({ name: 'customer.created', payload: { seq: 1 } });
+  await record({ name: 'customer.created', payload: { id: 'cus_1', seq: 1 } });
   for (let i = 0; i < 3; i++) {
     assert.equal(await outbox.drain(), 0);
     await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() - interval '1 second'`;
@@ -184,7 +167,7 @@ test('two workers draining at once deliver every event exactly once in total', a
     other = second.prisma;
   }
   const total = 230;
-  await record(...Array.from({ length: total }, (_, seq): DomainEvent => ({ name: 'customer_address.created', payload: { seq } })));
+  await record(...Array.from({ length: total }, (_, seq): DomainEvent => ({ name: 'customer_address.created', payload: { customer_id: `cus_${seq}`, seq } })));
   const [a, b] = [new CapturingSink(5), new CapturingSink(5)];
   const workerA = worker(t, { sink: a, batchSize: 20 });
   const workerB = worker(t, { sink: b, batchSize: 20, prisma: other });
@@ -198,23 +181,25 @@ test('two workers draining at once deliver every event exactly once in total', a
   t.diagnostic(`worker A delivered ${fromA}, worker B ${fromB}`);
 });
 
-test('NATS JetStream sink: messages land in the stream once, with names, ids and payloads', async (t) => {
-  if (!(await reachable(NATS_URL, 4222))) return t.skip(`NATS not reachable at ${NATS_URL}`);
+test('NATS JetStream sink: messages land in the stream once, with names, ids, keys, sequence numbers and payloads', async (t) => {
+  if (!requireBinary(t, NATS_SERVER)) return;
+  const broker = await privateNats();
+  await broker.start();
+  const NATS_URL = broker.url;
   const stream = `TEST_${unique()}`;
   const subjectPrefix = `test_${unique()}`;
   const sink = await NatsSink.connect({ url: NATS_URL, stream, subjectPrefix, timeoutMs: 2_000 });
   const nc = await connectNats({ servers: NATS_URL, timeout: 1_000 });
   const jsm = await jetstreamManager(nc);
   t.after(async () => {
-    await jsm.streams.delete(stream);
     await sink.close();
     await nc.close();
   });
 
   const events: DomainEvent[] = [
-    { name: 'customer.created', payload: { seq: 1, email: 'a@example.com' } },
-    { name: 'customer_group.created', payload: { seq: 2, name: 'VIP' } },
-    { name: 'customer_address.deleted', payload: { seq: 3, nested: { ok: true } } },
+    { name: 'customer.created', payload: { id: 'cus_1', seq: 1, email: 'a@example.com' } },
+    { name: 'customer_group.created', payload: { id: 'cusgroup_1', seq: 2, name: 'VIP' } },
+    { name: 'customer_address.deleted', payload: { id: 'cuaddr_1', customer_id: 'cus_1', seq: 3, nested: { ok: true } } },
   ];
   for (const event of events) {
     await record(event);
@@ -237,17 +222,24 @@ test('NATS JetStream sink: messages land in the stream once, with names, ids and
     stored.push(message);
     if (stored.length === 3) break;
   }
+  // Keys are published side by side: compared in the events' order.
+  const order = (m: { json(): unknown }) => ((m.json() as { payload: { seq: number } }).payload.seq);
+  stored.sort((a, b) => order(a) - order(b));
+  capture.received.sort((a, b) => (a.payload as { seq: number }).seq - (b.payload as { seq: number }).seq);
   assert.deepEqual(
     stored.map((m) => m.subject),
     events.map((e) => `${subjectPrefix}.${e.name}`),
   );
   assert.deepEqual(
-    stored.map((m) => m.headers?.get('Nats-Msg-Id')),
-    capture.received.map((m) => m.id),
+    stored.map((m) => [m.headers?.get('Nats-Msg-Id'), m.headers?.get('Event-Key'), m.headers?.get('Event-Seq')]),
+    capture.received.map((m) => [m.id, m.key, String(m.seq)]),
   );
+  const [created, group, address] = capture.received;
+  assert.deepEqual([created?.key, group?.key, address?.key], ['customer:cus_1', 'customer_group:cusgroup_1', 'customer:cus_1']);
+  assert.equal(address?.seq, created!.seq + 1, "an address's event is numbered among its customer's");
   assert.deepEqual(
     stored.map((m) => m.json()),
-    capture.received.map((m) => ({ id: m.id, name: m.name, payload: m.payload, createdAt: m.createdAt.toISOString() })),
+    capture.received.map((m) => ({ id: m.id, name: m.name, key: m.key, seq: m.seq, payload: m.payload, createdAt: m.createdAt.toISOString() })),
   );
   assert.deepEqual(
     stored.map((m) => (m.json() as { payload: unknown }).payload),
@@ -259,22 +251,24 @@ test('NATS JetStream sink: messages land in the stream once, with names, ids and
   assert.equal((await jsm.streams.info(stream)).state.messages, 3);
 });
 
-test('Redis Streams sink: one entry per event with id, name, payload and createdAt', async (t) => {
-  if (!(await reachable(REDIS_URL, 6379))) return t.skip(`Redis not reachable at ${REDIS_URL}`);
+test('Redis Streams sink: one entry per event with id, name, key, seq, payload and createdAt', async (t) => {
+  if (!requireBinary(t, REDIS_SERVER)) return;
+  const broker = await privateRedis();
+  await broker.start();
+  const REDIS_URL = broker.url;
   const key = `test:outbox:${unique()}`;
   const sink = await RedisStreamSink.connect({ url: REDIS_URL, stream: key });
   const client = createClient({ url: REDIS_URL });
   client.on('error', () => {});
   await client.connect();
   t.after(async () => {
-    await client.del(key);
     await client.close();
     await sink.close();
   });
 
   const events: DomainEvent[] = [
-    { name: 'customer.created', payload: { seq: 1 } },
-    { name: 'customer_group.deleted', payload: { seq: 2, tags: ['a', 'b'] } },
+    { name: 'customer.created', payload: { id: 'cus_1', seq: 1 } },
+    { name: 'customer_group.deleted', payload: { id: 'cusgroup_1', seq: 2, tags: ['a', 'b'] } },
   ];
   for (const event of events) {
     await record(event);
@@ -289,6 +283,8 @@ test('Redis Streams sink: one entry per event with id, name, payload and created
     rows.map((row) => ({
       id: row.id,
       name: row.name,
+      key: row.key,
+      seq: String(row.seq),
       payload: JSON.stringify(row.payload),
       createdAt: row.createdAt.toISOString(),
     })),
@@ -304,7 +300,7 @@ test('the log sink logs each event without its payload', async (t) => {
   // Plain pino, without the app logger's redaction, so only the sink can keep the token out.
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   const token = `reset-${unique()}`;
-  await record({ name: 'customer.password_reset', payload: { email: 'who@example.com', token } });
+  await record({ name: 'customer.password_reset', payload: { id: 'cus_1', email: 'who@example.com', token } });
   assert.equal(await worker(t, { sink: new LogSink(log) }).drain(), 1);
 
   const [row] = await prisma.outboxEvent.findMany();
@@ -351,7 +347,7 @@ test('the default log sink prints the payload, token included, outside productio
     const log = createLogger('info', { write: (line: string) => void lines.push(line) });
     const sink = await createSink({ NODE_ENV, EVENT_SINK: 'log', NATS_URL: '', NATS_STREAM: '', REDIS_URL: '', REDIS_STREAM: '' }, log);
     const token = `reset-${unique()}`;
-    await record({ name: 'customer.password_reset', payload: { email: 'who@example.com', token } });
+    await record({ name: 'customer.password_reset', payload: { id: 'cus_1', email: 'who@example.com', token } });
     assert.equal(await worker(t, { sink }).drain(), 1);
     assert.equal(lines.length, 1, NODE_ENV);
     const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
@@ -360,7 +356,7 @@ test('the default log sink prints the payload, token included, outside productio
       assert.ok(!lines[0]!.includes(token), 'production: never the token');
       assert.equal(entry.payload, undefined);
     } else {
-      assert.deepEqual(JSON.parse(entry.payload as string), { email: 'who@example.com', token }, 'development: the whole payload');
+      assert.deepEqual(JSON.parse(entry.payload as string), { id: 'cus_1', email: 'who@example.com', token }, 'development: the whole payload');
     }
   }
 });

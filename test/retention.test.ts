@@ -53,7 +53,7 @@ test('deletes expired sessions, reset tokens, rate-limit rows and old delivered 
       { key: 'login-email:blocked@example.com', points: 6, expire: BigInt(now + HOUR) },
     ],
   });
-  const event = (deliveredAt: Date | null) => ({ id: newId('OutboxEvent'), name: 'customer.updated', payload: {}, deliveredAt });
+  const event = (deliveredAt: Date | null, id = newId('OutboxEvent')) => ({ id, name: 'customer.updated', payload: {}, deliveredAt, key: `customer:${id}`, seq: 1 });
   const events = [event(new Date(now - 200 * HOUR)), event(new Date(now - 169 * HOUR)), event(new Date(now - HOUR)), event(null)];
   await prisma.outboxEvent.createMany({ data: events });
 

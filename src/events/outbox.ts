@@ -1,4 +1,4 @@
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { newId } from '../lib/ids.js';
 
 /** Medusa's event names. */
@@ -32,13 +32,63 @@ export interface DomainEvent {
 }
 
 /**
+ * Whose events keep their order, and which payload field names it. Every event belongs to one
+ * customer or one group; an address's events are its customer's, so that an address's `deleted`
+ * never overtakes the `updated` before it, nor the customer's own events around it.
+ */
+const KEYS: Record<EventName, { kind: 'customer' | 'customer_group'; field: string }> = {
+  'customer.created': { kind: 'customer', field: 'id' },
+  'customer.updated': { kind: 'customer', field: 'id' },
+  'customer.deleted': { kind: 'customer', field: 'id' },
+  'customer.password_reset': { kind: 'customer', field: 'id' },
+  'customer.email_verification_requested': { kind: 'customer', field: 'customerId' },
+  // The merged (source) customer's last event; the target's own events are keyed by its id.
+  'customer.merged': { kind: 'customer', field: 'id' },
+  'customer_group.created': { kind: 'customer_group', field: 'id' },
+  'customer_group.updated': { kind: 'customer_group', field: 'id' },
+  'customer_group.deleted': { kind: 'customer_group', field: 'id' },
+  'customer_address.created': { kind: 'customer', field: 'customer_id' },
+  'customer_address.updated': { kind: 'customer', field: 'customer_id' },
+  'customer_address.deleted': { kind: 'customer', field: 'customer_id' },
+};
+
+/** `customer:<id>` or `customer_group:<id>`: the key an event is ordered and numbered within. */
+export function eventKey(event: DomainEvent): string {
+  const { kind, field } = KEYS[event.name];
+  const id = event.payload[field];
+  if (typeof id !== 'string' || id === '') throw new Error(`a ${event.name} event needs its ${field} in the payload`);
+  return `${kind}:${id}`;
+}
+
+/** The key of a group's events, for the statement that writes the outbox in SQL (services/groups.ts). */
+export const groupEventKey = (groupId: string) => eventKey({ name: 'customer_group.updated', payload: { id: groupId } });
+
+/**
  * Writes events into the outbox inside the caller's transaction: they are delivered if and only if
- * the change they describe commits. One statement, however many events.
+ * the change they describe commits. Each event gets the next sequence number of its key from
+ * `outbox_key`, whose row stays locked until the transaction ends: writers of one key commit one
+ * after another, so numbers follow commit order, with no gaps (a rollback takes its numbers back).
+ * Keys are taken in sorted order, so that two transactions taking several never deadlock on them.
  */
 export async function recordEvents(tx: Prisma.TransactionClient, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
+  const keys = events.map(eventKey);
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const sorted = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const rows = await tx.$queryRaw<{ key: string; last: number }[]>`
+    INSERT INTO outbox_key (key, last_seq)
+    VALUES ${Prisma.join(sorted.map(([key, count]) => Prisma.sql`(${key}, ${count}::int)`))}
+    ON CONFLICT (key) DO UPDATE SET last_seq = outbox_key.last_seq + excluded.last_seq
+    RETURNING key, last_seq AS last`;
+  const next = new Map(rows.map((row) => [row.key, row.last - counts.get(row.key)! + 1]));
   const now = new Date();
   await tx.outboxEvent.createMany({
-    data: events.map((event) => ({ id: newId('OutboxEvent'), name: event.name, payload: event.payload, createdAt: now, availableAt: now })),
+    data: events.map((event, i) => {
+      const key = keys[i]!;
+      const seq = next.get(key)!;
+      next.set(key, seq + 1);
+      return { id: newId('OutboxEvent'), name: event.name, payload: event.payload, createdAt: now, availableAt: now, key, seq };
+    }),
   });
 }

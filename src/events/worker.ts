@@ -2,7 +2,8 @@ import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { startPeriodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
 import { SECRET_PAYLOAD_KEYS } from './outbox.js';
-import type { EventSink, OutboxMessage } from './sinks.js';
+import { countUndeliveredWith, deliveryFailures, eventsDelivered } from './metrics.js';
+import { PartlyPublished, SinkUnavailable, type EventSink, type OutboxMessage } from './sinks.js';
 
 export interface OutboxWorkerOptions {
   prisma: PrismaClient;
@@ -29,9 +30,12 @@ interface Batch {
 }
 
 /**
- * Delivers outbox events to the sink, at least once and in order of (available_at, id). Rows are
- * claimed with FOR UPDATE SKIP LOCKED and stay locked until marked delivered, so workers in several
- * processes sharing one database each deliver a different batch.
+ * Delivers outbox events to the sink, at least once, each key's (customer's or group's) in its
+ * sequence order. A worker claims only a key's first undelivered event (none while an earlier one
+ * of its key is locked by another worker or waits for its retry), then the events right after it,
+ * and keeps the rows locked (FOR UPDATE SKIP LOCKED) until they are marked delivered: one key is
+ * delivered by one worker at a time, however many processes share the database. While the sink is
+ * unreachable nothing is tried; when it is back, events waiting for a retry are due at once.
  */
 export function startOutboxWorker({
   prisma,
@@ -41,48 +45,89 @@ export function startOutboxWorker({
   batchSize = 100,
   maxAttempts,
 }: OutboxWorkerOptions): OutboxWorker {
+  // An abandoned event (maxAttempts reached) no longer holds its key back: a gap in its numbers.
   const retryable = maxAttempts === undefined ? Prisma.empty : Prisma.sql`AND attempts < ${maxAttempts}`;
   const scrubbed = Prisma.sql`CASE name ${Prisma.join(
     Object.entries(SECRET_PAYLOAD_KEYS).map(([name, keys]) => Prisma.sql`WHEN ${name} THEN payload - ARRAY[${Prisma.join(keys)}]::text[]`),
     ' ',
   )} ELSE payload END`;
+  const columns = Prisma.sql`id, name, payload, created_at AS "createdAt", key, seq`;
+
+  /** Due events that are the first undelivered of their key, oldest first. */
+  function claimFirsts(tx: Prisma.TransactionClient) {
+    return tx.$queryRaw<OutboxMessage[]>`
+      SELECT ${columns}
+      FROM outbox_event e
+      WHERE delivered_at IS NULL AND available_at <= now() ${retryable}
+        AND NOT EXISTS (SELECT 1 FROM outbox_event p
+          WHERE p.key = e.key AND p.seq < e.seq AND p.delivered_at IS NULL ${maxAttempts === undefined ? Prisma.empty : Prisma.sql`AND p.attempts < ${maxAttempts}`})
+      ORDER BY available_at, id
+      LIMIT ${batchSize}
+      FOR UPDATE SKIP LOCKED`;
+  }
+
+  /** The due events after those firsts, of the same keys, in key and sequence order. */
+  function claimFollowers(tx: Prisma.TransactionClient, firsts: OutboxMessage[]) {
+    return tx.$queryRaw<OutboxMessage[]>`
+      SELECT ${columns}
+      FROM outbox_event
+      WHERE key IN (${Prisma.join(firsts.map((m) => m.key))}) AND id NOT IN (${Prisma.join(firsts.map((m) => m.id))})
+        AND delivered_at IS NULL AND available_at <= now() ${retryable}
+      ORDER BY key, seq
+      LIMIT ${batchSize - firsts.length}
+      FOR UPDATE SKIP LOCKED`;
+  }
+
+  /** Each first with the followers that continue it without a gap, key after key. */
+  async function claim(tx: Prisma.TransactionClient): Promise<OutboxMessage[]> {
+    const firsts = await claimFirsts(tx);
+    if (firsts.length === 0 || firsts.length >= batchSize) return firsts;
+    const followers = await claimFollowers(tx, firsts);
+    const messages: OutboxMessage[] = [];
+    for (const first of firsts) {
+      messages.push(first);
+      let seq = first.seq;
+      for (const next of followers) if (next.key === first.key && next.seq === seq + 1) messages.push(next), seq++;
+    }
+    return messages;
+  }
 
   async function deliverBatch(): Promise<Batch> {
     let failure: { ids: string[]; error: unknown } | undefined;
     const batch = await prisma.$transaction(
       async (tx) => {
-        const messages = await tx.$queryRaw<OutboxMessage[]>`
-          SELECT id, name, payload, created_at AS "createdAt"
-          FROM outbox_event
-          WHERE delivered_at IS NULL AND available_at <= now() ${retryable}
-          ORDER BY available_at, id
-          LIMIT ${batchSize}
-          FOR UPDATE SKIP LOCKED`;
+        const messages = await claim(tx);
         const ids = messages.map((message) => message.id);
         if (ids.length === 0) return { claimed: 0, delivered: 0 };
+        let acknowledged = ids;
         try {
           await sink.publish(messages);
         } catch (error) {
-          failure = { ids, error };
-          return { claimed: ids.length, delivered: 0 };
+          acknowledged = error instanceof PartlyPublished ? error.acknowledged : [];
+          failure = { ids: ids.filter((id) => !acknowledged.includes(id)), error: error instanceof PartlyPublished ? error.cause : error };
         }
         // Delivered, and its secrets gone from the row in the same statement.
-        await tx.$executeRaw`UPDATE outbox_event SET delivered_at = ${new Date()}, payload = ${scrubbed}
-          WHERE id IN (${Prisma.join(ids)})`;
-        return { claimed: ids.length, delivered: ids.length };
+        if (acknowledged.length) {
+          await tx.$executeRaw`UPDATE outbox_event SET delivered_at = ${new Date()}, payload = ${scrubbed}
+            WHERE id IN (${Prisma.join(acknowledged)})`;
+        }
+        return { claimed: ids.length, delivered: acknowledged.length };
       },
       // Held open while the broker acknowledges; each sink bounds that wait itself.
       { maxWait: 10_000, timeout: 60_000 },
     );
+    if (batch.delivered) eventsDelivered.inc({ sink: sink.name }, batch.delivered);
     // After the claiming transaction, so that a failure is recorded even if that transaction died.
     if (failure) await recordFailure(failure.ids, failure.error);
     return batch;
   }
 
-  /** Pushes the events back: 1 s, 2 s, 4 s, ... at most 5 minutes. */
+  /** Pushes the events back: 1 s, 2 s, 4 s, ... at most 5 minutes (cut short when the sink reconnects). */
   async function recordFailure(ids: string[], error: unknown) {
+    deliveryFailures.inc({ sink: sink.name }, ids.length);
     const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
-    log.warn({ err: error, sink: sink.name, events: ids.length }, 'outbox delivery failed; will retry');
+    // An outage is logged once by the sink itself.
+    if (!(error instanceof SinkUnavailable)) log.warn({ err: error, sink: sink.name, events: ids.length }, 'outbox delivery failed; will retry');
     // The right-hand sides see the old attempts; least() keeps power() within interval range.
     const rows = await prisma.$queryRaw<{ attempts: number }[]>`
       UPDATE outbox_event
@@ -97,7 +142,8 @@ export function startOutboxWorker({
 
   async function deliverDue(): Promise<number> {
     let delivered = 0;
-    while (!job.stopped) {
+    // While the broker is away every attempt would fail and push the events further back.
+    while (!job.stopped && sink.up !== false) {
       const batch = await deliverBatch();
       delivered += batch.delivered;
       if (batch.claimed < batchSize || batch.delivered < batch.claimed) break;
@@ -105,10 +151,31 @@ export function startOutboxWorker({
     return delivered;
   }
 
+  /**
+   * The broker is back: what failed while it was away is due now, not at the end of its backoff
+   * (which grows to minutes). Every instance does this on its own reconnect; doing it twice is harmless.
+   */
+  async function resumeAfterOutage() {
+    if (job.stopped) return;
+    await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() WHERE delivered_at IS NULL AND available_at > now() ${retryable}`;
+    await job.run();
+  }
+
   // One run at a time, so one worker never has two batches in flight.
   const job = startPeriodic(deliverDue, {
     everyMs: pollMs,
     onError: (error) => log.error({ err: error }, 'outbox worker: batch failed'),
   });
-  return { drain: job.run, stop: job.stop };
+  sink.onReconnect?.(() => void resumeAfterOutage().catch((error: unknown) => log.error({ err: error }, 'outbox worker: resuming after an outage failed')));
+  countUndeliveredWith(async () => {
+    const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox_event WHERE delivered_at IS NULL ${retryable}`;
+    return row?.n ?? 0;
+  });
+  return {
+    drain: job.run,
+    stop: () => {
+      countUndeliveredWith(undefined);
+      return job.stop();
+    },
+  };
 }

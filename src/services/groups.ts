@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { singleStatement, transaction } from '../db/transaction.js';
 import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
-import { recordEvents, type DomainEvent } from '../events/outbox.js';
+import { groupEventKey, recordEvents, type DomainEvent } from '../events/outbox.js';
 import { newId, newIdStem } from '../lib/ids.js';
 import { atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
 import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, ValidationError } from './errors.js';
@@ -348,8 +348,8 @@ async function changeGroupMembers(ctx: Context, groupId: string, customerIds: st
   const unique = [...new Set(customerIds)].sort();
   const [row] = await singleStatement(ctx, () =>
     change === 'insert'
-      ? ctx.services.query<MembershipChange>(ADD_MEMBERS, [unique, groupId, newIdStem('CustomerGroupCustomer'), createdBy, ctx.services.now(), newId('OutboxEvent'), new Date()])
-      : ctx.services.query<MembershipChange>(REMOVE_MEMBERS, [unique, groupId, newId('OutboxEvent'), new Date()]),
+      ? ctx.services.query<MembershipChange>(ADD_MEMBERS, [unique, groupId, newIdStem('CustomerGroupCustomer'), createdBy, ctx.services.now(), newId('OutboxEvent'), new Date(), groupEventKey(groupId)])
+      : ctx.services.query<MembershipChange>(REMOVE_MEMBERS, [unique, groupId, newId('OutboxEvent'), new Date(), groupEventKey(groupId)]),
   );
   // NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one.
   if (row!.group && row!.missing.length === 0) return;
@@ -366,13 +366,17 @@ interface MembershipChange {
 
 /**
  * The statement's end: `e` records what membershipEvents records for one group if `w` wrote
- * anything, with the event's ID and time from the placeholders given; then what the caller reads.
+ * anything, with the event's ID, time and key (`groupEventKey`) from the placeholders given, and
+ * the key's next sequence number from `k` (as `recordEvents` takes it); then what the caller reads.
  */
-const membershipEvent = (added: string, removed: string, eventId: string, eventAt: string) => `
-    e AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at)
+const membershipEvent = (added: string, removed: string, eventId: string, eventAt: string, eventKey: string) => `
+    k AS (INSERT INTO outbox_key (key, last_seq) SELECT ${eventKey}, 1 WHERE EXISTS (SELECT 1 FROM w)
+      ON CONFLICT (key) DO UPDATE SET last_seq = outbox_key.last_seq + 1
+      RETURNING last_seq),
+    e AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at, key, seq)
       SELECT ${eventId}, 'customer_group.updated',
         jsonb_build_object('id', $2::text, 'fields', jsonb_build_array('customers'), 'added', ${added}, 'removed', ${removed}),
-        ${eventAt}, ${eventAt}
+        ${eventAt}, ${eventAt}, ${eventKey}, (SELECT last_seq FROM k)
       WHERE EXISTS (SELECT 1 FROM w))
   SELECT EXISTS (SELECT 1 FROM g) AS "group", ARRAY(SELECT customer_id FROM missing) AS missing`;
 
@@ -405,7 +409,7 @@ const ADD_MEMBERS = `
       WHERE EXISTS (SELECT 1 FROM g) AND NOT EXISTS (SELECT 1 FROM missing)
       ORDER BY c.id
       ON CONFLICT DO NOTHING
-      RETURNING customer_id),${membershipEvent(written, "'[]'::jsonb", '$6::text', '$7::timestamptz')}`;
+      RETURNING customer_id),${membershipEvent(written, "'[]'::jsonb", '$6::text', '$7::timestamptz', '$8::text')}`;
 
 const REMOVE_MEMBERS = `
   WITH g AS (SELECT id FROM customer_group WHERE id = $2 AND deleted_at IS NULL FOR SHARE),
@@ -414,7 +418,7 @@ const REMOVE_MEMBERS = `
     w AS (DELETE FROM customer_group_customer
       WHERE customer_group_id = (SELECT id FROM g) AND customer_id = ANY ($1::text[]) AND deleted_at IS NULL
         AND NOT EXISTS (SELECT 1 FROM missing)
-      RETURNING customer_id),${membershipEvent("'[]'::jsonb", written, '$3::text', '$4::timestamptz')}`;
+      RETURNING customer_id),${membershipEvent("'[]'::jsonb", written, '$3::text', '$4::timestamptz', '$5::text')}`;
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
 export const addCustomersToGroup = (ctx: Context, groupId: string, customerIds: string[]) => changeGroupMembers(ctx, groupId, customerIds, 'insert');
