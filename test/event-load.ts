@@ -51,8 +51,9 @@ export interface Workers {
 export async function startWorkers(kind: BrokerKind, broker: PrivateBroker, prismas: Prisma[], batchSize = 100): Promise<Workers> {
   const sinks = await Promise.all(prismas.map(() => openSink(kind, broker)));
   // Connected before anything is measured (JetStream may answer a moment after the port opens).
-  for (let i = 0; i < 200 && !sinks.every((sink) => sink.up); i++) await sleep(50);
-  assert.ok(sinks.every((sink) => sink.up), 'the sinks connected');
+  const connected = () => sinks.every((sink) => sink.up !== false);
+  for (let i = 0; i < 200 && !connected(); i++) await sleep(50);
+  assert.ok(connected(), 'the sinks connected');
   const workers = prismas.map((prisma, i) => startOutboxWorker({ prisma, sink: sinks[i]!, log: silent, pollMs: 50, batchSize }));
   return {
     workers,
@@ -82,7 +83,10 @@ export interface Load {
  * Writers, one per customer or group, each committing small transactions one after another (so a
  * key's commit order is known: `n` in its payloads), all keys at once, until `durationMs` passes.
  */
-export function writeLoad(prisma: Prisma, { customers = 6, groups = 2, durationMs }: { customers?: number; groups?: number; durationMs: number }): Load {
+export function writeLoad(
+  prisma: Prisma,
+  { customers = 6, groups = 2, durationMs, pauseMs = 5 }: { customers?: number; groups?: number; durationMs: number; pauseMs?: number },
+): Load {
   const run = randomBytes(4).toString('hex');
   const committed = new Map<string, number>();
   let stopped = false;
@@ -95,7 +99,7 @@ export function writeLoad(prisma: Prisma, { customers = 6, groups = 2, durationM
       const batch = events(next);
       await prisma.$transaction((tx) => recordEvents(tx, batch));
       committed.set(key, n);
-      await sleep(5 + Math.random() * 15);
+      await sleep(pauseMs * (1 + Math.random() * 3));
     }
   }
 
@@ -259,11 +263,11 @@ export async function outageUnderLoad(
   kind: BrokerKind,
   broker: PrivateBroker,
   prismas: Prisma[],
-  { beforeMs, outageMs, afterMs, resumeWithinMs }: { beforeMs: number; outageMs: number; afterMs: number; resumeWithinMs: number },
+  { beforeMs, outageMs, afterMs, resumeWithinMs, pauseMs }: { beforeMs: number; outageMs: number; afterMs: number; resumeWithinMs: number; pauseMs?: number },
 ): Promise<OutageResult> {
   const prisma = prismas[0]!;
   const workers = await startWorkers(kind, broker, prismas);
-  const load = writeLoad(prisma, { durationMs: beforeMs + outageMs + afterMs });
+  const load = writeLoad(prisma, { durationMs: beforeMs + outageMs + afterMs, pauseMs });
   try {
     await sleep(beforeMs);
     await broker.stop();
