@@ -13,7 +13,7 @@ import { createSink, LogSink, NatsSink, RedisStreamSink, type EventSink, type Ou
 import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
 import { createLogger } from '../src/logger.js';
 import { NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary } from './brokers.js';
-import { migratedDatabase } from './helpers.js';
+import { holdLock, migratedDatabase } from './helpers.js';
 
 
 const source = await migratedDatabase();
@@ -179,6 +179,35 @@ test('two workers draining at once deliver every event exactly once in total', a
   assert.equal(new Set(ids).size, total, 'no event went to both workers');
   assert.equal(await prisma.outboxEvent.count({ where: { deliveredAt: null } }), 0);
   t.diagnostic(`worker A delivered ${fromA}, worker B ${fromB}`);
+});
+
+test("a customer's later events wait while an earlier one backs off after a failure, or is held by another worker", async (t) => {
+  const sink = new CapturingSink();
+  const outbox = worker(t, { sink });
+  await record({ name: 'customer.updated', payload: { id: 'cus_a', seq: 1 } });
+  await record({ name: 'customer_address.deleted', payload: { id: 'cuaddr_a', customer_id: 'cus_a', seq: 2 } }, { name: 'customer.updated', payload: { id: 'cus_b', seq: 3 } });
+  const first = { key: 'customer:cus_a', payload: { path: ['seq'], equals: 1 } };
+
+  // cus_a's first event failed and waits for its retry: its second one waits too; cus_b's goes.
+  await prisma.outboxEvent.updateMany({ where: first, data: { attempts: 1, availableAt: new Date(Date.now() + 60_000) } });
+  assert.equal(await outbox.drain(), 1);
+  assert.deepEqual(seqs(sink.received), [3]);
+
+  if (db.kind === 'postgres') {
+    // Another instance's worker holds cus_a's first event (claimed, being published): nothing of cus_a goes.
+    const other = await openDatabase({ url, poolSize: 2 });
+    t.after(() => other.close());
+    await prisma.outboxEvent.updateMany({ where: first, data: { availableAt: new Date() } });
+    const [row] = await prisma.outboxEvent.findMany({ where: first });
+    const lock = await holdLock(other.prisma, `SELECT id FROM outbox_event WHERE id = '${row!.id}' FOR UPDATE`);
+    assert.equal(await outbox.drain(), 0, 'the second event is not claimed while the first is locked');
+    await lock.release();
+  }
+
+  await prisma.outboxEvent.updateMany({ where: first, data: { availableAt: new Date() } });
+  assert.equal(await outbox.drain(), 2);
+  assert.deepEqual(seqs(sink.received), [3, 1, 2], 'then both, in order');
+  assert.deepEqual(sink.received.slice(1).map((m) => [m.key, m.seq - sink.received[1]!.seq]), [['customer:cus_a', 0], ['customer:cus_a', 1]]);
 });
 
 test('NATS JetStream sink: messages land in the stream once, with names, ids, keys, sequence numbers and payloads', async (t) => {
