@@ -61,6 +61,7 @@ class Reachability {
   private state: boolean | undefined;
   private readonly listeners: (() => void)[] = [];
   private lost = lostSignal();
+  private closed = false;
 
   constructor(
     private readonly sink: string,
@@ -74,7 +75,7 @@ class Reachability {
   }
 
   set(up: boolean, detail?: unknown) {
-    if (up === this.state) return;
+    if (up === this.state || this.closed) return;
     this.state = up;
     sinkUp.set({ sink: this.sink }, up ? 1 : 0);
     if (up) {
@@ -95,6 +96,13 @@ class Reachability {
 
   onReconnect(listener: () => void) {
     this.listeners.push(listener);
+  }
+
+  /** The sink is being closed: down from now on, without an outage logged. */
+  close() {
+    this.state = false;
+    this.closed = true;
+    sinkUp.set({ sink: this.sink }, 0);
   }
 
   check() {
@@ -146,8 +154,9 @@ export class LogSink implements EventSink {
 // The roots of Medusa's customer-domain event names (customer.created, customer_group.updated, ...).
 const EVENT_ROOTS = ['customer', 'customer_group', 'customer_address'];
 
-// Longer than the worker's longest retry backoff (5 minutes), so a batch that was partly
-// acknowledged before it failed is not stored twice when it is retried.
+// Longer than the worker's longest retry backoff (5 minutes), so an event the server stored but the
+// outbox did not mark delivered (acknowledged just before a crash or a lost connection) is not stored
+// twice when it is published again.
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
 export interface NatsSinkOptions {
@@ -294,10 +303,12 @@ export class NatsSink implements EventSink {
 
   async close(): Promise<void> {
     this.closing = true;
+    const connected = this.up;
+    this.reachability.close();
     this.stopWaiting.abort();
     const connection = this.connection;
     // Drained (what is in flight is answered) only while connected; a broker that is away answers nothing.
-    if (connection && !connection.isClosed()) await (this.up ? connection.drain() : connection.close()).catch(() => connection.close());
+    if (connection && !connection.isClosed()) await (connected ? connection.drain() : connection.close()).catch(() => connection.close());
     await this.running;
   }
 }
@@ -312,7 +323,11 @@ function eventHeaders(message: OutboxMessage) {
 /** The messages by key, each key's in the order given. */
 function byKey(messages: OutboxMessage[]): Map<string, OutboxMessage[]> {
   const keys = new Map<string, OutboxMessage[]>();
-  for (const message of messages) keys.set(message.key, [...(keys.get(message.key) ?? []), message]);
+  for (const message of messages) {
+    const chain = keys.get(message.key);
+    if (chain) chain.push(message);
+    else keys.set(message.key, [message]);
+  }
   return keys;
 }
 
@@ -403,6 +418,7 @@ export class RedisStreamSink implements EventSink {
   }
 
   async close(): Promise<void> {
+    this.reachability.close();
     // A graceful close waits for replies, which a broker that is away never sends.
     if (this.client.isReady) await this.client.close();
     else if (this.client.isOpen) this.client.destroy();
