@@ -4,8 +4,8 @@ ALTER TABLE "outbox_event" ADD COLUMN     "key" TEXT,
 ADD COLUMN     "seq" INTEGER;
 
 -- Backfill (by hand): the key each event name's payload names, as src/events/outbox.ts derives it
--- today; a row whose payload names none keys itself. Sequence numbers in the order the worker
--- delivered them until now.
+-- today; a row whose payload names none keys itself. Sequence numbers in the order the rows were
+-- written (by the writer's clock: the best there is for rows written before numbers existed).
 UPDATE "outbox_event" SET "key" = coalesce(
   CASE
     WHEN "name" LIKE 'customer\_group.%' THEN 'customer_group:' || ("payload" ->> 'id')
@@ -15,7 +15,7 @@ UPDATE "outbox_event" SET "key" = coalesce(
   END,
   'event:' || "id");
 UPDATE "outbox_event" e SET "seq" = n.seq
-FROM (SELECT "id", row_number() OVER (PARTITION BY "key" ORDER BY "available_at", "id")::int AS seq FROM "outbox_event") n
+FROM (SELECT "id", row_number() OVER (PARTITION BY "key" ORDER BY "created_at", "id")::int AS seq FROM "outbox_event") n
 WHERE e."id" = n."id";
 ALTER TABLE "outbox_event" ALTER COLUMN "key" SET NOT NULL,
 ALTER COLUMN "seq" SET NOT NULL;
