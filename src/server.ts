@@ -78,6 +78,8 @@ if (env.SEED_SAMPLE_DATA ?? db.kind === 'pglite') {
   if (await isEmpty(db.prisma)) log.info(await seed(db), 'sample data loaded');
 }
 
+// Returns at once: a broker's sink connects (and reconnects) in the background, so the server starts,
+// serves and writes events into the outbox while NATS or Redis is down.
 const sink = await createSink(env, log);
 const outbox = startOutboxWorker({ prisma: db.prisma, sink, log, pollMs: env.OUTBOX_POLL_MS });
 log.info({ sink: sink.name }, 'outbox worker started');
