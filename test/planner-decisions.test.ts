@@ -89,3 +89,26 @@ test('a defect of the compiler fails the request outside production, and falls b
     DataModel.prototype.column = column;
   }
 });
+
+test('a planned statement that PostgreSQL refuses as SQL is a defect too: an error outside production, a logged fallback in it', async () => {
+  const column = DataModel.prototype.column;
+  DataModel.prototype.column = function (this: DataModel, ...args: Parameters<typeof column>) {
+    const found = column.apply(this, args);
+    return args[1] === 'email' ? { ...found, sql: '"no_such_column"' } : found;
+  };
+  try {
+    const query = '{ customers(first: 2) { edges { node { id email } } } }';
+    const strict = appWith();
+    const failed = JSON.parse((await strict.gql(query)).text) as { data?: unknown; errors?: unknown[] };
+    assert.equal(failed.data, undefined);
+    assert.equal(failed.errors?.length, 1);
+    const production = appWith({ production: true });
+    const answered = JSON.parse((await production.gql(query, 'prod-2')).text) as { data?: { customers: { edges: unknown[] } }; errors?: unknown };
+    assert.equal(answered.errors, undefined);
+    assert.equal(answered.data?.customers.edges.length, 2);
+    assert.deepEqual(await production.decisions(), ['{decision="fallback",kind="compile_error"} 1'], 'counted once, as a fallback');
+    assert.match(String(production.lines.find((line) => line.msg === 'read planner: compile error; the Pothos path answers')?.reason), /no_such_column/);
+  } finally {
+    DataModel.prototype.column = column;
+  }
+});

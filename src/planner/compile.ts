@@ -26,6 +26,9 @@ import type { DataModel, Model } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
 import { compileOrderBy, compileWhere, type Sql } from './where.js';
 
+/** What a planned statement fails with when a row holds what the schema would refuse to answer. */
+export const ROW_REFUSED = 'planner:not-an-object';
+
 /**
  * Compiles a query operation into one SQL statement whose single value is the operation's `data`
  * as JSON text, built by PostgreSQL in the order GraphQL execution would produce it (field
@@ -289,7 +292,7 @@ class Compiler implements Sql {
       this.verbatim = false;
       // JSONObject refuses anything but an object: such a row makes the statement fail, and the
       // operation is answered by the Pothos path, which reports the field's error.
-      return `(CASE WHEN ${value} IS NULL OR jsonb_typeof(${value}) = 'null' THEN NULL WHEN jsonb_typeof(${value}) = 'object' THEN ${value}::text ELSE ('planner:not-an-object:' || jsonb_typeof(${value}))::int::text END)`;
+      return `(CASE WHEN ${value} IS NULL OR jsonb_typeof(${value}) = 'null' THEN NULL WHEN jsonb_typeof(${value}) = 'object' THEN ${value}::text ELSE ('${ROW_REFUSED}:' || jsonb_typeof(${value}))::int::text END)`;
     }
     if (column.type === 'Int') return `${value}::text`;
     if (column.type === 'Boolean') return `(CASE WHEN ${value} THEN 'true' WHEN NOT ${value} THEN 'false' END)`;

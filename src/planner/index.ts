@@ -4,7 +4,8 @@ import type { Context } from '../context.js';
 import { createHash } from 'node:crypto';
 import { runtimeDataModel } from '../db/datamodel.js';
 import type { Database } from '../db/index.js';
-import { compile, nodeIdColumns, type CompiledPlan, type PlannerEnv } from './compile.js';
+import { compile, nodeIdColumns, ROW_REFUSED, type CompiledPlan, type PlannerEnv } from './compile.js';
+import { databaseFailure } from '../db/errors.js';
 import { DataModel } from './datamodel.js';
 import { Unplannable, type FallbackKind } from './unplannable.js';
 
@@ -91,7 +92,6 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
         return;
       }
       const { sql, params } = plan;
-      onDecision?.({ planned: true, sql }, request);
       // Every pooled connection keeps its prepared statements: their number is bounded.
       plan.name ??= names.size < preparedStatements ? `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
       if (plan.name) names.add(plan.name);
@@ -103,11 +103,20 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
           rows = await abortable(db.query<{ data: string }>(sql, params, name), execution.signal);
         } catch (error) {
           if (execution.signal?.aborted) throw error;
-          // A row the planner cannot render as the schema would (see compile.ts), or a database
-          // failure: the Pothos path answers, with its own errors.
-          onDecision?.({ planned: false, kind: 'statement_failed', reason: (error as Error).message }, request);
+          const reason = (error as Error).message;
+          // A row the planner refuses to render as the schema would not (see compile.ts), or the
+          // database failing: the Pothos path answers, with its own errors. Any other failure is
+          // SQL the compiler got wrong: a defect, as a compile error is.
+          if (String(reason).includes(ROW_REFUSED) || databaseFailure(error)) {
+            onDecision?.({ planned: false, kind: 'statement_failed', reason }, request);
+          } else if (strict) {
+            throw error;
+          } else {
+            onDecision?.({ planned: false, kind: 'compile_error', reason: `statement failed: ${reason}` }, request);
+          }
           return fallback(execution) as Promise<ExecutionResult>;
         }
+        onDecision?.({ planned: true, sql }, request);
         return plan.verbatim ? verbatimResult(rows[0]!.data) : { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
       });
     },

@@ -50,13 +50,16 @@ function columnFilter(sql: Sql, alias: string, column: Column, filter: unknown):
   const { mode, ...ops } = filter;
   if (mode !== undefined && mode !== 'insensitive' && mode !== 'default') throw new Unplannable(`mode ${String(mode)}`);
   const insensitive = mode === 'insensitive';
+  // Prisma's insensitive mode has its own meaning per operator (an `equals` is ILIKE, a pattern);
+  // only the search operators' is written here, so any other falls back rather than differs.
+  const searchOnly = Object.keys(ops).every((op) => op === 'contains' || op === 'startsWith');
+  if (insensitive && !searchOnly) throw new Unplannable(`mode insensitive with ${Object.keys(ops).join(', ')}`);
   const parts: string[] = [];
   for (const [op, value] of Object.entries(ops)) {
     if (value === undefined) continue;
     switch (op) {
       case 'equals':
         if (value === null) parts.push(`${col} IS NULL`);
-        else if (insensitive) parts.push(`${col} ILIKE ${scalarParam(sql, column, value)}`);
         else parts.push(`${col} = ${scalarParam(sql, column, value)}`);
         break;
       case 'in': {
@@ -85,6 +88,10 @@ function columnFilter(sql: Sql, alias: string, column: Column, filter: unknown):
       case 'contains':
         if (column.type !== 'String' || typeof value !== 'string') throw new Unplannable('contains');
         parts.push(`${col} ${insensitive ? 'ILIKE' : 'LIKE'} ('%' || ${sql.param(value, 'text')} || '%')`);
+        break;
+      case 'startsWith':
+        if (column.type !== 'String' || typeof value !== 'string') throw new Unplannable('startsWith');
+        parts.push(`${col} ${insensitive ? 'ILIKE' : 'LIKE'} (${sql.param(value, 'text')} || '%')`);
         break;
       default:
         throw new Unplannable(`operator ${op}`);

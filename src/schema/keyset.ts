@@ -142,7 +142,8 @@ function parseValue(ordering: Ordering, value: unknown, foreign: Error): unknown
     case 'DateTime': {
       if (typeof value !== 'string') throw foreign;
       const date = new Date(value);
-      if (Number.isNaN(date.getTime()) || date.toISOString() !== value) throw foreign;
+      // Only instants a timestamp column can hold (years 1 to 9999) were ever issued.
+      if (Number.isNaN(date.getTime()) || date.toISOString() !== value || !/^\d{4}-/.test(value) || value.startsWith('0000-')) throw foreign;
       return date;
     }
     case 'String':
