@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openDatabase } from '../src/db/index.js';
-import { MIGRATIONS_DIR, migrate, readMigrations } from '../src/db/migrate.js';
+import { concurrentIndex, MIGRATIONS_DIR, migrate, readMigrations } from '../src/db/migrate.js';
 import { DATABASE_KIND, emptyDatabase } from './helpers.js';
 
 async function fresh() {
@@ -86,4 +86,31 @@ test('a run that applies migrations leaves the tables analyzed, so new indexes a
   assert.deepEqual((await migrate(db, [...readMigrations(), probe])).applied, [probe.name]);
   const [row] = await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stats WHERE tablename = 'probe'`;
   assert.equal(row?.n, 1, 'the probe table has statistics for its column');
+});
+
+test('CREATE INDEX CONCURRENTLY runs alone outside a transaction; a failed build leaves no invalid index and is tried again', async () => {
+  const { open } = await fresh();
+  const db = await open();
+  after(() => db.close());
+  await migrate(db);
+  const migration = (name: string, sql: string) => ({ name, sql, checksum: createHash('sha256').update(sql).digest('hex') });
+  const table = migration('29991231000000_dupes', 'CREATE TABLE "dupes" (n int); INSERT INTO "dupes" VALUES (1), (1), (2);');
+  const unique = migration('29991231000001_dupes_unique', '-- a comment\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "dupes_n_key" ON "dupes" (n);');
+  await assert.rejects(migrate(db, [...readMigrations(), table, unique]), /29991231000001_dupes_unique failed: .*(duplicate|unique)/i);
+  const state = async () => {
+    const [row] = await db.prisma.$queryRaw<{ indexes: number; recorded: number }[]>`
+      SELECT (SELECT count(*)::int FROM pg_indexes WHERE indexname = 'dupes_n_key') AS indexes,
+             (SELECT count(*)::int FROM "_prisma_migrations" WHERE migration_name = '29991231000001_dupes_unique') AS recorded`;
+    return row;
+  };
+  assert.deepEqual(await state(), { indexes: 0, recorded: 0 }, 'the invalid index is gone and nothing recorded');
+  await db.prisma.$executeRawUnsafe('DELETE FROM "dupes" WHERE n = 1');
+  assert.deepEqual((await migrate(db, [...readMigrations(), table, unique])).applied, [unique.name]);
+  assert.deepEqual(await state(), { indexes: 1, recorded: 1 });
+  // On PostgreSQL the statement would be refused inside a transaction block: it ran outside one.
+  const [valid] = await db.prisma.$queryRaw<{ valid: boolean }[]>`
+    SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'dupes_n_key'`;
+  assert.equal(valid?.valid, true);
+  assert.throws(() => concurrentIndex('CREATE INDEX CONCURRENTLY a ON t (x); CREATE INDEX b ON t (y);'), /only statement/);
+  assert.equal(concurrentIndex('CREATE INDEX a ON t (x);'), null);
 });

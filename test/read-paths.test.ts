@@ -46,6 +46,9 @@ async function both(query: string, variables: Record<string, unknown> = {}, { pl
   return { status: Number(ours.slice(0, space)), body: JSON.parse(ours.slice(space + 1)) as { data?: any; errors?: any[] }, wasPlanned };
 }
 
+/** `q` on one field, as the README says: a term of 1 or 2 characters matches its start, a longer one any part. */
+const searched = (field: string, q: string) => ([...q].length < 3 ? foldCase(field).startsWith(foldCase(q)) : foldCase(field).includes(foldCase(q)));
+
 const groups: { id: string; name: string; createdAt: Date; updatedAt: Date }[] = [];
 const customers: { id: string; email: string; hasAccount: boolean; createdAt: Date; groupIds: string[] }[] = [];
 
@@ -113,7 +116,7 @@ test('every pair of customer-group filter fields answers what the rows say, on b
   };
   const holds = (g: (typeof groups)[number], filter: Filter): boolean =>
     Object.entries(filter).every(([key, value]) => {
-      if (key === 'q') return foldCase(g.name).includes(foldCase(value as string));
+      if (key === 'q') return searched(g.name, value as string);
       if (key === 'name') return (value as string[]).some((n) => foldCase(n) === foldCase(g.name));
       if (key === 'ids') return (value as string[]).includes(g.id);
       const range = value as { gt?: string; gte?: string; lt?: string };
@@ -150,7 +153,7 @@ test('every pair of customer filter fields answers what the rows say, on both pa
   };
   const holds = (c: (typeof customers)[number], filter: Filter): boolean =>
     Object.entries(filter).every(([key, value]) => {
-      if (key === 'q') return foldCase(c.email).includes(foldCase(value as string));
+      if (key === 'q') return searched(c.email, value as string);
       if (key === 'email') return foldCase(c.email) === foldCase(value as string);
       if (key === 'hasAccount') return c.hasAccount === value;
       if (key === 'groupIds') return c.groupIds.some((id) => (value as string[]).includes(id));
@@ -268,7 +271,10 @@ async function farFromUtc(): Promise<Database> {
     const setup = await openDatabase({ ...source, poolSize: 1 });
     await setup.query(setZone, []);
     await setup.close();
-    return openDatabase({ ...source, poolSize: 3, statementEvents: true });
+    // A URL that sets session options of its own keeps them, and the zone stays pinned.
+    const url = new URL(source.url!);
+    url.searchParams.set('options', '-c application_name=cg-zone-test -c TimeZone=Asia/Kathmandu');
+    return openDatabase({ url: url.toString(), poolSize: 3, statementEvents: true });
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'cg-kathmandu-'));
   const setup = await openDatabase({ ...(await migratedDatabase()), dataDir });
@@ -289,6 +295,10 @@ test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cu
     await db.queryClient.query({ text: 'SHOW TimeZone' }).then((r) => Object.values(r.rows[0] as object)[0]),
   ]) {
     assert.equal(zone, 'UTC');
+  }
+  if (SERVER_URL) {
+    const [name] = await db.query<{ application_name: string }>('SHOW application_name', []);
+    assert.equal(name!.application_name, 'cg-zone-test', "the URL's own options are kept");
   }
   const zoned = pair(db);
   // Written by SQL with an explicit offset, by Prisma from a Date, and by the column's default.
@@ -370,7 +380,7 @@ test('every pair of order filter fields answers what the rows say, and concurren
       if (key === 'email') return foldCase(o.email) === foldCase(value as string);
       if (key === 'status') return (value as string[]).includes(o.status.toUpperCase());
       if (key === 'currencyCode') return o.currencyCode === (value as string).toLowerCase();
-      if (key === 'q') return foldCase(o.email).includes(foldCase(value as string)) || o.id === value;
+      if (key === 'q') return searched(o.email, value as string) || o.id === value;
       return (value as string[]).includes(o.id);
     });
   const query = 'query($f: OrderFilter) { orders(filter: $f, first: 100) { totalCount edges { node { id } } } }';
@@ -390,4 +400,30 @@ test('every pair of order filter fields answers what the rows say, and concurren
     const concurrent = await Promise.all(filters.map((filter) => send(app, query, { f: filter })));
     assert.deepEqual(concurrent.map((text) => JSON.stringify(JSON.parse(text.slice(text.indexOf(' ') + 1)))), serial);
   }
+});
+
+test('q: one or two characters match the start of a field, more any part; wildcards are literal; over 100 characters is bad input', async () => {
+  const search = async (q: string) => {
+    const { body, wasPlanned } = await both('query($q: String!) { customers(first: 100, filter: { q: $q }) { totalCount edges { node { email } } } }', { q });
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    assert.ok(wasPlanned, `q ${q} planned`);
+    return (body.data.customers.edges as { node: { email: string } }[]).map((e) => e.node.email).sort();
+  };
+  const emails = customers.map((c) => c.email);
+  const starting = (prefix: string) => emails.filter((e) => foldCase(e).startsWith(foldCase(prefix)));
+  const containing = (part: string) => emails.filter((e) => foldCase(e).includes(foldCase(part)));
+  // The factories' names are First<n>/Last<n>: neither starts with nor holds these.
+  assert.deepEqual(await search('pe'), starting('pe').sort());
+  assert.deepEqual(await search('UN'), starting('un').sort());
+  assert.deepEqual(await search('er'), [], 'two characters inside a field match nothing');
+  assert.deepEqual(await search('%'), []);
+  assert.deepEqual(await search('_s'), []);
+  assert.deepEqual(await search('rXc'), containing('rxc').sort());
+  assert.deepEqual(await search('r_s'), containing('r_s').sort());
+  assert.deepEqual(await search('@example.com'), containing('@example.com').sort());
+  const long = 'x'.repeat(100);
+  assert.deepEqual(await search(long), []);
+  const refused = await both('query($q: String!) { customers(filter: { q: $q }) { totalCount } }', { q: `${long}x` });
+  assert.equal(refused.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+  assert.equal(refused.body.errors?.[0]?.extensions?.argumentName, 'filter.q');
 });

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { openDatabase } from '../src/db/index.js';
+import { openDatabase, PGLITE_EXTENSIONS } from '../src/db/index.js';
 import { migrate, readMigrations } from '../src/db/migrate.js';
 import { createScratchDatabase } from '../scripts/throwaway-database.js';
 
@@ -30,7 +30,7 @@ function templateFile(kind: PgliteTemplate): string {
 }
 
 async function buildPgliteTemplates(): Promise<Record<PgliteTemplate, Blob>> {
-  const pglite = new PGlite('memory://');
+  const pglite = new PGlite('memory://', { extensions: PGLITE_EXTENSIONS });
   await pglite.waitReady;
   try {
     const empty = await pglite.dumpDataDir('none');

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -25,6 +26,9 @@ export interface LoadSession extends Omit<SqlSession, 'release'> {
 
 const copyStatement = (table: string, columns: readonly string[], source: string) =>
   `COPY ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${source}`;
+
+/** The extensions the migrations create, which PGlite must load when it opens a database. */
+export const PGLITE_EXTENSIONS = { pg_trgm };
 
 /** The TimeZone of every database session: instants are read and written as UTC. */
 export const SESSION_TIME_ZONE = 'UTC';
@@ -115,15 +119,19 @@ function withStatementEvents(prisma: PrismaClient, on: boolean | undefined) {
 
 async function openPostgres(options: DatabaseOptions): Promise<Database> {
   const max = options.poolSize ?? 10;
+  // node-postgres lets a URL's own `options` parameter win over the config's: the pin joins it.
+  const url = new URL(options.url!);
+  const urlOptions = url.searchParams.get('options');
+  url.searchParams.delete('options');
   const pool = new pg.Pool({
-    connectionString: options.url,
+    connectionString: url.toString(),
     max,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     // Every session in UTC, whatever the server's or the database's TimeZone: Prisma's pg adapter
     // sends and reads timestamps without their offset, so any other zone shifts every instant.
-    options: `-c TimeZone=${SESSION_TIME_ZONE}`,
+    options: [urlOptions, `-c TimeZone=${SESSION_TIME_ZONE}`].filter(Boolean).join(' '),
   });
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
   pool.on('error', () => {});
@@ -187,7 +195,7 @@ async function openPglite(dataDir: string, initialData?: Blob, statementEvents?:
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
-  const pglite = new PGlite({ dataDir, ...(initialData ? { loadDataDir: initialData } : {}) });
+  const pglite = new PGlite({ dataDir, extensions: PGLITE_EXTENSIONS, ...(initialData ? { loadDataDir: initialData } : {}) });
   try {
     await pglite.waitReady;
     // As on PostgreSQL (openPostgres): this one connection's session is in UTC.

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './index.js';
+import { quoteIdent, type Database, type SqlSession } from './index.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
@@ -21,6 +21,19 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "started_at"          TIMESTAMPTZ NOT NULL DEFAULT now(),
   "applied_steps_count" INTEGER NOT NULL DEFAULT 0
 )`;
+
+/**
+ * Waits for the migration lock by trying it, not by blocking in pg_advisory_lock: a statement
+ * waiting there keeps a snapshot, and CREATE INDEX CONCURRENTLY in the instance holding the lock
+ * waits for every transaction with an older snapshot, so the two would deadlock.
+ */
+async function takeLock(session: SqlSession): Promise<void> {
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    const [row] = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [PRISMA_MIGRATE_LOCK]);
+    if (row?.locked) return;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
 
 export interface Migration {
   name: string;
@@ -49,7 +62,7 @@ export interface MigrateResult {
 export async function migrate(db: Pick<Database, 'session'>, migrations = readMigrations()): Promise<MigrateResult> {
   const session = await db.session();
   try {
-    await session.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
+    await takeLock(session);
     try {
       await session.exec(LEDGER);
       const rows = await session.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
@@ -70,19 +83,9 @@ export async function migrate(db: Pick<Database, 'session'>, migrations = readMi
           if (checksum !== migration.checksum) result.modified.push(migration.name);
           continue;
         }
-        await session.exec('BEGIN');
-        try {
-          await session.exec(migration.sql);
-          await session.query(
-            `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
-             VALUES ($1, $2, $3, now(), now(), 1)`,
-            [randomUUID(), migration.checksum, migration.name],
-          );
-          await session.exec('COMMIT');
-        } catch (error) {
-          await session.exec('ROLLBACK');
-          throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
-        }
+        const index = concurrentIndex(migration.sql);
+        if (index) await applyConcurrently(session, migration, index);
+        else await applyInTransaction(session, migration);
         result.applied.push(migration.name);
       }
       // A migration may add indexes or change what tables hold: the planner needs statistics to use them.
@@ -94,6 +97,66 @@ export async function migrate(db: Pick<Database, 'session'>, migrations = readMi
   } finally {
     await session.release();
   }
+}
+
+const record = (session: SqlSession, migration: Migration) =>
+  session.query(
+    `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
+     VALUES ($1, $2, $3, now(), now(), 1)`,
+    [randomUUID(), migration.checksum, migration.name],
+  );
+
+async function applyInTransaction(session: SqlSession, migration: Migration): Promise<void> {
+  await session.exec('BEGIN');
+  try {
+    await session.exec(migration.sql);
+    await record(session, migration);
+    await session.exec('COMMIT');
+  } catch (error) {
+    await session.exec('ROLLBACK');
+    throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The index a migration builds with CREATE INDEX CONCURRENTLY, if that is what it is. Such a
+ * migration is that one statement (PostgreSQL refuses it in a transaction block, and
+ * `prisma migrate deploy` sends a file as one script).
+ */
+export function concurrentIndex(sql: string): string | null {
+  const statements = sql.replace(/--[^\n]*/g, '').split(';').filter((part) => part.trim());
+  const match = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?/i.exec(statements[0] ?? '');
+  if (!match) {
+    if (/\bCONCURRENTLY\b/i.test(sql)) throw new Error('CREATE INDEX CONCURRENTLY must be the only statement of its migration');
+    return null;
+  }
+  if (statements.length > 1) throw new Error(`CREATE INDEX CONCURRENTLY ${match[1]} must be the only statement of its migration`);
+  return match[1]!;
+}
+
+/**
+ * Builds an index while the table keeps taking writes: outside a transaction, so the migration and
+ * its ledger row are two steps. A build that failed (or was killed) leaves an invalid index, which
+ * IF NOT EXISTS would take as done: it is dropped, before a try and after a failed one, and the
+ * migration is recorded only once its index is valid, so the next start tries again.
+ */
+async function applyConcurrently(session: SqlSession, migration: Migration, index: string): Promise<void> {
+  const dropInvalid = async () => {
+    const [invalid] = await session.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace AND NOT i.indisvalid`,
+      [index],
+    );
+    if (invalid) await session.exec(`DROP INDEX IF EXISTS ${quoteIdent(index)}`);
+  };
+  try {
+    await dropInvalid();
+    await session.exec(migration.sql);
+  } catch (error) {
+    await dropInvalid().catch(() => {});
+    throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+  }
+  await record(session, migration);
 }
 
 /**

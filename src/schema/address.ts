@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
-import { ilike, parseId, searchTerm } from './inputs.js';
+import { ilike, parseId, SEARCH_RULE, searchTerm } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
 import { foldCase } from '../lib/fold-case.js';
@@ -80,7 +80,7 @@ export const AddressFilter = builder.inputType('AddressFilter', {
     city: t.string({ description: 'Exact city, case-insensitive.' }),
     countryCode: t.string({ description: 'ISO 3166-1 alpha-2, case-insensitive.' }),
     postalCode: t.string(),
-    q: t.string({ description: 'Case-insensitive search over name, company, street, city, postal code and phone.' }),
+    q: t.string({ description: `Search over name, company, street, city, postal code and phone. ${SEARCH_RULE}` }),
   }),
 });
 

@@ -1,14 +1,14 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
-import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+import { dateRange, DateTimeFilter, ilike, parseId, parseIds, SEARCH_RULE, searchTerm, SortDirection } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
 import { foldCase } from '../lib/fold-case.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({
-    q: t.string({ description: 'Case-insensitive search over the name.' }),
+    q: t.string({ description: `Search over the name. ${SEARCH_RULE}` }),
     name: t.stringList({ description: 'Exact names, case-insensitive: a group whose name is one of these.' }),
     ids: t.idList(),
     createdAt: t.field({ type: DateTimeFilter }),
@@ -48,7 +48,7 @@ export function customerGroupWhere(
 
 const GroupMemberFilter = builder.inputType('CustomerGroupCustomersFilter', {
   fields: (t) => ({
-    q: t.string({ description: 'Case-insensitive search over email, first and last name, company and phone.' }),
+    q: t.string({ description: `Search over email, first and last name, company and phone. ${SEARCH_RULE}` }),
   }),
 });
 
@@ -111,7 +111,7 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
 
 const CustomerGroupsFilter = builder.inputType('CustomerCustomerGroupsFilter', {
   fields: (t) => ({
-    q: t.string({ description: 'Case-insensitive search over the name.' }),
+    q: t.string({ description: `Search over the name. ${SEARCH_RULE}` }),
     ids: t.idList(),
   }),
 });

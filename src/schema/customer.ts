@@ -4,14 +4,14 @@ import { phoneE164 } from '../services/validation.js';
 import { invalidArgument } from './invalid-argument.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
-import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm, SortDirection } from './inputs.js';
+import { dateRange, DateTimeFilter, ilike, parseId, parseIds, SEARCH_RULE, searchTerm, SortDirection } from './inputs.js';
 import { rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
 import { foldCase } from '../lib/fold-case.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
-    q: t.string({ description: 'Case-insensitive search over email, first and last name, company and phone.' }),
+    q: t.string({ description: `Search over email, first and last name, company and phone. ${SEARCH_RULE}` }),
     email: t.string({ description: 'Exact email, case-insensitive.' }),
     phone: t.string({
       description: 'Exact phone number, compared in E.164 form: "+45 12 34 56 78" and "+4512345678" match; without + it is read in PHONE_DEFAULT_REGION.',
@@ -46,7 +46,7 @@ export function customerWhere(
   filter: CustomerFilterInput | null | undefined,
   { withDeleted = false, argumentName = 'filter', phoneRegion = 'US' as CountryCode } = {},
 ): Prisma.CustomerWhereInput {
-  const q = searchTerm(filter?.q);
+  const q = searchTerm(filter?.q, `${argumentName}.q`);
   const email = filter?.email?.trim();
   const phone = filter?.phone?.trim();
   const e164 = phone ? phoneE164(phone, phoneRegion) : null;

@@ -36,9 +36,21 @@ export function dateRange(range: Range | null | undefined) {
   };
 }
 
-/** A case-insensitive substring match, with LIKE's wildcards taken literally. */
+/**
+ * Below this many characters a search term matches the start of a field, not any part of it: the
+ * trigram indexes that serve a substring search need three characters, and "jo" anywhere in a
+ * million customers is a scan of all of them. A prefix of one or two is read from the same indexes.
+ */
+const SUBSTRING_MIN_LENGTH = 3;
+export const MAX_SEARCH_LENGTH = 100;
+
+/** How `q` matches, for the schema's descriptions. */
+export const SEARCH_RULE = `Case-insensitive; a term of 1 or 2 characters matches the start of a field, a longer one any part; at most ${MAX_SEARCH_LENGTH} characters.`;
+
+/** A search term's case-insensitive match of one field (see SUBSTRING_MIN_LENGTH), LIKE's wildcards taken literally. */
 export function ilike(q: string) {
-  return { contains: q.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' as const };
+  const literal = q.replace(/[\\%_]/g, (c) => `\\${c}`);
+  return [...q].length < SUBSTRING_MIN_LENGTH ? { startsWith: literal, mode: 'insensitive' as const } : { contains: literal, mode: 'insensitive' as const };
 }
 
 /** Checks that `id` is an ID of `type`; the error names the argument. */
@@ -69,8 +81,11 @@ export function selectionFrom<Filter extends object, Where>(type: IdType, where:
   });
 }
 
-/** Turns an optional trimmed search string into undefined when blank. */
-export function searchTerm(q: string | null | undefined): string | undefined {
+/** Turns an optional trimmed search string into undefined when blank; a longer term than the maximum is bad input. */
+export function searchTerm(q: string | null | undefined, argumentName = 'filter.q'): string | undefined {
   const trimmed = q?.trim();
+  if (trimmed && [...trimmed].length > MAX_SEARCH_LENGTH) {
+    throw invalidArgument(argumentName, `a search term is at most ${MAX_SEARCH_LENGTH} characters, got ${[...trimmed].length}`);
+  }
   return trimmed ? trimmed : undefined;
 }

@@ -4,7 +4,7 @@ import type { AddressInput } from '../services/addresses.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
-import { dateRange, DateTimeFilter, ilike, parseId, parseIds, searchTerm } from './inputs.js';
+import { dateRange, DateTimeFilter, ilike, parseId, parseIds, SEARCH_RULE, searchTerm } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
 import { foldCase } from '../lib/fold-case.js';
@@ -24,7 +24,7 @@ export const PaymentStatusEnum = builder.enumType('PaymentStatus', { values: upp
 export const OrderFilter = builder.inputType('OrderFilter', {
   description: "Medusa's order filters. Every field given must hold.",
   fields: (t) => ({
-    q: t.string({ description: 'Search: a substring of the email, an exact order ID, or (when a number) the display ID.' }),
+    q: t.string({ description: `Search: the email (${SEARCH_RULE.replace(/\.$/, '')}), an exact order ID, or (when a number) the display ID.` }),
     ids: t.idList(),
     status: t.field({ type: [OrderStatusEnum] }),
     fulfillmentStatus: t.field({ type: [FulfillmentStatusEnum] }),
