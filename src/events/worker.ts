@@ -46,42 +46,68 @@ export function startOutboxWorker({
   maxAttempts,
 }: OutboxWorkerOptions): OutboxWorker {
   // An abandoned event (maxAttempts reached) no longer holds its key back: a gap in its numbers.
-  const retryable = maxAttempts === undefined ? Prisma.empty : Prisma.sql`AND attempts < ${maxAttempts}`;
+  const retryable = (alias: string) =>
+    maxAttempts === undefined ? Prisma.empty : Prisma.sql`AND ${Prisma.raw(alias)}.attempts < ${maxAttempts}`;
   const scrubbed = Prisma.sql`CASE name ${Prisma.join(
     Object.entries(SECRET_PAYLOAD_KEYS).map(([name, keys]) => Prisma.sql`WHEN ${name} THEN payload - ARRAY[${Prisma.join(keys)}]::text[]`),
     ' ',
   )} ELSE payload END`;
-  const columns = Prisma.sql`id, name, payload, created_at AS "createdAt", key, seq`;
+  const columns = Prisma.sql`e.id, e.name, e.payload, e.created_at AS "createdAt", e.key, e.seq`;
 
-  /** Due events that are the first undelivered of their key, oldest first. */
-  function claimFirsts(tx: Prisma.TransactionClient) {
+  /** The key of the last first this worker claimed: the next batch starts after it, so every key gets its turn. */
+  let cursor: string | undefined;
+
+  /**
+   * Up to `limit` due events that are the first undelivered of their key, keys in order from just
+   * after `after` up to `upTo` (inclusive). Each key's first undelivered event is found by one step
+   * down the (key, seq) index of undelivered events (outbox_event_pending_key_idx), from the key
+   * before it, and locked (SKIP LOCKED: another worker has that key) only as far as the LIMIT asks:
+   * a claim reads about as many index entries as it claims and skips, whatever the backlog behind
+   * them (rather than sorting every due event and asking for each whether an earlier one of its
+   * key waits). A key whose first waits for its retry or is held by another worker is skipped whole.
+   */
+  function claimFirsts(tx: Prisma.TransactionClient, limit: number, after: string | undefined, upTo: string | undefined) {
+    const from = after === undefined ? Prisma.empty : Prisma.sql`AND o.key > ${after}`;
+    const to = upTo === undefined ? Prisma.empty : Prisma.sql`AND o.key <= ${upTo}`;
     return tx.$queryRaw<OutboxMessage[]>`
-      SELECT ${columns}
-      FROM outbox_event e
-      WHERE delivered_at IS NULL AND available_at <= now() ${retryable}
-        AND NOT EXISTS (SELECT 1 FROM outbox_event p
-          WHERE p.key = e.key AND p.seq < e.seq AND p.delivered_at IS NULL ${maxAttempts === undefined ? Prisma.empty : Prisma.sql`AND p.attempts < ${maxAttempts}`})
-      ORDER BY available_at, id
-      LIMIT ${batchSize}
-      FOR UPDATE SKIP LOCKED`;
+      WITH RECURSIVE head(key, seq) AS (
+        (SELECT o.key, o.seq FROM outbox_event o
+          WHERE o.delivered_at IS NULL ${retryable('o')} ${from} ${to}
+          ORDER BY o.key, o.seq LIMIT 1)
+        UNION ALL
+        SELECT n.key, n.seq FROM head h CROSS JOIN LATERAL (
+          SELECT o.key, o.seq FROM outbox_event o
+          WHERE o.delivered_at IS NULL ${retryable('o')} AND o.key > h.key ${to}
+          ORDER BY o.key, o.seq LIMIT 1) n
+      )
+      SELECT f.* FROM head h CROSS JOIN LATERAL (
+        SELECT ${columns} FROM outbox_event e
+        -- Again on the row: one that another worker delivered since this statement began is not taken.
+        WHERE e.key = h.key AND e.seq = h.seq AND e.delivered_at IS NULL AND e.available_at <= now() ${retryable('e')}
+        FOR UPDATE SKIP LOCKED) f
+      LIMIT ${limit}`;
   }
 
   /** The due events after those firsts, of the same keys, in key and sequence order. */
   function claimFollowers(tx: Prisma.TransactionClient, firsts: OutboxMessage[]) {
     return tx.$queryRaw<OutboxMessage[]>`
       SELECT ${columns}
-      FROM outbox_event
-      WHERE key IN (${Prisma.join(firsts.map((m) => m.key))}) AND id NOT IN (${Prisma.join(firsts.map((m) => m.id))})
-        AND delivered_at IS NULL AND available_at <= now() ${retryable}
-      ORDER BY key, seq
+      FROM outbox_event e
+      WHERE e.key IN (${Prisma.join(firsts.map((m) => m.key))}) AND e.id NOT IN (${Prisma.join(firsts.map((m) => m.id))})
+        AND e.delivered_at IS NULL AND e.available_at <= now() ${retryable('e')}
+      ORDER BY e.key, e.seq
       LIMIT ${batchSize - firsts.length}
       FOR UPDATE SKIP LOCKED`;
   }
 
   /** Each first with the followers that continue it without a gap, key after key. */
   async function claim(tx: Prisma.TransactionClient): Promise<OutboxMessage[]> {
-    const firsts = await claimFirsts(tx);
-    if (firsts.length === 0 || firsts.length >= batchSize) return firsts;
+    // Round the keys: those after the cursor, then from the start up to it.
+    const firsts = await claimFirsts(tx, batchSize, cursor, undefined);
+    if (cursor !== undefined && firsts.length < batchSize) firsts.push(...(await claimFirsts(tx, batchSize - firsts.length, undefined, cursor)));
+    if (firsts.length === 0) return firsts;
+    cursor = firsts.at(-1)!.key;
+    if (firsts.length >= batchSize) return firsts;
     const followers = await claimFollowers(tx, firsts);
     const messages: OutboxMessage[] = [];
     for (const first of firsts) {
@@ -157,7 +183,7 @@ export function startOutboxWorker({
    */
   async function resumeAfterOutage() {
     if (job.stopped) return;
-    await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() WHERE delivered_at IS NULL AND available_at > now() ${retryable}`;
+    await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() WHERE delivered_at IS NULL AND available_at > now() ${retryable('outbox_event')}`;
     await job.run();
   }
 
@@ -168,7 +194,7 @@ export function startOutboxWorker({
   });
   sink.onReconnect?.(() => void resumeAfterOutage().catch((error: unknown) => log.error({ err: error }, 'outbox worker: resuming after an outage failed')));
   countUndeliveredWith(async () => {
-    const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox_event WHERE delivered_at IS NULL ${retryable}`;
+    const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox_event WHERE delivered_at IS NULL ${retryable('outbox_event')}`;
     return row?.n ?? 0;
   });
   return {
