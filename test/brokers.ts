@@ -2,24 +2,46 @@
 // on a free loopback port, which the test can stop (as an outage) and start again on the same port
 // and data. The machine's own brokers (4222, 6379) are never touched.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const NATS_SERVER = '/usr/sbin/nats-server';
-export const REDIS_SERVER = '/usr/bin/redis-server';
+/**
+ * A broker binary: the path `envVar` names if set, else the first `name` on PATH, then in /usr/sbin
+ * and /usr/bin (where Debian puts them, and not always on a user's PATH). Unfound: the bare name,
+ * which `requireBinary` reports as missing.
+ */
+export function findBinary(name: string, envVar: string, env: NodeJS.ProcessEnv = process.env): string {
+  const given = env[envVar];
+  if (given) return given;
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/bin'];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  return name;
+}
+
+export const NATS_SERVER = findBinary('nats-server', 'NATS_SERVER_BIN');
+export const REDIS_SERVER = findBinary('redis-server', 'REDIS_SERVER_BIN');
 
 /**
  * Skips the test when the broker binary is missing, except in CI (`CI=true`), where a missing
  * binary fails it: a broker test must never turn green by not running.
  */
 export function requireBinary(t: TestContext, binary: string): boolean {
-  if (existsSync(binary)) return true;
-  if (process.env.CI === 'true') throw new Error(`${binary} is missing: the broker tests must run in CI`);
-  t.skip(`${binary} is missing`);
+  if (binary.includes('/') && existsSync(binary)) return true;
+  const where = binary.includes('/') ? binary : `${binary} (on PATH, /usr/sbin, /usr/bin; or set NATS_SERVER_BIN / REDIS_SERVER_BIN)`;
+  if (process.env.CI === 'true') throw new Error(`${where} is missing: the broker tests must run in CI`);
+  t.skip(`${where} is missing`);
   return false;
 }
 

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { after, beforeEach, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -12,7 +15,7 @@ import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
 import { createSink, LogSink, NatsSink, RedisStreamSink, type EventSink, type OutboxMessage } from '../src/events/sinks.js';
 import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
 import { createLogger } from '../src/logger.js';
-import { NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary } from './brokers.js';
+import { findBinary, NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary } from './brokers.js';
 import { holdLock, migratedDatabase } from './helpers.js';
 
 
@@ -388,4 +391,20 @@ test('the default log sink prints the payload, token included, outside productio
       assert.deepEqual(JSON.parse(entry.payload as string), { id: 'cus_1', email: 'who@example.com', token }, 'development: the whole payload');
     }
   }
+});
+
+test('the broker binaries are found on PATH, or where NATS_SERVER_BIN / REDIS_SERVER_BIN say', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-bin-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const [empty, elsewhere] = [join(dir, 'empty'), join(dir, 'elsewhere')];
+  mkdirSync(empty);
+  mkdirSync(elsewhere);
+  const fake = join(elsewhere, 'nats-server');
+  writeFileSync(fake, '#!/bin/sh\n');
+  chmodSync(fake, 0o755);
+  writeFileSync(join(empty, 'nats-server'), 'not executable');
+  const PATH = [empty, elsewhere].join(delimiter);
+  assert.equal(findBinary('nats-server', 'NATS_SERVER_BIN', { PATH }), fake, 'the first executable one on PATH');
+  assert.equal(findBinary('nats-server', 'NATS_SERVER_BIN', { PATH, NATS_SERVER_BIN: '/opt/nats/bin/nats-server' }), '/opt/nats/bin/nats-server', 'the variable wins');
+  assert.equal(findBinary('no-such-broker', 'X_BIN', { PATH }), 'no-such-broker', 'unfound: the bare name');
 });
