@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { openDatabase } from '../../src/db/index.js';
 import { migrate } from '../../src/db/migrate.js';
 import { NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary } from '../brokers.js';
-import { outageUnderLoad } from '../event-load.js';
+import { LOADED_MACHINE_MARGIN_MS, outageUnderLoad } from '../event-load.js';
 import { migratedDatabase } from '../helpers.js';
 import { SHORT } from './support.js';
 
@@ -29,5 +29,6 @@ for (const [kind, binary, start] of [['nats', NATS_SERVER, privateNats], ['redis
     await broker.start();
     const result = await outageUnderLoad(kind, broker, prismas, { beforeMs: 2_000, outageMs: OUTAGE_MS, afterMs: 2_000, resumeWithinMs: 3_000, pauseMs: 50 });
     t.diagnostic(`${result.events} events; ${result.backlog} waiting at the broker's return: delivery resumed ${result.resumedMs} ms after it, all delivered after ${result.drainedMs} ms`);
+    if (result.overBudget) t.diagnostic(`over the 3 s budget, within the loaded machine's margin of ${LOADED_MACHINE_MARGIN_MS} ms`);
   });
 }
