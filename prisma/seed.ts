@@ -639,8 +639,8 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       lineItems: out.order_line_item.count,
     };
   });
-  options.onProgress?.('analyzing the tables');
-  await analyze(db);
+  options.onProgress?.('vacuuming and analyzing the tables');
+  await analyze(db, { vacuum: true });
   return result;
 }
 

@@ -113,8 +113,11 @@ const EMPTY = [
   'customer_group_customer.deleted_at',
 ];
 
-test('a seeded database has planner statistics at once: the seed analyzes what it loaded', async () => {
+test('a seeded database has planner statistics and visibility maps at once: the seed vacuums and analyzes what it loaded', async () => {
   const { db } = await seeded(30);
+  const [visible] = await db.prisma.$queryRaw<{ pages: number; visible: number }[]>`
+    SELECT relpages AS pages, relallvisible AS visible FROM pg_class WHERE relname = 'customer'`;
+  assert.ok(visible!.pages > 0 && visible!.visible === visible!.pages, `all ${visible!.pages} pages of customer visible (${visible!.visible})`);
   const analyzed = await db.prisma.$queryRaw<{ tablename: string }[]>`
     SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema() ORDER BY 1`;
   const tables = analyzed.map((row) => row.tablename);

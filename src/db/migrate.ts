@@ -160,13 +160,16 @@ async function applyConcurrently(session: SqlSession, migration: Migration, inde
 }
 
 /**
- * Refreshes the planner's statistics of every table. After a bulk load: until autovacuum gets to the
- * new rows, PostgreSQL plans with none, and a nested read that takes milliseconds can take seconds.
+ * Refreshes the planner's statistics of every table and, with `vacuum`, their visibility maps. After
+ * a bulk load: until autovacuum gets to the new rows, PostgreSQL plans with no statistics (a nested
+ * read that takes milliseconds took seconds), and a count reads every row from the table instead of
+ * from an index (index-only scans need the visibility map: at 200,000 customers an orders count took
+ * 94 ms before a VACUUM and 49 ms after).
  */
-export async function analyze(db: Pick<Database, 'session'>): Promise<void> {
+export async function analyze(db: Pick<Database, 'session'>, { vacuum = false } = {}): Promise<void> {
   const session = await db.session();
   try {
-    await session.exec('ANALYZE');
+    await session.exec(vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE');
   } finally {
     await session.release();
   }
