@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
+import { GraphQLInputObjectType } from 'graphql';
 import { openDatabase, type Database } from '../src/db/index.js';
+import { schema } from '../src/schema/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { foldCase } from '../src/lib/fold-case.js';
 import { createLogger } from '../src/logger.js';
@@ -62,12 +64,31 @@ before(async () => {
   // Emails as an import may have left them: not lower-cased, with LIKE's wildcards and escapes.
   const emails = ['Per%cent@Example.com', 'perXcent@example.com', 'under_score@example.com', 'underXscore@example.com', 'back\\slash@example.com', 'ÆBLE@example.dk', 'İpek@example.com.tr', 'plain@example.com'];
   for (const [i, email] of emails.entries()) {
-    const c = await makeCustomer(p, { email, hasAccount: i % 2 === 0, createdAt: new Date(Date.UTC(2026, 2, 1 + i)) });
+    const phone = i % 3 === 0 ? null : `+45 12 34 56 ${70 + (i % 4)}`;
+    const c = await makeCustomer(p, {
+      email,
+      hasAccount: i % 2 === 0,
+      phone,
+      phoneE164: phone?.replaceAll(' ', '') ?? null,
+      createdAt: new Date(Date.UTC(2026, 2, 1 + i)),
+      updatedAt: new Date(Date.UTC(2026, 3, 1 + (i % 3))),
+    });
     const mine = groups.filter((_, g) => (g + i) % 3 === 0);
     for (const g of mine) await addToGroup(p, c.id, g.id);
     customers.push({ id: c.id, email, hasAccount: i % 2 === 0, createdAt: c.createdAt, groupIds: mine.map((g) => g.id) });
-    await makeAddress(p, c.id, { city: ['São_Paulo', 'SÃO%PAULO', 'Ærøskøbing', 'back\\slash'][i % 4] });
-    await makeOrder(p, c.id, { email });
+    await makeAddress(p, c.id, { city: ['São_Paulo', 'SÃO%PAULO', 'Ærøskøbing', 'back\\slash'][i % 4], countryCode: i % 3 ? 'dk' : 'se', postalCode: `${2000 + (i % 2)}` });
+    await makeOrder(p, c.id, {
+      email,
+      status: (['pending', 'completed', 'canceled'] as const)[i % 3],
+      fulfillmentStatus: i % 2 ? 'shipped' : 'not_fulfilled',
+      paymentStatus: i % 4 ? 'captured' : 'not_paid',
+      currencyCode: i % 2 ? 'usd' : 'eur',
+      regionId: i % 3 ? 'reg_eu' : null,
+      cartId: `cart_${i % 4}`,
+      canceledAt: i % 3 === 2 ? new Date(Date.UTC(2026, 4, i)) : null,
+      createdAt: new Date(Date.UTC(2026, 2, 1 + i)),
+      updatedAt: new Date(Date.UTC(2026, 3, 1 + (i % 3))),
+    });
   }
 });
 
@@ -426,4 +447,136 @@ test('q: one or two characters match the start of a field, more any part; wildca
   const refused = await both('query($q: String!) { customers(filter: { q: $q }) { totalCount } }', { q: `${long}x` });
   assert.equal(refused.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
   assert.equal(refused.body.errors?.[0]?.extensions?.argumentName, 'filter.q');
+});
+
+/** Whether `at` lies in a DateTimeFilter given as strings. */
+const inRange = (at: Date | null, range: Record<string, string>) =>
+  at !== null &&
+  Object.entries(range).every(([op, bound]) => {
+    const [x, y] = [at.getTime(), Date.parse(bound)];
+    return op === 'gt' ? x > y : op === 'gte' ? x >= y : op === 'lt' ? x < y : x <= y;
+  });
+
+/**
+ * Every pair of a filter's fields, each with each of its values, on both paths, against the rows.
+ * The fields come from the schema: a filter field added without values here fails the test.
+ */
+async function everyPair<Row extends { id: string }>(options: {
+  filterType: string;
+  list: string;
+  values: Record<string, unknown[]>;
+  rows: Row[];
+  holds: (row: Row, field: string, value: unknown) => boolean;
+}) {
+  const type = schema.getType(options.filterType) as GraphQLInputObjectType;
+  assert.deepEqual(Object.keys(options.values).sort(), Object.keys(type.getFields()).sort(), `values for every field of ${options.filterType}`);
+  const keys = Object.keys(options.values);
+  let checked = 0;
+  for (const [i, a] of keys.entries()) {
+    for (const b of keys.slice(i + 1)) {
+      for (const va of options.values[a]!) {
+        for (const vb of options.values[b]!) {
+          const filter = { [a]: va, [b]: vb };
+          const { body } = await both(`query($f: ${options.filterType}) { ${options.list}(filter: $f, first: 100) { totalCount edges { node { id } } } }`, { f: filter });
+          assert.equal(body.errors, undefined, `${JSON.stringify(filter)}: ${JSON.stringify(body.errors)}`);
+          const expected = options.rows.filter((row) => options.holds(row, a, va) && options.holds(row, b, vb)).map((row) => row.id).sort();
+          assert.deepEqual(body.data[options.list].edges.map((e: { node: { id: string } }) => e.node.id).sort(), expected, JSON.stringify(filter));
+          assert.equal(body.data[options.list].totalCount, expected.length);
+          checked++;
+        }
+      }
+    }
+  }
+  return checked;
+}
+
+test('every pair of every customer, order and address filter field (read from the schema) answers what the rows say', async () => {
+  const people = await t.prisma.customer.findMany({ where: { deletedAt: null } });
+  const memberships = await t.prisma.customerGroupCustomer.findMany({ where: { deletedAt: null } });
+  await everyPair({
+    filterType: 'CustomerFilter',
+    list: 'customers',
+    rows: people,
+    values: {
+      q: ['cent', 'un', 'zzqxv'],
+      email: ['PER%CENT@example.com', 'underXscore@EXAMPLE.com'],
+      phone: ['+45 12 34 56 71', '+4512345673'],
+      hasAccount: [true, false],
+      groupIds: [[groups[0]!.id], [groups[1]!.id, groups[4]!.id]],
+      createdAt: [{ gte: '2026-03-02T00:00:00Z', lt: '2026-03-06T00:00:00Z' }],
+      updatedAt: [{ gt: '2026-04-01T00:00:00Z' }],
+    },
+    holds: (c, field, value) => {
+      if (field === 'q') return [c.email, c.firstName, c.lastName, c.companyName, c.phone].some((f) => f !== null && searched(f, value as string));
+      if (field === 'email') return foldCase(c.email) === foldCase(value as string);
+      if (field === 'phone') return c.phoneE164 === (value as string).replaceAll(' ', '');
+      if (field === 'hasAccount') return c.hasAccount === value;
+      if (field === 'groupIds') return memberships.some((m) => m.customerId === c.id && (value as string[]).includes(m.customerGroupId));
+      return inRange(field === 'createdAt' ? c.createdAt : c.updatedAt, value as Record<string, string>);
+    },
+  });
+  const orders = await t.prisma.order.findMany();
+  await everyPair({
+    filterType: 'OrderFilter',
+    list: 'orders',
+    rows: orders,
+    values: {
+      q: ['cent', 'UN', String(orders[2]!.displayId), orders[3]!.id],
+      ids: [orders.slice(0, 4).map((o) => o.id)],
+      status: [['PENDING'], ['COMPLETED', 'CANCELED']],
+      fulfillmentStatus: [['SHIPPED']],
+      paymentStatus: [['NOT_PAID']],
+      displayId: [orders[1]!.displayId],
+      cartId: ['cart_1'],
+      email: ['UNDER_SCORE@example.com', '%'],
+      regionId: ['reg_eu'],
+      currencyCode: ['EUR'],
+      createdAt: [{ lt: '2026-03-04T00:00:00Z' }],
+      updatedAt: [{ gte: '2026-04-02T00:00:00Z' }],
+      canceledAt: [{ gte: '2026-05-01T00:00:00Z' }],
+    },
+    holds: (o, field, value) => {
+      switch (field) {
+        case 'q':
+          return searched(o.email, value as string) || o.id === value || String(o.displayId) === value;
+        case 'ids':
+          return (value as string[]).includes(o.id);
+        case 'status':
+        case 'fulfillmentStatus':
+        case 'paymentStatus':
+          return (value as string[]).includes(String(o[field]).toUpperCase());
+        case 'displayId':
+          return o.displayId === value;
+        case 'cartId':
+        case 'regionId':
+          return o[field] === value;
+        case 'email':
+          return foldCase(o.email) === foldCase(value as string);
+        case 'currencyCode':
+          return o.currencyCode === (value as string).toLowerCase();
+        default:
+          return inRange(o[field as 'createdAt' | 'updatedAt' | 'canceledAt'], value as Record<string, string>);
+      }
+    },
+  });
+  const addresses = await t.prisma.address.findMany({ where: { deletedAt: null, customer: { deletedAt: null } } });
+  await everyPair({
+    filterType: 'AddressFilter',
+    list: 'addresses',
+    rows: addresses,
+    values: {
+      customerId: [people[0]!.id, people[1]!.id],
+      city: ['são_paulo', 'ÆRØSKØBING'],
+      countryCode: ['SE', 'dk'],
+      postalCode: ['2001'],
+      q: ['main', 'sã', '%'],
+    },
+    holds: (a, field, value) => {
+      if (field === 'customerId') return a.customerId === value;
+      if (field === 'city') return a.city !== null && foldCase(a.city) === foldCase(value as string);
+      if (field === 'countryCode') return a.countryCode === (value as string).toLowerCase();
+      if (field === 'postalCode') return a.postalCode === value;
+      return [a.addressName, a.company, a.firstName, a.lastName, a.address1, a.address2, a.city, a.postalCode, a.phone].some((f) => f !== null && searched(f, value as string));
+    },
+  });
 });
