@@ -580,3 +580,13 @@ test('every pair of every customer, order and address filter field (read from th
     },
   });
 });
+
+test("federation's email key folds case as the email filter does, so an imported mixed-case email is found", async () => {
+  const imported = customers.find((c) => c.email === 'ÆBLE@example.dk')!;
+  const r = await t.gql<{ _entities: ({ id: string } | null)[] }>(
+    'query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }',
+    { r: [{ __typename: 'Customer', email: ' æble@EXAMPLE.DK ' }, { __typename: 'Customer', email: 'PER%CENT@example.com' }, { __typename: 'Customer', email: '%' }] },
+  );
+  assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+  assert.deepEqual(r.data?._entities, [{ id: imported.id }, { id: customers[0]!.id }, null]);
+});

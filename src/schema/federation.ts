@@ -44,6 +44,7 @@ import { CustomerGroup } from './customer-group.js';
 import { Customer } from './customer.js';
 import { invalidArgument } from './invalid-argument.js';
 import { Order } from './order.js';
+import { foldCase } from '../lib/fold-case.js';
 
 // v2.9: @cost/@listSize (and @authenticated, @requiresScopes from 2.5, entity interfaces from 2.3);
 // the newest both composers in use accept.
@@ -123,7 +124,7 @@ function reference(value: Representation, index: number, entityInterface: boolea
     throw invalidArgument(argument, `"${type}" is not an entity of this subgraph (${known.join(', ')})`);
   }
   if (typeof value.id === 'string') return { type, id: value.id };
-  if (type === 'Customer' && typeof value.email === 'string') return { type, email: value.email.trim().toLowerCase() };
+  if (type === 'Customer' && typeof value.email === 'string') return { type, email: foldCase(value.email.trim()) };
   throw invalidArgument(argument, `a ${type} representation needs ${ENTITY_KEYS[type].map((key) => `"${key}"`).join(' or ')}`);
 }
 
@@ -156,20 +157,22 @@ async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string
     ids.length === 0 && emails.length === 0
       ? []
       : await ctx.db.customer.findMany({
-          // Beyond what the gateway selected: the columns an email key is matched and ranked by.
-          ...queryFromInfo({ context: ctx, info, typeName: 'Customer', select: { id: true, deletedAt: true, email: true, hasAccount: true, createdAt: true } }),
+          // Beyond what the gateway selected: the columns an email key is matched and ranked by
+          // (the folded email, as the email filter compares: an imported "Ann@Example.com" matches).
+          ...queryFromInfo({ context: ctx, info, typeName: 'Customer', select: { id: true, deletedAt: true, emailFolded: true, hasAccount: true, createdAt: true } }),
           where: {
             deletedAt: null,
             ...ownRowOnly,
-            OR: [...(ids.length ? [{ id: { in: ids } }] : []), ...(emails.length ? [{ email: { in: emails } }] : [])],
+            OR: [...(ids.length ? [{ id: { in: ids } }] : []), ...(emails.length ? [{ emailFolded: { in: emails } }] : [])],
           },
         });
   const byEmail = new Map<string, (typeof rows)[number]>();
   const wanted = new Set(emails);
   for (const row of rows) {
-    if (!wanted.has(row.email)) continue;
-    const current = byEmail.get(row.email);
-    byEmail.set(row.email, current ? preferred(row, current) : row);
+    const email = row.emailFolded;
+    if (email === null || !wanted.has(email)) continue;
+    const current = byEmail.get(email);
+    byEmail.set(email, current ? preferred(row, current) : row);
   }
   return { byId: mapById(rows), byEmail };
 }
