@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import pino from 'pino';
+import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createClient } from 'redis';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
@@ -211,6 +212,73 @@ test("a customer's later events wait while an earlier one backs off after a fail
   assert.equal(await outbox.drain(), 2);
   assert.deepEqual(seqs(sink.received), [3, 1, 2], 'then both, in order');
   assert.deepEqual(sink.received.slice(1).map((m) => [m.key, m.seq - sink.received[1]!.seq]), [['customer:cus_a', 0], ['customer:cus_a', 1]]);
+});
+
+test('a claim reads about as many rows as it claims, however many wait behind a key held back', async (t) => {
+  // A database of this test's own, whose statements (with their parameters) can be read back.
+  const own = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://', poolSize: 2, statementEvents: true });
+  t.after(() => own.close());
+  await migrate(own);
+  const claims: { sql: string; params: unknown[] }[] = [];
+  (own.prisma as unknown as PrismaClient<'query'>).$on('query', (e) => {
+    if (/SKIP LOCKED/.test(e.query)) claims.push({ sql: e.query, params: JSON.parse(e.params) as unknown[] });
+  });
+  // customer:a_hot's first event waits for its retry, 3,000 more of it wait behind it (older than
+  // anything else); 30 other customers have one event each.
+  const behind = 3_000;
+  await own.prisma.$executeRaw`INSERT INTO outbox_event (id, name, payload, created_at, available_at, key, seq)
+    SELECT 'evt_hot_' || i, 'customer.updated', '{"id":"a_hot"}', now() - interval '1 hour', now() - interval '1 hour', 'customer:a_hot', i
+    FROM generate_series(1, ${behind + 1}) i`;
+  await own.prisma.$executeRaw`UPDATE outbox_event SET attempts = 1, available_at = now() + interval '1 hour' WHERE key = 'customer:a_hot' AND seq = 1`;
+  await own.prisma.$executeRaw`INSERT INTO outbox_event (id, name, payload, key, seq)
+    SELECT 'evt_b_' || i, 'customer.updated', jsonb_build_object('id', 'b_' || i), 'customer:b_' || lpad(i::text, 2, '0'), 1
+    FROM generate_series(1, 30) i`;
+  await own.prisma.$executeRaw`ANALYZE outbox_event`;
+
+  const sink = new CapturingSink();
+  const outbox = startOutboxWorker({ prisma: own.prisma, sink, log: silent, pollMs: 60_000, batchSize: 10 });
+  t.after(() => outbox.stop());
+  assert.equal(await outbox.drain(), 30, "the other customers' events, none of a_hot's");
+  assert.ok(sink.received.every((m) => m.key !== 'customer:a_hot'));
+
+  // The first claim again, on the backlog as it was, counting the rows its plan read.
+  await own.prisma.$executeRaw`UPDATE outbox_event SET delivered_at = NULL WHERE key LIKE 'customer:b_%'`;
+  const [first] = claims;
+  assert.ok(first, 'a claim was sent');
+  let read = 0;
+  await own.prisma
+    .$transaction(async (tx) => {
+      const [row] = await tx.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(`EXPLAIN (ANALYZE, FORMAT JSON) ${first.sql}`, ...first.params);
+      const plan = row?.['QUERY PLAN'];
+      const visit = (node: Record<string, unknown>) => {
+        if (node['Relation Name'] === 'outbox_event') {
+          read += ((node['Actual Rows'] as number) + ((node['Rows Removed by Filter'] as number | undefined) ?? 0)) * (node['Actual Loops'] as number);
+        }
+        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) visit(child);
+      };
+      visit((JSON.parse(typeof plan === 'string' ? plan : JSON.stringify(plan)) as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      throw new RollBackExplain();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RollBackExplain)) throw error;
+    });
+  t.diagnostic(`the first claim of 10 read ${read} rows of outbox_event, with ${behind} waiting behind a held-back key`);
+  assert.ok(read > 0 && read < 100, `a claim of 10 reads a few dozen rows at most, not the ${behind} held back (read ${read})`);
+});
+
+class RollBackExplain extends Error {}
+
+test('keys take turns: a customer with a backlog does not hold back the others', async (t) => {
+  const sink = new CapturingSink();
+  const outbox = worker(t, { sink, batchSize: 1 });
+  for (let seq = 1; seq <= 5; seq++) await record({ name: 'customer.updated', payload: { id: 'cus_a', seq } });
+  await record({ name: 'customer.updated', payload: { id: 'cus_b', seq: 1 } });
+  await record({ name: 'customer.updated', payload: { id: 'cus_c', seq: 1 } });
+  assert.equal(await outbox.drain(), 7);
+  assert.deepEqual(
+    sink.received.map((m) => `${m.key}#${(m.payload as { seq: number }).seq}`),
+    ['customer:cus_a#1', 'customer:cus_b#1', 'customer:cus_c#1', 'customer:cus_a#2', 'customer:cus_a#3', 'customer:cus_a#4', 'customer:cus_a#5'],
+  );
 });
 
 test('NATS JetStream sink: messages land in the stream once, with names, ids, keys, sequence numbers and payloads', async (t) => {

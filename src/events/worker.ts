@@ -32,7 +32,7 @@ interface Batch {
 /**
  * Delivers outbox events to the sink, at least once, each key's (customer's or group's) in its
  * sequence order. A worker claims only a key's first undelivered event (none while an earlier one
- * of its key is locked by another worker or waits for its retry), then the events right after it,
+ * of its key is locked by another worker or waits for its retry), keys in turn, then the events right after it,
  * and keeps the rows locked (FOR UPDATE SKIP LOCKED) until they are marked delivered: one key is
  * delivered by one worker at a time, however many processes share the database. While the sink is
  * unreachable nothing is tried; when it is back, events waiting for a retry are due at once.
