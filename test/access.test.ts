@@ -12,8 +12,8 @@ type Extensions = { pothosOptions?: { authScopes?: unknown; skipTypeScopes?: boo
 const declared = (x: { extensions?: unknown }) => (x.extensions as Extensions | undefined)?.pothosOptions?.authScopes !== undefined;
 
 test('every root operation and every field of every type declares who may use it', () => {
-  // Connection, edge and page-info wrappers carry no data of their own: the field returning them and the node types decide.
-  const structural = /(Connection|Edge)$|^PageInfo$|^__/;
+  // Connection, edge, page-info and count wrappers carry no data of their own: the field returning them and the node types decide.
+  const structural = /(Connection|Edge)$|^PageInfo$|^Count$|^__/;
   const missing: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || structural.test(type.name)) continue;

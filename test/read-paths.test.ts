@@ -590,3 +590,42 @@ test("federation's email key folds case as the email filter does, so an imported
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   assert.deepEqual(r.data?._entities, [{ id: imported.id }, { id: customers[0]!.id }, null]);
 });
+
+test('count(limit:) is exact up to its limit and a lower bound past it, on every connection and both paths', async () => {
+  const live = await t.prisma.customer.count({ where: { deletedAt: null } });
+  const { body, wasPlanned } = await both(`{
+    exact: customers { count(limit: ${live}) { count precision } totalCount }
+    bound: customers(filter: { hasAccount: true }) { count(limit: 2) { __typename count precision } }
+    one: customers { count(limit: 1) { precision } }
+    plenty: customers { count { count precision } }
+    groups: customerGroups(first: 2) { count(limit: 3) { count precision } edges { node { customers(first: 1) { count(limit: 1) { count precision } totalCount } } } }
+    orders { count(limit: 100000) { count } }
+  }`);
+  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+  assert.ok(wasPlanned);
+  const accounts = await t.prisma.customer.count({ where: { deletedAt: null, hasAccount: true } });
+  assert.ok(accounts > 2 && live > 1);
+  assert.deepEqual(body.data.exact, { count: { count: live, precision: 'EXACT' }, totalCount: live });
+  assert.deepEqual(body.data.bound, { count: { __typename: 'Count', count: 2, precision: 'AT_LEAST' } });
+  assert.deepEqual(body.data.one, { count: { precision: 'AT_LEAST' } });
+  assert.deepEqual(body.data.plenty, { count: { count: live, precision: 'EXACT' } });
+  assert.deepEqual(body.data.groups.count, { count: 3, precision: 'AT_LEAST' });
+  for (const edge of body.data.groups.edges as { node: { customers: { count: { count: number; precision: string }; totalCount: number } } }[]) {
+    const { count, totalCount } = edge.node.customers;
+    assert.deepEqual(count, totalCount > 1 ? { count: 1, precision: 'AT_LEAST' } : { count: totalCount, precision: 'EXACT' });
+  }
+  for (const limit of [0, -1, 100_001]) {
+    const refused = await both(`{ customers { count(limit: ${limit}) { count } } }`);
+    assert.equal(refused.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', String(limit));
+    assert.equal(refused.body.errors?.[0]?.extensions?.argumentName, 'limit');
+  }
+});
+
+test('count(limit:) reads at most limit + 1 rows: one statement on either path, whatever the table holds', async () => {
+  for (const readPlanner of [true, false]) {
+    const app = readPlanner ? apps.planned : apps.plain;
+    const { statements, sql } = await t.countStatements(() => send(app, '{ customers(filter: { hasAccount: true }) { count(limit: 2) { count precision } } }', {}));
+    assert.equal(statements, 1, sql.join('\n'));
+    assert.match(sql[0]!, /LIMIT/i, 'bounded in SQL');
+  }
+});

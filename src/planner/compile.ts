@@ -19,6 +19,7 @@ import {
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
 import { MAX_NODES } from '../schema/builder.js';
+import { countLimit } from '../schema/count.js';
 import { cursorPayloadPrefix, pageQuery, planPage, type ListSpec, type LookupSpec, type Ordering, type Page } from '../schema/keyset.js';
 import type { Context } from '../context.js';
 import { typeOfId } from '../lib/ids.js';
@@ -133,7 +134,7 @@ const ext = (thing: { extensions?: unknown }) => (thing.extensions ?? {}) as Ext
 /** Whether the planner knows how to answer `field` of a Prisma object type (its arguments aside). */
 export function isPlannableField(env: Pick<PlannerEnv, 'nodeIds'>, type: GraphQLObjectType, field: GraphQLField<unknown, unknown>): boolean {
   const { pothosExposedField, pothosPrismaRelationField, keysetConnection } = ext(field);
-  if (!ext(type).pothosPrismaModel) return ['edges', 'node', 'cursor', 'pageInfo', 'totalCount', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'].includes(field.name);
+  if (!ext(type).pothosPrismaModel) return ['edges', 'node', 'cursor', 'pageInfo', 'totalCount', 'count', 'precision', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'].includes(field.name);
   if (field.name === 'id' && env.nodeIds.has(type.name)) return true;
   return Boolean((pothosExposedField || pothosPrismaRelationField) && field.args.length === 0) || Boolean(keysetConnection);
 }
@@ -392,6 +393,22 @@ class Compiler implements Sql {
       } else if (name === 'totalCount') {
         const c = this.alias();
         pairs.push([key, `(SELECT count(*) FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}))::text`]);
+      } else if (name === 'count') {
+        // count.ts' `count(limit:)`: at most limit + 1 rows read, and what that many says.
+        const field = type.getFields().count!;
+        const limit = countLimit(this.args(field, fieldNodes[0]!).limit as number);
+        const countType = this.objectType(field.type);
+        const c = this.alias();
+        const counted = `(SELECT count(*) AS n FROM (SELECT 1 FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}) LIMIT ${limit + 1}) s)`;
+        const info: [string, string][] = [];
+        for (const [countKey, countNodes] of this.subfields(countType, fieldNodes)) {
+          const countName = countNodes[0]!.name.value;
+          if (countName === '__typename') info.push([countKey, lit(countType.name)]);
+          else if (countName === 'count') info.push([countKey, `least(k.n, ${limit})::text`]);
+          else if (countName === 'precision') info.push([countKey, `(CASE WHEN k.n > ${limit} THEN '"AT_LEAST"' ELSE '"EXACT"' END)`]);
+          else throw new Unplannable(`${countType.name}.${countName}`);
+        }
+        pairs.push([key, `(SELECT ${object(info)} FROM ${counted} k)`]);
       } else if (name === 'edges') {
         needRows = true;
         const edgeType = this.objectType(getNamedType(type.getFields().edges!.type) as GraphQLObjectType);

@@ -308,8 +308,8 @@ builder.queryFields((t) => ({
 
 const FEDERATION_TYPES = new Set(['_Any', '_Entity', '_Service']);
 const FEDERATION_FIELDS = new Set(['_entities', '_service']);
-/** Relay's and the other common value types every subgraph may declare alike. */
-const SHAREABLE_TYPES = new Set(['PageInfo']);
+/** Relay's and the other common value types every subgraph may declare alike (Count: Shopify's count shape). */
+const SHAREABLE_TYPES = new Set(['PageInfo', 'Count']);
 const RELAY_QUERY_FIELDS = new Set(['node', 'nodes']);
 
 export interface SubgraphOptions {

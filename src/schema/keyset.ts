@@ -210,6 +210,8 @@ export interface Connection<Node> {
   edges: { cursor: string; node: Node }[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   totalCount: () => number | Promise<number>;
+  /** The matching rows, counted up to `most`: min(totalCount, most). */
+  countUpTo: (most: number) => number | Promise<number>;
 }
 
 export function toConnection<Node>(
@@ -217,6 +219,7 @@ export function toConnection<Node>(
   rows: Row[],
   totalCount: () => number | Promise<number>,
   nodeOf: (row: Row) => Node = (row) => row as unknown as Node,
+  countUpTo: (most: number) => number | Promise<number> = async (most) => Math.min(await totalCount(), most),
 ): Connection<Node> {
   const more = rows.length > page.size;
   const inPage = more ? rows.slice(0, page.size) : rows;
@@ -231,14 +234,15 @@ export function toConnection<Node>(
       endCursor: edges.at(-1)?.cursor ?? null,
     },
     totalCount,
+    countUpTo,
   };
 }
 
-/** True when the connection is asked only for its totalCount, so its rows need not be read. */
+/** True when the connection is asked only for its counts, so its rows need not be read. */
 function onlyTotalCount(names: Iterable<string>): boolean {
   let count = false;
   for (const name of names) {
-    if (name === 'totalCount') count = true;
+    if (name === 'totalCount' || name === 'count') count = true;
     else if (name !== '__typename') return false;
   }
   return count;
@@ -261,13 +265,14 @@ async function rootConnection<Node>(
     typeName: string;
     where: Where;
     find: (query: { where: Where; orderBy: unknown; take: number; select: Record<string, unknown> }) => Promise<Node[]>;
-    count: () => Promise<number>;
+    count: (most?: number) => Promise<number>;
   },
 ): Promise<Connection<Node>> {
   const page = planPage(options.args, options.connection, options.ordering);
   let totalCount: Promise<number> | undefined;
   const count = () => (totalCount ??= options.count());
-  if (onlyTotalCount(selectedNames(info))) return toConnection<Node>(page, [], count);
+  const countUpTo = (most: number) => (totalCount ? totalCount.then((n) => Math.min(n, most)) : options.count(most));
+  if (onlyTotalCount(selectedNames(info))) return toConnection<Node>(page, [], count, undefined, countUpTo);
   const planned = (await queryFromInfo({
     context: ctx,
     info,
@@ -276,7 +281,7 @@ async function rootConnection<Node>(
     paths: [['edges', 'node']],
   })) as { select?: Record<string, unknown> };
   const rows = (await options.find({ ...pageQuery(page, options.where), select: { ...planned.select, ...cursorSelect(page.ordering) } })) as unknown as Row[];
-  return toConnection<Node>(page, rows, count);
+  return toConnection<Node>(page, rows, count, undefined, countUpTo);
 }
 
 /** What a root list reads its rows and count from: a Prisma model delegate (`db.customer`, …). */
@@ -297,7 +302,7 @@ export function rootList<Args, Rows extends ListRows>(list: ListSpec<Args>, type
   const resolve = (_root: unknown, args: Args & ConnectionArgs, ctx: Context, info: GraphQLResolveInfo): Promise<Connection<Node>> => {
     const where = list.where(args, ctx);
     // Prisma's delegates type their argument per model; the query built here fits every model's.
-    const table = rows(ctx.db) as unknown as { findMany(query: ListQuery): Promise<Node[]>; count(query: ListQuery): Promise<number> };
+    const table = rows(ctx.db) as unknown as { findMany(query: ListQuery): Promise<Node[]>; count(query: ListQuery & { take?: number }): Promise<number> };
     return rootConnection(ctx, info, {
       args,
       connection: list.connection,
@@ -305,7 +310,7 @@ export function rootList<Args, Rows extends ListRows>(list: ListSpec<Args>, type
       typeName,
       where,
       find: (query) => table.findMany(query),
-      count: () => table.count({ where }),
+      count: (most) => table.count({ where, ...(most === undefined ? {} : { take: most }) }),
     });
   };
   return { extensions: { keysetList: list }, resolve };
@@ -355,7 +360,8 @@ export function relationConnection<Args extends object = object>(options: {
     };
     return {
       select: {
-        ...(names.has('totalCount') ? { _count: { select: { [relation]: { where } } } } : {}),
+        // `count(limit:)` here is the exact count, clipped: Prisma's relation _count takes no limit.
+        ...(names.has('totalCount') || names.has('count') ? { _count: { select: { [relation]: { where } } } } : {}),
         ...(onlyTotalCount(names) ? {} : { [relation]: rows() }),
       },
     };
