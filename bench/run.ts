@@ -13,7 +13,7 @@ import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { seed } from '../prisma/seed.js';
 import { encodeCursor } from '../src/schema/keyset.js';
-import { findScaleIds, guarded, scaleShapes, type ScaleIds, type Shape } from './shapes.js';
+import { ensureMeCustomer, findScaleIds, guarded, scaleShapes, type ScaleIds, type Shape } from './shapes.js';
 
 const SHORT = process.argv.includes('--short');
 const SCALE = process.argv.includes('--scale');
@@ -328,14 +328,15 @@ async function withSettings<T>(admin: pg.Client, settings: Record<string, string
 }
 
 /** Settings that log every statement's plan (EXPLAIN, or EXPLAIN (ANALYZE, BUFFERS) with `analyze`). */
-const explainSettings = (analyze: boolean): Record<string, string> => ({
+const explainSettings = (analyze: boolean, customPlans = true): Record<string, string> => ({
   'auto_explain.log_min_duration': '0',
   'auto_explain.log_analyze': analyze ? 'on' : 'off',
   'auto_explain.log_buffers': analyze ? 'on' : 'off',
   'auto_explain.log_timing': analyze ? 'on' : 'off',
   'auto_explain.log_format': 'text',
-  // Each statement planned for its own parameters, as EXPLAIN of the statement with its values is.
-  plan_cache_mode: 'force_custom_plan',
+  // The guard: each statement planned for its own parameters, as EXPLAIN of the statement with its
+  // values is. Scale mode logs the plans that run (a prepared statement's generic plan after five).
+  ...(customPlans ? { plan_cache_mode: 'force_custom_plan' } : {}),
   log_line_prefix: '%m [%p] %u@%d ',
 });
 
@@ -412,6 +413,27 @@ function wholeTableReads(text: string): Finding[] {
   return misses;
 }
 
+/**
+ * Rows an EXPLAIN ANALYZE plan read from the large tables: each scan node's rows and the rows its
+ * filter and recheck removed, times its loops (both figures are per loop).
+ */
+function rowsRead(text: string): number {
+  let total = 0;
+  let loops = 0;
+  for (const line of text.split('\n')) {
+    const node = /^\s*(?:->\s+)?([A-Z][^(]*?)\s+\(cost=.*\(actual [^)]*rows=(\d+) loops=(\d+)\)/.exec(line);
+    if (node) {
+      const scan = SCAN_NODE.exec(node[1]!) ?? new RegExp(String.raw`^Bitmap Heap Scan on ${LARGE_TABLE}`).exec(node[1]!);
+      loops = scan ? Number(node[3]) : 0;
+      total += loops * Number(node[2]);
+      continue;
+    }
+    const removed = /Rows Removed by (?:Filter|Index Recheck): (\d+)/.exec(line);
+    if (removed && loops) total += loops * Number(removed[1]);
+  }
+  return total;
+}
+
 /** The plans auto_explain logged for the servers' role while `run` ran. */
 async function plansOf(logPath: string, run: () => Promise<unknown>): Promise<Plan[]> {
   const from = statSync(logPath).size;
@@ -486,6 +508,14 @@ const KNOWN_INDEX_MISSES = new Set<string>([
   'orders currencyCode',
 ]);
 
+/**
+ * The plans the guard checks: each statement's plan for its own values (is there an index for
+ * it). BENCH_GUARD_GENERIC=1 checks generic plans instead, which PostgreSQL runs for a prepared
+ * statement after five executions when they look no worse: there a pattern or a flag that is a
+ * parameter cannot prove a partial index's predicate or pick a trigram index by its selectivity.
+ */
+const GUARD_PLANS: Record<string, string> = { plan_cache_mode: process.env.BENCH_GUARD_GENERIC ? 'force_generic_plan' : 'force_custom_plan' };
+
 async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures: string[]): Promise<string[]> {
   const strict = process.env.BENCH_INDEX_GUARD === 'strict';
   const logPath = `${cluster.dir}/log`;
@@ -494,7 +524,7 @@ async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures
   const shapesToCheck = scaleShapes(ids).filter(guarded);
   const found = new Map<Shape, Finding[]>();
   // First pass: enable_seqscan = off. A Seq Scan left means no index can serve the statement.
-  await withSettings(admin, { ...explainSettings(false), enable_seqscan: 'off' }, async () => {
+  await withSettings(admin, { ...explainSettings(false), ...GUARD_PLANS, enable_seqscan: 'off' }, async () => {
     for (const shape of shapesToCheck) {
       let data: unknown;
       let plans: Plan[];
@@ -518,7 +548,7 @@ async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures
   // customers the planner may prefer the ordered scan that a million rows would not; if a Seq Scan
   // or a scan without an Index Cond is still left on that table, no index serves the condition.
   const second = shapesToCheck.filter((s) => found.get(s)?.some((f) => f.kind !== 'seq'));
-  await withSettings(admin, { ...explainSettings(false), enable_seqscan: 'off', enable_indexscan: 'off' }, async () => {
+  await withSettings(admin, { ...explainSettings(false), ...GUARD_PLANS, enable_seqscan: 'off', enable_indexscan: 'off' }, async () => {
     for (const shape of second) {
       const plans = await plansOf(logPath, () => post(url, shape, 'ours')).catch(() => [] as Plan[]);
       const tables = new Set(found.get(shape)!.filter((f) => f.kind !== 'seq').map((f) => f.table));
@@ -932,6 +962,8 @@ async function scaleMain(): Promise<number> {
       await admin.connect();
       const v = Date.now();
       await admin.query('VACUUM (ANALYZE)');
+      // Written out now rather than by a checkpoint while the shapes are timed.
+      await admin.query('CHECKPOINT');
       const vacuumSeconds = (Date.now() - v) / 1000;
       await admin.end();
       state.dbs[size] = { seedSeconds, vacuumSeconds, at: new Date().toISOString() };
@@ -942,6 +974,7 @@ async function scaleMain(): Promise<number> {
     const admin = new pg.Client({ connectionString: url(database) });
     await admin.connect();
     await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await ensureMeCustomer(admin);
     const bytes = Number((await admin.query<{ b: string }>('SELECT pg_database_size(current_database()) AS b')).rows[0]!.b);
     const rows: Record<string, number> = {};
     for (const table of ['customer', 'customer_group', 'customer_group_customer', 'customer_address', 'order', 'order_line_item']) {
@@ -1076,7 +1109,7 @@ async function scaleMain(): Promise<number> {
         }
         if (target === 'ours' && size === large && !process.env.BENCH_SCALE_NO_EXPLAIN) {
           log(`${size}: EXPLAIN (ANALYZE, BUFFERS) of each shape's statements`);
-          await withSettings(admins.get(size)!, explainSettings(true), async () => {
+          await withSettings(admins.get(size)!, explainSettings(true, false), async () => {
             for (const shape of list) {
               try {
                 const logged = await plansOf(`${cluster.dir}/log`, () => post(srv!.url, shape, target));
@@ -1188,10 +1221,10 @@ function scaleReport(r: {
     '',
     `## Every shape on ours`,
     '',
-    `Growth is p50 at ${k(large)} over p50 at ${k(small)} (target ≤ 2); target p50 at ${k(large)} ≤ 50 ms for search, sort, filter and count shapes. "plan at ${k(large)}" names a whole-table read in the EXPLAIN ANALYZE below (a Seq Scan, or an index scan with no Index Cond that reads the whole index or filters without one).`,
+    `Growth is p50 at ${k(large)} over p50 at ${k(small)} (target ≤ 2); target p50 at ${k(large)} ≤ 50 ms for search, sort, filter and count shapes. "rows/req" are rows returned by statements; "buffers" are its plan's shared buffers (8 kB pages) hit and read; "rows read" are the rows the longest statement's scans of customer, order, customer_address and customer_group_customer read at ${k(large)} (EXPLAIN ANALYZE: rows out plus rows removed by filters, times loops). "plan reads a whole table" names a Seq Scan of one of them, or an index scan with no Index Cond that reads the whole index or filters without one, in that plan (under a Limit, a filter that matches often stops early: see rows read).`,
     '',
-    `| shape | kind | p50 ${k(small)} | p50 ${k(large)} | growth | p99 ${k(small)} | p99 ${k(large)} | CPU ms/req ${k(small)} / ${k(large)} | stmts/req ${k(large)} | rows/req ${k(large)} | misses |`,
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| shape | kind | p50 ${k(small)} | p50 ${k(large)} | growth | p99 ${k(small)} | p99 ${k(large)} | CPU ms/req ${k(small)} / ${k(large)} | stmts/req ${k(large)} | rows/req ${k(large)} | rows read ${k(large)} | buffers ${k(large)} | misses |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   );
   for (const shape of all) {
     const [a, b] = [res(small, 'ours', shape.name), res(large, 'ours', shape.name)];
@@ -1203,7 +1236,7 @@ function scaleReport(r: {
     if (plan?.seqScans.length) (m.push('plan reads a whole table'), misses.plan!.push(shape.name));
     if (a?.error || b?.error) m.push(`error: ${(b?.error ?? a?.error)!.slice(0, 120)}`);
     out.push(
-      `| ${shape.name} | ${shape.kind} | ${f(a?.p50)} | ${f(b?.p50)} | ${f(growth, 2)} | ${f(a?.p99)} | ${f(b?.p99)} | ${f(a?.cpuPerReq, 2)} / ${f(b?.cpuPerReq, 2)} | ${f(b?.stats?.statements)} | ${f(b?.stats?.rows)} | ${m.join('; ')} |`,
+      `| ${shape.name} | ${shape.kind} | ${f(a?.p50)} | ${f(b?.p50)} | ${f(growth, 2)} | ${f(a?.p99)} | ${f(b?.p99)} | ${f(a?.cpuPerReq, 2)} / ${f(b?.cpuPerReq, 2)} | ${f(b?.stats?.statements)} | ${f(b?.stats?.rows)} | ${plan ? rowsRead(plan.text).toLocaleString('en') : '–'} | ${plan ? (/Buffers: ([^\n]*)/.exec(plan.text)?.[1] ?? '–') : '–'} | ${m.join('; ')} |`,
     );
   }
   const compared = all.filter((s) => s.kind === 'read' || s.kind === 'storefront');
