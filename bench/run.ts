@@ -1277,6 +1277,10 @@ function scaleReport(r: {
     `- ours/peer < 1.0 at ${k(large)}: ${misses.peer!.join(', ') || 'none'}`,
     `- me/_entities < 0.5 of the floor at ${k(large)}: ${misses.floor!.join(', ') || 'none'}`,
     `- whole-table reads in the plan at ${k(large)}: ${misses.plan!.join(', ') || 'none'}`,
+    `- peak memory ours > peer's: ${r.sizes
+      .filter((s) => (r.rss.get(`${s}:ours`) ?? 0) > (r.rss.get(`${s}:peer`) ?? Infinity))
+      .map((s) => `${k(s)} (${f(r.rss.get(`${s}:ours`), 0)} against ${f(r.rss.get(`${s}:peer`), 0)} MiB)`)
+      .join(', ') || 'none'}`,
   );
   if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   if (r.plans.size) {
