@@ -499,6 +499,7 @@ function firstNodeId(data: unknown): string | undefined {
 // As of 2026-12-07, after the name-sort and trigram indexes (e4bdaa8):
 const KNOWN_INDEX_MISSES = new Set<string>([
   'count customers',
+  'count customers count(limit)',
   'addresses countryCode',
   'addresses postalCode',
   'addresses q',

@@ -276,18 +276,26 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
     query: `query ${op(name)}($filter: CustomerFilter) { customers(first: 1, filter: $filter) { totalCount } }`,
     variables: () => (filter ? { filter } : {}),
   });
-  out.push(count('count customers'));
-  out.push(count('count hasAccount', { hasAccount: true }));
-  out.push(count('count groupIds', { groupIds: [ids.largestGroup] }));
-  out.push(count('count createdAt range', { createdAt: RANGE }));
-  out.push(count('count q', { q: ids.commonName }));
-  out.push({ name: 'count orders', kind: 'count', query: 'query count_orders { orders(first: 1) { totalCount } }', variables: () => ({}) });
-  out.push({
-    name: 'largest group members + totalCount',
-    kind: 'count',
-    query: `query largest_group_members___totalCount($id: ID!) { customerGroup(id: $id) { customers(first: ${PAGE}) { totalCount edges { node { id email } } } } }`,
-    variables: () => ({ id: ids.largestGroup }),
-  });
+  // Each count as totalCount (exact, reads every match) and as count(limit:) (exact up to 10,000).
+  for (const bounded of [false, true]) {
+    const suffix = bounded ? ' count(limit)' : '';
+    const selection = bounded ? 'count { count precision }' : 'totalCount';
+    const c = (name: string, filter?: Record<string, unknown>) => ({ ...count(`${name}${suffix}`, filter), query: count(`${name}${suffix}`, filter).query.replace('totalCount', selection) });
+    out.push(c('count customers'));
+    out.push(c('count hasAccount', { hasAccount: true }));
+    out.push(c('count groupIds', { groupIds: [ids.largestGroup] }));
+    out.push(c('count createdAt range', { createdAt: RANGE }));
+    out.push(c('count q', { q: ids.commonName }));
+    const orders = `count orders${suffix}`;
+    out.push({ name: orders, kind: 'count', query: `query ${op(orders)} { orders(first: 1) { ${selection} } }`, variables: () => ({}) });
+    const members = `largest group members + ${bounded ? 'count(limit)' : 'totalCount'}`;
+    out.push({
+      name: members,
+      kind: 'count',
+      query: `query ${op(members)}($id: ID!) { customerGroup(id: $id) { customers(first: ${PAGE}) { ${selection} edges { node { id email } } } } }`,
+      variables: () => ({ id: ids.largestGroup }),
+    });
+  }
   // Root addresses and orders pages, with their filters.
   const addresses = (name: string, kind: Shape['kind'], filter?: Record<string, unknown>, after?: string): Shape => ({
     name,
