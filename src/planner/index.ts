@@ -105,16 +105,22 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
           if (execution.signal?.aborted) throw error;
           const reason = (error as Error).message;
           // A row the planner refuses to render as the schema would not (see compile.ts), or the
-          // database failing: the Pothos path answers, with its own errors. Any other failure is
-          // SQL the compiler got wrong: a defect, as a compile error is.
+          // database failing: the Pothos path answers, with its own errors.
           if (String(reason).includes(ROW_REFUSED) || databaseFailure(error)) {
             onDecision?.({ planned: false, kind: 'statement_failed', reason }, request);
+            return fallback(execution) as Promise<ExecutionResult>;
+          }
+          // Otherwise: if the Pothos path fails too, the database is at fault (a table gone); if it
+          // answers, the compiler wrote SQL that it should not have: a defect, as a compile error is.
+          const result = (await fallback(execution)) as ExecutionResult;
+          if (result.errors?.length) {
+            onDecision?.({ planned: false, kind: 'statement_failed', reason }, request);
           } else if (strict) {
-            throw error;
+            throw new Error(`read planner: the planned statement failed where the Pothos path answers: ${reason}`, { cause: error });
           } else {
             onDecision?.({ planned: false, kind: 'compile_error', reason: `statement failed: ${reason}` }, request);
           }
-          return fallback(execution) as Promise<ExecutionResult>;
+          return result;
         }
         onDecision?.({ planned: true, sql }, request);
         return plan.verbatim ? verbatimResult(rows[0]!.data) : { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
