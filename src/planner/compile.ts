@@ -87,7 +87,7 @@ export interface CompiledPlan {
    * key order and number forms; those plans are parsed and written again).
    */
   verbatim: boolean;
-  /** Its prepared statement's name, once run (null: run unnamed). */
+  /** Its prepared statement's name, once run; null: run unnamed (past the cap, or a LIKE pattern: see `patternParam`). */
   name?: string | null;
 }
 
@@ -142,6 +142,7 @@ export function isPlannableField(env: Pick<PlannerEnv, 'nodeIds'>, type: GraphQL
 class Compiler implements Sql {
   readonly params: unknown[] = [];
   verbatim = true;
+  preparable = true;
   private aliases = 0;
   readonly fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
 
@@ -160,6 +161,11 @@ class Compiler implements Sql {
   param(value: unknown, type: string): string {
     this.params.push(value);
     return `$${this.params.length}::${type}`;
+  }
+
+  patternParam(value: string): string {
+    this.preparable = false;
+    return this.param(value, 'text');
   }
 
   alias(): string {
@@ -503,7 +509,7 @@ export function compile(
   const compiler = new Compiler(env, env.dm, document, coerced.coerced, context);
   try {
     const sql = compiler.operation(operation);
-    return { sql, params: compiler.params, verbatim: compiler.verbatim };
+    return { sql, params: compiler.params, verbatim: compiler.verbatim, ...(compiler.preparable ? {} : { name: null }) };
   } catch (error) {
     // The resolvers' own refusal of an argument (invalidArgument): the Pothos path reports it.
     if (error instanceof GraphQLError) throw new Unplannable(`refused: ${error.message}`, 'argument');

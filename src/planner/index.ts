@@ -93,7 +93,7 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
       }
       const { sql, params } = plan;
       // Every pooled connection keeps its prepared statements: their number is bounded.
-      plan.name ??= names.size < preparedStatements ? `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
+      if (plan.name === undefined) plan.name = names.size < preparedStatements ? `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
       if (plan.name) names.add(plan.name);
       const name = plan.name ?? undefined;
       const fallback = executeFn;

@@ -12,6 +12,12 @@ export interface Sql {
   readonly dm: DataModel;
   /** Adds a parameter and returns its placeholder, cast to `type`. */
   param(value: unknown, type: string): string;
+  /**
+   * A LIKE pattern's parameter. The statement is then planned for its values on every run, never
+   * prepared: a prepared statement's generic plan cannot know the pattern, so it cannot use a
+   * trigram index (a search with no match took 344 ms instead of 9 at 200,000 customers).
+   */
+  patternParam(value: string): string;
   alias(): string;
 }
 
@@ -87,11 +93,11 @@ function columnFilter(sql: Sql, alias: string, column: Column, filter: unknown):
       }
       case 'contains':
         if (column.type !== 'String' || typeof value !== 'string') throw new Unplannable('contains');
-        parts.push(`${col} ${insensitive ? 'ILIKE' : 'LIKE'} ('%' || ${sql.param(value, 'text')} || '%')`);
+        parts.push(`${col} ${insensitive ? 'ILIKE' : 'LIKE'} ('%' || ${sql.patternParam(value)} || '%')`);
         break;
       case 'startsWith':
         if (column.type !== 'String' || typeof value !== 'string') throw new Unplannable('startsWith');
-        parts.push(`${col} ${insensitive ? 'ILIKE' : 'LIKE'} (${sql.param(value, 'text')} || '%')`);
+        parts.push(`${col} ${insensitive ? 'ILIKE' : 'LIKE'} (${sql.patternParam(value)} || '%')`);
         break;
       default:
         throw new Unplannable(`operator ${op}`);
