@@ -501,7 +501,6 @@ const KNOWN_INDEX_MISSES = new Set<string>([
   'count customers',
   'count customers count(limit)',
   'addresses countryCode',
-  'addresses postalCode',
   'addresses q',
   'orders status',
   'orders paymentStatus',
