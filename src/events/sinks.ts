@@ -47,6 +47,19 @@ export class PartlyPublished extends Error {
 /** Thrown by a publish while the broker is unreachable: nothing was sent. */
 export class SinkUnavailable extends Error {}
 
+/** Resolves with `sink` once it is up; closes it and rejects if that takes longer than `waitMs`. */
+async function connected<S extends { readonly up: boolean; close(): Promise<void> }>(sink: S, failure: string, waitMs: number): Promise<S> {
+  const until = Date.now() + waitMs;
+  while (!sink.up) {
+    if (Date.now() > until) {
+      await sink.close();
+      throw new SinkUnavailable(`${failure} within ${waitMs} ms`);
+    }
+    await sleep(20);
+  }
+  return sink;
+}
+
 /** What a broker stores per event: the event itself, self-describing, with its key and sequence number. */
 function envelope(message: OutboxMessage) {
   return { id: message.id, name: message.name, key: message.key, seq: message.seq, payload: message.payload, createdAt: message.createdAt.toISOString() };
@@ -198,17 +211,8 @@ export class NatsSink implements EventSink {
   }
 
   /** Starts connecting and resolves once connected (or rejects after `waitMs`). */
-  static async connect(options: NatsSinkOptions, waitMs = 10_000): Promise<NatsSink> {
-    const sink = NatsSink.start(options);
-    const until = Date.now() + waitMs;
-    while (!sink.up) {
-      if (Date.now() > until) {
-        await sink.close();
-        throw new SinkUnavailable(`nats: no connection to ${options.url} within ${waitMs} ms`);
-      }
-      await sleep(20);
-    }
-    return sink;
+  static connect(options: NatsSinkOptions, waitMs = 10_000): Promise<NatsSink> {
+    return connected(NatsSink.start(options), `nats: no connection to ${options.url}`, waitMs);
   }
 
   get up() {
@@ -386,17 +390,8 @@ export class RedisStreamSink implements EventSink {
   }
 
   /** Starts connecting and resolves once connected (or rejects after `waitMs`). */
-  static async connect(options: RedisStreamSinkOptions, waitMs = 10_000): Promise<RedisStreamSink> {
-    const sink = RedisStreamSink.start(options);
-    const until = Date.now() + waitMs;
-    while (!sink.up) {
-      if (Date.now() > until) {
-        await sink.close();
-        throw new SinkUnavailable(`redis: no connection to ${options.url} within ${waitMs} ms`);
-      }
-      await sleep(20);
-    }
-    return sink;
+  static connect(options: RedisStreamSinkOptions, waitMs = 10_000): Promise<RedisStreamSink> {
+    return connected(RedisStreamSink.start(options), `redis: no connection to ${options.url}`, waitMs);
   }
 
   get up() {
