@@ -158,9 +158,10 @@ class Compiler implements Sql {
     }
   }
 
+  /** A parameter cast to `type`, or with the type PostgreSQL infers from its place when `type` is ''. */
   param(value: unknown, type: string): string {
     this.params.push(value);
-    return `$${this.params.length}::${type}`;
+    return type ? `$${this.params.length}::${type}` : `$${this.params.length}`;
   }
 
   patternParam(value: string): string {

@@ -10,7 +10,7 @@ import { Unplannable } from './unplannable.js';
 
 export interface Sql {
   readonly dm: DataModel;
-  /** Adds a parameter and returns its placeholder, cast to `type`. */
+  /** Adds a parameter and returns its placeholder, cast to `type` (none when `type` is ''). */
   param(value: unknown, type: string): string;
   /**
    * A LIKE pattern's parameter. The statement is then planned for its values on every run, never
@@ -32,7 +32,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function scalarParam(sql: Sql, column: Column, value: unknown): string {
   if (column.kind === 'enum') {
     if (typeof value !== 'string') throw new Unplannable(`${column.name}: enum value`);
-    return sql.param(value, 'text');
+    return sql.param(value, ENUM);
   }
   const type = SQL_TYPES[column.type];
   if (!type) throw new Unplannable(`${column.name}: comparing ${column.type}`);
@@ -46,11 +46,14 @@ function scalarParam(sql: Sql, column: Column, value: unknown): string {
   return sql.param(value, type);
 }
 
-/** The column as compared: enums by their text, as Prisma casts the parameter to the enum. */
-const operand = (alias: string, column: Column) => (column.kind === 'enum' ? `${alias}.${column.sql}::text` : `${alias}.${column.sql}`);
+/**
+ * An enum's parameter has no cast: PostgreSQL gives it the column's own enum type (the data model
+ * does not name it), so the column is compared as it is indexed, as Prisma compares it.
+ */
+const ENUM = '';
 
 function columnFilter(sql: Sql, alias: string, column: Column, filter: unknown): string {
-  const col = operand(alias, column);
+  const col = `${alias}.${column.sql}`;
   if (filter === null) return `${col} IS NULL`;
   if (!isPlainObject(filter)) return `${col} = ${scalarParam(sql, column, filter)}`;
   const { mode, ...ops } = filter;
@@ -76,7 +79,7 @@ function columnFilter(sql: Sql, alias: string, column: Column, filter: unknown):
         }
         if (column.kind !== 'enum' && column.type !== 'String') throw new Unplannable(`in over ${column.type}`);
         if (!value.every((v) => typeof v === 'string')) throw new Unplannable('in: not strings');
-        parts.push(`${col} = ANY(${sql.param(value, 'text[]')})`);
+        parts.push(`${col} = ANY(${sql.param(value, column.kind === 'enum' ? ENUM : 'text[]')})`);
         break;
       }
       case 'not':

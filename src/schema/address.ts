@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
-import { ilike, parseId, SEARCH_RULE, searchTerm } from './inputs.js';
+import { parseId, SEARCH_RULE, searchTerm, searchTextMatch } from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
 import { foldCase } from '../lib/fold-case.js';
@@ -93,21 +93,7 @@ export function addressWhere(filter: typeof AddressFilter.$inferInput | null | u
     ...(filter?.city?.trim() ? { cityFolded: foldCase(filter.city.trim()) } : {}),
     ...(filter?.countryCode ? { countryCode: filter.countryCode.trim().toLowerCase() } : {}),
     ...(filter?.postalCode ? { postalCode: filter.postalCode.trim() } : {}),
-    ...(q
-      ? {
-          OR: [
-            { addressName: ilike(q) },
-            { company: ilike(q) },
-            { firstName: ilike(q) },
-            { lastName: ilike(q) },
-            { address1: ilike(q) },
-            { address2: ilike(q) },
-            { city: ilike(q) },
-            { postalCode: ilike(q) },
-            { phone: ilike(q) },
-          ],
-        }
-      : {}),
+    ...(q ? { searchText: searchTextMatch(q) } : {}),
   };
 }
 

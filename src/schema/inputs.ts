@@ -45,12 +45,25 @@ const SUBSTRING_MIN_LENGTH = 3;
 export const MAX_SEARCH_LENGTH = 100;
 
 /** How `q` matches, for the schema's descriptions. */
-export const SEARCH_RULE = `Case-insensitive; a term of 1 or 2 characters matches the start of a field, a longer one any part; at most ${MAX_SEARCH_LENGTH} characters.`;
+export const SEARCH_RULE = `Case-insensitive; a term of 1 or 2 characters matches the start of a field, a longer one any part; at most ${MAX_SEARCH_LENGTH} characters, no control characters.`;
 
 /** A search term's case-insensitive match of one field (see SUBSTRING_MIN_LENGTH), LIKE's wildcards taken literally. */
 export function ilike(q: string) {
   const literal = q.replace(/[\\%_]/g, (c) => `\\${c}`);
   return [...q].length < SUBSTRING_MIN_LENGTH ? { startsWith: literal, mode: 'insensitive' as const } : { contains: literal, mode: 'insensitive' as const };
+}
+
+/** What separates the fields of a generated `search_text` column (see migration 20261207040000). */
+const FIELD_SEPARATOR = '\x1f';
+
+/**
+ * `ilike` over several fields at once, through their generated `search_text` column: a substring
+ * of any field is a substring of the column (a term holds no separator: `searchTerm`), and a field
+ * starts right after a separator.
+ */
+export function searchTextMatch(q: string) {
+  const match = ilike(q);
+  return 'startsWith' in match ? { contains: FIELD_SEPARATOR + match.startsWith, mode: match.mode } : match;
 }
 
 /** Checks that `id` is an ID of `type`; the error names the argument. */
@@ -84,6 +97,9 @@ export function selectionFrom<Filter extends object, Where>(type: IdType, where:
 /** Turns an optional trimmed search string into undefined when blank; a longer term than the maximum is bad input. */
 export function searchTerm(q: string | null | undefined, argumentName = 'filter.q'): string | undefined {
   const trimmed = q?.trim();
+  if (trimmed && /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw invalidArgument(argumentName, 'a search term cannot contain control characters');
+  }
   if (trimmed && [...trimmed].length > MAX_SEARCH_LENGTH) {
     throw invalidArgument(argumentName, `a search term is at most ${MAX_SEARCH_LENGTH} characters, got ${[...trimmed].length}`);
   }
