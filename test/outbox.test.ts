@@ -351,7 +351,7 @@ test('NATS JetStream sink: messages land in the stream once, with names, ids, ke
   assert.equal((await jsm.streams.info(stream)).state.messages, 3);
 });
 
-test('Redis Streams sink: one entry per event with id, name, key, seq, payload and createdAt', async (t) => {
+test('Redis Streams sink: one entry per event with id, name, key, seq, payload and createdAt, stored once', async (t) => {
   if (!requireBinary(t, REDIS_SERVER)) return;
   const broker = await privateRedis();
   await broker.start();
@@ -393,6 +393,16 @@ test('Redis Streams sink: one entry per event with id, name, key, seq, payload a
     entries.map((entry) => JSON.parse(entry.message.payload ?? 'null') as unknown),
     events.map((e) => e.payload),
   );
+
+  // Published again, as after a broker lost between storing a batch and its reply, beside a new
+  // event: the new one is stored, the others once, for as long as JetStream's window.
+  const again = rows.map(({ id, name, key, seq, payload, createdAt }) => ({ id, name, key, seq, payload, createdAt }));
+  const fresh = { ...again[0]!, id: `evt_${unique()}`, seq: again[0]!.seq + 1 };
+  await sink.publish([...again, fresh]);
+  const after = (await client.xRange(key, '-', '+')) ?? [];
+  assert.deepEqual(after.map((entry) => entry.message.id), [...rows.map((row) => row.id), fresh.id]);
+  const lifetime = await client.pTTL(`{${key}}:published:${fresh.id}`);
+  assert.ok(lifetime > 9 * 60_000 && lifetime <= 10 * 60_000, `the marker expires after the window (${lifetime} ms left)`);
 });
 
 test('the log sink logs each event without its payload', async (t) => {

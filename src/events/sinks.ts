@@ -355,9 +355,28 @@ export interface RedisStreamSinkOptions {
 }
 
 /**
+ * Appends a batch to the stream (KEYS[1]) in one script, so all of it or none, in order; an event
+ * whose marker (KEYS[i + 1]) is still there was stored before and is skipped. ARGV: the markers'
+ * lifetime in milliseconds, then six fields per event.
+ */
+const REDIS_PUBLISH = `
+local added = 0
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[1]) then
+    local f = 2 + (i - 2) * 6
+    redis.call('XADD', KEYS[1], '*', 'id', ARGV[f], 'name', ARGV[f + 1], 'key', ARGV[f + 2],
+      'seq', ARGV[f + 3], 'payload', ARGV[f + 4], 'createdAt', ARGV[f + 5])
+    added = added + 1
+  end
+end
+return added`;
+
+/**
  * Appends to a Redis stream: one entry per event with fields id, name, key, seq, payload (JSON),
- * createdAt, a batch in one MULTI (all of it, in order, or none). Redis has no de-duplication, so
- * consumers should treat `id` as an idempotency key (or skip a `seq` at or below the last seen).
+ * createdAt, a batch in one script (all of it, in order, or none). As JetStream does with a message
+ * ID, an event stored before is not stored again within DUPLICATE_WINDOW_MS: a marker key per event
+ * (`{stream}:published:<id>`, in the stream's hash slot) expires after that window. A broker lost
+ * after storing a batch but before its reply (the worker then publishes it again) stores it once.
  *
  * It connects in the background and keeps reconnecting with backoff, from the first attempt on.
  */
@@ -404,12 +423,14 @@ export class RedisStreamSink implements EventSink {
 
   async publish(messages: OutboxMessage[]): Promise<void> {
     this.reachability.check();
-    const multi = this.client.multi();
+    const keys = [this.stream];
+    const fields = [String(DUPLICATE_WINDOW_MS)];
     for (const message of messages) {
       const { id, name, key, seq, payload, createdAt } = envelope(message);
-      multi.xAdd(this.stream, '*', { id, name, key, seq: String(seq), payload: JSON.stringify(payload ?? null), createdAt });
+      keys.push(`{${this.stream}}:published:${id}`);
+      fields.push(id, name, key, String(seq), JSON.stringify(payload ?? null), createdAt);
     }
-    await this.reachability.whileUp(multi.exec());
+    await this.reachability.whileUp(this.client.eval(REDIS_PUBLISH, { keys, arguments: fields }));
   }
 
   async close(): Promise<void> {
