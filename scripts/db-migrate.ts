@@ -6,7 +6,13 @@ import { exitOnStartupError } from '../src/startup-error.js';
 
 try {
   const env = loadEnv();
-  const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 1 });
+  const db = await openDatabase({
+    url: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    poolSize: 1,
+    connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+  });
   try {
     const { applied, modified } = await migrate(db);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');

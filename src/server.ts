@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { consoleTracing } from './observability.js';
 import { exitOnStartupError, StartupError } from './startup-error.js';
-import { createApp, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
+import { createApp, graphiqlShown, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
 
 /** What a failed listen means to the person starting the server, in one line. */
 function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): StartupError | NodeJS.ErrnoException {
@@ -97,9 +97,9 @@ const devAdminKey =
   env.NODE_ENV !== 'production' && env.ADMIN_API_KEYS.length === 0 ? `dev-${randomBytes(18).toString('base64url')}` : null;
 const adminKeys = devAdminKey ? [{ name: 'dev', key: devAdminKey }] : env.ADMIN_API_KEYS;
 
+const settings = { ...settingsFromEnv(env), adminKeys };
 // GraphiQL's bundled page (no CDN), loaded only when it is served.
-const graphiqlOn = env.GRAPHIQL ?? env.NODE_ENV !== 'production';
-const renderGraphiQL = graphiqlOn ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
+const renderGraphiQL = graphiqlShown(settings) ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
 
 let stopping = false;
 const yoga = createApp({
@@ -107,9 +107,9 @@ const yoga = createApp({
   log,
   graphiql: devAdminKey ? { headers: { Authorization: `Bearer ${devAdminKey}` } } : true,
   renderGraphiQL,
-  settings: { ...settingsFromEnv(env), adminKeys },
+  settings,
   isReady: () => !stopping,
-  metrics: env.METRICS ?? true,
+  metrics: env.METRICS,
   plugins: env.OTEL_TRACES === 'console' ? [await consoleTracing()] : [],
 });
 // The request ID the log lines of a request carry: the caller's, if it is sane.

@@ -4,7 +4,7 @@ import { requestCredentials, type AdminKey } from './auth.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
 import { RequestDeadline } from './db/transaction.js';
-import type { Env } from './env.js';
+import { DEFAULTS, type Env } from './env.js';
 import { Passwords } from './lib/passwords.js';
 import type { CountryCode } from 'libphonenumber-js';
 import { Throttle } from './lib/throttle.js';
@@ -41,7 +41,7 @@ query Customers {
 }
 `;
 
-/** What the app needs to know; every field has the default `env.ts` documents. */
+/** What the app needs to know; `settingsFromEnv` maps the settings env.ts declares onto it. */
 export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'csrfPrevention'> {
   adminKeys: AdminKey[];
   bcryptCost: number;
@@ -76,50 +76,6 @@ export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'c
   federationAuthDirectives: boolean;
 }
 
-export const DEFAULT_SETTINGS: AppSettings = {
-  adminKeys: [],
-  bcryptCost: 12,
-  bcryptConcurrency: 2,
-  sessionTtlHours: 24 * 30,
-  emailVerificationTtlHours: 24,
-  sendVerificationOnRegister: true,
-  requireVerifiedEmailForLogin: false,
-  phoneDefaultRegion: 'US',
-  trustProxy: false,
-  loginFailuresPerEmail: 5,
-  loginFailuresPerClient: 30,
-  loginBlockMinutes: 15,
-  registrationsPerClientPerHour: 20,
-  production: false,
-  introspection: undefined,
-  federationSdlKey: null,
-  graphiql: undefined,
-  csrfPrevention: undefined,
-  maxDepth: 10,
-  maxAliases: 15,
-  maxTokens: 1000,
-  maxDirectives: 20,
-  maxCost: 5000,
-  maxEntityRepresentations: 1000,
-  maxJsonDepth: 32,
-  federationTypePrefix: '',
-  federationNodeQuery: true,
-  federationAuthDirectives: false,
-  passwordChecksPerRequest: 1,
-  maxBodyBytes: 100_000,
-  adminMaxBodyBytes: 5_000_000,
-  readPlanner: true,
-  plannerPreparedStatements: 200,
-  requestTimeoutMs: 10_000,
-  persistedOperations: null,
-  persistedOperationsOnly: false,
-};
-
-/** The federation settings, as the subgraph schema takes them. */
-export function subgraphOptionsOf(settings: Pick<AppSettings, 'federationTypePrefix' | 'federationNodeQuery' | 'federationAuthDirectives'>): SubgraphOptions {
-  return { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery, authDirectives: settings.federationAuthDirectives };
-}
-
 /** AppSettings from the environment, all but the admin keys (server.ts adds its development key). */
 export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
   return {
@@ -127,10 +83,10 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     bcryptConcurrency: env.BCRYPT_CONCURRENCY,
     sessionTtlHours: env.SESSION_TTL_HOURS,
     emailVerificationTtlHours: env.EMAIL_VERIFICATION_TTL_HOURS,
-    sendVerificationOnRegister: env.SEND_VERIFICATION_ON_REGISTER ?? true,
-    requireVerifiedEmailForLogin: env.REQUIRE_VERIFIED_EMAIL_FOR_LOGIN ?? false,
+    sendVerificationOnRegister: env.SEND_VERIFICATION_ON_REGISTER,
+    requireVerifiedEmailForLogin: env.REQUIRE_VERIFIED_EMAIL_FOR_LOGIN,
     phoneDefaultRegion: env.PHONE_DEFAULT_REGION,
-    trustProxy: env.TRUST_PROXY ?? false,
+    trustProxy: env.TRUST_PROXY,
     loginFailuresPerEmail: env.LOGIN_FAILURES_PER_EMAIL,
     loginFailuresPerClient: env.LOGIN_FAILURES_PER_CLIENT,
     loginBlockMinutes: env.LOGIN_BLOCK_MINUTES,
@@ -148,8 +104,8 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     maxEntityRepresentations: env.MAX_ENTITY_REPRESENTATIONS,
     maxJsonDepth: env.MAX_JSON_DEPTH,
     federationTypePrefix: env.FEDERATION_TYPE_PREFIX,
-    federationNodeQuery: env.FEDERATION_NODE_QUERY ?? true,
-    federationAuthDirectives: env.FEDERATION_AUTH_DIRECTIVES ?? false,
+    federationNodeQuery: env.FEDERATION_NODE_QUERY,
+    federationAuthDirectives: env.FEDERATION_AUTH_DIRECTIVES,
     passwordChecksPerRequest: env.PASSWORD_CHECKS_PER_REQUEST,
     maxBodyBytes: env.MAX_BODY_BYTES,
     adminMaxBodyBytes: env.ADMIN_MAX_BODY_BYTES,
@@ -157,8 +113,19 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     plannerPreparedStatements: env.PLANNER_PREPARED_STATEMENTS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     persistedOperations: env.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE) : null,
-    persistedOperationsOnly: env.PERSISTED_OPERATIONS_ONLY ?? false,
+    persistedOperationsOnly: env.PERSISTED_OPERATIONS_ONLY,
   };
+}
+
+/** The settings of an empty environment (env.ts declares every default), with no admin key. */
+export const DEFAULT_SETTINGS: AppSettings = { ...settingsFromEnv(DEFAULTS), adminKeys: [] };
+
+/** Whether GraphiQL is served: `GRAPHIQL`, or unset, outside production. */
+export const graphiqlShown = (settings: Pick<AppSettings, 'graphiql' | 'production'>) => settings.graphiql ?? !settings.production;
+
+/** The federation settings, as the subgraph schema takes them. */
+export function subgraphOptionsOf(settings: Pick<AppSettings, 'federationTypePrefix' | 'federationNodeQuery' | 'federationAuthDirectives'>): SubgraphOptions {
+  return { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery, authDirectives: settings.federationAuthDirectives };
 }
 
 export interface AppOptions {
@@ -228,7 +195,7 @@ export function createApp({
   };
   const credentials = requestCredentials(settings.adminKeys);
   const production = settings.production;
-  const showGraphiql = graphiql !== false && (settings.graphiql ?? !production);
+  const showGraphiql = graphiql !== false && graphiqlShown(settings);
   if (settings.persistedOperationsOnly && !settings.persistedOperations) {
     throw new Error('PERSISTED_OPERATIONS_ONLY needs PERSISTED_OPERATIONS_FILE: no operation could run');
   }

@@ -7,6 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { DEFAULTS } from '../env.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './folder-lock.js';
 
@@ -79,10 +80,15 @@ export interface DatabaseOptions {
    * Tests start from one migrated copy: initdb is most of a new PGlite's start-up time.
    */
   initialData?: Blob;
+  /** Unset: `DB_POOL_SIZE`'s default. */
   poolSize?: number;
-  /** How long a query waits for a free pooled connection (or a new one) before failing. */
+  /** How long a query waits for a free pooled connection (or a new one) before failing. Unset: `DB_CONNECT_TIMEOUT_MS`'s default. */
   connectTimeoutMs?: number;
-  /** PostgreSQL's statement_timeout for every pooled connection; 0 = none. */
+  /**
+   * PostgreSQL's statement_timeout for every pooled connection; 0 or unset: none. Unlike the other
+   * two, unset is not the setting's default: tools (the benchmark, tests) must not have their long
+   * statements cancelled; the server and `db:migrate` pass `DB_STATEMENT_TIMEOUT_MS`.
+   */
   statementTimeoutMs?: number;
   /**
    * Makes `onStatement` work (tests count statements). Off by default: Prisma then serializes every
@@ -118,7 +124,8 @@ function withStatementEvents(prisma: PrismaClient, on: boolean | undefined) {
 }
 
 async function openPostgres(options: DatabaseOptions): Promise<Database> {
-  const max = options.poolSize ?? 10;
+  const max = options.poolSize ?? DEFAULTS.DB_POOL_SIZE;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.DB_CONNECT_TIMEOUT_MS;
   // node-postgres lets a URL's own `options` parameter win over the config's: the pin joins it.
   const url = new URL(options.url!);
   const urlOptions = url.searchParams.get('options');
@@ -126,7 +133,7 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url.toString(),
     max,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     // Every session in UTC, whatever the server's or the database's TimeZone: Prisma's pg adapter
@@ -139,7 +146,7 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     adapter: new PrismaPg(pool),
     ...queryEvents(options.statementEvents),
     // An interactive transaction waits for a connection as long as any other query (Prisma's own default is 2 s).
-    transactionOptions: { maxWait: options.connectTimeoutMs ?? 5_000 },
+    transactionOptions: { maxWait: connectTimeoutMs },
   });
   const { onStatement, emit } = withStatementEvents(prisma, options.statementEvents);
   return {

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../env.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { startPeriodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
@@ -39,9 +40,9 @@ export interface RetentionJob {
 export function startRetentionJob({
   prisma,
   log,
-  intervalMs = 600_000,
-  batchSize = 1_000,
-  deliveredEventsRetentionHours = 168,
+  intervalMs = DEFAULTS.RETENTION_INTERVAL_MS,
+  batchSize = DEFAULTS.RETENTION_BATCH_SIZE,
+  deliveredEventsRetentionHours = DEFAULTS.DELIVERED_EVENTS_RETENTION_HOURS,
   now = () => new Date(),
 }: RetentionOptions): RetentionJob {
   async function trim(table: string, key: string, due: Prisma.Sql): Promise<number> {
