@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect } from 'node:util';
 import { newId } from '../src/lib/ids.js';
 import { addToGroup, ANONYMOUS, bearer, createTestApp, DATABASE_KIND, holdLock, makeGroup, type TestApp } from './helpers.js';
 
@@ -204,6 +205,49 @@ describe('delete, soft delete and restore', () => {
     assert.equal((await t.prisma.customerGroupCustomer.findUniqueOrThrow({ where: { id: untouched.id } })).deletedAt, null);
     assert.deepEqual((await events('customer_group.deleted', g.id)).map((e) => e.payload), [{ id: g.id, soft: true }]);
     assert.deepEqual((await t.gql(RESTORE, { ids: [g.id] })).data!.restoreCustomerGroups.ids, [], 'restoring a live group changes nothing');
+  });
+
+  test('a customer deleted while their group was: restoring the group leaves them out, restoring them brings them back', async () => {
+    const [gone, stays] = await customers(2);
+    const g = await makeGroup(t.prisma, { name: 'Two deletions' });
+    await addToGroup(t.prisma, gone!, g.id);
+    const kept = await addToGroup(t.prisma, stays!, g.id);
+    await t.gql(SOFT, { ids: [g.id] });
+    await sleep(5);
+    const softCustomer = `mutation($ids: [ID!]!) { softDeleteCustomers(ids: $ids) { __typename } }`;
+    assert.equal((await t.gql(softCustomer, { ids: [gone] })).data!.softDeleteCustomers.__typename, 'SoftDeletedCustomersPayload');
+    const restored = (await t.gql(RESTORE, { ids: [g.id] })).data!.restoreCustomerGroups;
+    assert.deepEqual(restored.membershipIds, [kept.id]);
+    const count = `query($id: ID!) { customerGroup(id: $id) { customers { totalCount count { count } edges { node { id } } } } }`;
+    assert.deepEqual((await t.gql(count, { id: g.id })).data!.customerGroup.customers, { totalCount: 1, count: { count: 1 }, edges: [{ node: { id: stays } }] });
+    const restoreCustomer = `mutation($ids: [ID!]!) { restoreCustomers(ids: $ids) { __typename } }`;
+    assert.equal((await t.gql(restoreCustomer, { ids: [gone] })).data!.restoreCustomers.__typename, 'SoftDeletedCustomersPayload');
+    assert.deepEqual(await memberIds(g.id), [gone!, stays!].sort());
+  });
+
+  test('the database keeps every live membership\'s customer live, whoever writes', async () => {
+    const [a, b] = await customers(2);
+    const g = await makeGroup(t.prisma, { name: 'Raw writers' });
+    await addToGroup(t.prisma, a!, g.id);
+    // The database's message, wherever the driver adapter puts it.
+    const refused = (error: unknown) => /a (live membership of a soft-deleted customer|soft-deleted customer with a live membership)/.test(inspect(error, { depth: 8 }));
+    // Soft-deleting a member without ending the membership: refused when the transaction commits.
+    await assert.rejects(t.prisma.$executeRaw`UPDATE customer SET deleted_at = now() WHERE id = ${a}`, refused);
+    // Ending it in the same transaction, after the customer, is what the service does.
+    await t.prisma.$transaction([
+      t.prisma.$executeRaw`UPDATE customer SET deleted_at = now() WHERE id = ${a}`,
+      t.prisma.$executeRaw`UPDATE customer_group_customer SET deleted_at = now() WHERE customer_id = ${a} AND deleted_at IS NULL`,
+    ]);
+    // A live membership of a deleted customer, inserted or brought back: refused at once.
+    await assert.rejects(
+      t.prisma.$executeRaw`INSERT INTO customer_group_customer (id, customer_id, customer_group_id) VALUES (${newId('CustomerGroupCustomer')}, ${a}, ${g.id})`,
+      refused,
+    );
+    await assert.rejects(t.prisma.$executeRaw`UPDATE customer_group_customer SET deleted_at = NULL WHERE customer_id = ${a}`, refused);
+    // Moved to a deleted customer: refused too; to a live one, fine.
+    const m = await addToGroup(t.prisma, b!, (await makeGroup(t.prisma, { name: 'Raw writers 2' })).id);
+    await assert.rejects(t.prisma.$executeRaw`UPDATE customer_group_customer SET customer_id = ${a} WHERE id = ${m.id}`, refused);
+    assert.equal(await t.prisma.customerGroupCustomer.count({ where: { deletedAt: null, customer: { deletedAt: { not: null } } } }), 0);
   });
 
   test('restoring a group whose name was taken meanwhile is NAME_TAKEN and changes nothing', async () => {

@@ -113,7 +113,14 @@ async function makeCustomers(tag: string, extra: Record<string, unknown> = {}) {
 }
 
 const deleteCustomer: Mutation = async (id) => void (await t.prisma.customer.delete({ where: { id } }));
-const softDeleteCustomer: Mutation = async (id) => void (await t.prisma.customer.update({ where: { id }, data: { deletedAt: new Date() } }));
+// As the service soft-deletes: the memberships end with the customer (the database insists).
+const softDeleteCustomer: Mutation = async (id) => {
+  const deletedAt = new Date();
+  await t.prisma.$transaction([
+    t.prisma.customer.update({ where: { id }, data: { deletedAt } }),
+    t.prisma.customerGroupCustomer.updateMany({ where: { customerId: id, deletedAt: null }, data: { deletedAt } }),
+  ]);
+};
 
 function customerSubject(field: string, direction: 'ASC' | 'DESC', change: Mutation): Subject {
   return {

@@ -122,9 +122,14 @@ export function makeGroup(prisma: Database['prisma'], data: Partial<Prisma.Custo
   return prisma.customerGroup.create({ data: { id: newId('CustomerGroup'), name: `Group ${next()}`, ...data } });
 }
 
-export function addToGroup(prisma: Database['prisma'], customerId: string, customerGroupId: string) {
+/**
+ * A membership; a soft-deleted customer's is made ended with the customer, as their soft delete
+ * would have ended it (the database refuses a live membership of a deleted customer).
+ */
+export async function addToGroup(prisma: Database['prisma'], customerId: string, customerGroupId: string) {
+  const { deletedAt } = await prisma.customer.findUniqueOrThrow({ where: { id: customerId }, select: { deletedAt: true } });
   return prisma.customerGroupCustomer.create({
-    data: { id: newId('CustomerGroupCustomer'), customerId, customerGroupId },
+    data: { id: newId('CustomerGroupCustomer'), customerId, customerGroupId, deletedAt },
   });
 }
 

@@ -52,14 +52,17 @@ const GroupMemberFilter = builder.inputType('CustomerGroupCustomersFilter', {
   }),
 });
 
+/**
+ * A group's members are its live memberships: the database keeps every live membership's customer
+ * live (migration 20261207050000), so the list and its counts need not read the customers.
+ */
 function memberWhere(filter: typeof GroupMemberFilter.$inferInput | null | undefined) {
   const q = searchTerm(filter?.q);
   return {
     deletedAt: null,
-    customer: {
-      deletedAt: null,
-      ...(q
-        ? {
+    ...(q
+      ? {
+          customer: {
             OR: [
               { email: ilike(q) },
               { firstName: ilike(q) },
@@ -67,9 +70,9 @@ function memberWhere(filter: typeof GroupMemberFilter.$inferInput | null | undef
               { companyName: ilike(q) },
               { phone: ilike(q) },
             ],
-          }
-        : {}),
-    },
+          },
+        }
+      : {}),
   } satisfies Prisma.CustomerGroupCustomerWhereInput;
 }
 

@@ -158,9 +158,10 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
         WHERE id IN (${Prisma.join(ids)}) AND deleted_at IS NOT NULL ORDER BY id FOR UPDATE`;
       requireAll(ids, deleted.map((c) => c.id), 'ids');
       const takenWithIt = { OR: deleted.map((c) => ({ customerId: c.id, deletedAt: c.deletedAt })) };
+      // The customers first: a live membership of a deleted customer is refused by the database.
+      await tx.customer.updateMany({ where: { id: { in: ids } }, data: { deletedAt: null } });
       const addresses = await tx.address.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });
       const memberships = await tx.customerGroupCustomer.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });
-      await tx.customer.updateMany({ where: { id: { in: ids } }, data: { deletedAt: null } });
       await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields: ['deleted_at'] } })));
       return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
     });

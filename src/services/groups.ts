@@ -300,8 +300,14 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
       if (twice >= 0) throw new NameTakenError([names[twice]!], `ids[${ids.indexOf(deletedIds[twice]!)}]`);
       const taken = await nameTaken(tx, names, (at) => `ids[${ids.indexOf(deletedIds[at]!)}]`);
       if (taken) throw taken;
-      // Before the groups: a membership is matched by its group's deletedAt. It stays deleted if
-      // its customer has a live membership in the group again by other means.
+      // Before the groups: a membership is matched by its group's deletedAt. One whose customer
+      // is deleted now stays deleted (the database refuses a live membership of a deleted
+      // customer), as if taken with the customer: restoring the customer brings it back.
+      await tx.$executeRaw`UPDATE customer_group_customer m SET deleted_at = c.deleted_at, updated_at = ${now}
+        FROM customer_group g, customer c
+        WHERE g.id IN (${Prisma.join(deletedIds)}) AND m.customer_group_id = g.id AND m.deleted_at = g.deleted_at
+          AND c.id = m.customer_id AND c.deleted_at IS NOT NULL`;
+      // It stays deleted, too, if its customer has a live membership in the group again by other means.
       const memberships = await tx.$queryRaw<{ id: string }[]>`UPDATE customer_group_customer m SET deleted_at = NULL, updated_at = ${now}
         FROM customer_group g
         WHERE g.id IN (${Prisma.join(deletedIds)}) AND m.customer_group_id = g.id AND m.deleted_at = g.deleted_at
