@@ -68,7 +68,10 @@ async function explain(db: Database, shape: string, statements: { sql: string; p
   const session = await db.session();
   try {
     for (const { sql, params } of statements) {
-      const plan = await session.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, JSON.parse(params) as unknown[]);
+      const plan = await session.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+        JSON.parse(params) as unknown[],
+      );
       console.log(`\n${shape}: ${sql}\n${plan.map((row) => row['QUERY PLAN']).join('\n')}\n`);
     }
   } finally {
@@ -104,8 +107,12 @@ await withThrowawayDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@1
   });
   const schema = buildSchema(readFileSync(join(ROOT, 'schema.graphql'), 'utf8'));
 
-  console.log(`${CUSTOMERS} customers, ${RUNS} sequential requests per measurement (after ${WARMUP} to warm up), mean per request\n`);
-  console.log('| shape | whole request ms (CPU) | database ms | Prisma alone ms (CPU) | GraphQL execution alone ms | rest: Pothos, yoga, JSON ms |');
+  console.log(
+    `${CUSTOMERS} customers, ${RUNS} sequential requests per measurement (after ${WARMUP} to warm up), mean per request\n`,
+  );
+  console.log(
+    '| shape | whole request ms (CPU) | database ms | Prisma alone ms (CPU) | GraphQL execution alone ms | rest: Pothos, yoga, JSON ms |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const [shape, query] of Object.entries(SHAPES)) {
     const body = JSON.stringify({ query, variables: { first: 50 } });

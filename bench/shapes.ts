@@ -43,7 +43,13 @@ export interface ScaleIds {
   entityIds: string[];
 }
 
-const CUSTOMER_FIELDS = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', EMAIL: 'email', FIRST_NAME: 'firstName', LAST_NAME: 'lastName' } as const;
+const CUSTOMER_FIELDS = {
+  CREATED_AT: 'createdAt',
+  UPDATED_AT: 'updatedAt',
+  EMAIL: 'email',
+  FIRST_NAME: 'firstName',
+  LAST_NAME: 'lastName',
+} as const;
 const GROUP_FIELDS = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', NAME: 'name' } as const;
 const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -75,7 +81,9 @@ export async function ensureMeCustomer(db: pg.Client): Promise<{ id: string; ema
          AND EXISTS (SELECT 1 FROM customer_address a WHERE a.customer_id = c.id AND a.deleted_at IS NULL)
        ORDER BY c.id LIMIT 1`,
     );
-    const have = Number((await one<{ n: string }>(db, 'SELECT count(*) AS n FROM "order" WHERE customer_id = $1', [me.id])).n);
+    const have = Number(
+      (await one<{ n: string }>(db, 'SELECT count(*) AS n FROM "order" WHERE customer_id = $1', [me.id])).n,
+    );
     const columns = (
       await db.query<{ name: string }>(
         `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'order'
@@ -103,7 +111,9 @@ export async function ensureMeCustomer(db: pg.Client): Promise<{ id: string; ema
     await db.query('COMMIT');
   }
   const { id, email } = me;
-  const orders = Number((await one<{ n: string }>(db, 'SELECT count(*) AS n FROM "order" WHERE customer_id = $1', [id])).n);
+  const orders = Number(
+    (await one<{ n: string }>(db, 'SELECT count(*) AS n FROM "order" WHERE customer_id = $1', [id])).n,
+  );
   return { id, email, orders };
 }
 
@@ -112,7 +122,11 @@ export async function sessionFor(db: pg.Client, customerId: string): Promise<str
   const token = `cgs_${randomBytes(32).toString('base64url')}`;
   await db.query(
     `INSERT INTO customer_session (id, customer_id, token_hash, expires_at) VALUES ($1, $2, $3, now() + interval '1 day')`,
-    [`cses_BENCH${randomBytes(8).toString('hex').toUpperCase()}`, customerId, createHash('sha256').update(token).digest('hex')],
+    [
+      `cses_BENCH${randomBytes(8).toString('hex').toUpperCase()}`,
+      customerId,
+      createHash('sha256').update(token).digest('hex'),
+    ],
   );
   return token;
 }
@@ -146,9 +160,17 @@ export async function findScaleIds(
   const deep: ScaleIds['deep'] = {};
   for (const direction of ['asc', 'desc'] as const) {
     for (const field of Object.values(CUSTOMER_FIELDS)) {
-      deep[`customers:${field}:${direction}`] = await deepCursor(db, 'customer', 'customers', { model: 'Customer', field, direction }, depth);
+      deep[`customers:${field}:${direction}`] = await deepCursor(
+        db,
+        'customer',
+        'customers',
+        { model: 'Customer', field, direction },
+        depth,
+      );
     }
-    const groups = Number((await one<{ n: string }>(db, 'SELECT count(*) AS n FROM customer_group WHERE deleted_at IS NULL')).n);
+    const groups = Number(
+      (await one<{ n: string }>(db, 'SELECT count(*) AS n FROM customer_group WHERE deleted_at IS NULL')).n,
+    );
     for (const field of Object.values(GROUP_FIELDS)) {
       deep[`customerGroups:${field}:${direction}`] = await deepCursor(
         db,
@@ -159,8 +181,20 @@ export async function findScaleIds(
       );
     }
   }
-  deep['orders:createdAt:desc'] = await deepCursor(db, '(SELECT id, created_at, NULL AS deleted_at FROM "order") o', 'orders', { model: 'Order', field: 'createdAt', direction: 'desc' }, depth);
-  deep['addresses:createdAt:desc'] = await deepCursor(db, 'customer_address', 'addresses', { model: 'Address', field: 'createdAt', direction: 'desc' }, depth);
+  deep['orders:createdAt:desc'] = await deepCursor(
+    db,
+    '(SELECT id, created_at, NULL AS deleted_at FROM "order") o',
+    'orders',
+    { model: 'Order', field: 'createdAt', direction: 'desc' },
+    depth,
+  );
+  deep['addresses:createdAt:desc'] = await deepCursor(
+    db,
+    'customer_address',
+    'addresses',
+    { model: 'Address', field: 'createdAt', direction: 'desc' },
+    depth,
+  );
 
   const found =
     terms ??
@@ -177,7 +211,10 @@ export async function findScaleIds(
         `WITH f AS (SELECT id, email, phone FROM customer WHERE deleted_at IS NULL AND phone IS NOT NULL AND email LIKE '%.%@%')
          SELECT email, phone FROM f ORDER BY id OFFSET (SELECT count(*) / 2 FROM f) LIMIT 1`,
       );
-      const o = await one<{ email: string }>(db, `SELECT email FROM "order" ORDER BY id OFFSET (SELECT count(*) / 3 FROM "order") LIMIT 1`);
+      const o = await one<{ email: string }>(
+        db,
+        `SELECT email FROM "order" ORDER BY id OFFSET (SELECT count(*) / 3 FROM "order") LIMIT 1`,
+      );
       return {
         commonName: names.common.toLowerCase(),
         rareName: names.rare.toLowerCase(),
@@ -198,7 +235,9 @@ export async function findScaleIds(
     `SELECT city, postal_code FROM customer_address WHERE deleted_at IS NULL AND city IS NOT NULL AND postal_code IS NOT NULL ORDER BY id LIMIT 1`,
   );
   const me = await ensureMeCustomer(db);
-  const entityIds = (await db.query<{ id: string }>(`SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY md5(id) LIMIT 100`)).rows.map((r) => r.id);
+  const entityIds = (
+    await db.query<{ id: string }>(`SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY md5(id) LIMIT 100`)
+  ).rows.map((r) => r.id);
   return {
     depth,
     ...found,
@@ -217,7 +256,12 @@ export async function findScaleIds(
 const CUSTOMER_PAGE = 'edges { cursor node { id email firstName lastName } } pageInfo { hasNextPage }';
 const PAGE = 20;
 
-function customers(name: string, kind: Shape['kind'], args: { filter?: Record<string, unknown>; orderBy?: Record<string, unknown>; after?: string }, selection = CUSTOMER_PAGE): Shape {
+function customers(
+  name: string,
+  kind: Shape['kind'],
+  args: { filter?: Record<string, unknown>; orderBy?: Record<string, unknown>; after?: string },
+  selection = CUSTOMER_PAGE,
+): Shape {
   return {
     name,
     kind,
@@ -237,7 +281,12 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
   out.push(customers('q no match', 'search', { filter: { q: 'zzqxv' } }));
   out.push(customers('q email fragment', 'search', { filter: { q: ids.emailFragment } }));
   out.push(customers('q phone fragment', 'search', { filter: { q: ids.phoneFragment } }));
-  out.push(customers('q + LAST_NAME sort', 'search', { filter: { q: ids.commonName }, orderBy: { field: 'LAST_NAME', direction: 'ASC' } }));
+  out.push(
+    customers('q + LAST_NAME sort', 'search', {
+      filter: { q: ids.commonName },
+      orderBy: { field: 'LAST_NAME', direction: 'ASC' },
+    }),
+  );
   out.push(customers('q + totalCount', 'search', { filter: { q: ids.commonName } }, `totalCount ${CUSTOMER_PAGE}`));
   out.push({
     name: 'orders q',
@@ -250,7 +299,13 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
     for (const direction of ['ASC', 'DESC'] as const) {
       const d = ids.deep[`customers:${key}:${direction.toLowerCase()}`]!;
       out.push(customers(`customers ${field} ${direction}`, 'sort', { orderBy: { field, direction } }));
-      out.push({ ...customers(`customers ${field} ${direction} deep`, 'sort', { orderBy: { field, direction }, after: d.cursor }), firstId: d.next ?? undefined });
+      out.push({
+        ...customers(`customers ${field} ${direction} deep`, 'sort', {
+          orderBy: { field, direction },
+          after: d.cursor,
+        }),
+        firstId: d.next ?? undefined,
+      });
     }
   }
   for (const [field, key] of Object.entries(GROUP_FIELDS)) {
@@ -280,14 +335,22 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
   for (const bounded of [false, true]) {
     const suffix = bounded ? ' count(limit)' : '';
     const selection = bounded ? 'count { count precision }' : 'totalCount';
-    const c = (name: string, filter?: Record<string, unknown>) => ({ ...count(`${name}${suffix}`, filter), query: count(`${name}${suffix}`, filter).query.replace('totalCount', selection) });
+    const c = (name: string, filter?: Record<string, unknown>) => ({
+      ...count(`${name}${suffix}`, filter),
+      query: count(`${name}${suffix}`, filter).query.replace('totalCount', selection),
+    });
     out.push(c('count customers'));
     out.push(c('count hasAccount', { hasAccount: true }));
     out.push(c('count groupIds', { groupIds: [ids.largestGroup] }));
     out.push(c('count createdAt range', { createdAt: RANGE }));
     out.push(c('count q', { q: ids.commonName }));
     const orders = `count orders${suffix}`;
-    out.push({ name: orders, kind: 'count', query: `query ${op(orders)} { orders(first: 1) { ${selection} } }`, variables: () => ({}) });
+    out.push({
+      name: orders,
+      kind: 'count',
+      query: `query ${op(orders)} { orders(first: 1) { ${selection} } }`,
+      variables: () => ({}),
+    });
     const members = `largest group members + ${bounded ? 'count(limit)' : 'totalCount'}`;
     out.push({
       name: members,
@@ -304,7 +367,10 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
     variables: () => ({ ...(filter ? { filter } : {}), ...(after ? { after } : {}) }),
   });
   out.push(addresses('addresses', 'page'));
-  out.push({ ...addresses('addresses deep', 'page', undefined, ids.deep['addresses:createdAt:desc']!.cursor), firstId: ids.deep['addresses:createdAt:desc']!.next ?? undefined });
+  out.push({
+    ...addresses('addresses deep', 'page', undefined, ids.deep['addresses:createdAt:desc']!.cursor),
+    firstId: ids.deep['addresses:createdAt:desc']!.next ?? undefined,
+  });
   out.push(addresses('addresses city', 'filter', { city: ids.addressCity }));
   out.push(addresses('addresses countryCode', 'filter', { countryCode: 'dk' }));
   out.push(addresses('addresses postalCode', 'filter', { postalCode: ids.addressPostalCode }));
@@ -317,7 +383,10 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
     variables: () => ({ ...(filter ? { filter } : {}), ...(after ? { after } : {}) }),
   });
   out.push(orders('orders', 'page'));
-  out.push({ ...orders('orders deep', 'page', undefined, ids.deep['orders:createdAt:desc']!.cursor), firstId: ids.deep['orders:createdAt:desc']!.next ?? undefined });
+  out.push({
+    ...orders('orders deep', 'page', undefined, ids.deep['orders:createdAt:desc']!.cursor),
+    firstId: ids.deep['orders:createdAt:desc']!.next ?? undefined,
+  });
   out.push(orders('orders status', 'filter', { status: ['REQUIRES_ACTION'] }));
   out.push(orders('orders paymentStatus', 'filter', { paymentStatus: ['AWAITING'] }));
   out.push(orders('orders fulfillmentStatus', 'filter', { fulfillmentStatus: ['PARTIALLY_SHIPPED'] }));
@@ -345,4 +414,5 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
 }
 
 /** The shapes the CI guard checks: every search, sort, filter and count. */
-export const guarded = (shape: Shape) => shape.kind === 'search' || shape.kind === 'sort' || shape.kind === 'filter' || shape.kind === 'count';
+export const guarded = (shape: Shape) =>
+  shape.kind === 'search' || shape.kind === 'sort' || shape.kind === 'filter' || shape.kind === 'count';

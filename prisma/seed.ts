@@ -90,52 +90,122 @@ interface Country {
 
 const COUNTRIES: readonly Country[] = [
   {
-    code: 'us', weight: 35, currency: 'usd', callingCode: '1', phoneDigits: 10, postalCode: '#####',
-    taxRates: [0, 0.06, 0.0725, 0.0825, 0.0875], cities: null, streets: null, numberAfterStreet: false,
-  },
-  {
-    code: 'gb', weight: 15, currency: 'gbp', callingCode: '44', phoneDigits: 10, postalCode: '??# #??',
-    taxRates: [0.2],
-    cities: ['London', 'Manchester', 'Birmingham', 'Leeds', 'Glasgow', 'Edinburgh', 'Bristol', 'Liverpool'],
-    streets: null, numberAfterStreet: false,
-  },
-  {
-    code: 'de', weight: 15, currency: 'eur', callingCode: '49', phoneDigits: 11, postalCode: '#####',
-    taxRates: [0.19],
-    cities: ['Berlin', 'Hamburg', 'München', 'Köln', 'Frankfurt am Main', 'Stuttgart', 'Düsseldorf', 'Leipzig'],
-    streets: ['Hauptstraße', 'Bahnhofstraße', 'Gartenstraße', 'Schulstraße', 'Lindenstraße', 'Goethestraße', 'Schillerstraße', 'Bergstraße'],
-    numberAfterStreet: true,
-  },
-  {
-    code: 'fr', weight: 10, currency: 'eur', callingCode: '33', phoneDigits: 9, postalCode: '#####',
-    taxRates: [0.2],
-    cities: ['Paris', 'Lyon', 'Marseille', 'Toulouse', 'Nice', 'Nantes', 'Bordeaux', 'Lille'],
-    streets: ['rue de la Paix', 'rue Victor Hugo', 'boulevard Saint-Germain', 'rue de Rivoli', 'avenue Jean Jaurès', 'rue Nationale', 'place de la République'],
+    code: 'us',
+    weight: 35,
+    currency: 'usd',
+    callingCode: '1',
+    phoneDigits: 10,
+    postalCode: '#####',
+    taxRates: [0, 0.06, 0.0725, 0.0825, 0.0875],
+    cities: null,
+    streets: null,
     numberAfterStreet: false,
   },
   {
-    code: 'dk', weight: 10, currency: 'dkk', callingCode: '45', phoneDigits: 8, postalCode: '####',
-    taxRates: [0.25],
-    cities: ['København', 'Aarhus', 'Odense', 'Aalborg', 'Esbjerg', 'Roskilde', 'Frederiksberg'],
-    streets: ['Vesterbrogade', 'Nørrebrogade', 'Østergade', 'Jernbanegade', 'Algade', 'Søndergade', 'Vestergade', 'Bredgade'],
+    code: 'gb',
+    weight: 15,
+    currency: 'gbp',
+    callingCode: '44',
+    phoneDigits: 10,
+    postalCode: '??# #??',
+    taxRates: [0.2],
+    cities: ['London', 'Manchester', 'Birmingham', 'Leeds', 'Glasgow', 'Edinburgh', 'Bristol', 'Liverpool'],
+    streets: null,
+    numberAfterStreet: false,
+  },
+  {
+    code: 'de',
+    weight: 15,
+    currency: 'eur',
+    callingCode: '49',
+    phoneDigits: 11,
+    postalCode: '#####',
+    taxRates: [0.19],
+    cities: ['Berlin', 'Hamburg', 'München', 'Köln', 'Frankfurt am Main', 'Stuttgart', 'Düsseldorf', 'Leipzig'],
+    streets: [
+      'Hauptstraße',
+      'Bahnhofstraße',
+      'Gartenstraße',
+      'Schulstraße',
+      'Lindenstraße',
+      'Goethestraße',
+      'Schillerstraße',
+      'Bergstraße',
+    ],
     numberAfterStreet: true,
   },
   {
-    code: 'nl', weight: 5, currency: 'eur', callingCode: '31', phoneDigits: 9, postalCode: '#### ??',
+    code: 'fr',
+    weight: 10,
+    currency: 'eur',
+    callingCode: '33',
+    phoneDigits: 9,
+    postalCode: '#####',
+    taxRates: [0.2],
+    cities: ['Paris', 'Lyon', 'Marseille', 'Toulouse', 'Nice', 'Nantes', 'Bordeaux', 'Lille'],
+    streets: [
+      'rue de la Paix',
+      'rue Victor Hugo',
+      'boulevard Saint-Germain',
+      'rue de Rivoli',
+      'avenue Jean Jaurès',
+      'rue Nationale',
+      'place de la République',
+    ],
+    numberAfterStreet: false,
+  },
+  {
+    code: 'dk',
+    weight: 10,
+    currency: 'dkk',
+    callingCode: '45',
+    phoneDigits: 8,
+    postalCode: '####',
+    taxRates: [0.25],
+    cities: ['København', 'Aarhus', 'Odense', 'Aalborg', 'Esbjerg', 'Roskilde', 'Frederiksberg'],
+    streets: [
+      'Vesterbrogade',
+      'Nørrebrogade',
+      'Østergade',
+      'Jernbanegade',
+      'Algade',
+      'Søndergade',
+      'Vestergade',
+      'Bredgade',
+    ],
+    numberAfterStreet: true,
+  },
+  {
+    code: 'nl',
+    weight: 5,
+    currency: 'eur',
+    callingCode: '31',
+    phoneDigits: 9,
+    postalCode: '#### ??',
     taxRates: [0.21],
     cities: ['Amsterdam', 'Rotterdam', 'Den Haag', 'Utrecht', 'Eindhoven', 'Groningen'],
     streets: ['Kerkstraat', 'Dorpsstraat', 'Hoofdstraat', 'Stationsweg', 'Prinsengracht', 'Keizersgracht'],
     numberAfterStreet: true,
   },
   {
-    code: 'se', weight: 5, currency: 'eur', callingCode: '46', phoneDigits: 9, postalCode: '### ##',
+    code: 'se',
+    weight: 5,
+    currency: 'eur',
+    callingCode: '46',
+    phoneDigits: 9,
+    postalCode: '### ##',
     taxRates: [0.25],
     cities: ['Stockholm', 'Göteborg', 'Malmö', 'Uppsala', 'Västerås'],
     streets: ['Storgatan', 'Drottninggatan', 'Kungsgatan', 'Sveavägen', 'Vasagatan'],
     numberAfterStreet: true,
   },
   {
-    code: 'es', weight: 5, currency: 'eur', callingCode: '34', phoneDigits: 9, postalCode: '#####',
+    code: 'es',
+    weight: 5,
+    currency: 'eur',
+    callingCode: '34',
+    phoneDigits: 9,
+    postalCode: '#####',
     taxRates: [0.21],
     cities: ['Madrid', 'Barcelona', 'Valencia', 'Sevilla', 'Bilbao', 'Málaga'],
     streets: ['Calle Mayor', 'Gran Vía', 'Calle de Alcalá', 'Paseo de Gracia', 'Calle Real'],
@@ -154,10 +224,34 @@ const PRICING: Record<Currency, { factor: number; shipping: readonly number[]; f
 };
 
 const GROUP_NAMES = [
-  'VIP', 'Wholesale', 'Newsletter', 'B2B', 'Employees', 'Loyalty Gold', 'Loyalty Silver', 'Loyalty Bronze',
-  'Influencers', 'Early Adopters', 'Repeat Buyers', 'First-time Buyers', 'Press', 'Partners', 'Students',
-  'Affiliates', 'Beta Testers', 'High Value', 'At Risk', 'Win-back', 'Nordic', 'DACH', 'North America',
-  'UK & Ireland', 'Retailers', 'Distributors', 'Friends & Family', 'Ambassadors',
+  'VIP',
+  'Wholesale',
+  'Newsletter',
+  'B2B',
+  'Employees',
+  'Loyalty Gold',
+  'Loyalty Silver',
+  'Loyalty Bronze',
+  'Influencers',
+  'Early Adopters',
+  'Repeat Buyers',
+  'First-time Buyers',
+  'Press',
+  'Partners',
+  'Students',
+  'Affiliates',
+  'Beta Testers',
+  'High Value',
+  'At Risk',
+  'Win-back',
+  'Nordic',
+  'DACH',
+  'North America',
+  'UK & Ireland',
+  'Retailers',
+  'Distributors',
+  'Friends & Family',
+  'Ambassadors',
 ] as const;
 
 const FREE_MAIL = ['gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'icloud.com', 'proton.me'] as const;
@@ -179,11 +273,17 @@ const SETTLED_SCENARIOS = [
   { weight: 50, value: scenario(OrderStatus.completed, FulfillmentStatus.shipped, PaymentStatus.captured) },
   { weight: 18, value: scenario(OrderStatus.completed, FulfillmentStatus.fulfilled, PaymentStatus.captured) },
   { weight: 8, value: scenario(OrderStatus.archived, FulfillmentStatus.shipped, PaymentStatus.captured) },
-  { weight: 4, value: scenario(OrderStatus.completed, FulfillmentStatus.partially_returned, PaymentStatus.partially_refunded) },
+  {
+    weight: 4,
+    value: scenario(OrderStatus.completed, FulfillmentStatus.partially_returned, PaymentStatus.partially_refunded),
+  },
   { weight: 3, value: scenario(OrderStatus.completed, FulfillmentStatus.returned, PaymentStatus.refunded) },
   { weight: 6, value: scenario(OrderStatus.canceled, FulfillmentStatus.canceled, PaymentStatus.canceled) },
   { weight: 3, value: scenario(OrderStatus.pending, FulfillmentStatus.not_fulfilled, PaymentStatus.not_paid) },
-  { weight: 1, value: scenario(OrderStatus.requires_action, FulfillmentStatus.requires_action, PaymentStatus.requires_action) },
+  {
+    weight: 1,
+    value: scenario(OrderStatus.requires_action, FulfillmentStatus.requires_action, PaymentStatus.requires_action),
+  },
 ] as const;
 
 /** Recent orders are often still in progress. */
@@ -196,7 +296,10 @@ const RECENT_SCENARIOS = [
   { weight: 15, value: scenario(OrderStatus.pending, FulfillmentStatus.shipped, PaymentStatus.captured) },
   { weight: 20, value: scenario(OrderStatus.completed, FulfillmentStatus.shipped, PaymentStatus.captured) },
   { weight: 5, value: scenario(OrderStatus.canceled, FulfillmentStatus.canceled, PaymentStatus.canceled) },
-  { weight: 3, value: scenario(OrderStatus.requires_action, FulfillmentStatus.not_fulfilled, PaymentStatus.requires_action) },
+  {
+    weight: 3,
+    value: scenario(OrderStatus.requires_action, FulfillmentStatus.not_fulfilled, PaymentStatus.requires_action),
+  },
 ] as const;
 
 const SALES_CHANNELS = [
@@ -293,7 +396,8 @@ async function orderSchedule(session: LoadSession, faker: Faker, signUps: readon
   for (const [n, signUp] of signUps.entries()) {
     first[n] = times.length;
     const from = signUp + HOUR;
-    for (let k = orderCount(); k > 0; k--) times.push(from + Math.floor(((random() * 2 ** 32 + random()) / 2 ** 64) * (BASE_TIME - from)));
+    for (let k = orderCount(); k > 0; k--)
+      times.push(from + Math.floor(((random() * 2 ** 32 + random()) / 2 ** 64) * (BASE_TIME - from)));
   }
   first[signUps.length] = times.length;
   const createdAt = Float64Array.from(times);
@@ -360,7 +464,9 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     groupRows.push({
       id: id('CustomerGroup', createdAt),
       name,
-      metadata: chance(0.3) ? { description: faker.company.catchPhrase(), discount_percent: pick([5, 10, 15, 20]) } : undefined,
+      metadata: chance(0.3)
+        ? { description: faker.company.catchPhrase(), discount_percent: pick([5, 10, 15, 20]) }
+        : undefined,
       createdBy: pick(admins),
       createdAt: new Date(createdAt),
       updatedAt: new Date(chance(0.7) ? createdAt : between(createdAt, BASE_TIME)),
@@ -402,10 +508,13 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     for (const group of newGroups) out.customer_group.add(group);
 
     // Customers, in sign-up order.
-    const signUps = Array.from({ length: customerCount }, () => BASE_TIME - DAY - int(0, CUSTOMER_SPAN)).sort((a, b) => a - b);
+    const signUps = Array.from({ length: customerCount }, () => BASE_TIME - DAY - int(0, CUSTOMER_SPAN)).sort(
+      (a, b) => a - b,
+    );
     const customers: SeedCustomer[] = [];
     const accounts: SeedCustomer[] = [];
-    const pickCountry = () => faker.helpers.weightedArrayElement(COUNTRIES.map((value) => ({ weight: value.weight, value })));
+    const pickCountry = () =>
+      faker.helpers.weightedArrayElement(COUNTRIES.map((value) => ({ weight: value.weight, value })));
     const phoneFor = (country: Country) =>
       `+${country.callingCode}${faker.string.numeric({ length: country.phoneDigits, allowLeadingZeros: false })}`;
 
@@ -451,9 +560,14 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
     }
 
     // Memberships, addresses and orders, customer by customer.
-    const orders = await orderSchedule(session, faker, customers.map((c) => c.createdAt));
+    const orders = await orderSchedule(
+      session,
+      faker,
+      customers.map((c) => c.createdAt),
+    );
     for (const [n, customer] of customers.entries()) {
-      if (n % 100 === 0) await out.send(`${n.toLocaleString('en')} of ${customers.length.toLocaleString('en')} customers`);
+      if (n % 100 === 0)
+        await out.send(`${n.toLocaleString('en')} of ${customers.length.toLocaleString('en')} customers`);
       const { row: c, createdAt: customerCreatedAt } = customer;
 
       const membershipCount = Math.min(
@@ -514,7 +628,9 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
           isDefaultShipping: a === 0,
           isDefaultBilling: a === billingIndex,
           ...snapshot,
-          metadata: chance(0.1) ? { delivery_instructions: pick(['Leave at the door', 'Ring twice', 'Call on arrival', 'Back entrance']) } : undefined,
+          metadata: chance(0.1)
+            ? { delivery_instructions: pick(['Leave at the door', 'Ring twice', 'Call on arrival', 'Back entrance']) }
+            : undefined,
           createdAt: new Date(addressTime),
           updatedAt: new Date(chance(0.8) ? addressTime : between(addressTime, BASE_TIME)),
         };
@@ -650,7 +766,12 @@ const phoneFields = (phone: string | null) => ({ phone, phoneE164: phoneE164(pho
 /** Each Prisma field name as its column in `table`, read from the client's own data model (its @map names). */
 function columnsOf(prisma: PrismaClient): (table: string, field: string) => string {
   const { models } = runtimeDataModel(prisma);
-  const byTable = new Map(Object.entries(models).map(([name, m]) => [m.dbName ?? name, new Map(m.fields.map((f) => [f.name, f.dbName ?? f.name]))]));
+  const byTable = new Map(
+    Object.entries(models).map(([name, m]) => [
+      m.dbName ?? name,
+      new Map(m.fields.map((f) => [f.name, f.dbName ?? f.name])),
+    ]),
+  );
   return (table, field) => byTable.get(table)?.get(field) ?? field;
 }
 
@@ -715,10 +836,68 @@ function progressReporter(onProgress: SeedOptions['onProgress']): (message: stri
 // display ID sequence).
 const SEEDED_FIELDS = {
   customer_group: ['id', 'name', 'metadata', 'createdBy', 'createdAt', 'updatedAt'],
-  customer: ['id', 'email', 'firstName', 'lastName', 'companyName', 'phone', 'phoneE164', 'hasAccount', 'passwordHash', 'metadata', 'createdBy', 'createdAt', 'updatedAt'],
+  customer: [
+    'id',
+    'email',
+    'firstName',
+    'lastName',
+    'companyName',
+    'phone',
+    'phoneE164',
+    'hasAccount',
+    'passwordHash',
+    'metadata',
+    'createdBy',
+    'createdAt',
+    'updatedAt',
+  ],
   customer_group_customer: ['id', 'customerId', 'customerGroupId', 'createdBy', 'createdAt', 'updatedAt'],
-  customer_address: ['id', 'customerId', 'addressName', 'isDefaultShipping', 'isDefaultBilling', 'firstName', 'lastName', 'company', 'address1', 'address2', 'city', 'countryCode', 'province', 'postalCode', 'phone', 'metadata', 'createdAt', 'updatedAt'],
-  order: ['id', 'displayId', 'customerId', 'email', 'status', 'fulfillmentStatus', 'paymentStatus', 'currencyCode', 'regionId', 'cartId', 'salesChannelId', 'subtotal', 'taxTotal', 'shippingTotal', 'discountTotal', 'total', 'paidTotal', 'refundedTotal', 'shippingAddress', 'billingAddress', 'canceledAt', 'metadata', 'createdAt', 'updatedAt'],
+  customer_address: [
+    'id',
+    'customerId',
+    'addressName',
+    'isDefaultShipping',
+    'isDefaultBilling',
+    'firstName',
+    'lastName',
+    'company',
+    'address1',
+    'address2',
+    'city',
+    'countryCode',
+    'province',
+    'postalCode',
+    'phone',
+    'metadata',
+    'createdAt',
+    'updatedAt',
+  ],
+  order: [
+    'id',
+    'displayId',
+    'customerId',
+    'email',
+    'status',
+    'fulfillmentStatus',
+    'paymentStatus',
+    'currencyCode',
+    'regionId',
+    'cartId',
+    'salesChannelId',
+    'subtotal',
+    'taxTotal',
+    'shippingTotal',
+    'discountTotal',
+    'total',
+    'paidTotal',
+    'refundedTotal',
+    'shippingAddress',
+    'billingAddress',
+    'canceledAt',
+    'metadata',
+    'createdAt',
+    'updatedAt',
+  ],
   order_line_item: ['id', 'orderId', 'title', 'quantity', 'unitPrice'],
 } satisfies { [T in SeededTable]: (keyof SeededRows[T])[] };
 
@@ -738,7 +917,11 @@ type SeededTable = keyof SeededRows;
  * are made, so only text is kept. `send` copies every table holding BATCH_ROWS rows, one COPY at
  * a time: the database reads a batch while the next rows are made.
  */
-function copier(session: LoadSession, column: (table: string, field: string) => string, progress: (message: string) => void) {
+function copier(
+  session: LoadSession,
+  column: (table: string, field: string) => string,
+  progress: (message: string) => void,
+) {
   let running: Promise<unknown> = Promise.resolve();
   const table = <T extends SeededTable>(name: T) => {
     const fields: readonly string[] = SEEDED_FIELDS[name];
@@ -749,7 +932,8 @@ function copier(session: LoadSession, column: (table: string, field: string) => 
       count: 0,
       line(row: SeededRows[T]): string {
         let line = '';
-        for (let f = 0; f < fields.length; f++) line += (f === 0 ? '' : '\t') + copyValue((row as Record<string, unknown>)[fields[f]!]);
+        for (let f = 0; f < fields.length; f++)
+          line += (f === 0 ? '' : '\t') + copyValue((row as Record<string, unknown>)[fields[f]!]);
         return line;
       },
       add(row: SeededRows[T]) {
@@ -816,7 +1000,8 @@ function copyValue(value: unknown): string {
 
 const jsonText = new WeakMap<object, string>();
 
-const copyText = (text: string) => (/[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text);
+const copyText = (text: string) =>
+  /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
@@ -874,7 +1059,13 @@ function customerMetadata(faker: Faker): Prisma.InputJsonObject {
     { newsletter_opt_in: faker.datatype.boolean() },
     { loyalty_points: faker.number.int({ min: 0, max: 5_000 }) },
     { preferred_language: faker.helpers.arrayElement(['en', 'de', 'fr', 'da', 'nl', 'sv', 'es']) },
-    { birthday: faker.date.birthdate({ refDate: new Date(BASE_TIME) }).toISOString().slice(0, 10), vip_since: 2024 },
+    {
+      birthday: faker.date
+        .birthdate({ refDate: new Date(BASE_TIME) })
+        .toISOString()
+        .slice(0, 10),
+      vip_since: 2024,
+    },
   ]);
 }
 
@@ -999,7 +1190,9 @@ async function main(args: string[]): Promise<number> {
 async function customerCount(db: Database): Promise<number> {
   const session = await db.session();
   try {
-    const [table] = await session.query<{ exists: boolean }>(`SELECT to_regclass('public.customer') IS NOT NULL AS "exists"`);
+    const [table] = await session.query<{ exists: boolean }>(
+      `SELECT to_regclass('public.customer') IS NOT NULL AS "exists"`,
+    );
     if (!table?.exists) return 0;
     const [row] = await session.query<{ n: number }>('SELECT count(*)::int AS n FROM customer');
     return row?.n ?? 0;

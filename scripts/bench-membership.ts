@@ -21,7 +21,9 @@ await withThrowawayDatabase(loadEnv().DATABASE_URL, async (db) => {
     const times: number[] = [];
     let statements = 0;
     for (let run = 0; run < 6; run++) {
-      const group = await db.prisma.customerGroup.create({ data: { id: newId('CustomerGroup'), name: `bench ${size} ${run}` } });
+      const group = await db.prisma.customerGroup.create({
+        data: { id: newId('CustomerGroup'), name: `bench ${size} ${run}` },
+      });
       let count = 0;
       const stop = db.onStatement(() => count++);
       const started = performance.now();
@@ -37,6 +39,8 @@ await withThrowawayDatabase(loadEnv().DATABASE_URL, async (db) => {
       if (run > 0) times.push(ms); // the first run warms up
       statements = count;
     }
-    console.log(`addCustomersToGroup ${size} ids on ${db.kind}: median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}, 5 runs), ${statements} SQL statements`);
+    console.log(
+      `addCustomersToGroup ${size} ids on ${db.kind}: median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}, 5 runs), ${statements} SQL statements`,
+    );
   }
 });

@@ -20,16 +20,24 @@ const allowed = readFileSync(ALLOWED, 'utf8')
   .filter(({ line }) => line.trim() && !line.trimStart().startsWith('#'))
   .map(({ line, at }) => {
     const [p, file, name, why] = line.split(' | ').map((part) => part.trim());
-    if (!p || !file || !name || !why) throw new Error(`${ALLOWED}:${at}: expected "phase | file | test | why", got: ${line}`);
+    if (!p || !file || !name || !why)
+      throw new Error(`${ALLOWED}:${at}: expected "phase | file | test | why", got: ${line}`);
     return { phase: p, file, name };
   });
 const isAllowed = (skip) =>
-  allowed.some((a) => a.phase === phase && a.file === skip.file && (a.name === skip.name || skip.name.startsWith(`${a.name} › `)));
+  allowed.some(
+    (a) => a.phase === phase && a.file === skip.file && (a.name === skip.name || skip.name.startsWith(`${a.name} › `)),
+  );
 
 const skips = existsSync(skipsFile)
-  ? readFileSync(skipsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line))
+  ? readFileSync(skipsFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
   : [];
-const counted = Number([...(existsSync(log) ? readFileSync(log, 'utf8') : '').matchAll(/^ℹ skipped (\d+)/gm)].at(-1)?.[1] ?? 0);
+const counted = Number(
+  [...(existsSync(log) ? readFileSync(log, 'utf8') : '').matchAll(/^ℹ skipped (\d+)/gm)].at(-1)?.[1] ?? 0,
+);
 const named = skips.filter((s) => !s.suite).length;
 
 let notAllowed = 0;
@@ -38,11 +46,19 @@ for (const skip of skips) {
   const ok = isAllowed(skip);
   if (!ok) notAllowed++;
   const what = `${skip.file} › ${skip.name}${skip.suite ? ' (a whole block)' : ''}${skip.reason ? ` # ${skip.reason}` : ''}`;
-  lines.push(ok ? `  allowed:     ${what}` : `  NOT ALLOWED: ${what}\n               (skipped in ${phase} and not on ${ALLOWED}: make it run here, or add "${phase} | ${skip.file} | ${skip.name} | why")`);
+  lines.push(
+    ok
+      ? `  allowed:     ${what}`
+      : `  NOT ALLOWED: ${what}\n               (skipped in ${phase} and not on ${ALLOWED}: make it run here, or add "${phase} | ${skip.file} | ${skip.name} | why")`,
+  );
 }
 if (counted > named) {
   notAllowed += counted - named;
-  lines.push(`  NOT ALLOWED: the runner counted ${counted} skipped tests but ${named} were named (is test/skip-reporter.mjs still one of the run's reporters?)`);
+  lines.push(
+    `  NOT ALLOWED: the runner counted ${counted} skipped tests but ${named} were named (is test/skip-reporter.mjs still one of the run's reporters?)`,
+  );
 }
-console.error(`${phase}: ${skips.length} skipped${notAllowed ? `, ${notAllowed} not allowed` : ''}${lines.length ? `\n${lines.join('\n')}` : ''}`);
+console.error(
+  `${phase}: ${skips.length} skipped${notAllowed ? `, ${notAllowed} not allowed` : ''}${lines.length ? `\n${lines.join('\n')}` : ''}`,
+);
 console.log(notAllowed);

@@ -8,7 +8,9 @@ import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/yoga.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '40' }, cost: { type: 'string', default: '12' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '40' }, cost: { type: 'string', default: '12' } },
+});
 const rounds = Number(values.rounds);
 const cost = Number(values.cost);
 
@@ -26,8 +28,11 @@ const gql = async (query: string, variables: Record<string, unknown>) => {
   const body = await response.text();
   return { ms: performance.now() - started, body };
 };
-const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename ... on Error { message } } }';
-await gql('mutation($e: String!) { register(input: { email: $e, password: "right-password" }) { __typename } }', { e: 'known@example.com' });
+const LOGIN =
+  'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename ... on Error { message } } }';
+await gql('mutation($e: String!) { register(input: { email: $e, password: "right-password" }) { __typename } }', {
+  e: 'known@example.com',
+});
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const unknown: number[] = [];
@@ -48,5 +53,7 @@ for (let i = 0; i < 10; i++) {
 console.log(`bcrypt cost ${cost}: ${median(hashes).toFixed(1)} ms per hash (median of 10)`);
 console.log(`login, unknown email:  median ${median(unknown).toFixed(1)} ms over ${rounds}`);
 console.log(`login, wrong password: median ${median(wrong).toFixed(1)} ms over ${rounds}`);
-console.log(`ratio unknown/wrong: ${(median(unknown) / median(wrong)).toFixed(3)}; distinct response bodies: ${bodies.size}`);
+console.log(
+  `ratio unknown/wrong: ${(median(unknown) / median(wrong)).toFixed(3)}; distinct response bodies: ${bodies.size}`,
+);
 await db.close();

@@ -50,7 +50,10 @@ function split(schemaText) {
   const v6 = lines
     .join('\n')
     .replace(/generator \w+ \{[^}]*\}\n/g, '')
-    .replace(/datasource db \{[^}]*\}/, 'datasource db {\n  provider = "postgresql"\n  url      = "postgresql://unused"\n}');
+    .replace(
+      /datasource db \{[^}]*\}/,
+      'datasource db {\n  provider = "postgresql"\n  url      = "postgresql://unused"\n}',
+    );
   const sql = partial.map(
     (p) =>
       `-- CreateIndex\nCREATE ${p.unique ? 'UNIQUE ' : ''}INDEX "${p.name}" ON "${p.table}"(${p.columns.map((c) => `"${c}"`).join(', ')}) WHERE ${p.where};\n`,
@@ -61,17 +64,21 @@ function split(schemaText) {
 mkdirSync(work, { recursive: true });
 if (!existsSync(join(work, 'node_modules/pglite-prisma-adapter'))) {
   writeFileSync(join(work, 'package.json'), '{"private":true}');
-  execFileSync('npm', [
+  execFileSync(
+    'npm',
+    [
       'install',
       '--silent',
       `prisma@${PRISMA6}`,
       `@prisma/client@${PRISMA6}`,
       'pglite-prisma-adapter@0.6.1',
       '@electric-sql/pglite@0.4',
-    ], {
-    cwd: work,
-    stdio: 'inherit',
-  });
+    ],
+    {
+      cwd: work,
+      stdio: 'inherit',
+    },
+  );
 }
 // The adapter switches Prisma 6.19 to its WASM schema engine, which wants a database to talk to:
 // an in-memory PGlite, so this needs no server.
@@ -111,5 +118,7 @@ const base = execFileSync(join(work, 'node_modules/.bin/prisma'), args, {
   },
 });
 const added = to.sql.filter((s) => !from.sql.includes(s));
-const dropped = from.sql.filter((s) => !to.sql.includes(s)).map((s) => `-- DropIndex\nDROP INDEX "${s.match(/INDEX "(\w+)"/)[1]}";\n`);
+const dropped = from.sql
+  .filter((s) => !to.sql.includes(s))
+  .map((s) => `-- DropIndex\nDROP INDEX "${s.match(/INDEX "(\w+)"/)[1]}";\n`);
 process.stdout.write([base.trimEnd(), ...dropped, ...added].join('\n\n') + '\n');

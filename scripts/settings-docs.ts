@@ -24,7 +24,8 @@ interface JsonSchema {
   description?: string;
 }
 
-export const README_BEGIN = '<!-- settings:begin (generated from src/env.ts by `npm run settings:print`; edit there) -->';
+export const README_BEGIN =
+  '<!-- settings:begin (generated from src/env.ts by `npm run settings:print`; edit there) -->';
 export const README_END = '<!-- settings:end -->';
 
 function typeOf(schema: JsonSchema): string {
@@ -52,7 +53,12 @@ export function settingDocs(): { group: string; settings: SettingDoc[] }[] {
     };
     const settings = Object.entries(properties).map(([name, schema]) => {
       if (!schema.description) throw new Error(`src/env.ts: ${name} has no description (.describe(…))`);
-      return { name, description: schema.description, default: schema.default === undefined ? undefined : String(schema.default), type: typeOf(schema) };
+      return {
+        name,
+        description: schema.description,
+        default: schema.default === undefined ? undefined : String(schema.default),
+        type: typeOf(schema),
+      };
     });
     return { group, settings };
   });
@@ -106,6 +112,7 @@ export function renderSettingsTable(): string {
 export function readmeWithSettings(readme: string): string {
   const begin = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);
-  if (begin < 0 || end < begin) throw new Error(`README.md has no settings table between ${README_BEGIN} and ${README_END}`);
+  if (begin < 0 || end < begin)
+    throw new Error(`README.md has no settings table between ${README_BEGIN} and ${README_END}`);
   return `${readme.slice(0, begin + README_BEGIN.length)}\n${renderSettingsTable()}\n${readme.slice(end)}`;
 }

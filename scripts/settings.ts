@@ -5,7 +5,11 @@ import { readmeWithSettings, renderEnvExample } from './settings-docs.js';
 
 const files = [
   { name: '.env.example', url: new URL('../.env.example', import.meta.url), render: () => renderEnvExample() },
-  { name: 'README.md', url: new URL('../README.md', import.meta.url), render: (current: string) => readmeWithSettings(current) },
+  {
+    name: 'README.md',
+    url: new URL('../README.md', import.meta.url),
+    render: (current: string) => readmeWithSettings(current),
+  },
 ];
 
 const read = (url: URL) => {

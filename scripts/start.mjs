@@ -6,7 +6,9 @@
 // (Under a process manager, run `node --import tsx src/server.ts` directly: one process, no launcher.)
 import { spawn } from 'node:child_process';
 
-const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...process.argv.slice(2)], { stdio: 'inherit' });
+const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 
 let forwarded = false;
 const stop = (signal) => {
@@ -14,7 +16,8 @@ const stop = (signal) => {
   forwarded = true;
   server.kill(signal);
 };
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => stop(signal === 'SIGHUP' ? 'SIGTERM' : signal));
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'])
+  process.on(signal, () => stop(signal === 'SIGHUP' ? 'SIGTERM' : signal));
 
 const parent = process.ppid;
 const watch = setInterval(() => {

@@ -9,7 +9,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { compileForTests } from '../test/compile.js';
-import { createPostgresTemplate, pgliteTemplateFile, PGLITE_TEMPLATE_ENV, POSTGRES_TEMPLATE_ENV } from '../test/template.js';
+import {
+  createPostgresTemplate,
+  pgliteTemplateFile,
+  PGLITE_TEMPLATE_ENV,
+  POSTGRES_TEMPLATE_ENV,
+} from '../test/template.js';
 
 const started = performance.now();
 const given = process.argv.slice(2);
@@ -36,7 +41,14 @@ function longestFirst(files: string[]): string[] {
 
 const everyFile = !given.some((arg) => !arg.startsWith('-'));
 const files = everyFile
-  ? [...given, ...longestFirst(readdirSync('test').filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f}`))]
+  ? [
+      ...given,
+      ...longestFirst(
+        readdirSync('test')
+          .filter((f) => f.endsWith('.test.ts'))
+          .map((f) => `test/${f}`),
+      ),
+    ]
   : given;
 
 const compiled = await compileForTests(COMPILED);
@@ -66,11 +78,16 @@ const child = spawn(
     // (481 → 400 s; 270 → 226 s), and the PostgreSQL run no longer.
     '--liftoff-only',
     '--enable-source-maps',
-    '--import', './test/file-clock.mjs',
-    '--test', '--test-concurrency=2', '--test-timeout=600000',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--import',
+    './test/file-clock.mjs',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=600000',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
     // Names every skipped test at the end (the spec reporter only counts them), for .ci/run's check.
-    '--test-reporter=./test/skip-reporter.mjs', '--test-reporter-destination=stdout',
+    '--test-reporter=./test/skip-reporter.mjs',
+    '--test-reporter-destination=stdout',
     ...files.map(compiledPath),
   ],
   { env, stdio: 'inherit' },
@@ -107,5 +124,7 @@ if (slowest.length) {
   console.log(`\nslowest test files (whole process: start-up, database and tests):`);
   for (const { file, ms } of slowest) console.log(`  ${seconds(ms).padStart(8)}  ${file}`);
 }
-console.log(`\n${server ? 'PostgreSQL' : 'PGlite'}: ${times.length} files in ${seconds(performance.now() - started)} (template ${seconds(setupMs)})`);
+console.log(
+  `\n${server ? 'PostgreSQL' : 'PGlite'}: ${times.length} files in ${seconds(performance.now() - started)} (template ${seconds(setupMs)})`,
+);
 process.exit(code);

@@ -62,7 +62,12 @@ export function requestCredentials(adminKeys: AdminKey[]) {
     if (!token?.startsWith(`${SESSION_TOKEN_PREFIX}_`)) return ANONYMOUS;
     const session = await services.db.customerSession.findUnique({
       where: { tokenHash: sha256(token) },
-      select: { id: true, customerId: true, expiresAt: true, customer: { select: { deletedAt: true, hasAccount: true } } },
+      select: {
+        id: true,
+        customerId: true,
+        expiresAt: true,
+        customer: { select: { deletedAt: true, hasAccount: true } },
+      },
     });
     if (!session || session.expiresAt <= services.now() || session.customer.deletedAt || !session.customer.hasAccount) {
       return ANONYMOUS;

@@ -32,36 +32,49 @@ const server = {
       'A PostgreSQL server, e.g. `postgresql://user:pass@host:5432/db`. Unset or empty: the embedded PGlite database ' +
         '(`DATABASE_URL= npm start` overrides a URL in `.env`).',
     ),
-  DATA_DIR: z.string().default('.data/pglite').describe('Folder of the embedded database (used only without `DATABASE_URL`).'),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10).describe('Most PostgreSQL connections this process opens.'),
-  DB_CONNECT_TIMEOUT_MS: z
-    .coerce.number()
+  DATA_DIR: z
+    .string()
+    .default('.data/pglite')
+    .describe('Folder of the embedded database (used only without `DATABASE_URL`).'),
+  DB_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(10)
+    .describe('Most PostgreSQL connections this process opens.'),
+  DB_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
     .int()
     .min(100)
     .default(3_000)
     .describe('How long a query waits for a pooled connection before failing with 503 `SERVICE_UNAVAILABLE`.'),
-  DB_STATEMENT_TIMEOUT_MS: z
-    .coerce.number()
+  DB_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
     .int()
     .min(0)
     .default(15_000)
     .describe('PostgreSQL `statement_timeout` for every connection (0 = none); a cancelled statement is a 503.'),
   METRICS: flag(true).describe('Prometheus metrics at `/metrics`.'),
-  OTEL_TRACES: z.enum(['off', 'console']).default('off').describe('OpenTelemetry spans: `console` prints them to stdout.'),
-  SEED_SAMPLE_DATA: optionalFlag
-    .describe('Load sample data into an empty database at start-up. Unset: true on the embedded database, false on PostgreSQL.'),
+  OTEL_TRACES: z
+    .enum(['off', 'console'])
+    .default('off')
+    .describe('OpenTelemetry spans: `console` prints them to stdout.'),
+  SEED_SAMPLE_DATA: optionalFlag.describe(
+    'Load sample data into an empty database at start-up. Unset: true on the embedded database, false on PostgreSQL.',
+  ),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino level. Logs are JSON lines on stdout.'),
-  SHUTDOWN_TIMEOUT_MS: z
-    .coerce.number()
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number()
     .int()
     .min(0)
     .default(10_000)
     .describe('How long SIGTERM waits for in-flight requests before closing their connections.'),
-  SHUTDOWN_DRAIN_MS: z
-    .coerce.number()
+  SHUTDOWN_DRAIN_MS: z.coerce
+    .number()
     .int()
     .min(0)
     .default(1_000)
@@ -76,7 +89,10 @@ const accounts = {
     .string()
     .default('')
     .transform((value, ctx) => {
-      const keys = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+      const keys = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
       return keys.map((entry) => {
         const at = entry.indexOf(':');
         if (at < 1 || entry.length - at - 1 < 24) {
@@ -90,51 +106,65 @@ const accounts = {
         'Only their SHA-256 is kept in memory; the name is recorded as created_by on rows an admin creates. ' +
         'Empty outside production: `npm start` makes one for the run and prints it.',
     ),
-  BCRYPT_COST: z
-    .coerce.number()
+  BCRYPT_COST: z.coerce
+    .number()
     .int()
     .min(4)
     .max(15)
     .default(12)
     .describe('bcrypt work factor for customer passwords (about 180 ms per hash at 12 on a 2-core machine).'),
-  BCRYPT_CONCURRENCY: z
-    .coerce.number()
+  BCRYPT_CONCURRENCY: z.coerce
+    .number()
     .int()
     .min(1)
     .max(64)
     .default(2)
     .describe('bcrypt operations allowed at once; the rest queue, so a login burst cannot starve other requests.'),
-  SESSION_TTL_HOURS: z
-    .coerce.number()
+  SESSION_TTL_HOURS: z.coerce
+    .number()
     .int()
     .min(1)
     .default(24 * 30)
     .describe('How long a customer session (bearer token from register/login) lasts.'),
-  EMAIL_VERIFICATION_TTL_HOURS: z
-    .coerce.number()
+  EMAIL_VERIFICATION_TTL_HOURS: z.coerce
+    .number()
     .int()
     .min(1)
     .default(24)
     .describe('How long an email-verification token (sent as `customer.email_verification_requested`) stays valid.'),
   SEND_VERIFICATION_ON_REGISTER: flag(true).describe('`register` sends the first verification token itself.'),
-  REQUIRE_VERIFIED_EMAIL_FOR_LOGIN: flag(false)
-    .describe('`login` refuses (`EmailNotVerifiedError`, after a correct password) until the email is verified.'),
+  REQUIRE_VERIFIED_EMAIL_FOR_LOGIN: flag(false).describe(
+    '`login` refuses (`EmailNotVerifiedError`, after a correct password) until the email is verified.',
+  ),
   PHONE_DEFAULT_REGION: z
     .string()
     .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as US or DK')
     .default('US')
-    .describe('The region (ISO 3166-1 alpha-2) a phone number without a leading + is read in, for exact phone lookups (E.164).'),
-  TRUST_PROXY: flag(false)
-    .describe('Take the client address from `X-Forwarded-For` (only behind a proxy you control).'),
-  LOGIN_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5).describe('Failed logins per email before that email is blocked.'),
-  LOGIN_FAILURES_PER_CLIENT: z
-    .coerce.number()
+    .describe(
+      'The region (ISO 3166-1 alpha-2) a phone number without a leading + is read in, for exact phone lookups (E.164).',
+    ),
+  TRUST_PROXY: flag(false).describe(
+    'Take the client address from `X-Forwarded-For` (only behind a proxy you control).',
+  ),
+  LOGIN_FAILURES_PER_EMAIL: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe('Failed logins per email before that email is blocked.'),
+  LOGIN_FAILURES_PER_CLIENT: z.coerce
+    .number()
     .int()
     .min(1)
     .default(30)
     .describe('Failed logins per client address before that client is blocked.'),
   LOGIN_BLOCK_MINUTES: z.coerce.number().int().min(1).default(15).describe('How long those login blocks last.'),
-  REGISTRATIONS_PER_CLIENT_PER_HOUR: z.coerce.number().int().min(1).default(20).describe('Registrations per client address per hour.'),
+  REGISTRATIONS_PER_CLIENT_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Registrations per client address per hour.'),
 };
 
 const events = {
@@ -149,28 +179,33 @@ const events = {
   NATS_STREAM: z.string().default('CUSTOMER_EVENTS').describe('The JetStream stream events are published to.'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379').describe('The Redis server of the Redis Streams sink.'),
   REDIS_STREAM: z.string().default('customer-events').describe('The Redis stream events are added to.'),
-  OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500).describe('How often the outbox worker looks for undelivered events.'),
+  OUTBOX_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(500)
+    .describe('How often the outbox worker looks for undelivered events.'),
 };
 
 // Retention (src/db/retention.ts); safe with several instances.
 const retention = {
-  RETENTION_INTERVAL_MS: z
-    .coerce.number()
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
     .int()
     .min(0)
     .default(600_000)
     .describe(
       'How often expired sessions, reset tokens and rate-limit counters, and old delivered events, are deleted (0 = never).',
     ),
-  RETENTION_BATCH_SIZE: z
-    .coerce.number()
+  RETENTION_BATCH_SIZE: z.coerce
+    .number()
     .int()
     .min(1)
     .max(100_000)
     .default(1_000)
     .describe('Most rows one retention `DELETE` removes.'),
-  DELIVERED_EVENTS_RETENTION_HOURS: z
-    .coerce.number()
+  DELIVERED_EVENTS_RETENTION_HOURS: z.coerce
+    .number()
     .min(0)
     .default(168)
     .describe('How long delivered outbox events are kept.'),
@@ -179,15 +214,14 @@ const retention = {
 // Public endpoint hardening (src/pipeline/); README "Limits". Each limit refuses the whole operation
 // before it runs, with its own extensions.code.
 const hardening = {
-  GRAPHIQL: optionalFlag
-    .describe('Serve GraphiQL. Unset: on outside production.'),
-  INTROSPECTION: optionalFlag
-    .describe('Answer introspection (`__schema`, `__type`). Unset: on outside production; in production only if `GRAPHIQL=true`.'),
-  CSRF_PREVENTION: optionalFlag
-    .describe(
-      'Require a Content-Type of application/json or an `x-graphql-csrf` header on GETs and form-like POSTs. ' +
-        'Unset: on in production only.',
-    ),
+  GRAPHIQL: optionalFlag.describe('Serve GraphiQL. Unset: on outside production.'),
+  INTROSPECTION: optionalFlag.describe(
+    'Answer introspection (`__schema`, `__type`). Unset: on outside production; in production only if `GRAPHIQL=true`.',
+  ),
+  CSRF_PREVENTION: optionalFlag.describe(
+    'Require a Content-Type of application/json or an `x-graphql-csrf` header on GETs and form-like POSTs. ' +
+      'Unset: on in production only.',
+  ),
   FEDERATION_SDL_KEY: z
     .string()
     .min(24, 'at least 24 characters')
@@ -206,18 +240,16 @@ const hardening = {
         'which other subgraphs are likely to declare differently, e.g. `Customers` makes `CustomersError`. Empty: the ' +
         'names as in schema.graphql. Set it before the first composition: it renames the API. See "In a supergraph".',
     ),
-  FEDERATION_NODE_QUERY: flag(true)
-    .describe(
-      "Offer Relay's `node`/`nodes` to the supergraph (and `Node` as an entity interface); they resolve this " +
-        "service's IDs only. `false` where another subgraph serves `Query.node`.",
-    ),
-  FEDERATION_AUTH_DIRECTIVES: flag(false)
-    .describe(
-      'Print `@authenticated`/`@requiresScopes` in the subgraph SDL, for a router that enforces them (GraphOS Router, ' +
-        'Hive Gateway); `@apollo/gateway` refuses a supergraph with them. See "In a supergraph".',
-    ),
-  MAX_DEPTH: z
-    .coerce.number()
+  FEDERATION_NODE_QUERY: flag(true).describe(
+    "Offer Relay's `node`/`nodes` to the supergraph (and `Node` as an entity interface); they resolve this " +
+      "service's IDs only. `false` where another subgraph serves `Query.node`.",
+  ),
+  FEDERATION_AUTH_DIRECTIVES: flag(false).describe(
+    'Print `@authenticated`/`@requiresScopes` in the subgraph SDL, for a router that enforces them (GraphOS Router, ' +
+      'Hive Gateway); `@apollo/gateway` refuses a supergraph with them. See "In a supergraph".',
+  ),
+  MAX_DEPTH: z.coerce
+    .number()
     .int()
     .min(1)
     .default(10)
@@ -225,8 +257,8 @@ const hardening = {
   MAX_ALIASES: z.coerce.number().int().min(0).default(15).describe('Aliased fields per operation.'),
   MAX_TOKENS: z.coerce.number().int().min(100).default(1000).describe('Lexical tokens per document.'),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20).describe('Directives per operation.'),
-  MAX_COST: z
-    .coerce.number()
+  MAX_COST: z.coerce
+    .number()
     .int()
     .min(1)
     .default(5000)
@@ -235,8 +267,8 @@ const hardening = {
         'first/last (default 15, at most 100), so nested connections multiply. Every response reports ' +
         '`extensions.cost { requested, maximum }`.',
     ),
-  MAX_ENTITY_REPRESENTATIONS: z
-    .coerce.number()
+  MAX_ENTITY_REPRESENTATIONS: z.coerce
+    .number()
     .int()
     .min(1)
     .max(10_000)
@@ -245,8 +277,8 @@ const hardening = {
       'Distinct federation entity representations one `_entities` call resolves; positions beyond it get an error each ' +
         '(`BAD_USER_INPUT` at `_entities.N`), the others still resolve. Repeats are free. See "In a supergraph".',
     ),
-  MAX_JSON_DEPTH: z
-    .coerce.number()
+  MAX_JSON_DEPTH: z.coerce
+    .number()
     .int()
     .min(1)
     .max(1000)
@@ -255,8 +287,8 @@ const hardening = {
       'Levels of objects and arrays one JSON input value (metadata, federation representations) may nest, in variables ' +
         'or in the document; deeper is `BAD_USER_INPUT` naming where it is.',
     ),
-  PASSWORD_CHECKS_PER_REQUEST: z
-    .coerce.number()
+  PASSWORD_CHECKS_PER_REQUEST: z.coerce
+    .number()
     .int()
     .min(1)
     .default(1)
@@ -264,20 +296,20 @@ const hardening = {
       'login / register / resetPassword / updateMe-with-password mutations per request, so that aliases cannot multiply ' +
         'password guesses (`TOO_MANY_PASSWORD_CHECKS`).',
     ),
-  MAX_BODY_BYTES: z
-    .coerce.number()
+  MAX_BODY_BYTES: z.coerce
+    .number()
     .int()
     .min(1024)
     .default(100_000)
     .describe('Largest request body in bytes (413 `REQUEST_ENTITY_TOO_LARGE`) of a request without an admin key.'),
-  ADMIN_MAX_BODY_BYTES: z
-    .coerce.number()
+  ADMIN_MAX_BODY_BYTES: z.coerce
+    .number()
     .int()
     .min(1024)
     .default(5_000_000)
     .describe('Largest request body in bytes of a request with an admin key (batches of up to 5,000 items).'),
-  REQUEST_TIMEOUT_MS: z
-    .coerce.number()
+  REQUEST_TIMEOUT_MS: z.coerce
+    .number()
     .int()
     .min(0)
     .default(10_000)
@@ -293,17 +325,20 @@ const hardening = {
       'Trusted documents: a JSON file mapping each sha256 hash to its GraphQL document, sent as ' +
         "`extensions.persistedQuery { version: 1, sha256Hash }` (Apollo's format). Unset: none.",
     ),
-  PERSISTED_OPERATIONS_ONLY: flag(false)
-    .describe('With a file: refuse every operation not in it (`CANNOT_SEND_PQ_ID_AND_BODY`).'),
+  PERSISTED_OPERATIONS_ONLY: flag(false).describe(
+    'With a file: refuse every operation not in it (`CANNOT_SEND_PQ_ID_AND_BODY`).',
+  ),
 };
 
 const planner = {
   READ_PLANNER: z
     .enum(['on', 'off'])
     .default('on')
-    .describe('Answer admins\' queries with the read planner (src/planner/); `off`: every query on the Pothos path. See "Read planner".'),
-  PLANNER_PREPARED_STATEMENTS: z
-    .coerce.number()
+    .describe(
+      'Answer admins\' queries with the read planner (src/planner/); `off`: every query on the Pothos path. See "Read planner".',
+    ),
+  PLANNER_PREPARED_STATEMENTS: z.coerce
+    .number()
     .int()
     .min(0)
     .max(10_000)

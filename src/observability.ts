@@ -33,7 +33,11 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
  * Prometheus metrics at `/metrics`: requests and their duration per operation, errors by code, pool
  * usage, the read planner's decisions.
  */
-export function useMetrics(db: Database): { plugins: Plugin[]; registry: Registry; recordPlan: (decision: PlanDecision) => void } {
+export function useMetrics(db: Database): {
+  plugins: Plugin[];
+  registry: Registry;
+  recordPlan: (decision: PlanDecision) => void;
+} {
   // The outbox's metrics are kept where the sinks and the worker run (src/events/metrics.ts).
   const registry = Registry.merge([new Registry(), eventMetrics]);
   collectDefaultMetrics({ register: registry });
@@ -76,7 +80,8 @@ export function useMetrics(db: Database): { plugins: Plugin[]; registry: Registr
   };
   return {
     registry,
-    recordPlan: (decision) => plans.inc(decision.planned ? { decision: 'planned', kind: '' } : { decision: 'fallback', kind: decision.kind }),
+    recordPlan: (decision) =>
+      plans.inc(decision.planned ? { decision: 'planned', kind: '' } : { decision: 'fallback', kind: decision.kind }),
     plugins: [
       usePrometheus({
         registry,
@@ -111,6 +116,8 @@ export function useTracing(provider: TracerProvider = trace.getTracerProvider())
 
 /** Tracing to stdout, for trying it out; production sets up its own provider and exporter. */
 export async function consoleTracing(): Promise<Plugin> {
-  const { BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } = await import(
+    '@opentelemetry/sdk-trace-base'
+  );
   return useTracing(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new ConsoleSpanExporter())] }));
 }

@@ -14,9 +14,14 @@ import { createApp, graphiqlShown, GRAPHQL_PATH, settingsFromEnv } from './yoga.
 
 /** What a failed listen means to the person starting the server, in one line. */
 function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): StartupError | NodeJS.ErrnoException {
-  if (error.code === 'EADDRINUSE') return new StartupError(`port ${port} on ${host} is already in use: stop what holds it, or set PORT (PORT=0 picks a free one)`);
-  if (error.code === 'EACCES') return new StartupError(`not allowed to listen on port ${port} on ${host}: set PORT to 1024 or above`);
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new StartupError(`cannot listen on HOST=${host}: no such local address`);
+  if (error.code === 'EADDRINUSE')
+    return new StartupError(
+      `port ${port} on ${host} is already in use: stop what holds it, or set PORT (PORT=0 picks a free one)`,
+    );
+  if (error.code === 'EACCES')
+    return new StartupError(`not allowed to listen on port ${port} on ${host}: set PORT to 1024 or above`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+    return new StartupError(`cannot listen on HOST=${host}: no such local address`);
   return error;
 }
 
@@ -94,12 +99,16 @@ const retention = startRetentionJob({
 // A newcomer's `npm start` must be able to explore at once: outside production, with no admin key
 // configured, one is made for this run, printed, and preloaded into GraphiQL.
 const devAdminKey =
-  env.NODE_ENV !== 'production' && env.ADMIN_API_KEYS.length === 0 ? `dev-${randomBytes(18).toString('base64url')}` : null;
+  env.NODE_ENV !== 'production' && env.ADMIN_API_KEYS.length === 0
+    ? `dev-${randomBytes(18).toString('base64url')}`
+    : null;
 const adminKeys = devAdminKey ? [{ name: 'dev', key: devAdminKey }] : env.ADMIN_API_KEYS;
 
 const settings = { ...settingsFromEnv(env), adminKeys };
 // GraphiQL's bundled page (no CDN), loaded only when it is served.
-const renderGraphiQL = graphiqlShown(settings) ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined;
+const renderGraphiQL = graphiqlShown(settings)
+  ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL
+  : undefined;
 
 let stopping = false;
 const yoga = createApp({

@@ -121,11 +121,18 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
 export const DEFAULT_SETTINGS: AppSettings = { ...settingsFromEnv(DEFAULTS), adminKeys: [] };
 
 /** Whether GraphiQL is served: `GRAPHIQL`, or unset, outside production. */
-export const graphiqlShown = (settings: Pick<AppSettings, 'graphiql' | 'production'>) => settings.graphiql ?? !settings.production;
+export const graphiqlShown = (settings: Pick<AppSettings, 'graphiql' | 'production'>) =>
+  settings.graphiql ?? !settings.production;
 
 /** The federation settings, as the subgraph schema takes them. */
-export function subgraphOptionsOf(settings: Pick<AppSettings, 'federationTypePrefix' | 'federationNodeQuery' | 'federationAuthDirectives'>): SubgraphOptions {
-  return { typePrefix: settings.federationTypePrefix, nodeQuery: settings.federationNodeQuery, authDirectives: settings.federationAuthDirectives };
+export function subgraphOptionsOf(
+  settings: Pick<AppSettings, 'federationTypePrefix' | 'federationNodeQuery' | 'federationAuthDirectives'>,
+): SubgraphOptions {
+  return {
+    typePrefix: settings.federationTypePrefix,
+    nodeQuery: settings.federationNodeQuery,
+    authDirectives: settings.federationAuthDirectives,
+  };
 }
 
 export interface AppOptions {
@@ -209,7 +216,9 @@ export function createApp({
       ? {
           title: 'customer-graph',
           defaultQuery: EXAMPLE_QUERY,
-          ...(typeof graphiql === 'object' && graphiql.headers ? { headers: JSON.stringify(graphiql.headers, null, 2) } : {}),
+          ...(typeof graphiql === 'object' && graphiql.headers
+            ? { headers: JSON.stringify(graphiql.headers, null, 2) }
+            : {}),
         }
       : false,
     // The pipeline's body limit replaces it (one per kind of caller, no stream for a sized body).

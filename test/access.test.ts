@@ -2,14 +2,25 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { isInterfaceType, isObjectType, isUnionType } from 'graphql';
 import { schema } from '../src/schema/index.js';
-import { addToGroup, ANONYMOUS, bearer, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, type TestApp } from './helpers.js';
+import {
+  addToGroup,
+  ANONYMOUS,
+  bearer,
+  createTestApp,
+  makeAddress,
+  makeCustomer,
+  makeGroup,
+  makeOrder,
+  type TestApp,
+} from './helpers.js';
 
 const t: TestApp = await createTestApp();
 const f = {} as Record<string, { id: string }>;
 let tokenA = '';
 
 type Extensions = { pothosOptions?: { authScopes?: unknown; skipTypeScopes?: boolean } };
-const declared = (x: { extensions?: unknown }) => (x.extensions as Extensions | undefined)?.pothosOptions?.authScopes !== undefined;
+const declared = (x: { extensions?: unknown }) =>
+  (x.extensions as Extensions | undefined)?.pothosOptions?.authScopes !== undefined;
 
 test('every root operation and every field of every type declares who may use it', () => {
   // Connection, edge, page-info and count wrappers carry no data of their own: the field returning them and the node types decide.
@@ -30,7 +41,11 @@ test('every root operation and every field of every type declares who may use it
 
 before(async () => {
   const p = t.prisma;
-  const session = await t.gql(`mutation { register(input: { email: "a@example.com", password: "password-a" }) { ... on Session { accessToken customer { id } } } }`, {}, ANONYMOUS);
+  const session = await t.gql(
+    `mutation { register(input: { email: "a@example.com", password: "password-a" }) { ... on Session { accessToken customer { id } } } }`,
+    {},
+    ANONYMOUS,
+  );
   tokenA = session.data!.register.accessToken;
   f.a = session.data!.register.customer;
   f.b = await makeCustomer(p, { email: 'b@example.com', hasAccount: true });
@@ -47,7 +62,14 @@ const forbidden = (r: { errors?: { extensions?: Record<string, unknown> }[] }) =
   r.errors?.some((e) => e.extensions?.code === 'FORBIDDEN') ?? false;
 
 test('anonymous callers may not read anything but may register and log in', async () => {
-  for (const query of [`{ customers { totalCount } }`, `{ me { id } }`, `{ orders { totalCount } }`, `{ customerGroups { totalCount } }`, `{ addresses { totalCount } }`, `{ customerGroupMemberships { totalCount } }`]) {
+  for (const query of [
+    `{ customers { totalCount } }`,
+    `{ me { id } }`,
+    `{ orders { totalCount } }`,
+    `{ customerGroups { totalCount } }`,
+    `{ addresses { totalCount } }`,
+    `{ customerGroupMemberships { totalCount } }`,
+  ]) {
     const r = await t.gql(query, {}, ANONYMOUS);
     assert.ok(forbidden(r), `${query}: ${JSON.stringify(r.errors)}`);
     assert.equal(r.data, null);
@@ -55,18 +77,33 @@ test('anonymous callers may not read anything but may register and log in', asyn
   const id = f.b!.id;
   assert.ok(forbidden(await t.gql(`query($id: ID!) { customer(id: $id) { email } }`, { id }, ANONYMOUS)));
   assert.ok(forbidden(await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, ANONYMOUS)));
-  const login = await t.gql(`mutation { login(email: "a@example.com", password: "password-a") { __typename } }`, {}, ANONYMOUS);
+  const login = await t.gql(
+    `mutation { login(email: "a@example.com", password: "password-a") { __typename } }`,
+    {},
+    ANONYMOUS,
+  );
   assert.equal(login.data!.login.__typename, 'Session');
 });
 
 test('a customer sees their own data through me', async () => {
-  const r = await t.gql(`{ me { id email orders { totalCount edges { node { id items { title } } } } groups { edges { node { name } } } } }`, {}, bearer(tokenA));
+  const r = await t.gql(
+    `{ me { id email orders { totalCount edges { node { id items { title } } } } groups { edges { node { name } } } } }`,
+    {},
+    bearer(tokenA),
+  );
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   assert.equal(r.data!.me.id, f.a!.id);
-  assert.deepEqual(r.data!.me.orders.edges.map((e: { node: { id: string } }) => e.node.id), [f.orderA!.id]);
+  assert.deepEqual(
+    r.data!.me.orders.edges.map((e: { node: { id: string } }) => e.node.id),
+    [f.orderA!.id],
+  );
   assert.equal(r.data!.me.groups.edges[0].node.name, 'Shared');
   // Which admin key created their record or their group, and the group's back-office metadata, are not theirs to read.
-  for (const query of [`{ me { createdBy } }`, `{ me { groups { edges { node { createdBy } } } } }`, `{ me { groups { edges { node { metadata } } } } }`]) {
+  for (const query of [
+    `{ me { createdBy } }`,
+    `{ me { groups { edges { node { createdBy } } } } }`,
+    `{ me { groups { edges { node { metadata } } } } }`,
+  ]) {
     const denied = await t.gql(query, {}, bearer(tokenA));
     assert.ok(forbidden(denied), `${query}: ${JSON.stringify(denied)}`);
     assert.doesNotMatch(JSON.stringify(denied.data), /dashboard/);
@@ -95,7 +132,11 @@ test('customer A cannot reach customer B through any path', async () => {
 });
 
 test('customer A cannot change customer B’s addresses, and learns nothing about them', async () => {
-  const r = await t.gql(`mutation($id: ID!) { updateMyAddress(id: $id, input: { city: "Hacked" }) { __typename ... on Error { code } } deleteMyAddress(id: $id) { __typename } }`, { id: f.addressB!.id }, bearer(tokenA));
+  const r = await t.gql(
+    `mutation($id: ID!) { updateMyAddress(id: $id, input: { city: "Hacked" }) { __typename ... on Error { code } } deleteMyAddress(id: $id) { __typename } }`,
+    { id: f.addressB!.id },
+    bearer(tokenA),
+  );
   assert.equal(r.data!.updateMyAddress.__typename, 'NotFoundError');
   assert.equal(r.data!.deleteMyAddress.__typename, 'NotFoundError');
   const address = await t.prisma.address.findUniqueOrThrow({ where: { id: f.addressB!.id } });
@@ -103,7 +144,11 @@ test('customer A cannot change customer B’s addresses, and learns nothing abou
 });
 
 test('admin-only and customer-only mutations answer others with a typed ForbiddenError', async () => {
-  const anon = await t.gql(`mutation { updateMe(input: { firstName: "X" }) { __typename ... on Error { code message } } }`, {}, ANONYMOUS);
+  const anon = await t.gql(
+    `mutation { updateMe(input: { firstName: "X" }) { __typename ... on Error { code message } } }`,
+    {},
+    ANONYMOUS,
+  );
   assert.equal(anon.data!.updateMe.__typename, 'ForbiddenError');
   assert.equal(anon.data!.updateMe.code, 'FORBIDDEN');
   const logout = await t.gql(`mutation { logout { ok } }`, {}, ANONYMOUS);
@@ -147,7 +192,10 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
   });
   const before = await rows();
   for (const [name, call] of Object.entries(adminOnly)) {
-    for (const [who, headers] of [['customer', bearer(tokenA)], ['anonymous', ANONYMOUS]] as const) {
+    for (const [who, headers] of [
+      ['customer', bearer(tokenA)],
+      ['anonymous', ANONYMOUS],
+    ] as const) {
       const r = await t.gql(`mutation { ${call} { __typename ... on Error { code } } }`, {}, headers);
       assert.equal(r.errors, undefined, `${name} as ${who}: ${JSON.stringify(r.errors)}`);
       assert.deepEqual(r.data![name], { __typename: 'ForbiddenError', code: 'FORBIDDEN' }, `${name} as ${who}`);

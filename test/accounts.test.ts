@@ -22,10 +22,15 @@ const RESET = `mutation($input: ResetPasswordInput!) { resetPassword(input: $inp
 } }`;
 const ME = `{ me { id email firstName lastName phone companyName metadata } }`;
 
-const register = (input: Record<string, unknown>, headers = ANONYMOUS) => t.gql(REGISTER, { input }, headers).then((r) => r.data!.register);
-const login = (email: string, password: string) => t.gql(LOGIN, { email, password }, ANONYMOUS).then((r) => r.data!.login);
+const register = (input: Record<string, unknown>, headers = ANONYMOUS) =>
+  t.gql(REGISTER, { input }, headers).then((r) => r.data!.register);
+const login = (email: string, password: string) =>
+  t.gql(LOGIN, { email, password }, ANONYMOUS).then((r) => r.data!.login);
 const events = (name: string, id?: string) =>
-  t.prisma.outboxEvent.findMany({ where: { name, ...(id ? { payload: { path: ['id'], equals: id } } : {}) }, orderBy: { id: 'asc' } });
+  t.prisma.outboxEvent.findMany({
+    where: { name, ...(id ? { payload: { path: ['id'], equals: id } } : {}) },
+    orderBy: { id: 'asc' },
+  });
 
 describe('register', () => {
   test('creates an account with a trimmed, lower-cased email, signs in, and emits customer.created once', async () => {
@@ -59,15 +64,25 @@ describe('register', () => {
     await register({ email: 'taken@example.com', password: 'password-1' });
     const before = await t.prisma.outboxEvent.count();
     const r = await register({ email: 'Taken@Example.com', password: 'password-2' });
-    assert.deepEqual({ type: r.__typename, code: r.code, field: r.field }, { type: 'EmailTakenError', code: 'EMAIL_TAKEN', field: 'email' });
+    assert.deepEqual(
+      { type: r.__typename, code: r.code, field: r.field },
+      { type: 'EmailTakenError', code: 'EMAIL_TAKEN', field: 'email' },
+    );
     assert.equal(await t.prisma.customer.count({ where: { email: 'taken@example.com' } }), 1);
     assert.equal(await t.prisma.outboxEvent.count(), before, 'no event for a rolled-back change');
   });
 
   test('200 concurrent registrations of one email in different cases: exactly one account, the rest EMAIL_TAKEN', async () => {
-    const cases = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? 'Race@Example.com' : i % 3 === 1 ? 'race@example.com' : 'RACE@EXAMPLE.COM'));
-    const results = await Promise.all(cases.map((email) => t.gql(REGISTER, { input: { email, password: 'password-1' } }, ANONYMOUS)));
-    assert.ok(results.every((r) => r.status === 200 && r.errors === undefined), JSON.stringify(results.find((r) => r.errors)));
+    const cases = Array.from({ length: 200 }, (_, i) =>
+      i % 3 === 0 ? 'Race@Example.com' : i % 3 === 1 ? 'race@example.com' : 'RACE@EXAMPLE.COM',
+    );
+    const results = await Promise.all(
+      cases.map((email) => t.gql(REGISTER, { input: { email, password: 'password-1' } }, ANONYMOUS)),
+    );
+    assert.ok(
+      results.every((r) => r.status === 200 && r.errors === undefined),
+      JSON.stringify(results.find((r) => r.errors)),
+    );
     const types = results.map((r) => r.data!.register.__typename);
     assert.equal(types.filter((x) => x === 'Session').length, 1);
     assert.equal(types.filter((x) => x === 'EmailTakenError').length, 199);
@@ -80,12 +95,18 @@ describe('register', () => {
     const ok = await register({ email: 'bytes72@example.com', password: e72 });
     assert.equal(ok.__typename, 'Session');
     const long = await register({ email: 'bytes73@example.com', password: `${e72}a` });
-    assert.deepEqual({ type: long.__typename, code: long.code, field: long.field }, { type: 'PasswordTooLongError', code: 'PASSWORD_TOO_LONG', field: 'password' });
+    assert.deepEqual(
+      { type: long.__typename, code: long.code, field: long.field },
+      { type: 'PasswordTooLongError', code: 'PASSWORD_TOO_LONG', field: 'password' },
+    );
     const short = await register({ email: 'short@example.com', password: '1234567' });
     assert.deepEqual({ type: short.__typename, field: short.field }, { type: 'ValidationError', field: 'password' });
     // bcrypt alone would accept the 72-byte prefix of a longer password; we never see one.
     assert.equal((await login('bytes72@example.com', `${e72}zzz`)).__typename, 'InvalidCredentialsError');
-    assert.equal(await t.prisma.customer.count({ where: { email: { in: ['bytes73@example.com', 'short@example.com'] } } }), 0);
+    assert.equal(
+      await t.prisma.customer.count({ where: { email: { in: ['bytes73@example.com', 'short@example.com'] } } }),
+      0,
+    );
   });
 
   test('a malformed email names the field', async () => {
@@ -97,9 +118,15 @@ describe('register', () => {
     const limited = await createTestApp({ settings: { registrationsPerClientPerHour: 3 } });
     const results = [];
     for (let i = 0; i < 5; i++) {
-      results.push((await limited.gql(REGISTER, { input: { email: `r${i}@example.com`, password: 'password-1' } }, ANONYMOUS)).data!.register);
+      results.push(
+        (await limited.gql(REGISTER, { input: { email: `r${i}@example.com`, password: 'password-1' } }, ANONYMOUS))
+          .data!.register,
+      );
     }
-    assert.deepEqual(results.map((r) => r.__typename), ['Session', 'Session', 'Session', 'RateLimitedError', 'RateLimitedError']);
+    assert.deepEqual(
+      results.map((r) => r.__typename),
+      ['Session', 'Session', 'Session', 'RateLimitedError', 'RateLimitedError'],
+    );
     assert.equal(results[3].code, 'RATE_LIMITED');
   });
 });
@@ -120,7 +147,8 @@ describe('login and logout', () => {
 
   test('repeated failures for an email are throttled, and while blocked even the right password is refused', async () => {
     await register({ email: 'throttle@example.com', password: 'right-password' });
-    for (let i = 0; i < 3; i++) assert.equal((await login('throttle@example.com', 'nope-nope')).__typename, 'InvalidCredentialsError');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await login('throttle@example.com', 'nope-nope')).__typename, 'InvalidCredentialsError');
     const blocked = await login('throttle@example.com', 'right-password');
     assert.equal(blocked.__typename, 'RateLimitedError');
     assert.equal(blocked.code, 'RATE_LIMITED');
@@ -134,9 +162,19 @@ describe('login and logout', () => {
     const app = await createTestApp({ settings: { loginFailuresPerClient: 4, loginFailuresPerEmail: 100 } });
     const types = [];
     for (let i = 0; i < 6; i++) {
-      types.push((await app.gql(LOGIN, { email: `spray${i}@example.com`, password: 'guess-guess' }, ANONYMOUS)).data!.login.__typename);
+      types.push(
+        (await app.gql(LOGIN, { email: `spray${i}@example.com`, password: 'guess-guess' }, ANONYMOUS)).data!.login
+          .__typename,
+      );
     }
-    assert.deepEqual(types, ['InvalidCredentialsError', 'InvalidCredentialsError', 'InvalidCredentialsError', 'InvalidCredentialsError', 'RateLimitedError', 'RateLimitedError']);
+    assert.deepEqual(types, [
+      'InvalidCredentialsError',
+      'InvalidCredentialsError',
+      'InvalidCredentialsError',
+      'InvalidCredentialsError',
+      'RateLimitedError',
+      'RateLimitedError',
+    ]);
   });
 
   test('logout revokes that session only', async () => {
@@ -156,7 +194,12 @@ describe('login and logout', () => {
 });
 
 describe('password reset', () => {
-  const generate = (email: string) => t.gql(`mutation($email: String!) { generatePasswordToken(email: $email) { __typename ... on OkPayload { ok } } }`, { email }, ANONYMOUS);
+  const generate = (email: string) =>
+    t.gql(
+      `mutation($email: String!) { generatePasswordToken(email: $email) { __typename ... on OkPayload { ok } } }`,
+      { email },
+      ANONYMOUS,
+    );
   async function tokenFor(customerId: string): Promise<string> {
     const all = await events('customer.password_reset', customerId);
     return (all.at(-1)!.payload as { token: string }).token;
@@ -165,7 +208,11 @@ describe('password reset', () => {
   test('answers the same for an account, a guest and an unknown email; only the account gets a token', async () => {
     const account = await register({ email: 'reset@example.com', password: 'old-password' });
     const guest = await makeCustomer(t.prisma, { email: 'resetguest@example.com' });
-    const answers = [await generate('reset@example.com'), await generate('resetguest@example.com'), await generate('ghost@example.com')];
+    const answers = [
+      await generate('reset@example.com'),
+      await generate('resetguest@example.com'),
+      await generate('ghost@example.com'),
+    ];
     assert.deepEqual(answers[1], answers[0]);
     assert.deepEqual(answers[2], answers[0]);
     assert.deepEqual(answers[0]!.data, { generatePasswordToken: { __typename: 'OkPayload', ok: true } });
@@ -183,12 +230,20 @@ describe('password reset', () => {
     await generate('again@example.com');
     const first = await tokenFor(account.customer.id);
     await generate('again@example.com');
-    assert.equal((await events('customer.password_reset', account.customer.id)).length, 1, 'a second request within a minute is ignored');
+    assert.equal(
+      (await events('customer.password_reset', account.customer.id)).length,
+      1,
+      'a second request within a minute is ignored',
+    );
     clock += 61_000;
     await generate('again@example.com');
     const second = await tokenFor(account.customer.id);
     assert.notEqual(second, first);
-    const old = await t.gql(RESET, { input: { email: 'again@example.com', token: first, password: 'new-password' } }, ANONYMOUS);
+    const old = await t.gql(
+      RESET,
+      { input: { email: 'again@example.com', token: first, password: 'new-password' } },
+      ANONYMOUS,
+    );
     assert.equal(old.data!.resetPassword.__typename, 'InvalidTokenError');
   });
 
@@ -205,7 +260,11 @@ describe('password reset', () => {
     for (const old of [account.accessToken, other.accessToken]) {
       assert.equal((await t.gql(ME, {}, bearer(old))).errors![0]!.extensions!.code, 'FORBIDDEN', 'old sessions end');
     }
-    const again = await t.gql(RESET, { input: { email: 'flow@example.com', token, password: 'third-password' } }, ANONYMOUS);
+    const again = await t.gql(
+      RESET,
+      { input: { email: 'flow@example.com', token, password: 'third-password' } },
+      ANONYMOUS,
+    );
     assert.equal(again.data!.resetPassword.__typename, 'InvalidTokenError');
     assert.equal((await login('flow@example.com', 'new-password')).__typename, 'Session');
   });
@@ -215,7 +274,9 @@ describe('password reset', () => {
     await generate('twice@example.com');
     const token = await tokenFor(account.customer.id);
     const [a, b] = await Promise.all(
-      ['first-password', 'second-password'].map((password) => t.gql(RESET, { input: { email: 'twice@example.com', token, password } }, ANONYMOUS)),
+      ['first-password', 'second-password'].map((password) =>
+        t.gql(RESET, { input: { email: 'twice@example.com', token, password } }, ANONYMOUS),
+      ),
     );
     const types = [a!.data!.resetPassword.__typename, b!.data!.resetPassword.__typename].sort();
     assert.deepEqual(types, ['CustomerPayload', 'InvalidTokenError']);
@@ -228,17 +289,41 @@ describe('password reset', () => {
     await register({ email: 'someoneelse@example.com', password: 'old-password' });
     await generate('expired@example.com');
     const token = await tokenFor(account.customer.id);
-    const wrongEmail = await t.gql(RESET, { input: { email: 'someoneelse@example.com', token, password: 'new-password' } }, ANONYMOUS);
-    assert.deepEqual(wrongEmail.data!.resetPassword, { __typename: 'InvalidTokenError', code: 'INVALID_TOKEN', field: 'token' });
+    const wrongEmail = await t.gql(
+      RESET,
+      { input: { email: 'someoneelse@example.com', token, password: 'new-password' } },
+      ANONYMOUS,
+    );
+    assert.deepEqual(wrongEmail.data!.resetPassword, {
+      __typename: 'InvalidTokenError',
+      code: 'INVALID_TOKEN',
+      field: 'token',
+    });
     for (const bad of ['', 'short', `${token}x`, token.replace(/./, (c) => (c === 'A' ? 'B' : 'A'))]) {
-      const r = await t.gql(RESET, { input: { email: 'expired@example.com', token: bad, password: 'new-password' } }, ANONYMOUS);
+      const r = await t.gql(
+        RESET,
+        { input: { email: 'expired@example.com', token: bad, password: 'new-password' } },
+        ANONYMOUS,
+      );
       assert.equal(r.data!.resetPassword.__typename, 'InvalidTokenError', bad);
     }
     clock += 15 * 60_000 + 1;
-    const expired = await t.gql(RESET, { input: { email: 'expired@example.com', token, password: 'new-password' } }, ANONYMOUS);
-    assert.deepEqual(expired.data!.resetPassword, { __typename: 'TokenExpiredError', code: 'TOKEN_EXPIRED', field: 'token' });
+    const expired = await t.gql(
+      RESET,
+      { input: { email: 'expired@example.com', token, password: 'new-password' } },
+      ANONYMOUS,
+    );
+    assert.deepEqual(expired.data!.resetPassword, {
+      __typename: 'TokenExpiredError',
+      code: 'TOKEN_EXPIRED',
+      field: 'token',
+    });
     assert.equal((await login('expired@example.com', 'old-password')).__typename, 'Session', 'nothing changed');
-    const tooLong = await t.gql(RESET, { input: { email: 'expired@example.com', token, password: 'x'.repeat(73) } }, ANONYMOUS);
+    const tooLong = await t.gql(
+      RESET,
+      { input: { email: 'expired@example.com', token, password: 'x'.repeat(73) } },
+      ANONYMOUS,
+    );
     assert.equal(tooLong.data!.resetPassword.__typename, 'PasswordTooLongError');
   });
 });
@@ -250,8 +335,27 @@ describe('updateMe', () => {
 
   test('changes names, phone, company; merges metadata, a null key removes it; emits customer.updated', async () => {
     const s = await register({ email: 'me@example.com', password: 'password-1', metadata: { a: 1, b: 2 } });
-    const r = await t.gql(UPDATE, { input: { firstName: ' Ada ', lastName: 'L', phone: '+45 1234', companyName: 'ACME', metadata: { b: null, c: 3 } } }, bearer(s.accessToken));
-    assert.deepEqual(r.data!.updateMe.customer, { email: 'me@example.com', firstName: 'Ada', lastName: 'L', phone: '+45 1234', companyName: 'ACME', metadata: { a: 1, c: 3 } });
+    const r = await t.gql(
+      UPDATE,
+      {
+        input: {
+          firstName: ' Ada ',
+          lastName: 'L',
+          phone: '+45 1234',
+          companyName: 'ACME',
+          metadata: { b: null, c: 3 },
+        },
+      },
+      bearer(s.accessToken),
+    );
+    assert.deepEqual(r.data!.updateMe.customer, {
+      email: 'me@example.com',
+      firstName: 'Ada',
+      lastName: 'L',
+      phone: '+45 1234',
+      companyName: 'ACME',
+      metadata: { a: 1, c: 3 },
+    });
     const updated = await events('customer.updated', s.customer.id);
     assert.equal(updated.length, 1);
   });
@@ -268,22 +372,54 @@ describe('updateMe', () => {
   test('a password change needs the current password and ends every other session', async () => {
     const s = await register({ email: 'change@example.com', password: 'password-1' });
     const other = await login('change@example.com', 'password-1');
-    const wrong = await t.gql(UPDATE, { input: { password: { current: 'nope-nope', new: 'password-2' } } }, bearer(s.accessToken));
-    assert.deepEqual(wrong.data!.updateMe, { __typename: 'InvalidCredentialsError', code: 'INVALID_CREDENTIALS', field: 'password.current' });
-    const ok = await t.gql(UPDATE, { input: { password: { current: 'password-1', new: 'password-2' } } }, bearer(s.accessToken));
+    const wrong = await t.gql(
+      UPDATE,
+      { input: { password: { current: 'nope-nope', new: 'password-2' } } },
+      bearer(s.accessToken),
+    );
+    assert.deepEqual(wrong.data!.updateMe, {
+      __typename: 'InvalidCredentialsError',
+      code: 'INVALID_CREDENTIALS',
+      field: 'password.current',
+    });
+    const ok = await t.gql(
+      UPDATE,
+      { input: { password: { current: 'password-1', new: 'password-2' } } },
+      bearer(s.accessToken),
+    );
     assert.equal(ok.data!.updateMe.__typename, 'CustomerPayload');
-    assert.equal((await t.gql(ME, {}, bearer(s.accessToken))).data!.me.email, 'change@example.com', 'this session stays');
-    assert.equal((await t.gql(ME, {}, bearer(other.accessToken))).errors![0]!.extensions!.code, 'FORBIDDEN', 'others end');
+    assert.equal(
+      (await t.gql(ME, {}, bearer(s.accessToken))).data!.me.email,
+      'change@example.com',
+      'this session stays',
+    );
+    assert.equal(
+      (await t.gql(ME, {}, bearer(other.accessToken))).errors![0]!.extensions!.code,
+      'FORBIDDEN',
+      'others end',
+    );
     assert.equal((await login('change@example.com', 'password-2')).__typename, 'Session');
   });
 
   test('a password change ends an outstanding reset token', async () => {
     const s = await register({ email: 'change-token@example.com', password: 'password-1' });
-    await t.gql(`mutation { generatePasswordToken(email: "change-token@example.com") { ... on OkPayload { ok } } }`, {}, ANONYMOUS);
+    await t.gql(
+      `mutation { generatePasswordToken(email: "change-token@example.com") { ... on OkPayload { ok } } }`,
+      {},
+      ANONYMOUS,
+    );
     const token = ((await events('customer.password_reset', s.customer.id))[0]!.payload as { token: string }).token;
-    const ok = await t.gql(UPDATE, { input: { password: { current: 'password-1', new: 'password-2' } } }, bearer(s.accessToken));
+    const ok = await t.gql(
+      UPDATE,
+      { input: { password: { current: 'password-1', new: 'password-2' } } },
+      bearer(s.accessToken),
+    );
     assert.equal(ok.data!.updateMe.__typename, 'CustomerPayload');
-    const reset = await t.gql(RESET, { input: { email: 'change-token@example.com', token, password: 'password-3' } }, ANONYMOUS);
+    const reset = await t.gql(
+      RESET,
+      { input: { email: 'change-token@example.com', token, password: 'password-3' } },
+      ANONYMOUS,
+    );
     assert.equal(reset.data!.resetPassword.__typename, 'InvalidTokenError');
     assert.equal((await login('change-token@example.com', 'password-2')).__typename, 'Session');
   });
@@ -296,34 +432,61 @@ describe('own addresses', () => {
   test('add, make default (the previous default is unset), update, delete (no default is promoted)', async () => {
     const s = await register({ email: 'addr@example.com', password: 'password-1' });
     const as = bearer(s.accessToken);
-    const home = (await t.gql(ADD, { input: { city: 'Aarhus', countryCode: 'DK', isDefaultShipping: true, isDefaultBilling: true } }, as)).data!.addMyAddress.address;
+    const home = (
+      await t.gql(
+        ADD,
+        { input: { city: 'Aarhus', countryCode: 'DK', isDefaultShipping: true, isDefaultBilling: true } },
+        as,
+      )
+    ).data!.addMyAddress.address;
     assert.equal(home.countryCode, 'dk');
-    const work = (await t.gql(ADD, { input: { city: 'Odense', countryCode: 'dk', isDefaultShipping: true } }, as)).data!.addMyAddress.address;
+    const work = (await t.gql(ADD, { input: { city: 'Odense', countryCode: 'dk', isDefaultShipping: true } }, as)).data!
+      .addMyAddress.address;
     let d = (await t.gql(DEFAULTS, {}, as)).data!.me;
     assert.deepEqual([d.defaultShippingAddress.id, d.defaultBillingAddress.id], [work.id, home.id]);
-    const upd = await t.gql(`mutation($id: ID!) { updateMyAddress(id: $id, input: { isDefaultBilling: true, city: "Vejle" }) { ... on AddressPayload { address { city isDefaultBilling } } } }`, { id: work.id }, as);
+    const upd = await t.gql(
+      `mutation($id: ID!) { updateMyAddress(id: $id, input: { isDefaultBilling: true, city: "Vejle" }) { ... on AddressPayload { address { city isDefaultBilling } } } }`,
+      { id: work.id },
+      as,
+    );
     assert.deepEqual(upd.data!.updateMyAddress.address, { city: 'Vejle', isDefaultBilling: true });
     d = (await t.gql(DEFAULTS, {}, as)).data!.me;
     assert.equal(d.defaultBillingAddress.id, work.id);
-    const del = await t.gql(`mutation($id: ID!) { deleteMyAddress(id: $id) { ... on DeletedPayload { id } } }`, { id: work.id }, as);
+    const del = await t.gql(
+      `mutation($id: ID!) { deleteMyAddress(id: $id) { ... on DeletedPayload { id } } }`,
+      { id: work.id },
+      as,
+    );
     assert.equal(del.data!.deleteMyAddress.id, work.id);
     d = (await t.gql(DEFAULTS, {}, as)).data!.me;
     assert.deepEqual(d, { defaultShippingAddress: null, defaultBillingAddress: null, addresses: { totalCount: 1 } });
     const bad = await t.gql(ADD, { input: { countryCode: 'Denmark' } }, as);
-    assert.deepEqual(bad.data!.addMyAddress, { __typename: 'ValidationError', code: 'VALIDATION', field: 'countryCode' });
+    assert.deepEqual(bad.data!.addMyAddress, {
+      __typename: 'ValidationError',
+      code: 'VALIDATION',
+      field: 'countryCode',
+    });
   });
 
   test('concurrent default changes leave exactly one default', async () => {
     const s = await register({ email: 'race-addr@example.com', password: 'password-1' });
     const as = bearer(s.accessToken);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => t.gql(ADD, { input: { city: `C${i}`, isDefaultShipping: true } }, as)));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => t.gql(ADD, { input: { city: `C${i}`, isDefaultShipping: true } }, as)),
+    );
     assert.equal(await t.prisma.address.count({ where: { customerId: s.customer.id, isDefaultShipping: true } }), 1);
     assert.equal(await t.prisma.address.count({ where: { customerId: s.customer.id } }), 10);
   });
 
   test('at most 100 addresses per customer', async () => {
     const s = await register({ email: 'many@example.com', password: 'password-1' });
-    await t.prisma.address.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ id: `cuaddr_MANY${String(i).padStart(22, '0')}`, customerId: s.customer.id, city: `X${i}` })) });
+    await t.prisma.address.createMany({
+      data: Array.from({ length: 100 }, (_, i) => ({
+        id: `cuaddr_MANY${String(i).padStart(22, '0')}`,
+        customerId: s.customer.id,
+        city: `X${i}`,
+      })),
+    });
     const r = await t.gql(ADD, { input: { city: 'One too many' } }, bearer(s.accessToken));
     assert.deepEqual(r.data!.addMyAddress, { __typename: 'LimitExceededError', code: 'LIMIT_EXCEEDED', field: null });
   });

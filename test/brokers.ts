@@ -39,7 +39,9 @@ export const REDIS_SERVER = findBinary('redis-server', 'REDIS_SERVER_BIN');
  */
 export function requireBinary(t: TestContext, binary: string): boolean {
   if (binary.includes('/') && existsSync(binary)) return true;
-  const where = binary.includes('/') ? binary : `${binary} (on PATH, /usr/sbin, /usr/bin; or set NATS_SERVER_BIN / REDIS_SERVER_BIN)`;
+  const where = binary.includes('/')
+    ? binary
+    : `${binary} (on PATH, /usr/sbin, /usr/bin; or set NATS_SERVER_BIN / REDIS_SERVER_BIN)`;
   if (process.env.CI === 'true') throw new Error(`${where} is missing: the broker tests must run in CI`);
   t.skip(`${where} is missing`);
   return false;
@@ -71,7 +73,11 @@ export interface PrivateBroker {
   readonly running: boolean;
 }
 
-function privateBroker(url: (port: number) => string, command: (port: number, dir: string) => [string, string[]], port: number): PrivateBroker {
+function privateBroker(
+  url: (port: number) => string,
+  command: (port: number, dir: string) => [string, string[]],
+  port: number,
+): PrivateBroker {
   const dir = mkdtempSync(join(tmpdir(), 'cg-broker-'));
   let child: ChildProcess | undefined;
   let output = '';
@@ -133,7 +139,23 @@ export async function privateNats(): Promise<PrivateBroker> {
 export async function privateRedis(): Promise<PrivateBroker> {
   return privateBroker(
     (port) => `redis://127.0.0.1:${port}`,
-    (port, dir) => [REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]],
+    (port, dir) => [
+      REDIS_SERVER,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        dir,
+      ],
+    ],
     await freePort(),
   );
 }

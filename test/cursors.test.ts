@@ -10,7 +10,10 @@ import { ANONYMOUS, bearer, createTestApp, type TestApp } from './helpers.js';
 const t: TestApp = await createTestApp();
 
 type Edge = { cursor: string; node: { id: string } };
-type Page = { edges: Edge[]; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null } };
+type Page = {
+  edges: Edge[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+};
 type PageArgs = { first?: number; after?: string | null; last?: number; before?: string | null };
 
 /** A deterministic stream of choices, so a failure names a seed that reproduces it. */
@@ -33,7 +36,12 @@ interface Subject {
   mutations: Record<string, Mutation>;
 }
 
-async function walk(fetchPage: (args: PageArgs) => Promise<Page>, size: number, backward: boolean, mutate?: (id: string) => Promise<void>) {
+async function walk(
+  fetchPage: (args: PageArgs) => Promise<Page>,
+  size: number,
+  backward: boolean,
+  mutate?: (id: string) => Promise<void>,
+) {
   const seen: string[] = [];
   let cursor: string | null = null;
   for (let i = 0; i < 200; i++) {
@@ -76,12 +84,20 @@ async function checkProperty(subject: Subject, seed: number) {
       const untouched = (ids: string[]) => ids.filter((id) => !mutated.has(id));
       assert.deepEqual(untouched(seen), untouched(snapshot), where);
       assert.deepEqual([...new Set(seen)].sort(), [...snapshot].sort(), where);
-      assert.ok(seen.every((id) => seen.indexOf(id) === seen.lastIndexOf(id) || mutated.has(id)), where);
+      assert.ok(
+        seen.every((id) => seen.indexOf(id) === seen.lastIndexOf(id) || mutated.has(id)),
+        where,
+      );
     }
   }
 }
 
-async function gqlPage(query: string, variables: Record<string, unknown>, path: string[], headers?: Record<string, string>): Promise<Page> {
+async function gqlPage(
+  query: string,
+  variables: Record<string, unknown>,
+  path: string[],
+  headers?: Record<string, string>,
+): Promise<Page> {
   const r = await t.gql(query, variables, headers);
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   let value: any = r.data;
@@ -140,18 +156,26 @@ function customerSubject(field: string, direction: 'ASC' | 'DESC', change: Mutat
 
 const newName: Mutation = async (id, pick) => {
   const names = [null, 'Aa', 'Ada', 'Zed', 'Bo'];
-  await t.prisma.customer.update({ where: { id }, data: { firstName: names[pick(names.length)], lastName: names[pick(names.length)] } });
+  await t.prisma.customer.update({
+    where: { id },
+    data: { firstName: names[pick(names.length)], lastName: names[pick(names.length)] },
+  });
 };
-const newTime = (column: 'createdAt' | 'updatedAt'): Mutation => async (id, pick) => {
-  await t.prisma.$executeRawUnsafe(
-    `UPDATE customer SET ${column === 'createdAt' ? 'created_at' : 'updated_at'} = $1 WHERE id = $2`,
-    new Date(base + (pick(9) - 4) * 1000),
-    id,
-  );
-};
+const newTime =
+  (column: 'createdAt' | 'updatedAt'): Mutation =>
+  async (id, pick) => {
+    await t.prisma.$executeRawUnsafe(
+      `UPDATE customer SET ${column === 'createdAt' ? 'created_at' : 'updated_at'} = $1 WHERE id = $2`,
+      new Date(base + (pick(9) - 4) * 1000),
+      id,
+    );
+  };
 const newEmail: Mutation = async (id, pick) => {
   const row = await t.prisma.customer.findUniqueOrThrow({ where: { id } });
-  await t.prisma.customer.update({ where: { id }, data: { email: `${row.email.split('-')[0]}-${pick(2) ? 'a' : 'z'}${pick(1000)}@example.com` } });
+  await t.prisma.customer.update({
+    where: { id },
+    data: { email: `${row.email.split('-')[0]}-${pick(2) ? 'a' : 'z'}${pick(1000)}@example.com` },
+  });
 };
 
 const subjects: Subject[] = [
@@ -166,7 +190,12 @@ const subjects: Subject[] = [
     name: 'customers (default order)',
     async setup(tag) {
       await makeCustomers(tag);
-      return (args) => gqlPage(`query(${PAGE_VARS}, $q: String) { customers(${PAGE_ARGS}, filter: { q: $q }) { ${EDGES} } }`, { ...args, q: `${tag}-` }, ['customers']);
+      return (args) =>
+        gqlPage(
+          `query(${PAGE_VARS}, $q: String) { customers(${PAGE_ARGS}, filter: { q: $q }) { ${EDGES} } }`,
+          { ...args, q: `${tag}-` },
+          ['customers'],
+        );
     },
     mutations: { deleted: deleteCustomer, softDeleted: softDeleteCustomer, sortKeyChanged: newTime('createdAt') },
   },
@@ -190,9 +219,13 @@ const subjects: Subject[] = [
       },
       mutations: {
         deleted: async (id) => void (await t.prisma.customerGroup.delete({ where: { id } })),
-        softDeleted: async (id) => void (await t.prisma.customerGroup.update({ where: { id }, data: { deletedAt: new Date() } })),
+        softDeleted: async (id) =>
+          void (await t.prisma.customerGroup.update({ where: { id }, data: { deletedAt: new Date() } })),
         sortKeyChanged: async (id, pick) =>
-          void (await t.prisma.customerGroup.update({ where: { id }, data: { name: `${id} ${pick(2) ? 'a' : 'z'}`, createdAt: new Date(base + pick(5) * 1000) } })),
+          void (await t.prisma.customerGroup.update({
+            where: { id },
+            data: { name: `${id} ${pick(2) ? 'a' : 'z'}`, createdAt: new Date(base + pick(5) * 1000) },
+          })),
       },
     }),
   ),
@@ -212,12 +245,21 @@ const subjects: Subject[] = [
         });
         return (args) =>
           connection === 'orders'
-            ? gqlPage(`query(${PAGE_VARS}, $email: String) { orders(${PAGE_ARGS}, filter: { email: $email }) { ${EDGES} } }`, { ...args, email: `${tag}@example.com` }, ['orders'])
-            : gqlPage(`query(${PAGE_VARS}, $id: ID!) { customer(id: $id) { orders(${PAGE_ARGS}) { ${EDGES} } } }`, { ...args, id: customer!.id }, ['customer', 'orders']);
+            ? gqlPage(
+                `query(${PAGE_VARS}, $email: String) { orders(${PAGE_ARGS}, filter: { email: $email }) { ${EDGES} } }`,
+                { ...args, email: `${tag}@example.com` },
+                ['orders'],
+              )
+            : gqlPage(
+                `query(${PAGE_VARS}, $id: ID!) { customer(id: $id) { orders(${PAGE_ARGS}) { ${EDGES} } } }`,
+                { ...args, id: customer!.id },
+                ['customer', 'orders'],
+              );
       },
       mutations: {
         deleted: async (id) => void (await t.prisma.order.delete({ where: { id } })),
-        sortKeyChanged: async (id, pick) => void (await t.prisma.order.update({ where: { id }, data: { createdAt: new Date(base + pick(6) * 1000) } })),
+        sortKeyChanged: async (id, pick) =>
+          void (await t.prisma.order.update({ where: { id }, data: { createdAt: new Date(base + pick(6) * 1000) } })),
       },
     }),
   ),
@@ -237,13 +279,27 @@ test('nested and membership connections hold under the same changes', async () =
         const group = await t.prisma.customerGroup.create({ data: { id: newId('CustomerGroup'), name: tag } });
         const customers = await makeCustomers(tag);
         await t.prisma.customerGroupCustomer.createMany({
-          data: customers.map((c) => ({ id: newId('CustomerGroupCustomer'), customerId: c.id, customerGroupId: group.id })),
+          data: customers.map((c) => ({
+            id: newId('CustomerGroupCustomer'),
+            customerId: c.id,
+            customerGroupId: group.id,
+          })),
         });
-        return (args) => gqlPage(`query(${PAGE_VARS}, $id: ID!) { customerGroup(id: $id) { customers(${PAGE_ARGS}) { ${EDGES} } } }`, { ...args, id: group.id }, ['customerGroup', 'customers']);
+        return (args) =>
+          gqlPage(
+            `query(${PAGE_VARS}, $id: ID!) { customerGroup(id: $id) { customers(${PAGE_ARGS}) { ${EDGES} } } }`,
+            { ...args, id: group.id },
+            ['customerGroup', 'customers'],
+          );
       },
       mutations: {
-        membershipDeleted: async (customerId) => void (await t.prisma.customerGroupCustomer.deleteMany({ where: { customerId } })),
-        membershipSoftDeleted: async (customerId) => void (await t.prisma.customerGroupCustomer.updateMany({ where: { customerId }, data: { deletedAt: new Date() } })),
+        membershipDeleted: async (customerId) =>
+          void (await t.prisma.customerGroupCustomer.deleteMany({ where: { customerId } })),
+        membershipSoftDeleted: async (customerId) =>
+          void (await t.prisma.customerGroupCustomer.updateMany({
+            where: { customerId },
+            data: { deletedAt: new Date() },
+          })),
         customerSoftDeleted: softDeleteCustomer,
         customerDeleted: deleteCustomer,
         customerRenamed: newEmail,
@@ -255,51 +311,99 @@ test('nested and membership connections hold under the same changes', async () =
         const group = await t.prisma.customerGroup.create({ data: { id: newId('CustomerGroup'), name: tag } });
         const customers = await makeCustomers(tag);
         await t.prisma.customerGroupCustomer.createMany({
-          data: customers.map((c, i) => ({ id: newId('CustomerGroupCustomer'), customerId: c.id, customerGroupId: group.id, createdAt: new Date(base + (i % 2) * 1000) })),
+          data: customers.map((c, i) => ({
+            id: newId('CustomerGroupCustomer'),
+            customerId: c.id,
+            customerGroupId: group.id,
+            createdAt: new Date(base + (i % 2) * 1000),
+          })),
         });
         return (args) =>
-          gqlPage(`query(${PAGE_VARS}, $id: ID!) { customerGroupMemberships(${PAGE_ARGS}, filter: { groupIds: [$id] }) { ${EDGES} } }`, { ...args, id: group.id }, ['customerGroupMemberships']);
+          gqlPage(
+            `query(${PAGE_VARS}, $id: ID!) { customerGroupMemberships(${PAGE_ARGS}, filter: { groupIds: [$id] }) { ${EDGES} } }`,
+            { ...args, id: group.id },
+            ['customerGroupMemberships'],
+          );
       },
       mutations: {
         deleted: async (id) => void (await t.prisma.customerGroupCustomer.delete({ where: { id } })),
-        softDeleted: async (id) => void (await t.prisma.customerGroupCustomer.update({ where: { id }, data: { deletedAt: new Date() } })),
-        sortKeyChanged: async (id) => void (await t.prisma.customerGroupCustomer.update({ where: { id }, data: { createdAt: new Date(base + pick(3) * 1000) } })),
+        softDeleted: async (id) =>
+          void (await t.prisma.customerGroupCustomer.update({ where: { id }, data: { deletedAt: new Date() } })),
+        sortKeyChanged: async (id) =>
+          void (await t.prisma.customerGroupCustomer.update({
+            where: { id },
+            data: { createdAt: new Date(base + pick(3) * 1000) },
+          })),
       },
     },
     {
       name: 'customer.groups',
       async setup(tag) {
-        const customer = await t.prisma.customer.create({ data: { id: newId('Customer'), email: `${tag}@example.com` } });
+        const customer = await t.prisma.customer.create({
+          data: { id: newId('Customer'), email: `${tag}@example.com` },
+        });
         const groups = Array.from({ length: 14 }, (_, i) => ({ id: newId('CustomerGroup'), name: `${tag} ${i}` }));
         await t.prisma.customerGroup.createMany({ data: groups });
         await t.prisma.customerGroupCustomer.createMany({
-          data: groups.map((g) => ({ id: newId('CustomerGroupCustomer'), customerId: customer.id, customerGroupId: g.id })),
+          data: groups.map((g) => ({
+            id: newId('CustomerGroupCustomer'),
+            customerId: customer.id,
+            customerGroupId: g.id,
+          })),
         });
-        return (args) => gqlPage(`query(${PAGE_VARS}, $id: ID!) { customer(id: $id) { groups(${PAGE_ARGS}) { ${EDGES} } } }`, { ...args, id: customer.id }, ['customer', 'groups']);
+        return (args) =>
+          gqlPage(
+            `query(${PAGE_VARS}, $id: ID!) { customer(id: $id) { groups(${PAGE_ARGS}) { ${EDGES} } } }`,
+            { ...args, id: customer.id },
+            ['customer', 'groups'],
+          );
       },
       mutations: {
-        membershipDeleted: async (groupId) => void (await t.prisma.customerGroupCustomer.deleteMany({ where: { customerGroupId: groupId } })),
-        groupSoftDeleted: async (id) => void (await t.prisma.customerGroup.update({ where: { id }, data: { deletedAt: new Date() } })),
-        groupRenamed: async (id) => void (await t.prisma.customerGroup.update({ where: { id }, data: { name: `${id}-renamed` } })),
+        membershipDeleted: async (groupId) =>
+          void (await t.prisma.customerGroupCustomer.deleteMany({ where: { customerGroupId: groupId } })),
+        groupSoftDeleted: async (id) =>
+          void (await t.prisma.customerGroup.update({ where: { id }, data: { deletedAt: new Date() } })),
+        groupRenamed: async (id) =>
+          void (await t.prisma.customerGroup.update({ where: { id }, data: { name: `${id}-renamed` } })),
       },
     },
     ...(['addresses', 'customer.addresses'] as const).map(
       (connection): Subject => ({
         name: connection,
         async setup(tag) {
-          const customer = await t.prisma.customer.create({ data: { id: newId('Customer'), email: `${tag}@example.com` } });
+          const customer = await t.prisma.customer.create({
+            data: { id: newId('Customer'), email: `${tag}@example.com` },
+          });
           await t.prisma.address.createMany({
-            data: Array.from({ length: 14 }, (_, i) => ({ id: newId('Address'), customerId: customer.id, city: tag, createdAt: new Date(base + (i % 3) * 1000) })),
+            data: Array.from({ length: 14 }, (_, i) => ({
+              id: newId('Address'),
+              customerId: customer.id,
+              city: tag,
+              createdAt: new Date(base + (i % 3) * 1000),
+            })),
           });
           return (args) =>
             connection === 'addresses'
-              ? gqlPage(`query(${PAGE_VARS}, $id: ID!) { addresses(${PAGE_ARGS}, filter: { customerId: $id }) { ${EDGES} } }`, { ...args, id: customer.id }, ['addresses'])
-              : gqlPage(`query(${PAGE_VARS}, $id: ID!) { customer(id: $id) { addresses(${PAGE_ARGS}) { ${EDGES} } } }`, { ...args, id: customer.id }, ['customer', 'addresses']);
+              ? gqlPage(
+                  `query(${PAGE_VARS}, $id: ID!) { addresses(${PAGE_ARGS}, filter: { customerId: $id }) { ${EDGES} } }`,
+                  { ...args, id: customer.id },
+                  ['addresses'],
+                )
+              : gqlPage(
+                  `query(${PAGE_VARS}, $id: ID!) { customer(id: $id) { addresses(${PAGE_ARGS}) { ${EDGES} } } }`,
+                  { ...args, id: customer.id },
+                  ['customer', 'addresses'],
+                );
         },
         mutations: {
           deleted: async (id) => void (await t.prisma.address.delete({ where: { id } })),
-          softDeleted: async (id) => void (await t.prisma.address.update({ where: { id }, data: { deletedAt: new Date() } })),
-          sortKeyChanged: async (id) => void (await t.prisma.address.update({ where: { id }, data: { createdAt: new Date(base + pick(5) * 1000) } })),
+          softDeleted: async (id) =>
+            void (await t.prisma.address.update({ where: { id }, data: { deletedAt: new Date() } })),
+          sortKeyChanged: async (id) =>
+            void (await t.prisma.address.update({
+              where: { id },
+              data: { createdAt: new Date(base + pick(5) * 1000) },
+            })),
         },
       }),
     ),
@@ -311,12 +415,16 @@ test('a cursor that is truncated, altered, of another shape, connection or order
   const tag = 'badcursor';
   await makeCustomers(tag);
   const customers = (args: Record<string, unknown>, orderBy?: unknown) =>
-    t.gql(`query(${PAGE_VARS}, $orderBy: CustomerOrderBy) { customers(${PAGE_ARGS}, orderBy: $orderBy, filter: { q: "${tag}" }) { ${EDGES} } }`, { ...args, orderBy });
+    t.gql(
+      `query(${PAGE_VARS}, $orderBy: CustomerOrderBy) { customers(${PAGE_ARGS}, orderBy: $orderBy, filter: { q: "${tag}" }) { ${EDGES} } }`,
+      { ...args, orderBy },
+    );
   const first = await customers({ first: 2 });
   const cursor = first.data!.customers.pageInfo.endCursor as string;
   const groups = await t.gql(`{ customerGroups(first: 1) { pageInfo { endCursor } } }`);
   await t.prisma.customerGroup.create({ data: { id: newId('CustomerGroup'), name: `${tag} group` } });
-  const groupCursor = (await t.gql(`{ customerGroups(first: 1) { pageInfo { endCursor } } }`)).data!.customerGroups.pageInfo.endCursor as string;
+  const groupCursor = (await t.gql(`{ customerGroups(first: 1) { pageInfo { endCursor } } }`)).data!.customerGroups
+    .pageInfo.endCursor as string;
   assert.equal(groups.errors, undefined);
   const payload = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
@@ -335,7 +443,11 @@ test('a cursor that is truncated, altered, of another shape, connection or order
   for (const [what, value, message] of bad) {
     for (const argument of ['after', 'before'] as const) {
       const r = await customers({ [argument]: value, ...(argument === 'before' ? { last: 2 } : { first: 2 }) });
-      assert.equal(r.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `${what} as ${argument}: ${JSON.stringify(r.errors)}`);
+      assert.equal(
+        r.errors?.[0]?.extensions?.code,
+        'BAD_USER_INPUT',
+        `${what} as ${argument}: ${JSON.stringify(r.errors)}`,
+      );
       assert.equal(r.errors?.[0]?.extensions?.argumentName, argument, what);
       if (message) assert.match(r.errors![0]!.message, message, what);
     }
@@ -353,9 +465,16 @@ test('a signed-in customer gets the same typed errors from me.orders, and pages 
   );
   const { accessToken, customer } = session.data!.register;
   await t.prisma.order.createMany({
-    data: Array.from({ length: 5 }, (_, i) => ({ id: newId('Order'), customerId: customer.id, email: 'cursor-owner@example.com', currencyCode: 'eur', createdAt: new Date(base + i) })),
+    data: Array.from({ length: 5 }, (_, i) => ({
+      id: newId('Order'),
+      customerId: customer.id,
+      email: 'cursor-owner@example.com',
+      currencyCode: 'eur',
+      createdAt: new Date(base + i),
+    })),
   });
-  const me = (args: Record<string, unknown>) => t.gql(`query(${PAGE_VARS}) { me { orders(${PAGE_ARGS}) { ${EDGES} } } }`, args, bearer(accessToken));
+  const me = (args: Record<string, unknown>) =>
+    t.gql(`query(${PAGE_VARS}) { me { orders(${PAGE_ARGS}) { ${EDGES} } } }`, args, bearer(accessToken));
   for (const after of ['zzz', 'eyJ4IjoxfQ', Buffer.from('GPC:S:order_1').toString('base64')]) {
     const r = await me({ first: 2, after });
     assert.equal(r.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(r.errors));

@@ -34,8 +34,12 @@ test(`${DATABASE_KIND}: a Prisma write, in or out of a transaction, names the in
   const group = await makeGroup(prisma);
   const data = { id: 'cus_dup', email: taken.email, hasAccount: true };
   assert.equal(uniqueViolated(await failure(() => prisma.customer.create({ data }))), UNIQUE.accountEmail);
-  assert.equal(uniqueViolated(await failure(() => prisma.customer.createManyAndReturn({ data: [data] }))), UNIQUE.accountEmail);
-  const update = () => prisma.$transaction((tx) => tx.customer.updateMany({ where: { id: other.id }, data: { email: taken.email } }));
+  assert.equal(
+    uniqueViolated(await failure(() => prisma.customer.createManyAndReturn({ data: [data] }))),
+    UNIQUE.accountEmail,
+  );
+  const update = () =>
+    prisma.$transaction((tx) => tx.customer.updateMany({ where: { id: other.id }, data: { email: taken.email } }));
   assert.equal(uniqueViolated(await failure(update)), UNIQUE.accountEmail);
   const rename = () => prisma.customerGroup.create({ data: { id: 'grp_dup', name: group.name } });
   assert.equal(uniqueViolated(await failure(rename)), UNIQUE.groupName);
@@ -45,11 +49,19 @@ test(`${DATABASE_KIND}: a statement outside Prisma names it too; other errors na
   const taken = await makeCustomer(prisma, { hasAccount: true });
   const session = await db.session();
   try {
-    const insert = () => session.query(`INSERT INTO customer (id, email, has_account, updated_at) VALUES ('cus_raw', $1, true, now())`, [taken.email]);
+    const insert = () =>
+      session.query(`INSERT INTO customer (id, email, has_account, updated_at) VALUES ('cus_raw', $1, true, now())`, [
+        taken.email,
+      ]);
     assert.equal(uniqueViolated(await failure(insert)), UNIQUE.accountEmail);
   } finally {
     await session.release();
   }
-  assert.equal(uniqueViolated(await failure(() => prisma.customer.update({ where: { id: 'cus_missing' }, data: { firstName: 'x' } }))), undefined);
+  assert.equal(
+    uniqueViolated(
+      await failure(() => prisma.customer.update({ where: { id: 'cus_missing' }, data: { firstName: 'x' } })),
+    ),
+    undefined,
+  );
   assert.equal(uniqueViolated(new Error('duplicate key value violates unique constraint "x"')), undefined);
 });

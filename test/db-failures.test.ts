@@ -18,8 +18,12 @@ const CREATE = `mutation($input: [CreateCustomerInput!]!) {
 
 /** Runs `fn` while every INSERT statement into customer first runs `body` (PL/pgSQL). */
 async function withInsertTrigger<T>(prisma: Database['prisma'], body: string, fn: () => Promise<T>): Promise<T> {
-  await prisma.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION test_injected() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} RETURN NULL; END $$`);
-  await prisma.$executeRawUnsafe('CREATE TRIGGER test_injected BEFORE INSERT ON customer FOR EACH STATEMENT EXECUTE FUNCTION test_injected()');
+  await prisma.$executeRawUnsafe(
+    `CREATE OR REPLACE FUNCTION test_injected() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} RETURN NULL; END $$`,
+  );
+  await prisma.$executeRawUnsafe(
+    'CREATE TRIGGER test_injected BEFORE INSERT ON customer FOR EACH STATEMENT EXECUTE FUNCTION test_injected()',
+  );
   try {
     return await fn();
   } finally {
@@ -60,13 +64,22 @@ describe(`${DATABASE_KIND}: one transaction deadline, the request's`, async () =
 
   test('an interactive transaction past a tiny timeout: TIMEOUT, not "Unexpected error."', async () => {
     const error = await t.prisma
-      .$transaction(async (tx) => {
-        await sleep(300);
-        await tx.$queryRaw`SELECT 1`;
-      }, { timeout: 50 })
-      .then(() => null, (e: unknown) => e);
+      .$transaction(
+        async (tx) => {
+          await sleep(300);
+          await tx.$queryRaw`SELECT 1`;
+        },
+        { timeout: 50 },
+      )
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     assert.ok(error, 'the transaction expired');
-    const masked = maskError(error, 'Unexpected error.') as { message: string; extensions?: { code?: string; http?: { status?: number } } };
+    const masked = maskError(error, 'Unexpected error.') as {
+      message: string;
+      extensions?: { code?: string; http?: { status?: number } };
+    };
     assert.equal(masked.extensions?.code, 'TIMEOUT', masked.message);
     assert.equal(masked.extensions?.http?.status, 504);
   });
@@ -91,8 +104,16 @@ describe(`${DATABASE_KIND}: each database failure, through a mutation`, async ()
   for (const [sqlstate, what, code] of cases) {
     test(`${sqlstate} ${what}: ${code} (HTTP ${code === 'TIMEOUT' ? 504 : 503}), nothing written`, async () => {
       const input = batch(3);
-      const r = await withInsertTrigger(t.prisma, `RAISE EXCEPTION 'injected ${what}' USING ERRCODE = '${sqlstate}';`, () => t.gql(CREATE, { input }));
-      assert.deepEqual(r.errors?.map((e) => e.extensions?.code), [code], JSON.stringify(r.errors));
+      const r = await withInsertTrigger(
+        t.prisma,
+        `RAISE EXCEPTION 'injected ${what}' USING ERRCODE = '${sqlstate}';`,
+        () => t.gql(CREATE, { input }),
+      );
+      assert.deepEqual(
+        r.errors?.map((e) => e.extensions?.code),
+        [code],
+        JSON.stringify(r.errors),
+      );
       assert.equal(r.status, code === 'TIMEOUT' ? 504 : 503);
       assert.deepEqual(r.errors![0]!.path, ['createCustomers']);
       assert.doesNotMatch(r.errors![0]!.message, /injected/, 'the database message is not sent');
@@ -101,7 +122,12 @@ describe(`${DATABASE_KIND}: each database failure, through a mutation`, async ()
   }
 
   test('an error that is neither (a raised P0001): still masked as "Unexpected error."', async () => {
-    const r = await withInsertTrigger(t.prisma, `RAISE EXCEPTION 'injected';`, () => t.gql(CREATE, { input: batch(1) }));
-    assert.deepEqual(r.errors?.map((e) => [e.message, e.extensions?.code]), [['Unexpected error.', 'INTERNAL_SERVER_ERROR']]);
+    const r = await withInsertTrigger(t.prisma, `RAISE EXCEPTION 'injected';`, () =>
+      t.gql(CREATE, { input: batch(1) }),
+    );
+    assert.deepEqual(
+      r.errors?.map((e) => [e.message, e.extensions?.code]),
+      [['Unexpected error.', 'INTERNAL_SERVER_ERROR']],
+    );
   });
 });

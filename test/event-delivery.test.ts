@@ -71,9 +71,17 @@ for (const kind of ['nats', 'redis'] as const) {
     await db.prisma.outboxEvent.deleteMany();
     const broker = await brokers[kind].start();
     await broker.start();
-    const result = await outageUnderLoad(kind, broker, prismas, { beforeMs: 1_000, outageMs: 4_000, afterMs: 1_500, resumeWithinMs: 3_000 });
-    t.diagnostic(`${result.events} events; ${result.backlog} waiting at the broker's return: delivery resumed ${result.resumedMs} ms after it, all delivered after ${result.drainedMs} ms`);
-    if (result.overBudget) t.diagnostic(`over the 3 s budget, within the loaded machine's margin of ${LOADED_MACHINE_MARGIN_MS} ms`);
+    const result = await outageUnderLoad(kind, broker, prismas, {
+      beforeMs: 1_000,
+      outageMs: 4_000,
+      afterMs: 1_500,
+      resumeWithinMs: 3_000,
+    });
+    t.diagnostic(
+      `${result.events} events; ${result.backlog} waiting at the broker's return: delivery resumed ${result.resumedMs} ms after it, all delivered after ${result.drainedMs} ms`,
+    );
+    if (result.overBudget)
+      t.diagnostic(`over the 3 s budget, within the loaded machine's margin of ${LOADED_MACHINE_MARGIN_MS} ms`);
   });
 
   test(`${kind}: a server started while the broker is down serves and writes, says so in /metrics, and delivers once it is up`, async (t) => {
@@ -100,8 +108,14 @@ for (const kind of ['nats', 'redis'] as const) {
       await sleep(100);
     }
     const deliveredMs = Date.now() - started;
-    t.diagnostic(`delivered ${deliveredMs} ms after the broker started${deliveredMs > BUDGET_MS ? `: over the ${BUDGET_MS} ms budget, within the loaded machine's margin` : ''}`);
-    assert.deepEqual(delivered.map((d) => d.name), ['customer.created'], `delivered within 5 s (+${LOADED_MACHINE_MARGIN_MS} ms margin) of the broker starting`);
+    t.diagnostic(
+      `delivered ${deliveredMs} ms after the broker started${deliveredMs > BUDGET_MS ? `: over the ${BUDGET_MS} ms budget, within the loaded machine's margin` : ''}`,
+    );
+    assert.deepEqual(
+      delivered.map((d) => d.name),
+      ['customer.created'],
+      `delivered within 5 s (+${LOADED_MACHINE_MARGIN_MS} ms margin) of the broker starting`,
+    );
     assert.equal(await gauge(server, `event_sink_up{sink="${kind}"}`), 1);
     // The broker holds the event once it has acknowledged it; the outbox row is marked delivered
     // after that acknowledgement, in the worker's own commit: wait for it (bounded).
@@ -143,7 +157,10 @@ async function createCustomer(server: ServerProcess, email: string): Promise<str
   const response = await fetch(server.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...ADMIN },
-    body: JSON.stringify({ query: `mutation($email: String!) { createCustomers(input: [{ email: $email }]) { __typename } }`, variables: { email } }),
+    body: JSON.stringify({
+      query: `mutation($email: String!) { createCustomers(input: [{ email: $email }]) { __typename } }`,
+      variables: { email },
+    }),
   });
   const body = (await response.json()) as { data?: { createCustomers?: { __typename: string } } };
   return body.data?.createCustomers?.__typename ?? JSON.stringify(body);

@@ -36,7 +36,14 @@ export interface Delivered {
 /** Opens a sink of the given kind as the server does (`createSink`), on the private broker. */
 export function openSink(kind: BrokerKind, broker: PrivateBroker): Promise<EventSink> {
   return createSink(
-    { NODE_ENV: 'test', EVENT_SINK: kind, NATS_URL: broker.url, NATS_STREAM: STREAM, REDIS_URL: broker.url, REDIS_STREAM: STREAM },
+    {
+      NODE_ENV: 'test',
+      EVENT_SINK: kind,
+      NATS_URL: broker.url,
+      NATS_STREAM: STREAM,
+      REDIS_URL: broker.url,
+      REDIS_STREAM: STREAM,
+    },
     silent,
   );
 }
@@ -48,13 +55,20 @@ export interface Workers {
 }
 
 /** `prismas.length` workers, one sink each (as separate instances would have), polling often. */
-export async function startWorkers(kind: BrokerKind, broker: PrivateBroker, prismas: Prisma[], batchSize = 100): Promise<Workers> {
+export async function startWorkers(
+  kind: BrokerKind,
+  broker: PrivateBroker,
+  prismas: Prisma[],
+  batchSize = 100,
+): Promise<Workers> {
   const sinks = await Promise.all(prismas.map(() => openSink(kind, broker)));
   // Connected before anything is measured (JetStream may answer a moment after the port opens).
   const connected = () => sinks.every((sink) => sink.up !== false);
   for (let i = 0; i < 200 && !connected(); i++) await sleep(50);
   assert.ok(connected(), 'the sinks connected');
-  const workers = prismas.map((prisma, i) => startOutboxWorker({ prisma, sink: sinks[i]!, log: silent, pollMs: 50, batchSize }));
+  const workers = prismas.map((prisma, i) =>
+    startOutboxWorker({ prisma, sink: sinks[i]!, log: silent, pollMs: 50, batchSize }),
+  );
   return {
     workers,
     sinks,
@@ -158,20 +172,30 @@ export function writeLoad(
   for (let i = 0; i < customers; i++) {
     const id = `cus_${run}_${i}`;
     spawnWriters((label) => {
-      const events = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, (): DomainEvent =>
-        Math.random() < 0.5
-          ? { name: 'customer.updated', payload: { id, fields: ['first_name'], event: label() } }
-          : { name: 'customer_address.updated', payload: { id: `cuaddr_${run}_${i}`, customer_id: id, event: label() } },
+      const events = Array.from(
+        { length: 1 + Math.floor(Math.random() * 3) },
+        (): DomainEvent =>
+          Math.random() < 0.5
+            ? { name: 'customer.updated', payload: { id, fields: ['first_name'], event: label() } }
+            : {
+                name: 'customer_address.updated',
+                payload: { id: `cuaddr_${run}_${i}`, customer_id: id, event: label() },
+              },
       );
       if (groups > 0 && Math.random() < 0.2) {
-        const group: DomainEvent = { name: 'customer_group.updated', payload: { id: groupId(i % groups), added: [id], event: label() } };
+        const group: DomainEvent = {
+          name: 'customer_group.updated',
+          payload: { id: groupId(i % groups), added: [id], event: label() },
+        };
         return Math.random() < 0.5 ? [group, ...events] : [...events, group];
       }
       return events;
     });
   }
   for (let i = 0; i < groups; i++) {
-    spawnWriters((label) => [{ name: 'customer_group.updated', payload: { id: groupId(i), fields: ['name'], event: label() } }]);
+    spawnWriters((label) => [
+      { name: 'customer_group.updated', payload: { id: groupId(i), fields: ['name'], event: label() } },
+    ]);
   }
   load.done = Promise.all(writers).then(() => {});
   return load;
@@ -191,7 +215,10 @@ async function readNats(url: string): Promise<Delivered[]> {
     const total = info.state.messages;
     const out: Delivered[] = [];
     while (out.length < total) {
-      for await (const message of await consumer.fetch({ max_messages: Math.min(500, total - out.length), expires: 2_000 })) {
+      for await (const message of await consumer.fetch({
+        max_messages: Math.min(500, total - out.length),
+        expires: 2_000,
+      })) {
         const envelope = message.json<Delivered>();
         const headers: Record<string, string> = {};
         for (const [name, values] of message.headers ?? []) headers[name] = values[0]!;
@@ -234,7 +261,11 @@ function firstDifference(key: string, got: string[], want: string[]): string | u
 /** Every committed event exactly once, and each key's events in commit order. */
 export function assertDeliveredInOrder(delivered: Delivered[], committed: Map<string, string[]>) {
   const ids = delivered.map((d) => d.id);
-  assert.equal(new Set(ids).size, ids.length, `no event twice in the stream (${ids.length - new Set(ids).size} duplicates)`);
+  assert.equal(
+    new Set(ids).size,
+    ids.length,
+    `no event twice in the stream (${ids.length - new Set(ids).size} duplicates)`,
+  );
   const byKey = new Map<string, string[]>();
   for (const d of delivered) {
     const key = keyOf(d.name, d.payload);
@@ -244,7 +275,11 @@ export function assertDeliveredInOrder(delivered: Delivered[], committed: Map<st
     .map((key) => firstDifference(key, byKey.get(key) ?? [], committed.get(key) ?? []))
     .filter((d) => d !== undefined);
   assert.deepEqual(differences, [], "every key's committed events once each, in commit order");
-  assert.equal(delivered.length, [...committed.values()].reduce((a, b) => a + b.length, 0), 'nothing else in the stream');
+  assert.equal(
+    delivered.length,
+    [...committed.values()].reduce((a, b) => a + b.length, 0),
+    'nothing else in the stream',
+  );
 }
 
 /**
@@ -252,16 +287,29 @@ export function assertDeliveredInOrder(delivered: Delivered[], committed: Map<st
  * order their transactions committed (rolled-back writes took their numbers back).
  */
 export async function assertNumberedInCommitOrder(prisma: Prisma, committed: Map<string, string[]>) {
-  const rows = await prisma.outboxEvent.findMany({ select: { key: true, seq: true, payload: true }, orderBy: [{ key: 'asc' }, { seq: 'asc' }] });
+  const rows = await prisma.outboxEvent.findMany({
+    select: { key: true, seq: true, payload: true },
+    orderBy: [{ key: 'asc' }, { seq: 'asc' }],
+  });
   const byKey = new Map<string, { seq: number; label: string }[]>();
-  for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), { seq: row.seq, label: (row.payload as { event: string }).event }]);
+  for (const row of rows)
+    byKey.set(row.key, [
+      ...(byKey.get(row.key) ?? []),
+      { seq: row.seq, label: (row.payload as { event: string }).event },
+    ]);
   const gaps: string[] = [];
   for (const [key, events] of byKey) {
     events.forEach((e, i) => e.seq !== i + 1 && gaps.push(`${key}: seq ${e.seq} at place ${i + 1}`));
   }
   assert.deepEqual(gaps.slice(0, 5), [], 'each key numbered 1..n without gaps or duplicates');
   const differences = [...new Set([...committed.keys(), ...byKey.keys()])]
-    .map((key) => firstDifference(key, (byKey.get(key) ?? []).map((e) => e.label), committed.get(key) ?? []))
+    .map((key) =>
+      firstDifference(
+        key,
+        (byKey.get(key) ?? []).map((e) => e.label),
+        committed.get(key) ?? [],
+      ),
+    )
     .filter((d) => d !== undefined);
   assert.deepEqual(differences, [], "each key's numbers follow its commit order");
 }
@@ -299,7 +347,8 @@ export async function waitDelivered(prisma: Prisma, timeoutMs: number, ids?: str
   };
   while ((await waiting()).length > 0) {
     if (Date.now() - started > timeoutMs) {
-      const rows = await prisma.$queryRaw`SELECT DISTINCT ON (key) key, seq, attempts, last_error, available_at, now() AS now,
+      const rows =
+        await prisma.$queryRaw`SELECT DISTINCT ON (key) key, seq, attempts, last_error, available_at, now() AS now,
           (SELECT count(*)::int FROM outbox_event p WHERE p.key = e.key AND p.delivered_at IS NULL) AS waiting
         FROM outbox_event e WHERE delivered_at IS NULL ORDER BY key, seq LIMIT 3`;
       throw new Error(`events still undelivered after ${timeoutMs} ms: ${JSON.stringify(rows)}`);
@@ -313,7 +362,8 @@ export async function waitDelivered(prisma: Prisma, timeoutMs: number, ids?: str
 async function waitResumed(prisma: Prisma, timeoutMs: number, ids: string[]): Promise<number> {
   const started = Date.now();
   while ((await undelivered(prisma)).filter((id) => ids.includes(id)).length === ids.length) {
-    if (Date.now() - started > timeoutMs) throw new Error(`delivery did not resume within ${timeoutMs} ms of the broker's return`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`delivery did not resume within ${timeoutMs} ms of the broker's return`);
     await sleep(50);
   }
   return Date.now() - started;
@@ -352,12 +402,22 @@ export async function outageUnderLoad(
   kind: BrokerKind,
   broker: PrivateBroker,
   prismas: Prisma[],
-  { beforeMs, outageMs, afterMs, resumeWithinMs, pauseMs }: { beforeMs: number; outageMs: number; afterMs: number; resumeWithinMs: number; pauseMs?: number },
+  {
+    beforeMs,
+    outageMs,
+    afterMs,
+    resumeWithinMs,
+    pauseMs,
+  }: { beforeMs: number; outageMs: number; afterMs: number; resumeWithinMs: number; pauseMs?: number },
 ): Promise<OutageResult> {
   const prisma = prismas[0]!;
   const workers = await startWorkers(kind, broker, prismas);
   // Each key written by as many instances as there are workers, at once.
-  const load = writeLoad(prismas, { durationMs: beforeMs + outageMs + afterMs, pauseMs, writersPerKey: prismas.length });
+  const load = writeLoad(prismas, {
+    durationMs: beforeMs + outageMs + afterMs,
+    pauseMs,
+    writersPerKey: prismas.length,
+  });
   try {
     await sleep(beforeMs);
     await broker.stop();
@@ -371,7 +431,13 @@ export async function outageUnderLoad(
     await assertNumberedInCommitOrder(prisma, load.committed);
     const delivered = await readBroker(kind, broker);
     assertDeliveredInOrder(delivered, load.committed);
-    return { events: delivered.length, backlog: backlog.length, resumedMs, drainedMs, overBudget: resumedMs > resumeWithinMs };
+    return {
+      events: delivered.length,
+      backlog: backlog.length,
+      resumedMs,
+      drainedMs,
+      overBudget: resumedMs > resumeWithinMs,
+    };
   } finally {
     load.stop();
     await load.done.catch(() => {});

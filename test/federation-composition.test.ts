@@ -26,12 +26,19 @@ const OTHERS: [string, DocumentNode][] = [
 ];
 
 function compose(customers: string) {
-  const services = [['customers', parse(customers)] as const, ...OTHERS].map(([name, typeDefs]) => ({ name, url: `http://${name}.internal/graphql`, typeDefs }));
+  const services = [['customers', parse(customers)] as const, ...OTHERS].map(([name, typeDefs]) => ({
+    name,
+    url: `http://${name}.internal/graphql`,
+    typeDefs,
+  }));
   const guild = composeWithGuild(services);
   const apollo = composeWithApollo(services);
   return {
     guild: { errors: (guild.errors ?? []).map((e) => e.message), supergraphSdl: guild.supergraphSdl },
-    apollo: { errors: (apollo.errors ?? []).map((e) => e.message), supergraphSdl: apollo.errors ? undefined : apollo.supergraphSdl },
+    apollo: {
+      errors: (apollo.errors ?? []).map((e) => e.message),
+      supergraphSdl: apollo.errors ? undefined : apollo.supergraphSdl,
+    },
   };
 }
 
@@ -41,7 +48,11 @@ const t = await createTestApp();
 const prefixed = createApp({
   db: t.db,
   log: createLogger('silent'),
-  settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], federationTypePrefix: PREFIX, federationNodeQuery: false },
+  settings: {
+    adminKeys: [{ name: 'tests', key: ADMIN_KEY }],
+    federationTypePrefix: PREFIX,
+    federationNodeQuery: false,
+  },
 });
 const gql = async (query: string, variables: Record<string, unknown> = {}) => {
   const response = await prefixed.fetch('http://yoga/graphql', {
@@ -80,9 +91,18 @@ test('with the defaults, a Relay subgraph with its own node, Error and Validatio
   for (const errors of [guild.errors, apollo.errors]) {
     assert.ok(errors.length > 0);
     // PageInfo is @shareable on our side, so it is not among them.
-    assert.ok(errors.every((message) => !/PageInfo/.test(message)), errors.join('\n'));
-    assert.ok(errors.some((message) => /Query\.node/.test(message)), errors.join('\n'));
-    assert.ok(errors.some((message) => /ValidationError|Error\.path/.test(message)), errors.join('\n'));
+    assert.ok(
+      errors.every((message) => !/PageInfo/.test(message)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((message) => /Query\.node/.test(message)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((message) => /ValidationError|Error\.path/.test(message)),
+      errors.join('\n'),
+    );
   }
 });
 
@@ -93,7 +113,17 @@ test(`FEDERATION_TYPE_PREFIX=${PREFIX} and FEDERATION_NODE_QUERY=false compose w
   assert.deepEqual(apollo.errors, []);
   for (const supergraph of [guild.supergraphSdl!, apollo.supergraphSdl!]) {
     const api = buildSchema(supergraph, { assumeValidSDL: true });
-    for (const name of ['PageInfo', 'Node', 'DateTime', 'Error', 'ErrorCode', 'ValidationError', `${PREFIX}Error`, `${PREFIX}ErrorCode`, `${PREFIX}ValidationError`]) {
+    for (const name of [
+      'PageInfo',
+      'Node',
+      'DateTime',
+      'Error',
+      'ErrorCode',
+      'ValidationError',
+      `${PREFIX}Error`,
+      `${PREFIX}ErrorCode`,
+      `${PREFIX}ValidationError`,
+    ]) {
       assert.ok(api.getType(name), `${name} in the supergraph`);
     }
   }
@@ -101,9 +131,11 @@ test(`FEDERATION_TYPE_PREFIX=${PREFIX} and FEDERATION_NODE_QUERY=false compose w
 
 test('Node is an entity interface while node is offered: a Node @interfaceObject subgraph composes in both composers, and not without it', () => {
   const withActivity = (customers: string) => {
-    const services = [['customers', parse(customers)] as const, ['activity', activityTypeDefs] as const, ['reviews', reviewsTypeDefs] as const].map(
-      ([name, typeDefs]) => ({ name, url: `http://${name}.internal/graphql`, typeDefs }),
-    );
+    const services = [
+      ['customers', parse(customers)] as const,
+      ['activity', activityTypeDefs] as const,
+      ['reviews', reviewsTypeDefs] as const,
+    ].map(([name, typeDefs]) => ({ name, url: `http://${name}.internal/graphql`, typeDefs }));
     return { guild: composeWithGuild(services), apollo: composeWithApollo(services) };
   };
   const offered = withActivity(printSubgraphSdl(schema));
@@ -119,17 +151,33 @@ test('Node is an entity interface while node is offered: a Node @interfaceObject
   const plain = withActivity(printSubgraphSdl(subgraphSchema(schema, { typePrefix: '', nodeQuery: false })));
   for (const errors of [plain.guild.errors, plain.apollo.errors]) {
     assert.ok(errors?.length);
-    assert.ok(errors.every((e) => /no subgraph can be reached to resolve the implementation type of @interfaceObject type "Node"/.test(e.message)), errors.join('\n'));
+    assert.ok(
+      errors.every((e) =>
+        /no subgraph can be reached to resolve the implementation type of @interfaceObject type "Node"/.test(e.message),
+      ),
+      errors.join('\n'),
+    );
   }
 });
 
 test('the prefix renames exactly the Error interface, ErrorCode and the Error types; nothing else changes', () => {
   const own = ownTypeNames(schema);
-  assert.ok(own.includes('Error') && own.includes('ErrorCode') && own.includes('ValidationError') && own.includes('ForbiddenError'));
-  assert.ok(own.every((name) => name === 'Error' || name === 'ErrorCode' || name.endsWith('Error')), own.join());
+  assert.ok(
+    own.includes('Error') &&
+      own.includes('ErrorCode') &&
+      own.includes('ValidationError') &&
+      own.includes('ForbiddenError'),
+  );
+  assert.ok(
+    own.every((name) => name === 'Error' || name === 'ErrorCode' || name.endsWith('Error')),
+    own.join(),
+  );
   const prefixed = subgraphSchema(schema, { typePrefix: PREFIX, nodeQuery: true });
   // (graphql-tools drops the built-in Float, which nothing uses.)
-  const names = (of: typeof schema) => Object.keys(of.getTypeMap()).filter((name) => name !== 'Float').sort();
+  const names = (of: typeof schema) =>
+    Object.keys(of.getTypeMap())
+      .filter((name) => name !== 'Float')
+      .sort();
   const before = names(schema);
   const after = names(prefixed);
   assert.deepEqual(after, before.map((name) => (own.includes(name) ? `${PREFIX}${name}` : name)).sort());

@@ -32,7 +32,15 @@ import { startApolloGateway, startHiveGateway, type GatewayQuery } from './fixtu
 import { loyaltyTypeDefs } from './fixtures/loyalty-subgraph.js';
 import { newsletterTypeDefs } from './fixtures/newsletter-subgraph.js';
 import { reviewsTypeDefs } from './fixtures/reviews-subgraph.js';
-import { ADMIN, ADMIN_KEY, createTestApp, makeAddress, makeCustomer, makeOrder, type GraphQLResponse } from './helpers.js';
+import {
+  ADMIN,
+  ADMIN_KEY,
+  createTestApp,
+  makeAddress,
+  makeCustomer,
+  makeOrder,
+  type GraphQLResponse,
+} from './helpers.js';
 
 const withAuth = subgraphSchema(schema, { typePrefix: '', nodeQuery: true, authDirectives: true });
 const SDL = printSubgraphSdl(withAuth);
@@ -46,11 +54,19 @@ before(async () => {
   await makeOrder(t.prisma, customer.id);
   // Our subgraph alone (its @listSize and the routers' default weights), through Hive Gateway's
   // demand control with our operation weights (no base cost for a mutation) and cost in extensions.
-  const composed = composeWithGuild([{ name: 'customers', url: 'http://customers.internal/graphql', typeDefs: parse(printSubgraphSdl(schema)) }]);
+  const composed = composeWithGuild([
+    { name: 'customers', url: 'http://customers.internal/graphql', typeDefs: parse(printSubgraphSdl(schema)) },
+  ]);
   assert.equal(composed.errors, undefined, composed.errors?.map((e) => e.message).join('\n'));
-  hive = await startHiveGateway(composed.supergraphSdl!, { customers: (url, init) => t.app.fetch(url, init) }, ['customers'], ADMIN, {
-    demandControl: { includeExtensionMetadata: true, operationTypeCost: () => 0 },
-  });
+  hive = await startHiveGateway(
+    composed.supergraphSdl!,
+    { customers: (url, init) => t.app.fetch(url, init) },
+    ['customers'],
+    ADMIN,
+    {
+      demandControl: { includeExtensionMetadata: true, operationTypeCost: () => 0 },
+    },
+  );
 });
 
 const services = (customers: string) =>
@@ -68,7 +84,9 @@ const services = (customers: string) =>
 function directivesIn(document: DocumentNode) {
   const found = new Map<string, string[]>();
   const text = (directive: ConstDirectiveNode) => {
-    const args = (directive.arguments ?? []).map((a) => `${a.name.value}: ${JSON.stringify(valueOf(a.value))}`).join(', ');
+    const args = (directive.arguments ?? [])
+      .map((a) => `${a.name.value}: ${JSON.stringify(valueOf(a.value))}`)
+      .join(', ');
     return `@${directive.name.value}${args ? `(${args})` : ''}`;
   };
   const note = (coordinate: string, directives: readonly ConstDirectiveNode[] | undefined) =>
@@ -80,7 +98,8 @@ function directivesIn(document: DocumentNode) {
     if ('fields' in definition) {
       for (const field of definition.fields ?? []) {
         note(`${type}.${field.name.value}`, field.directives);
-        for (const argument of 'arguments' in field ? (field.arguments ?? []) : []) note(`${type}.${field.name.value}(${argument.name.value}:)`, argument.directives);
+        for (const argument of 'arguments' in field ? (field.arguments ?? []) : [])
+          note(`${type}.${field.name.value}(${argument.name.value}:)`, argument.directives);
       }
     }
   }
@@ -134,13 +153,18 @@ test('every field and type guarded by a scope-auth rule carries its directive in
     assert.ok(expected, `${coordinate}: the rule ${form} has no expected federation metadata in this test`);
     const directives = printed.get(coordinate);
     assert.ok(directives, `${coordinate} is not in the SDL`);
-    for (const directive of expected) assert.ok(directives.includes(directive), `${coordinate}: ${form} wants ${directive}, has ${directives.join(' ') || 'none'}`);
+    for (const directive of expected)
+      assert.ok(
+        directives.includes(directive),
+        `${coordinate}: ${form} wants ${directive}, has ${directives.join(' ') || 'none'}`,
+      );
     if (!expected.length) assert.ok(!directives.some((d) => /@authenticated|@requiresScopes/.test(d)), coordinate);
     if (expected.includes('@authenticated')) checked.customer++;
     if (form === '{"admin":true}') {
       checked.admin++;
       // An admin-only field is also left out of a storefront contract.
-      if (!onType) assert.ok(directives.includes('@tag(name: "admin")'), `${coordinate}: admin-only without the admin tag`);
+      if (!onType)
+        assert.ok(directives.includes('@tag(name: "admin")'), `${coordinate}: admin-only without the admin tag`);
     }
   };
   const scopesOf = (element: { extensions?: unknown }) =>
@@ -148,7 +172,8 @@ test('every field and type guarded by a scope-auth rule carries its directive in
   for (const type of Object.values(withAuth.getTypeMap())) {
     if (type.name.startsWith('__')) continue;
     if (isObjectType(type)) check(type.name, scopesOf(type), true);
-    if (isObjectType(type)) for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, scopesOf(field), false);
+    if (isObjectType(type))
+      for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, scopesOf(field), false);
   }
   // Admin-only: 29 root fields, CustomerGroup.customers, Customer.createdBy, CustomerGroup.createdBy
   // and CustomerGroup.metadata, 12 payload types and the membership type; signed-in: me and 6
@@ -161,9 +186,15 @@ test('every field and type guarded by a scope-auth rule carries its directive in
 test('without FEDERATION_AUTH_DIRECTIVES the SDL has no auth directives, and the same tags and list sizes', () => {
   const plain = printSubgraphSdl(schema);
   assert.doesNotMatch(plain, /@authenticated|@requiresScopes/);
-  const strip = (sdl: string) => sdl.replace(/ @authenticated| @requiresScopes\(scopes: \[\["admin"\]\]\)/g, '').replace(/, "@authenticated", "@requiresScopes"/, '');
+  const strip = (sdl: string) =>
+    sdl
+      .replace(/ @authenticated| @requiresScopes\(scopes: \[\["admin"\]\]\)/g, '')
+      .replace(/, "@authenticated", "@requiresScopes"/, '');
   assert.equal(strip(SDL), plain);
-  assert.match(SDL, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.9", import: \["@key", "@shareable", "@tag", "@authenticated", "@requiresScopes", "@listSize"\]\)/);
+  assert.match(
+    SDL,
+    /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.9", import: \["@key", "@shareable", "@tag", "@authenticated", "@requiresScopes", "@listSize"\]\)/,
+  );
 });
 
 test('with the auth directives the subgraph composes with the fixture subgraphs in both composers, and the supergraph keeps them', () => {
@@ -176,7 +207,10 @@ test('with the auth directives the subgraph composes with the fixture subgraphs 
     assert.ok(directives.get('Query.customers')!.includes('@requiresScopes(scopes: [["admin"]])'), 'Query.customers');
     assert.ok(directives.get('Query.me')!.includes('@authenticated'), 'Query.me');
     assert.ok(directives.get('Customer.deletedAt')!.includes('@tag(name: "admin")'), 'Customer.deletedAt');
-    assert.ok(directives.get('Customer.orders')!.some((d) => d.startsWith('@listSize(')), 'Customer.orders');
+    assert.ok(
+      directives.get('Customer.orders')!.some((d) => d.startsWith('@listSize(')),
+      'Customer.orders',
+    );
   }
 });
 
@@ -184,7 +218,10 @@ test('why the auth directives are opt-in: @apollo/gateway refuses a supergraph t
   const composed = composeWithApollo(services(SDL));
   const unused = () => new Response('unused', { status: 500 });
   const apps = { customers: unused, loyalty: unused, newsletter: unused, reviews: unused, activity: unused };
-  await assert.rejects(startApolloGateway(composed.supergraphSdl!, apps, [], {}), /authenticated\/v0\.1 is for: SECURITY but is unsupported/);
+  await assert.rejects(
+    startApolloGateway(composed.supergraphSdl!, apps, [], {}),
+    /authenticated\/v0\.1 is for: SECURITY but is unsupported/,
+  );
   const plain = composeWithApollo(services(printSubgraphSdl(schema)));
   await startApolloGateway(plain.supergraphSdl!, apps, [], {});
 });
@@ -192,7 +229,8 @@ test('why the auth directives are opt-in: @apollo/gateway refuses a supergraph t
 // --- Contracts: the storefront API without anything tagged admin ---
 
 /** Names of the supergraph's own machinery, which the API schema does not show. */
-const MACHINERY = /^(join__|link__|link$|federation__|tag$|inaccessible$|authenticated$|requiresScopes$|policy$|cost$|listSize$|requiresScopes__|policy__|context$|fromContext$)/;
+const MACHINERY =
+  /^(join__|link__|link$|federation__|tag$|inaccessible$|authenticated$|requiresScopes$|policy$|cost$|listSize$|requiresScopes__|policy__|context$|fromContext$)/;
 
 /**
  * A contract as a router builds one, by walking the supergraph: drop every element tagged with an
@@ -201,22 +239,36 @@ const MACHINERY = /^(join__|link__|link$|federation__|tag$|inaccessible$|authent
  */
 function contract(supergraph: string, exclude: Set<string>): GraphQLSchema {
   const tagged = (node: { directives?: readonly ConstDirectiveNode[] }) =>
-    (node.directives ?? []).some((d) => d.name.value === 'tag' && d.arguments?.some((a) => a.value.kind === Kind.STRING && exclude.has(a.value.value)))
-    || (node.directives ?? []).some((d) => d.name.value === 'inaccessible');
+    (node.directives ?? []).some(
+      (d) =>
+        d.name.value === 'tag' && d.arguments?.some((a) => a.value.kind === Kind.STRING && exclude.has(a.value.value)),
+    ) || (node.directives ?? []).some((d) => d.name.value === 'inaccessible');
   const named = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : named(type.type));
   type Named = Extract<DefinitionNode, { name: unknown }> & { name: { value: string } };
   let definitions = parse(supergraph).definitions.filter(
-    (d): d is Named => 'name' in d && !!d.name && d.kind !== Kind.DIRECTIVE_DEFINITION && !MACHINERY.test(d.name.value) && !tagged(d as never),
+    (d): d is Named =>
+      'name' in d &&
+      !!d.name &&
+      d.kind !== Kind.DIRECTIVE_DEFINITION &&
+      !MACHINERY.test(d.name.value) &&
+      !tagged(d as never),
   );
   const builtIn = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
   for (let changed = true; changed; ) {
-    const before = JSON.stringify(definitions.map((d) => [d.name.value, 'fields' in d ? d.fields?.length : 0, 'types' in d ? d.types?.length : 0]));
+    const before = JSON.stringify(
+      definitions.map((d) => [d.name.value, 'fields' in d ? d.fields?.length : 0, 'types' in d ? d.types?.length : 0]),
+    );
     const names = new Set([...builtIn, ...definitions.map((d) => d.name.value)]);
-    const keep = <T extends { directives?: readonly ConstDirectiveNode[] }>(node: T, type?: TypeNode) => !tagged(node) && (!type || names.has(named(type)));
+    const keep = <T extends { directives?: readonly ConstDirectiveNode[] }>(node: T, type?: TypeNode) =>
+      !tagged(node) && (!type || names.has(named(type)));
     definitions = definitions.flatMap((d): Named[] => {
       if (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.INTERFACE_TYPE_DEFINITION) {
         const fields = (d.fields ?? [])
-          .filter((f) => keep(f, f.type) && (f.arguments ?? []).every((a) => keep(a, a.type) || a.type.kind !== Kind.NON_NULL_TYPE))
+          .filter(
+            (f) =>
+              keep(f, f.type) &&
+              (f.arguments ?? []).every((a) => keep(a, a.type) || a.type.kind !== Kind.NON_NULL_TYPE),
+          )
           .map((f) => ({ ...f, arguments: (f.arguments ?? []).filter((a) => keep(a, a.type)) }));
         const interfaces = (d.interfaces ?? []).filter((i) => names.has(i.name.value));
         return fields.length ? [{ ...d, fields, interfaces } as Named] : [];
@@ -229,7 +281,8 @@ function contract(supergraph: string, exclude: Set<string>): GraphQLSchema {
         const types = (d.types ?? []).filter((t) => names.has(t.name.value));
         return types.length ? [{ ...d, types } as Named] : [];
       }
-      if (d.kind === Kind.ENUM_TYPE_DEFINITION) return [{ ...d, values: (d.values ?? []).filter((v) => keep(v)) } as Named];
+      if (d.kind === Kind.ENUM_TYPE_DEFINITION)
+        return [{ ...d, values: (d.values ?? []).filter((v) => keep(v)) } as Named];
       return [d];
     });
     // Reachability from the roots (and from implementations of reachable interfaces).
@@ -239,25 +292,36 @@ function contract(supergraph: string, exclude: Set<string>): GraphQLSchema {
       const d = byName.get(name);
       if (!d || reached.has(name)) return;
       reached.add(name);
-      if ('fields' in d) for (const f of d.fields ?? []) {
-        visit(named(f.type));
-        for (const a of 'arguments' in f ? (f.arguments ?? []) : []) visit(named(a.type));
-      }
+      if ('fields' in d)
+        for (const f of d.fields ?? []) {
+          visit(named(f.type));
+          for (const a of 'arguments' in f ? (f.arguments ?? []) : []) visit(named(a.type));
+        }
       if ('types' in d) for (const t of d.types ?? []) visit(t.name.value);
       if ('interfaces' in d) for (const i of d.interfaces ?? []) visit(i.name.value);
       if (d.kind === Kind.INTERFACE_TYPE_DEFINITION) {
-        for (const other of definitions) if ('interfaces' in other && other.interfaces?.some((i) => i.name.value === name)) visit(other.name.value);
+        for (const other of definitions)
+          if ('interfaces' in other && other.interfaces?.some((i) => i.name.value === name)) visit(other.name.value);
       }
     };
     visit('Query');
     visit('Mutation');
     definitions = definitions.filter((d) => reached.has(d.name.value));
-    changed = JSON.stringify(definitions.map((d) => [d.name.value, 'fields' in d ? d.fields?.length : 0, 'types' in d ? d.types?.length : 0])) !== before;
+    changed =
+      JSON.stringify(
+        definitions.map((d) => [
+          d.name.value,
+          'fields' in d ? d.fields?.length : 0,
+          'types' in d ? d.types?.length : 0,
+        ]),
+      ) !== before;
   }
   // The API schema: no directive applications but @deprecated and @specifiedBy.
   const strip = <T>(node: T): T =>
     JSON.parse(JSON.stringify(node), (key, value) =>
-      key === 'directives' && Array.isArray(value) ? value.filter((d: ConstDirectiveNode) => ['deprecated', 'specifiedBy'].includes(d.name.value)) : value,
+      key === 'directives' && Array.isArray(value)
+        ? value.filter((d: ConstDirectiveNode) => ['deprecated', 'specifiedBy'].includes(d.name.value))
+        : value,
     ) as T;
   const api = buildASTSchema({ kind: Kind.DOCUMENT, definitions: definitions.map(strip) }, { assumeValidSDL: true });
   assertValidSchema(api);
@@ -277,31 +341,78 @@ test('a contract excluding the admin tag is the storefront API: no admin queries
   const printed = printSchema(storefront);
 
   // What a storefront uses stays, with the other subgraphs' fields.
-  assert.deepEqual(fieldNames(storefront, 'Query'), ['loyaltyLeaderboard', 'me', 'mostViewed', 'newsletterSubscriptions', 'reviews']);
-  assert.deepEqual(fieldNames(storefront, 'Mutation'), [
-    'addMyAddress', 'deleteMyAddress', 'generatePasswordToken', 'login', 'logout', 'register', 'requestEmailVerification',
-    'resetPassword', 'updateMe', 'updateMyAddress', 'verifyEmail',
+  assert.deepEqual(fieldNames(storefront, 'Query'), [
+    'loyaltyLeaderboard',
+    'me',
+    'mostViewed',
+    'newsletterSubscriptions',
+    'reviews',
   ]);
-  for (const field of ['email', 'firstName', 'orders', 'addresses', 'groups', 'defaultShippingAddress', 'loyaltyPoints', 'reviewCount', 'viewCount']) {
+  assert.deepEqual(fieldNames(storefront, 'Mutation'), [
+    'addMyAddress',
+    'deleteMyAddress',
+    'generatePasswordToken',
+    'login',
+    'logout',
+    'register',
+    'requestEmailVerification',
+    'resetPassword',
+    'updateMe',
+    'updateMyAddress',
+    'verifyEmail',
+  ]);
+  for (const field of [
+    'email',
+    'firstName',
+    'orders',
+    'addresses',
+    'groups',
+    'defaultShippingAddress',
+    'loyaltyPoints',
+    'reviewCount',
+    'viewCount',
+  ]) {
     assert.ok(fieldNames(storefront, 'Customer').includes(field), `Customer.${field}`);
   }
-  for (const field of ['total', 'items', 'shippingAddress', 'status']) assert.ok(fieldNames(storefront, 'Order').includes(field), `Order.${field}`);
+  for (const field of ['total', 'items', 'shippingAddress', 'status'])
+    assert.ok(fieldNames(storefront, 'Order').includes(field), `Order.${field}`);
   assert.ok(fieldNames(storefront, 'CustomerGroup').includes('name'));
 
   // What only an admin may reach is gone: the admin roots, the members of a group, and the types
   // only they reached (payloads, memberships, the admin filters).
-  for (const field of ['customers', 'customer', 'customerGroups', 'orders', 'addresses', 'node', 'nodes', 'customerGroupMemberships']) {
+  for (const field of [
+    'customers',
+    'customer',
+    'customerGroups',
+    'orders',
+    'addresses',
+    'node',
+    'nodes',
+    'customerGroupMemberships',
+  ]) {
     assert.ok(fieldNames(full, 'Query').includes(field), `full Query.${field}`);
     assert.ok(!fieldNames(storefront, 'Query').includes(field), `storefront Query.${field}`);
   }
-  for (const mutation of ['createCustomers', 'mergeCustomers', 'softDeleteCustomers', 'addCustomersToGroup', 'deleteAddresses']) {
+  for (const mutation of [
+    'createCustomers',
+    'mergeCustomers',
+    'softDeleteCustomers',
+    'addCustomersToGroup',
+    'deleteAddresses',
+  ]) {
     assert.ok(!fieldNames(storefront, 'Mutation').includes(mutation), mutation);
   }
   assert.ok(!fieldNames(storefront, 'CustomerGroup').includes('customers'));
   // Which admin key created a row is the admins' business.
   assert.ok(!fieldNames(storefront, 'Customer').includes('createdBy'));
   assert.ok(!fieldNames(storefront, 'CustomerGroup').includes('createdBy'));
-  for (const type of ['CustomersPayload', 'CustomerGroupMembership', 'CustomerConnection', 'MergeCustomersPayload', 'CreateCustomerInput']) {
+  for (const type of [
+    'CustomersPayload',
+    'CustomerGroupMembership',
+    'CustomerConnection',
+    'MergeCustomersPayload',
+    'CreateCustomerInput',
+  ]) {
     assert.ok(full.getType(type), `full ${type}`);
     assert.equal(storefront.getType(type), undefined, type);
   }
@@ -309,7 +420,14 @@ test('a contract excluding the admin tag is the storefront API: no admin queries
   // (Descriptions may still mention them: UpdateMeInput's says how `metadata` merges.)
   assert.doesNotMatch(printed, /^\s+(deletedAt|metadata)\b|JSONObject/m);
   assert.match(printSchema(full), /deletedAt: DateTime/);
-  assert.deepEqual(fieldNames(storefront, 'UpdateMeInput'), ['companyName', 'email', 'firstName', 'lastName', 'password', 'phone']);
+  assert.deepEqual(fieldNames(storefront, 'UpdateMeInput'), [
+    'companyName',
+    'email',
+    'firstName',
+    'lastName',
+    'password',
+    'phone',
+  ]);
 });
 
 test('the contract walk agrees with @theguild/federation-composition’s own contracts', () => {
@@ -321,21 +439,42 @@ test('the contract walk agrees with @theguild/federation-composition’s own con
   const shape = (s: GraphQLSchema) =>
     Object.values(s.getTypeMap())
       .filter((t) => !t.name.startsWith('__'))
-      .map((t) => `${t.name}: ${isObjectType(t) || isInterfaceType(t) || isInputObjectType(t) ? Object.keys(t.getFields()).sort().join(' ') : isUnionType(t) ? t.getTypes().map((m) => m.name).sort().join(' | ') : ''}`)
+      .map(
+        (t) =>
+          `${t.name}: ${
+            isObjectType(t) || isInterfaceType(t) || isInputObjectType(t)
+              ? Object.keys(t.getFields()).sort().join(' ')
+              : isUnionType(t)
+                ? t
+                    .getTypes()
+                    .map((m) => m.name)
+                    .sort()
+                    .join(' | ')
+                : ''
+          }`,
+      )
       .sort();
   assert.deepEqual(shape(api), shape(ours));
 });
 
 // --- Demand control: a router's estimate is our own cost ---
 
-
 test('Hive Gateway’s demand control, reading our @listSize, estimates exactly our cost (with explicit page sizes)', async () => {
   const queries: [string, Record<string, unknown>][] = [
     [`{ customers(first: 10) { edges { node { id orders(first: 5) { edges { node { id } } } } } } }`, {}],
-    [`query($n: Int!) { customers(first: $n) { totalCount pageInfo { hasNextPage } edges { cursor node { email defaultShippingAddress { city } groups(first: 3) { edges { node { name } } } } } } }`, { n: 40 }],
+    [
+      `query($n: Int!) { customers(first: $n) { totalCount pageInfo { hasNextPage } edges { cursor node { email defaultShippingAddress { city } groups(first: 3) { edges { node { name } } } } } } }`,
+      { n: 40 },
+    ],
     [`{ orders(last: 7) { edges { node { id items { title } customer { email } shippingAddress { city } } } } }`, {}],
-    [`{ customerGroups(first: 2) { edges { node { customers(first: 100) { edges { node { addresses(first: 4) { edges { node { city } } } } } } } } } }`, {}],
-    [`query($id: ID!) { customer(id: $id) { email orders(first: 20) { totalCount edges { node { items { title } } } } } }`, { id: 'cus_01NOSUCHCUSTOMER' }],
+    [
+      `{ customerGroups(first: 2) { edges { node { customers(first: 100) { edges { node { addresses(first: 4) { edges { node { city } } } } } } } } } }`,
+      {},
+    ],
+    [
+      `query($id: ID!) { customer(id: $id) { email orders(first: 20) { totalCount edges { node { items { title } } } } } }`,
+      { id: 'cus_01NOSUCHCUSTOMER' },
+    ],
   ];
   for (const [query, variables] of queries) {
     const direct = await t.gql(query, variables, ADMIN);
@@ -347,7 +486,11 @@ test('Hive Gateway’s demand control, reading our @listSize, estimates exactly 
     assert.equal((viaHive.extensions!.cost as { estimated: number }).estimated, ours, query);
   }
   // The README's example.
-  const example = await t.gql(`{ customers(first: 10) { edges { node { orders(first: 5) { edges { node { id } } } } } } }`, {}, ADMIN);
+  const example = await t.gql(
+    `{ customers(first: 10) { edges { node { orders(first: 5) { edges { node { id } } } } } } }`,
+    {},
+    ADMIN,
+  );
   assert.equal((example.extensions!.cost as { requested: number }).requested, 131);
 });
 
@@ -357,11 +500,18 @@ test('where no page size is given, @listSize says assumedSize 15 (ours, and the 
   assert.equal((direct.extensions!.cost as { requested: number }).requested, 1 + 15 * 2);
   const viaHive = await hive(query, {}, ADMIN);
   assert.equal((viaHive.extensions!.cost as { estimated: number }).estimated, 1 + 1 * 2);
-  assert.match(SDL, /customers\([^)]*\): CustomerConnection! @tag\(name: "admin"\) @requiresScopes\(scopes: \[\["admin"\]\]\) @listSize\(slicingArguments: \["first", "last"\], sizedFields: \["edges"\], assumedSize: 15, requireOneSlicingArgument: false\)/);
+  assert.match(
+    SDL,
+    /customers\([^)]*\): CustomerConnection! @tag\(name: "admin"\) @requiresScopes\(scopes: \[\["admin"\]\]\) @listSize\(slicingArguments: \["first", "last"\], sizedFields: \["edges"\], assumedSize: 15, requireOneSlicingArgument: false\)/,
+  );
 });
 
 test('an app with FEDERATION_AUTH_DIRECTIVES serves that SDL from _service', async () => {
-  const app = createApp({ db: t.db, log: createLogger('silent'), settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], federationAuthDirectives: true } });
+  const app = createApp({
+    db: t.db,
+    log: createLogger('silent'),
+    settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], federationAuthDirectives: true },
+  });
   const response = await app.fetch('http://yoga/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...ADMIN },

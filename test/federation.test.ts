@@ -108,10 +108,20 @@ before(async () => {
     data: authors.map((id, i) => ({ id, email: `author${i}@example.com`, firstName: `Author${i}`, hasAccount: true })),
   });
   await p.address.createMany({
-    data: authors.map((customerId) => ({ id: newId('Address'), customerId, city: 'Aarhus', countryCode: 'dk', isDefaultShipping: true })),
+    data: authors.map((customerId) => ({
+      id: newId('Address'),
+      customerId,
+      city: 'Aarhus',
+      countryCode: 'dk',
+      isDefaultShipping: true,
+    })),
   });
   await p.customerGroupCustomer.createMany({
-    data: authors.map((customerId) => ({ id: newId('CustomerGroupCustomer'), customerId, customerGroupId: f.shared!.id })),
+    data: authors.map((customerId) => ({
+      id: newId('CustomerGroupCustomer'),
+      customerId,
+      customerGroupId: f.shared!.id,
+    })),
   });
   // 300 reviews by the 250 authors: the first 50 authors wrote two.
   for (let i = 0; i < 300; i++) reviews.push({ id: `rev_${i}`, rating: 1 + (i % 5), authorId: authors[i % 250]! });
@@ -129,7 +139,10 @@ test('_service serves the subgraph SDL with @link and @key, and without the fede
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const sdl: string = r.data!._service.sdl;
   assert.equal(sdl, printSubgraphSdl(schema));
-  assert.match(sdl, /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.9", import: \["@key", "@shareable", "@tag", "@listSize"\]\)/);
+  assert.match(
+    sdl,
+    /^extend schema @link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.9", import: \["@key", "@shareable", "@tag", "@listSize"\]\)/,
+  );
   assert.match(sdl, /^type PageInfo @shareable \{$/m);
   assert.match(sdl, /^interface Node @key\(fields: "id"\) \{$/m);
   assert.match(sdl, /type Customer implements Node @key\(fields: "id"\) @key\(fields: "email"\) \{/);
@@ -154,9 +167,19 @@ test('_entities resolves every entity type in the order asked, soft-deleted and 
   ]);
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   const [order, customer, group, address, ...gone] = r.data!._entities;
-  assert.deepEqual(order, { __typename: 'Order', id: f.orderB!.id, displayId: order.displayId, items: [{ title: 'T-shirt' }] });
+  assert.deepEqual(order, {
+    __typename: 'Order',
+    id: f.orderB!.id,
+    displayId: order.displayId,
+    items: [{ title: 'T-shirt' }],
+  });
   assert.deepEqual(customer, {
-    __typename: 'Customer', id: f.b!.id, email: 'b@example.com', hasAccount: true, groups: { totalCount: 1 }, defaultShippingAddress: null,
+    __typename: 'Customer',
+    id: f.b!.id,
+    email: 'b@example.com',
+    hasAccount: true,
+    groups: { totalCount: 1 },
+    defaultShippingAddress: null,
   });
   assert.deepEqual(group, { __typename: 'CustomerGroup', id: f.shared!.id, name: 'Shared' });
   assert.deepEqual(address, { __typename: 'Address', id: f.addressA!.id, city: 'Copenhagen' });
@@ -165,7 +188,13 @@ test('_entities resolves every entity type in the order asked, soft-deleted and 
 
 test('an email key resolves to the live account, else to the most recent live guest', async () => {
   const r = await entities(
-    ['shared@example.com', ' GUEST@example.com ', 'former@example.com', 'deleted@example.com', 'nobody@example.com'].map((email) => ({
+    [
+      'shared@example.com',
+      ' GUEST@example.com ',
+      'former@example.com',
+      'deleted@example.com',
+      'nobody@example.com',
+    ].map((email) => ({
       __typename: 'Customer',
       email,
     })),
@@ -181,7 +210,12 @@ test('a guest-only email key gives the same row as the ID key of the newest live
   const SELECTION = `query($r: [_Any!]!) { _entities(representations: $r) {
     ... on Customer { id email hasAccount firstName createdAt groups { totalCount } orders { totalCount } } } }`;
   const both = async (email: string, id: string) => {
-    const r = await t.gql(SELECTION, { r: [{ __typename: 'Customer', email }, { __typename: 'Customer', id }] });
+    const r = await t.gql(SELECTION, {
+      r: [
+        { __typename: 'Customer', email },
+        { __typename: 'Customer', id },
+      ],
+    });
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     return r.data!._entities as { id: string; hasAccount: boolean }[];
   };
@@ -203,7 +237,11 @@ test('a guest-only email key gives the same row as the ID key of the newest live
   const r = await gateway(`{ newsletterSubscriptions { email customer { id firstName hasAccount } } }`);
   const guest = r.data!.newsletterSubscriptions.find((s: { email: string }) => s.email === 'Guest@Example.com');
   const [direct] = await both('guest@example.com', f.guestNew!.id);
-  assert.deepEqual(guest.customer, { id: direct!.id, firstName: (direct as unknown as { firstName: string }).firstName, hasAccount: false });
+  assert.deepEqual(guest.customer, {
+    id: direct!.id,
+    firstName: (direct as unknown as { firstName: string }).firstName,
+    hasAccount: false,
+  });
 });
 
 test('_entities is batched: one query per type however many representations', async () => {
@@ -244,7 +282,11 @@ test('statements stay constant at 5, 100 and 250 representations, and repeats ar
   const run = async (representations: Record<string, unknown>[]) => {
     const { result, statements, sql } = await t.countStatements(() => entities(representations));
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
-    const answers = result.data!._entities as { id: string; groups: { totalCount: number }; defaultShippingAddress: { city: string } }[];
+    const answers = result.data!._entities as {
+      id: string;
+      groups: { totalCount: number };
+      defaultShippingAddress: { city: string };
+    }[];
     assert.equal(answers.length, representations.length);
     answers.forEach((customer, i) => {
       assert.equal(customer.id, representations[i]!.id);
@@ -259,15 +301,24 @@ test('statements stay constant at 5, 100 and 250 representations, and repeats ar
   assert.deepEqual(counts, [1, 1, 1]);
 
   // Cost counts positions: 3 per customer (itself, groups, default address) plus 1 for Order.items.
-  const cost = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) {
-    ... on Customer { id groups { totalCount } defaultShippingAddress { city } } } }`, { r: byId(authors) });
+  const cost = await t.gql(
+    `query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Customer { id groups { totalCount } defaultShippingAddress { city } } } }`,
+    { r: byId(authors) },
+  );
   assert.deepEqual(cost.extensions!.cost, { requested: 750, maximum: 5000 });
-  const withOrders = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) {
-    ... on Customer { id orders(first: 10) { edges { node { id } } } } } }`, { r: byId(authors.slice(0, 200)) });
+  const withOrders = await t.gql(
+    `query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Customer { id orders(first: 10) { edges { node { id } } } } } }`,
+    { r: byId(authors.slice(0, 200)) },
+  );
   assert.deepEqual(withOrders.extensions!.cost, { requested: 200 * 22, maximum: 5000 });
   assert.equal(withOrders.errors, undefined);
-  const tooMuch = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) {
-    ... on Customer { id orders(first: 10) { edges { node { id } } } } } }`, { r: byId(authors) });
+  const tooMuch = await t.gql(
+    `query($r: [_Any!]!) { _entities(representations: $r) {
+    ... on Customer { id orders(first: 10) { edges { node { id } } } } } }`,
+    { r: byId(authors) },
+  );
   assert.deepEqual(codes(tooMuch), ['QUERY_TOO_COMPLEX']);
 
   // 120 reviews by 40 authors arrive as 120 representations: 40 rows are read, 120 answered.
@@ -302,7 +353,10 @@ test('beyond MAX_ENTITY_REPRESENTATIONS distinct representations, each extra pos
       [['_entities', 1002], 'BAD_USER_INPUT'],
     ],
   );
-  assert.match(result.errors![0]!.message, /at most 1000 distinct representations per request \(MAX_ENTITY_REPRESENTATIONS\)/);
+  assert.match(
+    result.errors![0]!.message,
+    /at most 1000 distinct representations per request \(MAX_ENTITY_REPRESENTATIONS\)/,
+  );
   assert.equal(statements, 1);
 });
 
@@ -323,17 +377,25 @@ test('MAX_ENTITY_REPRESENTATIONS is a setting: default 1000 in env.ts, AppSettin
     headers: { 'content-type': 'application/json', ...ADMIN },
     body: JSON.stringify({
       query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }`,
-      variables: { r: [f.a!.id, f.b!.id, f.a!.id, f.deleted!.id, f.b!.id].map((id) => ({ __typename: 'Customer', id })) },
+      variables: {
+        r: [f.a!.id, f.b!.id, f.a!.id, f.deleted!.id, f.b!.id].map((id) => ({ __typename: 'Customer', id })),
+      },
     }),
   });
   const r = (await response.json()) as GraphQLResponse;
   assert.deepEqual(r.data!._entities, [{ id: f.a!.id }, { id: f.b!.id }, { id: f.a!.id }, null, { id: f.b!.id }]);
-  assert.deepEqual(r.errors!.map((e) => e.path), [['_entities', 3]]);
+  assert.deepEqual(
+    r.errors!.map((e) => e.path),
+    [['_entities', 3]],
+  );
   assert.match(r.errors![0]!.message, /at most 2 distinct representations/);
 });
 
 test('a malformed representation gets BAD_USER_INPUT at its own position; the others resolve', async () => {
-  for (const representation of [{ __typename: 'Product', id: 'x' }, { __typename: 'Order', email: 'a@example.com' }]) {
+  for (const representation of [
+    { __typename: 'Product', id: 'x' },
+    { __typename: 'Order', email: 'a@example.com' },
+  ]) {
     const r = await entities([{ __typename: 'Customer', id: f.b!.id }, representation]);
     assert.deepEqual(codes(r), ['BAD_USER_INPUT'], JSON.stringify(r));
     assert.deepEqual(r.errors![0]!.path, ['_entities', 1]);
@@ -403,7 +465,9 @@ test('for a customer, another customer’s row, an unknown ID and a soft-deleted
     for (const answer of answers) assert.equal(answer, answers[0], __typename);
   }
   // By email: someone else's account, a guest's email, an unknown one.
-  const byEmail = await Promise.all(['b@example.com', 'guest@example.com', 'nobody@example.com'].map((email) => raw({ __typename: 'Customer', email })));
+  const byEmail = await Promise.all(
+    ['b@example.com', 'guest@example.com', 'nobody@example.com'].map((email) => raw({ __typename: 'Customer', email })),
+  );
   for (const answer of byEmail) assert.equal(answer, byEmail[0]);
   assert.equal(byEmail[0], await raw({ __typename: 'Customer', id: f.b!.id }));
 });
@@ -466,13 +530,19 @@ test('the gateway answers one query from all three subgraphs', async () => {
     email: 'a@example.com',
     loyaltyPoints: 50,
     loyaltyTransactions: [
-      { points: 50, order: { id: f.orderA!.id, total: 1250, items: [{ title: 'T-shirt' }], customer: { email: 'a@example.com' } } },
+      {
+        points: 50,
+        order: { id: f.orderA!.id, total: 1250, items: [{ title: 'T-shirt' }], customer: { email: 'a@example.com' } },
+      },
     ],
   });
   assert.deepEqual(r.data!.customers.edges, [{ node: { email: 'a@example.com', loyaltyPoints: 50 } }]);
   // Reached by the email key: the account for a shared email, the newest guest for a guest-only one.
   assert.deepEqual(
-    r.data!.newsletterSubscriptions.map((s: { customer: { id: string; hasAccount: boolean } | null }) => s.customer && [s.customer.id, s.customer.hasAccount]),
+    r.data!.newsletterSubscriptions.map(
+      (s: { customer: { id: string; hasAccount: boolean } | null }) =>
+        s.customer && [s.customer.id, s.customer.hasAccount],
+    ),
     [[f.sharedAccount!.id, true], [f.guestNew!.id, false], null],
   );
   assert.equal(r.data!.newsletterSubscriptions[0].customer.loyaltyPoints, 0);
@@ -483,7 +553,10 @@ test('300 reviews by 250 authors: every author resolved, with the other subgraph
     gateway(`{ reviews(first: 300) { id rating author { id email firstName reviewCount loyaltyPoints } } }`),
   );
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
-  const list = result.data!.reviews as { id: string; author: { id: string; email: string; firstName: string; reviewCount: number; loyaltyPoints: number } }[];
+  const list = result.data!.reviews as {
+    id: string;
+    author: { id: string; email: string; firstName: string; reviewCount: number; loyaltyPoints: number };
+  }[];
   assert.equal(list.length, 300);
   list.forEach((review, i) => {
     const n = i % 250;
@@ -526,20 +599,27 @@ test('through the gateway, a customer’s token reaches only their own rows, and
   const asA = await gateway(query, {}, bearer(tokenA));
   const board = asA.data!.loyaltyLeaderboard as { points: number; customer: { id: string; email: string } | null }[];
   assert.equal(board.length, crowd.length + 2);
-  assert.deepEqual(board.filter((s) => s.customer), [{ points: 50, customer: { id: f.a!.id, email: 'a@example.com' } }]);
+  assert.deepEqual(
+    board.filter((s) => s.customer),
+    [{ points: 50, customer: { id: f.a!.id, email: 'a@example.com' } }],
+  );
   // Others' customers are not found for A (null, as an unknown ID would be), not FORBIDDEN.
   assert.equal(asA.errors, undefined, JSON.stringify(asA.errors));
   assert.doesNotMatch(JSON.stringify(asA.data), /b@example\.com/);
 
-  const me = await gateway(
-    `{ me { email loyaltyPoints loyaltyTransactions { order { id } } } }`,
-    {},
+  const me = await gateway(`{ me { email loyaltyPoints loyaltyTransactions { order { id } } } }`, {}, bearer(tokenA));
+  assert.equal(me.errors, undefined, JSON.stringify(me.errors));
+  assert.deepEqual(me.data!.me, {
+    email: 'a@example.com',
+    loyaltyPoints: 50,
+    loyaltyTransactions: [{ order: { id: f.orderA!.id } }],
+  });
+
+  const other = await gateway(
+    `query($id: ID!) { customer(id: $id) { email loyaltyPoints } }`,
+    { id: f.b!.id },
     bearer(tokenA),
   );
-  assert.equal(me.errors, undefined, JSON.stringify(me.errors));
-  assert.deepEqual(me.data!.me, { email: 'a@example.com', loyaltyPoints: 50, loyaltyTransactions: [{ order: { id: f.orderA!.id } }] });
-
-  const other = await gateway(`query($id: ID!) { customer(id: $id) { email loyaltyPoints } }`, { id: f.b!.id }, bearer(tokenA));
   assert.ok(codes(other).includes('FORBIDDEN'));
   assert.doesNotMatch(JSON.stringify(other.data), /b@example\.com/);
 
@@ -570,7 +650,10 @@ test('Hive Gateway gives the same answers as @apollo/gateway, forwarding the cal
     path.reduce<unknown>((value, key) => (value as Record<string, unknown> | null)?.[key], data);
   let nullEntities = 0;
   for (const [query, variables, headers] of queries) {
-    const [viaApollo, viaHive] = await Promise.all([gateway(query, variables, headers), hive(query, variables, headers)]);
+    const [viaApollo, viaHive] = await Promise.all([
+      gateway(query, variables, headers),
+      hive(query, variables, headers),
+    ]);
     assert.equal(viaApollo.errors, undefined, JSON.stringify(viaApollo.errors));
     assert.deepEqual(viaHive.data, viaApollo.data);
     // The one difference, Hive Gateway's: where our `_entities` answers null (unknown, or another
@@ -595,7 +678,11 @@ test('300 reviews by 250 authors through Hive Gateway: every author, with the ot
   const { result, statements, sql } = await t.countStatements(() => hive(query));
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
   assert.equal(result.data!.reviews.length, 300);
-  assert.ok(result.data!.reviews.every((review: { author: { email: string } | null }) => review.author?.email.startsWith('author')));
+  assert.ok(
+    result.data!.reviews.every((review: { author: { email: string } | null }) =>
+      review.author?.email.startsWith('author'),
+    ),
+  );
   assert.deepEqual(result.data, (await gateway(query)).data);
   assert.equal(statements, 1, sql.join('\n'));
 });
@@ -616,13 +703,20 @@ test('the same entities under several aliases: the same data through both gatewa
   // As customer A the board's other customers are null entities: aliases add no error of their
   // own, only Hive Gateway's one per null entity (see above), once per alias that reaches it.
   const asCustomer = query.replace('query($id: ID!)', 'query').replaceAll('customer(id: $id)', 'me');
-  const [asA, asAHive] = await Promise.all([gateway(asCustomer, {}, bearer(tokenA)), hive(asCustomer, {}, bearer(tokenA))]);
+  const [asA, asAHive] = await Promise.all([
+    gateway(asCustomer, {}, bearer(tokenA)),
+    hive(asCustomer, {}, bearer(tokenA)),
+  ]);
   assert.equal(asA.errors, undefined, JSON.stringify(asA.errors));
   assert.deepEqual(asAHive.data, asA.data);
-  assert.deepEqual(
-    (asAHive.errors ?? []).map((e) => e.path!.slice(0, 3).join('.')).sort(),
-    ['again.0.customer', 'again.1.customer', 'again.2.customer', 'board.0.customer', 'board.1.customer', 'board.2.customer'],
-  );
+  assert.deepEqual((asAHive.errors ?? []).map((e) => e.path!.slice(0, 3).join('.')).sort(), [
+    'again.0.customer',
+    'again.1.customer',
+    'again.2.customer',
+    'board.0.customer',
+    'board.1.customer',
+    'board.2.customer',
+  ]);
 });
 
 // --- Node as an entity interface: another subgraph's `Node @interfaceObject` ---
@@ -640,22 +734,35 @@ const node = (id: string) => ({ __typename: 'Node', id });
 
 test('a { __typename: "Node", id } representation resolves to the object its ID names, as the typed one does', async () => {
   const ids = [f.a!.id, f.orderB!.id, f.shared!.id, f.addressA!.id];
-  const typed = await t.gql(NODES, { r: [
-    { __typename: 'Customer', id: f.a!.id },
-    { __typename: 'Order', id: f.orderB!.id },
-    { __typename: 'CustomerGroup', id: f.shared!.id },
-    { __typename: 'Address', id: f.addressA!.id },
-  ] }, ADMIN);
+  const typed = await t.gql(
+    NODES,
+    {
+      r: [
+        { __typename: 'Customer', id: f.a!.id },
+        { __typename: 'Order', id: f.orderB!.id },
+        { __typename: 'CustomerGroup', id: f.shared!.id },
+        { __typename: 'Address', id: f.addressA!.id },
+      ],
+    },
+    ADMIN,
+  );
   const viaNode = await t.gql(NODES, { r: ids.map(node) }, ADMIN);
   assert.equal(viaNode.errors, undefined, JSON.stringify(viaNode.errors));
   assert.deepEqual(viaNode.data, typed.data);
-  assert.deepEqual(viaNode.data!._entities.map((e: { __typename: string }) => e.__typename), ['Customer', 'Order', 'CustomerGroup', 'Address']);
+  assert.deepEqual(
+    viaNode.data!._entities.map((e: { __typename: string }) => e.__typename),
+    ['Customer', 'Order', 'CustomerGroup', 'Address'],
+  );
 
   // As node(id) answers them: the same objects; soft-deleted and unknown rows null.
   const gone = [f.deleted!.id, f.deletedGroup!.id, f.deletedAddress!.id, newId('Customer'), newId('Order')];
-  const direct = await t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) {
+  const direct = await t.gql(
+    `query($ids: [ID!]!) { nodes(ids: $ids) {
     __typename id ... on Customer { email groups { totalCount } defaultShippingAddress { city } } ... on CustomerGroup { name }
-    ... on Address { city } ... on Order { displayId items { title } } } }`, { ids: [...ids, ...gone] }, ADMIN);
+    ... on Address { city } ... on Order { displayId items { title } } } }`,
+    { ids: [...ids, ...gone] },
+    ADMIN,
+  );
   const entities = await t.gql(NODES, { r: [...ids, ...gone].map(node) }, ADMIN);
   assert.equal(entities.errors, undefined, JSON.stringify(entities.errors));
   assert.deepEqual(entities.data!._entities, direct.data!.nodes);
@@ -663,10 +770,18 @@ test('a { __typename: "Node", id } representation resolves to the object its ID 
 });
 
 test('an ID that is not one of ours (or no ID) is an error at its own position; the others resolve', async () => {
-  const r = await t.gql(NODES, { r: [node(f.b!.id), node('prod_01FOREIGN'), { __typename: 'Node' }, node('not an id'), node(f.orderA!.id)] }, ADMIN);
+  const r = await t.gql(
+    NODES,
+    { r: [node(f.b!.id), node('prod_01FOREIGN'), { __typename: 'Node' }, node('not an id'), node(f.orderA!.id)] },
+    ADMIN,
+  );
   assert.deepEqual(
     r.errors!.map((e) => [e.path, e.extensions?.code]),
-    [[['_entities', 1], 'BAD_USER_INPUT'], [['_entities', 2], 'BAD_USER_INPUT'], [['_entities', 3], 'BAD_USER_INPUT']],
+    [
+      [['_entities', 1], 'BAD_USER_INPUT'],
+      [['_entities', 2], 'BAD_USER_INPUT'],
+      [['_entities', 3], 'BAD_USER_INPUT'],
+    ],
   );
   assert.match(r.errors![0]!.message, /"prod_01FOREIGN" is not the ID of a Node of this subgraph/);
   assert.equal(r.data!._entities[0].id, f.b!.id);
@@ -677,11 +792,18 @@ test('an ID that is not one of ours (or no ID) is an error at its own position; 
 test('Node representations are batched with the typed ones: statements constant at 5, 100 and 250, a row read once', async () => {
   const counts = [];
   for (const n of [5, 100, 250]) {
-    const { result, statements, sql } = await t.countStatements(() => t.gql(NODES, { r: authors.slice(0, n).map(node) }, ADMIN));
+    const { result, statements, sql } = await t.countStatements(() =>
+      t.gql(NODES, { r: authors.slice(0, n).map(node) }, ADMIN),
+    );
     assert.equal(result.errors, undefined, JSON.stringify(result.errors));
     assert.equal(result.data!._entities.length, n);
-    assert.ok(result.data!._entities.every((c: { groups: { totalCount: number }; defaultShippingAddress: { city: string } }) =>
-      c.groups.totalCount === 1 && c.defaultShippingAddress.city === 'Aarhus'), sql.join('\n'));
+    assert.ok(
+      result.data!._entities.every(
+        (c: { groups: { totalCount: number }; defaultShippingAddress: { city: string } }) =>
+          c.groups.totalCount === 1 && c.defaultShippingAddress.city === 'Aarhus',
+      ),
+      sql.join('\n'),
+    );
     counts.push(statements);
   }
   assert.deepEqual(counts, [1, 1, 1]);
@@ -690,7 +812,10 @@ test('Node representations are batched with the typed ones: statements constant 
   const mixed = [
     ...authors.slice(0, 40).map(node),
     ...authors.slice(0, 40).map((id) => ({ __typename: 'Customer', id })),
-    node(f.orderA!.id), { __typename: 'Order', id: f.orderB!.id }, node(f.shared!.id), node(f.addressA!.id),
+    node(f.orderA!.id),
+    { __typename: 'Order', id: f.orderB!.id },
+    node(f.shared!.id),
+    node(f.addressA!.id),
   ];
   const { result, statements, sql } = await t.countStatements(() => t.gql(NODES, { r: mixed }, ADMIN));
   assert.equal(result.errors, undefined, JSON.stringify(result.errors));
@@ -703,7 +828,10 @@ test('Node representations follow the same rules as typed ones: a customer finds
   const others = [f.b!.id, f.orderB!.id, f.other!.id, f.addressB!.id];
   const r = await t.gql(NODES, { r: [...mine, ...others].map(node) }, bearer(tokenA));
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
-  assert.deepEqual(r.data!._entities.map((e: { id: string } | null) => e?.id ?? null), [...mine, null, null, null, null]);
+  assert.deepEqual(
+    r.data!._entities.map((e: { id: string } | null) => e?.id ?? null),
+    [...mine, null, null, null, null],
+  );
   // Another customer's row answers exactly as an unknown one.
   const raw = async (id: string) => JSON.stringify(await t.gql(NODES, { r: [node(id)] }, bearer(tokenA)));
   assert.equal(await raw(f.b!.id), await raw(newId('Customer')));
@@ -719,15 +847,22 @@ test('with FEDERATION_NODE_QUERY=false, Node is no entity interface: neither in 
     settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], federationNodeQuery: false },
   });
   const post = async (query: string, variables: Record<string, unknown> = {}) =>
-    (await (await app.fetch('http://yoga/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...ADMIN },
-      body: JSON.stringify({ query, variables }),
-    })).json()) as GraphQLResponse;
+    (await (
+      await app.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...ADMIN },
+        body: JSON.stringify({ query, variables }),
+      })
+    ).json()) as GraphQLResponse;
   const sdl = (await post(`{ _service { sdl } }`)).data!._service.sdl as string;
   assert.match(sdl, /^interface Node \{$/m);
-  const r = await post(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }`, { r: [node(f.a!.id), { __typename: 'Customer', id: f.a!.id }] });
-  assert.deepEqual(r.errors!.map((e) => [e.path, e.extensions?.code]), [[['_entities', 0], 'BAD_USER_INPUT']]);
+  const r = await post(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }`, {
+    r: [node(f.a!.id), { __typename: 'Customer', id: f.a!.id }],
+  });
+  assert.deepEqual(
+    r.errors!.map((e) => [e.path, e.extensions?.code]),
+    [[['_entities', 0], 'BAD_USER_INPUT']],
+  );
   assert.deepEqual(r.data!._entities, [null, { id: f.a!.id }]);
 });
 
@@ -743,7 +878,11 @@ async function startActivityGateways() {
   const apollo = composeWithApollo(services);
   assert.equal(apollo.errors, undefined, apollo.errors?.map((e) => e.message).join('\n'));
   const views = new Map<string, number>([
-    [f.a!.id, 30], [f.orderA!.id, 20], [f.shared!.id, 10], [f.addressA!.id, 5], [f.b!.id, 3],
+    [f.a!.id, 30],
+    [f.orderA!.id, 20],
+    [f.shared!.id, 10],
+    [f.addressA!.id, 5],
+    [f.b!.id, 3],
     ...crowd.map(({ id }, i): [string, number] => [id, i % 3]),
   ]);
   const activityApp = createActivitySubgraph(views);
@@ -756,12 +895,27 @@ async function startActivityGateways() {
   return {
     views,
     apollo: {
-      'apollo-gateway on @apollo/composition': await startApolloGateway(apollo.supergraphSdl!, apps, ['customers'], ADMIN),
-      'apollo-gateway on federation-composition': await startApolloGateway(guild.supergraphSdl!, apps, ['customers'], ADMIN),
+      'apollo-gateway on @apollo/composition': await startApolloGateway(
+        apollo.supergraphSdl!,
+        apps,
+        ['customers'],
+        ADMIN,
+      ),
+      'apollo-gateway on federation-composition': await startApolloGateway(
+        guild.supergraphSdl!,
+        apps,
+        ['customers'],
+        ADMIN,
+      ),
     },
     hive: {
       'Hive Gateway on @apollo/composition': await startHiveGateway(apollo.supergraphSdl!, apps, ['customers'], ADMIN),
-      'Hive Gateway on federation-composition': await startHiveGateway(guild.supergraphSdl!, apps, ['customers'], ADMIN),
+      'Hive Gateway on federation-composition': await startHiveGateway(
+        guild.supergraphSdl!,
+        apps,
+        ['customers'],
+        ADMIN,
+      ),
     },
   };
 }
@@ -772,7 +926,9 @@ type Case = [query: string, variables: Record<string, unknown>, headers: Record<
 
 /** The same data from every gateway given, and no errors. */
 async function sameEverywhere(gateways: Record<string, GatewayQuery>, [query, variables, headers]: Case) {
-  const answers = await Promise.all(Object.entries(gateways).map(async ([name, gql]) => [name, await gql(query, variables, headers)] as const));
+  const answers = await Promise.all(
+    Object.entries(gateways).map(async ([name, gql]) => [name, await gql(query, variables, headers)] as const),
+  );
   const [, first] = answers[0]!;
   for (const [name, answer] of answers) {
     assert.equal(answer.errors, undefined, `${name}: ${query}\n${JSON.stringify(answer.errors)}`);
@@ -797,14 +953,25 @@ test('through both gateways: the @interfaceObject subgraph’s own list of nodes
     { __typename: 'Customer', id: f.b!.id, viewCount: 3, email: 'b@example.com' },
   ]);
   // As customer A, whose rows are the first four: the gateways forward A's token, and A's rows resolve.
-  const mine = await sameEverywhere(all, [`{ mostViewed(first: 4) { id viewCount ... on Customer { email } } }`, {}, bearer(tokenA)]);
-  assert.deepEqual(mine.mostViewed.map((n: { id: string }) => n.id), [f.a!.id, f.orderA!.id, f.shared!.id, f.addressA!.id]);
+  const mine = await sameEverywhere(all, [
+    `{ mostViewed(first: 4) { id viewCount ... on Customer { email } } }`,
+    {},
+    bearer(tokenA),
+  ]);
+  assert.deepEqual(
+    mine.mostViewed.map((n: { id: string }) => n.id),
+    [f.a!.id, f.orderA!.id, f.shared!.id, f.addressA!.id],
+  );
 
   // One statement per type however long the list, through every gateway.
   for (const [name, gateway] of Object.entries(all)) {
     const run = async (first: number) => {
       const { result, statements, sql } = await t.countStatements(() =>
-        gateway(`query($first: Int!) { mostViewed(first: $first) { id ... on Customer { email groups { totalCount } } } }`, { first }));
+        gateway(
+          `query($first: Int!) { mostViewed(first: $first) { id ... on Customer { email groups { totalCount } } } }`,
+          { first },
+        ),
+      );
       assert.equal(result.errors, undefined, `${name}: ${JSON.stringify(result.errors)}`);
       assert.equal(result.data!.mostViewed.length, first);
       return { statements, sql };
@@ -820,17 +987,41 @@ test('through both gateways: the @interfaceObject subgraph’s own list of nodes
 test('through @apollo/gateway (either composer): the @interfaceObject field on node(id), on a page of customers and on me', async () => {
   const { views, apollo } = activity;
   const one = await sameEverywhere(apollo, [
-    `query($id: ID!) { node(id: $id) { __typename id ... on Customer { email loyaltyPoints } viewCount } }`, { id: f.a!.id }, ADMIN,
+    `query($id: ID!) { node(id: $id) { __typename id ... on Customer { email loyaltyPoints } viewCount } }`,
+    { id: f.a!.id },
+    ADMIN,
   ]);
-  assert.deepEqual(one.node, { __typename: 'Customer', id: f.a!.id, email: 'a@example.com', loyaltyPoints: 50, viewCount: 30 });
-  const order = await sameEverywhere(apollo, [`query($id: ID!) { node(id: $id) { ... on Order { displayId } viewCount } }`, { id: f.orderA!.id }, ADMIN]);
+  assert.deepEqual(one.node, {
+    __typename: 'Customer',
+    id: f.a!.id,
+    email: 'a@example.com',
+    loyaltyPoints: 50,
+    viewCount: 30,
+  });
+  const order = await sameEverywhere(apollo, [
+    `query($id: ID!) { node(id: $id) { ... on Order { displayId } viewCount } }`,
+    { id: f.orderA!.id },
+    ADMIN,
+  ]);
   assert.equal(order.node.viewCount, 20);
-  const page = await sameEverywhere(apollo, [`{ customers(first: 60, orderBy: { field: EMAIL }) { edges { node { id email viewCount } } } }`, {}, ADMIN]);
+  const page = await sameEverywhere(apollo, [
+    `{ customers(first: 60, orderBy: { field: EMAIL }) { edges { node { id email viewCount } } } }`,
+    {},
+    ADMIN,
+  ]);
   const edges = page.customers.edges as { node: { id: string; viewCount: number } }[];
   assert.equal(edges.length, 60);
   for (const { node: customer } of edges) assert.equal(customer.viewCount, views.get(customer.id) ?? 0);
-  const me = await sameEverywhere(apollo, [`{ me { email viewCount orders(first: 5) { edges { node { id viewCount } } } } }`, {}, bearer(tokenA)]);
-  assert.deepEqual(me.me, { email: 'a@example.com', viewCount: 30, orders: { edges: [{ node: { id: f.orderA!.id, viewCount: 20 } }] } });
+  const me = await sameEverywhere(apollo, [
+    `{ me { email viewCount orders(first: 5) { edges { node { id viewCount } } } } }`,
+    {},
+    bearer(tokenA),
+  ]);
+  assert.deepEqual(me.me, {
+    email: 'a@example.com',
+    viewCount: 30,
+    orders: { edges: [{ node: { id: f.orderA!.id, viewCount: 20 } }] },
+  });
 });
 
 test('Hive Gateway 2.12 does not fetch an @interfaceObject field for an object our subgraph returned (a gateway limitation, pinned)', async () => {
@@ -845,8 +1036,10 @@ test('Hive Gateway 2.12 does not fetch an @interfaceObject field for an object o
     ] as const) {
       const r = await gql(query, variables, ADMIN);
       assert.ok(r.errors?.length, `${name}: ${query} now answers: update the README`);
-      assert.ok(r.errors!.every((e) => e.path?.at(-1) === 'viewCount'), JSON.stringify(r.errors));
+      assert.ok(
+        r.errors!.every((e) => e.path?.at(-1) === 'viewCount'),
+        JSON.stringify(r.errors),
+      );
     }
   }
 });
-

@@ -8,16 +8,29 @@ import { chromium } from 'playwright-core';
 import { writePgliteDataFolder } from './template.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? {} : { skip: `no Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)` };
+const skip = existsSync(CHROMIUM)
+  ? {}
+  : { skip: `no Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)` };
 
-test('GraphiQL in a real browser runs the preloaded query against sample data', { ...skip, timeout: 120_000 }, async () => {
+test('GraphiQL in a real browser runs the preloaded query against sample data', {
+  ...skip,
+  timeout: 120_000,
+}, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'customer-graph-graphiql-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
   // Migrated and empty: the server loads the sample data itself, as on a first start.
   await writePgliteDataFolder(join(dataDir, 'pglite'));
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     // Empty, not unset: a developer's .env cannot name another database or keys (the run's own key is preloaded).
-    env: { ...process.env, DATABASE_URL: '', ADMIN_API_KEYS: '', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dataDir, 'pglite') },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      ADMIN_API_KEYS: '',
+      PORT: '0',
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: join(dataDir, 'pglite'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   after(() => void server.kill('SIGKILL'));
@@ -34,7 +47,14 @@ test('GraphiQL in a real browser runs the preloaded query against sample data', 
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -45,7 +65,11 @@ test('GraphiQL in a real browser runs the preloaded query against sample data', 
   await page.waitForTimeout(500);
   await run.click();
   const result = page.locator('.graphiql-response');
-  await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('totalCount'), null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('.graphiql-response')?.textContent?.includes('totalCount'),
+    null,
+    { timeout: 30_000 },
+  );
   const text = (await result.textContent()) ?? '';
   mkdirSync('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/graphiql.png' });

@@ -13,7 +13,18 @@ import { printSubgraphSdl } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createLogger } from '../src/logger.js';
 import { createApp, DEFAULT_SETTINGS, settingsFromEnv, type App, type AppSettings } from '../src/yoga.js';
-import { ADMIN, ADMIN_KEY, ANONYMOUS, bearer, createTestApp, holdLock, makeCustomer, makeOrder, type GraphQLResponse, type TestApp } from './helpers.js';
+import {
+  ADMIN,
+  ADMIN_KEY,
+  ANONYMOUS,
+  bearer,
+  createTestApp,
+  holdLock,
+  makeCustomer,
+  makeOrder,
+  type GraphQLResponse,
+  type TestApp,
+} from './helpers.js';
 
 const t: TestApp = await createTestApp();
 
@@ -42,16 +53,25 @@ async function post(app: App, body: unknown, headers: Record<string, string> = A
 }
 
 /** Sends the operation and asserts it was refused with `code` before any SQL statement ran. */
-async function assertRefused(send: () => Promise<GraphQLResponse>, code: string, status = 400): Promise<GraphQLResponse> {
+async function assertRefused(
+  send: () => Promise<GraphQLResponse>,
+  code: string,
+  status = 400,
+): Promise<GraphQLResponse> {
   const { result, statements, sql } = await t.countStatements(send);
-  assert.deepEqual(result.errors?.map((e) => e.extensions?.code), [code], JSON.stringify(result.errors));
+  assert.deepEqual(
+    result.errors?.map((e) => e.extensions?.code),
+    [code],
+    JSON.stringify(result.errors),
+  );
   assert.equal(result.status, status);
   assert.equal(result.data, undefined, 'nothing executed');
   assert.equal(statements, 0, sql.join('\n'));
   return result;
 }
 
-const costOf = (r: GraphQLResponse) => (r.extensions?.cost as { requested: number; maximum: number } | undefined)?.requested;
+const costOf = (r: GraphQLResponse) =>
+  (r.extensions?.cost as { requested: number; maximum: number } | undefined)?.requested;
 
 describe('limits checked before execution', () => {
   test('depth: MAX_DEPTH, even for a signed-in caller (no session lookup)', async () => {
@@ -63,12 +83,15 @@ describe('limits checked before execution', () => {
     const viaFragments = `{ customers { ...C } } fragment C on CustomerConnection { edges { node { orders { ...O } } } }
       fragment O on CustomerOrdersConnection { edges { node { customer { orders { edges { node { id } } } } } } }`;
     await assertRefused(() => t.gql(viaFragments), 'MAX_DEPTH');
-    const r10 = await t.gql(`{ customers { edges { node { orders { edges { node { customer { orders { totalCount } } } } } } } } }`);
+    const r10 = await t.gql(
+      `{ customers { edges { node { orders { edges { node { customer { orders { totalCount } } } } } } } } }`,
+    );
     assert.equal(r10.errors, undefined, JSON.stringify(r10.errors));
   });
 
   test('aliases: MAX_ALIASES above 15', async () => {
-    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `c${i}: customers(first: 1) { totalCount }`).join(' ')} }`;
+    const aliases = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `c${i}: customers(first: 1) { totalCount }`).join(' ')} }`;
     await assertRefused(() => t.gql(aliases(16)), 'MAX_ALIASES');
     assert.equal((await t.gql(aliases(15))).errors, undefined);
   });
@@ -81,7 +104,8 @@ describe('limits checked before execution', () => {
   });
 
   test('directives: MAX_DIRECTIVES above 20', async () => {
-    const directives = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename @include(if: true)`).join(' ')} }`;
+    const directives = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `t${i}: __typename @include(if: true)`).join(' ')} }`;
     await assertRefused(() => t.gql(directives(21)), 'MAX_DIRECTIVES');
     assert.equal((await t.gql(directives(20))).errors, undefined);
   });
@@ -89,7 +113,10 @@ describe('limits checked before execution', () => {
   test('limits come from the settings', async () => {
     const strict = variant({ maxDepth: 3, maxAliases: 1, maxDirectives: 0, maxTokens: 100, maxCost: 10 });
     await assertRefused(() => post(strict, { query: '{ customers { edges { node { id } } } }' }), 'MAX_DEPTH');
-    await assertRefused(() => post(strict, { query: '{ a: __typename b: customers { totalCount } c: customers { totalCount } }' }), 'MAX_ALIASES');
+    await assertRefused(
+      () => post(strict, { query: '{ a: __typename b: customers { totalCount } c: customers { totalCount } }' }),
+      'MAX_ALIASES',
+    );
     await assertRefused(() => post(strict, { query: '{ __typename @skip(if: false) }' }), 'MAX_DIRECTIVES');
     await assertRefused(() => post(strict, { query: `{ ${'__typename '.repeat(101)}}` }), 'MAX_TOKENS');
     const ids = Array.from({ length: 11 }, (_, i) => `"cus_${i}"`).join(' ');
@@ -116,7 +143,11 @@ describe('query cost', () => {
     assert.equal(costOf(defaulted), 15, "a variable's default counts");
     const nodes = (ids: string[]) => t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids });
     const customer = await makeCustomer(t.prisma);
-    assert.equal(costOf(await nodes([customer.id, customer.id, customer.id])), 3, 'a list is as long as its list argument');
+    assert.equal(
+      costOf(await nodes([customer.id, customer.id, customer.id])),
+      3,
+      'a list is as long as its list argument',
+    );
     assert.equal(costOf(await nodes([])), 0);
     assert.equal(costOf(await t.gql('{ __typename customers { totalCount pageInfo { hasNextPage } } }')), 2);
   });
@@ -132,10 +163,17 @@ describe('query cost', () => {
     assert.match(refused.errors![0]!.message, /cost 20301 is above the maximum of 5000/);
     // The same through variables and fragments.
     await assertRefused(
-      () => t.gql(`query($a: Int, $b: Int) { customers(first: $a) { ...C } } fragment C on CustomerConnection { edges { node { orders(first: $b) { edges { node { id } } } } } }`, { a: 100, b: 100 }),
+      () =>
+        t.gql(
+          `query($a: Int, $b: Int) { customers(first: $a) { ...C } } fragment C on CustomerConnection { edges { node { orders(first: $b) { edges { node { id } } } } } }`,
+          { a: 100, b: 100 },
+        ),
       'QUERY_TOO_COMPLEX',
     );
-    for (const [outer, inner, cost] of [[10, 5, 131], [5, 10, 116]] as const) {
+    for (const [outer, inner, cost] of [
+      [10, 5, 131],
+      [5, 10, 116],
+    ] as const) {
       const r = await t.gql(nested(outer, inner));
       assert.equal(r.errors, undefined, JSON.stringify(r.errors));
       assert.equal(costOf(r), cost);
@@ -145,7 +183,11 @@ describe('query cost', () => {
 
   test('a fragment spread many times over is counted without exponential work', async () => {
     // Each fragment spreads the next twice: 2^12 copies of `id` if expanded.
-    const fragments = Array.from({ length: 12 }, (_, i) => `fragment F${i} on Customer { ${i === 11 ? 'id' : `...F${i + 1} groups(first: 1) { totalCount } ...F${i + 1}`} }`).join('\n');
+    const fragments = Array.from(
+      { length: 12 },
+      (_, i) =>
+        `fragment F${i} on Customer { ${i === 11 ? 'id' : `...F${i + 1} groups(first: 1) { totalCount } ...F${i + 1}`} }`,
+    ).join('\n');
     const started = performance.now();
     const r = await t.gql(`{ customers(first: 1) { edges { node { ...F0 } } } }\n${fragments}`);
     assert.ok(performance.now() - started < 2000);
@@ -172,7 +214,10 @@ describe('introspection, GraphiQL and suggestions', () => {
 
   test('production refuses introspection (INTROSPECTION_DISABLED) and serves no GraphiQL', async () => {
     await assertRefused(() => post(production, { query: INTROSPECTION }), 'INTROSPECTION_DISABLED');
-    await assertRefused(() => post(production, { query: '{ __type(name: "Customer") { fields { name } } }' }), 'INTROSPECTION_DISABLED');
+    await assertRefused(
+      () => post(production, { query: '{ __type(name: "Customer") { fields { name } } }' }),
+      'INTROSPECTION_DISABLED',
+    );
     assert.deepEqual((await post(production, { query: '{ __typename }' })).data, { __typename: 'Query' });
     const page = await production.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } });
     assert.doesNotMatch(await page.text(), /graphiql/i);
@@ -185,34 +230,60 @@ describe('introspection, GraphiQL and suggestions', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /graphiql/i);
     assert.equal((await post(withGraphiql, { query: INTROSPECTION })).errors, undefined);
-    assert.equal((await post(variant({ production: true, introspection: true }), { query: INTROSPECTION })).errors, undefined);
+    assert.equal(
+      (await post(variant({ production: true, introspection: true }), { query: INTROSPECTION })).errors,
+      undefined,
+    );
     const noIntrospection = variant({ production: true, graphiql: true, introspection: false });
     await assertRefused(() => post(noIntrospection, { query: INTROSPECTION }), 'INTROSPECTION_DISABLED');
     // createApp's own `graphiql: false` still wins.
     const off = variant({ production: true, graphiql: true }, false);
-    assert.doesNotMatch(await (await off.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } })).text(), /graphiql/i);
+    assert.doesNotMatch(
+      await (await off.fetch('http://yoga/graphql', { headers: { accept: 'text/html' } })).text(),
+      /graphiql/i,
+    );
   });
 
   test('federation’s _service follows introspection: in production only with FEDERATION_SDL_KEY', async () => {
     const sdlKey = 'federation-sdl-key-0123456789abcdef';
     const sdl = printSubgraphSdl(schema);
-    const asks = ['{ _service { sdl } }', '{ s: _service { sdl } }', '{ ...F } fragment F on Query { _service { sdl } }', 'query { __typename ... on Query { _service { sdl } } }'];
+    const asks = [
+      '{ _service { sdl } }',
+      '{ s: _service { sdl } }',
+      '{ ...F } fragment F on Query { _service { sdl } }',
+      'query { __typename ... on Query { _service { sdl } } }',
+    ];
     const keyed = variant({ production: true, federationSdlKey: sdlKey });
     for (const query of asks) {
-      for (const headers of [ANONYMOUS, ADMIN, bearer('federation-sdl-key-0123456789abcdeX'), { authorization: sdlKey }]) {
+      for (const headers of [
+        ANONYMOUS,
+        ADMIN,
+        bearer('federation-sdl-key-0123456789abcdeX'),
+        { authorization: sdlKey },
+      ]) {
         const r = await assertRefused(() => post(keyed, { query }, headers), 'INTROSPECTION_DISABLED');
         assert.equal(r.errors![0]!.message, 'Introspection is disabled on this server.');
       }
       const withKey = await post(keyed, { query }, bearer(sdlKey));
       assert.equal(withKey.errors, undefined, JSON.stringify(withKey.errors));
-      assert.equal((Object.values(withKey.data!).find((v) => typeof v === 'object') as { sdl: string }).sdl, sdl, query);
+      assert.equal(
+        (Object.values(withKey.data!).find((v) => typeof v === 'object') as { sdl: string }).sdl,
+        sdl,
+        query,
+      );
       // Without a key configured, nobody gets it.
       await assertRefused(() => post(production, { query }, bearer(sdlKey)), 'INTROSPECTION_DISABLED');
     }
     // The key unlocks nothing else: introspection stays refused, and it is no admin key.
-    await assertRefused(() => post(keyed, { query: '{ __schema { queryType { name } } }' }, bearer(sdlKey)), 'INTROSPECTION_DISABLED');
+    await assertRefused(
+      () => post(keyed, { query: '{ __schema { queryType { name } } }' }, bearer(sdlKey)),
+      'INTROSPECTION_DISABLED',
+    );
     const data = await post(keyed, { query: '{ customers { totalCount } }' }, bearer(sdlKey));
-    assert.deepEqual(data.errors?.map((e) => e.extensions?.code), ['FORBIDDEN']);
+    assert.deepEqual(
+      data.errors?.map((e) => e.extensions?.code),
+      ['FORBIDDEN'],
+    );
     // Wherever introspection is on, anyone may ask: development, or production with INTROSPECTION=true.
     for (const app of [variant({}), variant({ production: true, introspection: true })]) {
       const r = await post(app, { query: '{ _service { sdl } }' }, ANONYMOUS);
@@ -228,11 +299,17 @@ describe('introspection, GraphiQL and suggestions', () => {
     assert.match(dev, /Did you mean the enum value "PENDING"/);
     const prod = await post(production, { query: typo });
     assert.equal(prod.status, 400);
-    assert.deepEqual(prod.errors!.map((e) => e.message), [
-      'Cannot query field "emial" on type "Customer".',
-      'Invalid argument "filter.status[0]": Value "PENDNG" does not exist in "OrderStatus" enum.',
-    ]);
-    const variable = await post(production, { query: 'query($s: [OrderStatus!]) { orders(filter: { status: $s }) { totalCount } }', variables: { s: ['PENDNG'] } });
+    assert.deepEqual(
+      prod.errors!.map((e) => e.message),
+      [
+        'Cannot query field "emial" on type "Customer".',
+        'Invalid argument "filter.status[0]": Value "PENDNG" does not exist in "OrderStatus" enum.',
+      ],
+    );
+    const variable = await post(production, {
+      query: 'query($s: [OrderStatus!]) { orders(filter: { status: $s }) { totalCount } }',
+      variables: { s: ['PENDNG'] },
+    });
     assert.ok(variable.errors?.length);
     assert.doesNotMatch(JSON.stringify(variable.errors), /Did you mean|PENDING/);
   });
@@ -255,7 +332,8 @@ describe('introspection, GraphiQL and suggestions', () => {
 });
 
 describe('one password check per request', () => {
-  const LOGIN = (alias: string, email: string) => `${alias}: login(email: "${email}", password: "password-1") { __typename }`;
+  const LOGIN = (alias: string, email: string) =>
+    `${alias}: login(email: "${email}", password: "password-1") { __typename }`;
 
   test('two aliased logins are refused before execution; one runs', async () => {
     const r = await assertRefused(
@@ -270,26 +348,44 @@ describe('one password check per request', () => {
 
   test('counted through fragments, across login/register/resetPassword, and for updateMe only with a password', async () => {
     await assertRefused(
-      () => t.gql(`mutation { ...M } fragment M on Mutation { ${LOGIN('a', 'a@example.com')} ... on Mutation { register(input: { email: "r@example.com", password: "password-1" }) { __typename } } }`, {}, ANONYMOUS),
+      () =>
+        t.gql(
+          `mutation { ...M } fragment M on Mutation { ${LOGIN('a', 'a@example.com')} ... on Mutation { register(input: { email: "r@example.com", password: "password-1" }) { __typename } } }`,
+          {},
+          ANONYMOUS,
+        ),
       'TOO_MANY_PASSWORD_CHECKS',
     );
     await assertRefused(
-      () => t.gql(`mutation { resetPassword(input: { email: "a@example.com", token: "x", password: "password-2" }) { __typename } ${LOGIN('b', 'b@example.com')} }`, {}, ANONYMOUS),
+      () =>
+        t.gql(
+          `mutation { resetPassword(input: { email: "a@example.com", token: "x", password: "password-2" }) { __typename } ${LOGIN('b', 'b@example.com')} }`,
+          {},
+          ANONYMOUS,
+        ),
       'TOO_MANY_PASSWORD_CHECKS',
     );
     const withPassword = `mutation($input: UpdateMeInput!) { updateMe(input: $input) { __typename } ${LOGIN('b', 'b@example.com')} }`;
-    await assertRefused(() => t.gql(withPassword, { input: { password: { current: 'password-1', new: 'password-2' } } }, ANONYMOUS), 'TOO_MANY_PASSWORD_CHECKS');
+    await assertRefused(
+      () => t.gql(withPassword, { input: { password: { current: 'password-1', new: 'password-2' } } }, ANONYMOUS),
+      'TOO_MANY_PASSWORD_CHECKS',
+    );
     const withoutPassword = await t.gql(withPassword, { input: { firstName: 'A' } }, ANONYMOUS);
     assert.equal(withoutPassword.data!.b.__typename, 'InvalidCredentialsError');
     // The same field twice under one response key runs once, so it is one check.
-    const merged = await t.gql(`mutation { ${LOGIN('a', 'a@example.com')} ${LOGIN('a', 'a@example.com')} }`, {}, ANONYMOUS);
+    const merged = await t.gql(
+      `mutation { ${LOGIN('a', 'a@example.com')} ${LOGIN('a', 'a@example.com')} }`,
+      {},
+      ANONYMOUS,
+    );
     assert.equal(merged.data!.a.__typename, 'InvalidCredentialsError');
   });
 });
 
 describe('HTTP protections', () => {
   test('CSRF in production: a GET or simple POST needs a non-simple header; JSON POSTs are fine', async () => {
-    const get = (headers: Record<string, string>) => production.fetch('http://yoga/graphql?query=%7B__typename%7D', { headers });
+    const get = (headers: Record<string, string>) =>
+      production.fetch('http://yoga/graphql?query=%7B__typename%7D', { headers });
     const refused = await get({});
     assert.equal(refused.status, 403);
     assert.equal(((await refused.json()) as GraphQLResponse).errors![0]!.extensions!.code, 'CSRF_HEADER_REQUIRED');
@@ -303,12 +399,19 @@ describe('HTTP protections', () => {
       body: 'query=%7B__typename%7D',
     });
     assert.equal(form.status, 403);
-    const text = await production.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{__typename}"}' });
+    const text = await production.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"query":"{__typename}"}',
+    });
     assert.equal(text.status, 403);
     assert.deepEqual((await post(production, { query: '{ customers { totalCount } }' })).errors, undefined);
     // Off outside production unless asked for.
     assert.equal((await t.app.fetch('http://yoga/graphql?query=%7B__typename%7D')).status, 200);
-    assert.equal((await variant({ csrfPrevention: true }).fetch('http://yoga/graphql?query=%7B__typename%7D')).status, 403);
+    assert.equal(
+      (await variant({ csrfPrevention: true }).fetch('http://yoga/graphql?query=%7B__typename%7D')).status,
+      403,
+    );
   });
 
   test('a body over MAX_BODY_BYTES is 413 before parsing; an admin key allows ADMIN_MAX_BODY_BYTES', async () => {
@@ -331,7 +434,7 @@ describe('HTTP protections', () => {
     assert.equal((await post(small, body, ADMIN)).status, 413);
   });
 
-  test('over HTTP: a sized body is judged by its Content-Length, a chunked one by counting, each against its caller\'s limit', async () => {
+  test("over HTTP: a sized body is judged by its Content-Length, a chunked one by counting, each against its caller's limit", async () => {
     const app = variant({ maxBodyBytes: 1_000, adminMaxBodyBytes: 4_000 });
     const server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -339,11 +442,19 @@ describe('HTTP protections', () => {
     const { port } = server.address() as AddressInfo;
     const send = (body: string, headers: Record<string, string>, chunked: boolean) =>
       new Promise<{ status: number; code: unknown }>((resolve, reject) => {
-        const req = request({ port, method: 'POST', path: '/graphql', headers: { ...JSON_HEADERS, ...headers } }, (res) => {
-          let text = '';
-          res.on('data', (chunk) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(text) as GraphQLResponse).errors?.[0]?.extensions?.code }));
-        });
+        const req = request(
+          { port, method: 'POST', path: '/graphql', headers: { ...JSON_HEADERS, ...headers } },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk) => (text += chunk));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                code: (JSON.parse(text) as GraphQLResponse).errors?.[0]?.extensions?.code,
+              }),
+            );
+          },
+        );
         req.on('error', reject);
         if (chunked) {
           // Several writes without a Content-Length: node sends Transfer-Encoding: chunked.
@@ -356,14 +467,34 @@ describe('HTTP protections', () => {
       });
     const sized = (n: number) => JSON.stringify({ query: `# ${'x'.repeat(n)}\n{ __typename }` });
     for (const chunked of [false, true]) {
-      assert.deepEqual(await send(sized(500), ANONYMOUS, chunked), { status: 200, code: undefined }, `small, chunked=${chunked}`);
-      assert.deepEqual(await send(sized(2_000), ANONYMOUS, chunked), { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE' }, `anonymous, chunked=${chunked}`);
-      assert.deepEqual(await send(sized(2_000), ADMIN, chunked), { status: 200, code: undefined }, `admin, chunked=${chunked}`);
-      assert.deepEqual(await send(sized(5_000), ADMIN, chunked), { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE' }, `admin over, chunked=${chunked}`);
+      assert.deepEqual(
+        await send(sized(500), ANONYMOUS, chunked),
+        { status: 200, code: undefined },
+        `small, chunked=${chunked}`,
+      );
+      assert.deepEqual(
+        await send(sized(2_000), ANONYMOUS, chunked),
+        { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE' },
+        `anonymous, chunked=${chunked}`,
+      );
+      assert.deepEqual(
+        await send(sized(2_000), ADMIN, chunked),
+        { status: 200, code: undefined },
+        `admin, chunked=${chunked}`,
+      );
+      assert.deepEqual(
+        await send(sized(5_000), ADMIN, chunked),
+        { status: 413, code: 'REQUEST_ENTITY_TOO_LARGE' },
+        `admin over, chunked=${chunked}`,
+      );
     }
     // A Content-Length that is not one number is refused, not read past.
     for (const length of ['-1', '10, 10', 'ten']) {
-      const response = await app.fetch('http://yoga/graphql', { method: 'POST', headers: { ...JSON_HEADERS, 'content-length': length }, body: sized(10) });
+      const response = await app.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, 'content-length': length },
+        body: sized(10),
+      });
       assert.equal(response.status, 400, length);
     }
   });
@@ -381,7 +512,10 @@ describe('HTTP protections', () => {
     }
     const elapsed = performance.now() - started;
     assert.equal(r.status, 504);
-    assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
+    assert.deepEqual(
+      r.errors!.map((e) => e.extensions?.code),
+      ['TIMEOUT'],
+    );
     assert.match(r.errors![0]!.message, /longer than 250 ms/);
     assert.ok(elapsed < 5000, `answered after ${elapsed} ms`);
     // Once the database is free the same operation completes.
@@ -433,10 +567,17 @@ describe('persisted operations', () => {
     assert.equal(settings.production, true);
     assert.equal(settings.persistedOperationsOnly, true);
     assert.equal(settings.persistedOperations?.get(HASH), QUERY);
-    assert.deepEqual([settings.maxCost, settings.requestTimeoutMs, settings.graphiql, settings.introspection], [300, 2500, true, undefined]);
+    assert.deepEqual(
+      [settings.maxCost, settings.requestTimeoutMs, settings.graphiql, settings.introspection],
+      [300, 2500, true, undefined],
+    );
     assert.equal(settings.federationSdlKey, 'federation-sdl-key-0123456789abcdef');
     assert.throws(() => loadEnv({ FEDERATION_SDL_KEY: 'short' }), /FEDERATION_SDL_KEY: at least 24 characters/);
-    const app = createApp({ db: t.db, log: createLogger('silent'), settings: { ...settings, adminKeys: [{ name: 'tests', key: ADMIN_KEY }] } });
+    const app = createApp({
+      db: t.db,
+      log: createLogger('silent'),
+      settings: { ...settings, adminKeys: [{ name: 'tests', key: ADMIN_KEY }] },
+    });
     assert.equal((await post(app, byHash(HASH))).errors, undefined);
 
     writeFileSync(file, JSON.stringify({ abc: '{ customers { ' }));
@@ -465,7 +606,13 @@ test('every hardening setting has its default in env.ts, AppSettings and .env.ex
     assert.equal(defaults[key], DEFAULT_SETTINGS[key], name);
     assert.equal(line(name), String(DEFAULT_SETTINGS[key]), `.env.example: ${name}`);
   }
-  for (const name of ['INTROSPECTION', 'GRAPHIQL', 'CSRF_PREVENTION', 'PERSISTED_OPERATIONS_FILE', 'FEDERATION_SDL_KEY']) {
+  for (const name of [
+    'INTROSPECTION',
+    'GRAPHIQL',
+    'CSRF_PREVENTION',
+    'PERSISTED_OPERATIONS_FILE',
+    'FEDERATION_SDL_KEY',
+  ]) {
     assert.equal(line(name), '', `.env.example: ${name} (unset by default)`);
   }
   assert.equal(line('PERSISTED_OPERATIONS_ONLY'), 'false');

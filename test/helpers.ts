@@ -57,7 +57,11 @@ export interface TestApp {
   app: App;
   prisma: Database['prisma'];
   /** Sends an operation through the real yoga app: as admin unless `headers` say otherwise. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** Runs `fn` and returns its result with the number of SQL statements it sent. */
   countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number; sql: string[] }>;
 }
@@ -71,7 +75,13 @@ export interface TestAppOptions {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   // Tests that race hundreds of requests must not fail on a busy machine's pool wait; the
   // pool-exhaustion test sets its own short timeout.
-  const db = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://', poolSize: 5, connectTimeoutMs: 30_000, statementEvents: true });
+  const db = await openDatabase({
+    ...(await migratedDatabase()),
+    dataDir: 'memory://',
+    poolSize: 5,
+    connectTimeoutMs: 30_000,
+    statementEvents: true,
+  });
   after(() => db.close());
   await migrate(db);
   const app = createApp({
@@ -114,7 +124,13 @@ const next = () => ++sequence;
 export function makeCustomer(prisma: Database['prisma'], data: Partial<Prisma.CustomerUncheckedCreateInput> = {}) {
   const n = next();
   return prisma.customer.create({
-    data: { id: newId('Customer'), email: `customer${n}@example.com`, firstName: `First${n}`, lastName: `Last${n}`, ...data },
+    data: {
+      id: newId('Customer'),
+      email: `customer${n}@example.com`,
+      firstName: `First${n}`,
+      lastName: `Last${n}`,
+      ...data,
+    },
   });
 }
 
@@ -127,7 +143,10 @@ export function makeGroup(prisma: Database['prisma'], data: Partial<Prisma.Custo
  * would have ended it (the database refuses a live membership of a deleted customer).
  */
 export async function addToGroup(prisma: Database['prisma'], customerId: string, customerGroupId: string) {
-  const { deletedAt } = await prisma.customer.findUniqueOrThrow({ where: { id: customerId }, select: { deletedAt: true } });
+  const { deletedAt } = await prisma.customer.findUniqueOrThrow({
+    where: { id: customerId },
+    select: { deletedAt: true },
+  });
   return prisma.customerGroupCustomer.create({
     data: { id: newId('CustomerGroupCustomer'), customerId, customerGroupId, deletedAt },
   });
@@ -140,7 +159,15 @@ export function makeAddress(
 ) {
   const n = next();
   return prisma.address.create({
-    data: { id: newId('Address'), customerId, address1: `${n} Main St`, city: 'Copenhagen', countryCode: 'dk', postalCode: `${1000 + n}`, ...data },
+    data: {
+      id: newId('Address'),
+      customerId,
+      address1: `${n} Main St`,
+      city: 'Copenhagen',
+      countryCode: 'dk',
+      postalCode: `${1000 + n}`,
+      ...data,
+    },
   });
 }
 

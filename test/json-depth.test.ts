@@ -32,7 +32,10 @@ const nestedArrays = (levels: number) => raw('{"a":' + '['.repeat(levels - 1) + 
 function toJson(value: unknown): string {
   if (value && typeof value === 'object' && RAW in value) return (value as Raw)[RAW];
   if (Array.isArray(value)) return `[${value.map(toJson).join(',')}]`;
-  if (value && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`).join(',')}}`;
+  if (value && typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}:${toJson(v)}`)
+      .join(',')}}`;
   return JSON.stringify(value);
 }
 
@@ -43,21 +46,38 @@ async function send(query: string, variables: Record<string, unknown> | undefine
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
     body,
   });
-  return { status: response.status, bodyBytes: body.length, ...((await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
+  return {
+    status: response.status,
+    bodyBytes: body.length,
+    ...((await response.json()) as {
+      data?: any;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    }),
+  };
 }
 
-function assertRefused(r: { status: number; data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }, argumentName: string) {
+function assertRefused(
+  r: { status: number; data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  argumentName: string,
+) {
   assert.ok(r.errors?.length, `refused: ${JSON.stringify(r).slice(0, 300)}`);
   assert.deepEqual(
     r.errors.map((e) => [e.extensions?.code, e.extensions?.argumentName]),
     [['BAD_USER_INPUT', argumentName]],
     JSON.stringify(r.errors).slice(0, 500),
   );
-  assert.match(r.errors[0]!.message, new RegExp(`"${argumentName.replace(/[$[\]]/g, '\\$&')}".*nested more than 32 levels`));
+  assert.match(
+    r.errors[0]!.message,
+    new RegExp(`"${argumentName.replace(/[$[\]]/g, '\\$&')}".*nested more than 32 levels`),
+  );
 }
 
 async function session(): Promise<Record<string, string>> {
-  const r = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ... on Session { accessToken } } }`, { input: { email: email(), password: 'password-1' } }, ANONYMOUS);
+  const r = await t.gql(
+    `mutation($input: RegisterInput!) { register(input: $input) { ... on Session { accessToken } } }`,
+    { input: { email: email(), password: 'password-1' } },
+    ANONYMOUS,
+  );
   return bearer(r.data!.register.accessToken);
 }
 
@@ -95,25 +115,44 @@ describe(`${DATABASE_KIND}: deeply nested JSON input`, () => {
   });
 
   test('an admin batch names the item: $input[1].metadata', async () => {
-    const r = await send(`mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`, {
-      input: [{ email: email(), metadata: { a: 1 } }, { email: email(), metadata: nestedObjects(5_000) }],
-    }, ADMIN);
+    const r = await send(
+      `mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`,
+      {
+        input: [
+          { email: email(), metadata: { a: 1 } },
+          { email: email(), metadata: nestedObjects(5_000) },
+        ],
+      },
+      ADMIN,
+    );
     assertRefused(r, '$input[1].metadata');
   });
 
   test('a literal in the document: BAD_USER_INPUT at input.metadata', async () => {
     const headers = await session();
     const literal = (levels: number) => '{a: '.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
-    const r = await t.gql(`mutation { updateMe(input: { metadata: ${literal(40)} }) { __typename } }`, undefined, headers);
+    const r = await t.gql(
+      `mutation { updateMe(input: { metadata: ${literal(40)} }) { __typename } }`,
+      undefined,
+      headers,
+    );
     assertRefused(r, 'input.metadata');
-    const ok = await t.gql(`mutation { updateMe(input: { metadata: ${literal(32)} }) { __typename } }`, undefined, headers);
+    const ok = await t.gql(
+      `mutation { updateMe(input: { metadata: ${literal(32)} }) { __typename } }`,
+      undefined,
+      headers,
+    );
     assert.equal(ok.errors, undefined, JSON.stringify(ok.errors));
   });
 
   test('federation representations are JSON too: BAD_USER_INPUT at $r[0]', async () => {
-    const r = await send(`query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, {
-      r: [{ __typename: 'Customer', id: 'cus_01', extra: nestedArrays(20_000) }],
-    }, ADMIN);
+    const r = await send(
+      `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`,
+      {
+        r: [{ __typename: 'Customer', id: 'cus_01', extra: nestedArrays(20_000) }],
+      },
+      ADMIN,
+    );
     assertRefused(r, '$r[0]');
   });
 });

@@ -19,9 +19,14 @@ test('applies every migration once and records it in Prisma’s ledger with a sh
   const db = await open();
   after(() => db.close());
   const files = readMigrations();
-  assert.deepEqual((await migrate(db)).applied, files.map((m) => m.name));
+  assert.deepEqual(
+    (await migrate(db)).applied,
+    files.map((m) => m.name),
+  );
   assert.deepEqual((await migrate(db)).applied, [], 'a second run applies nothing');
-  const rows = await db.prisma.$queryRaw<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]>`
+  const rows = await db.prisma.$queryRaw<
+    { migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]
+  >`
     SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`;
   assert.equal(rows.length, files.length);
   for (const [i, row] of rows.entries()) {
@@ -60,9 +65,17 @@ test('a failing migration leaves nothing behind and is not recorded', async () =
   await assert.rejects(migrate(db, readMigrations(dir)), /2_bad failed/);
   const tables = await db.prisma.$queryRaw<{ table_name: string }[]>`
     SELECT table_name FROM information_schema.tables WHERE table_name IN ('ok_table', 'half_table')`;
-  assert.deepEqual(tables.map((r) => r.table_name), ['ok_table']);
-  const names = await db.prisma.$queryRaw<{ migration_name: string }[]>`SELECT migration_name FROM "_prisma_migrations"`;
-  assert.deepEqual(names.map((r) => r.migration_name), ['1_ok']);
+  assert.deepEqual(
+    tables.map((r) => r.table_name),
+    ['ok_table'],
+  );
+  const names = await db.prisma.$queryRaw<
+    { migration_name: string }[]
+  >`SELECT migration_name FROM "_prisma_migrations"`;
+  assert.deepEqual(
+    names.map((r) => r.migration_name),
+    ['1_ok'],
+  );
 });
 
 test('a changed migration file is reported, not re-applied', async () => {
@@ -81,10 +94,13 @@ test('a run that applies migrations leaves the tables analyzed, so new indexes a
   const db = await open();
   after(() => db.close());
   await migrate(db);
-  const sql = 'CREATE TABLE "probe" (n int); INSERT INTO "probe" SELECT generate_series(1, 500); CREATE INDEX "probe_n_idx" ON "probe"(n);';
+  const sql =
+    'CREATE TABLE "probe" (n int); INSERT INTO "probe" SELECT generate_series(1, 500); CREATE INDEX "probe_n_idx" ON "probe"(n);';
   const probe = { name: '29991231000000_probe', sql, checksum: createHash('sha256').update(sql).digest('hex') };
   assert.deepEqual((await migrate(db, [...readMigrations(), probe])).applied, [probe.name]);
-  const [row] = await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stats WHERE tablename = 'probe'`;
+  const [row] = await db.prisma.$queryRaw<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM pg_stats WHERE tablename = 'probe'`;
   assert.equal(row?.n, 1, 'the probe table has statistics for its column');
 });
 
@@ -93,10 +109,23 @@ test('CREATE INDEX CONCURRENTLY runs alone outside a transaction; a failed build
   const db = await open();
   after(() => db.close());
   await migrate(db);
-  const migration = (name: string, sql: string) => ({ name, sql, checksum: createHash('sha256').update(sql).digest('hex') });
-  const table = migration('29991231000000_dupes', 'CREATE TABLE "dupes" (n int); INSERT INTO "dupes" VALUES (1), (1), (2);');
-  const unique = migration('29991231000001_dupes_unique', '-- a comment\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "dupes_n_key" ON "dupes" (n);');
-  await assert.rejects(migrate(db, [...readMigrations(), table, unique]), /29991231000001_dupes_unique failed: .*(duplicate|unique)/i);
+  const migration = (name: string, sql: string) => ({
+    name,
+    sql,
+    checksum: createHash('sha256').update(sql).digest('hex'),
+  });
+  const table = migration(
+    '29991231000000_dupes',
+    'CREATE TABLE "dupes" (n int); INSERT INTO "dupes" VALUES (1), (1), (2);',
+  );
+  const unique = migration(
+    '29991231000001_dupes_unique',
+    '-- a comment\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "dupes_n_key" ON "dupes" (n);',
+  );
+  await assert.rejects(
+    migrate(db, [...readMigrations(), table, unique]),
+    /29991231000001_dupes_unique failed: .*(duplicate|unique)/i,
+  );
   const state = async () => {
     const [row] = await db.prisma.$queryRaw<{ indexes: number; recorded: number }[]>`
       SELECT (SELECT count(*)::int FROM pg_indexes WHERE indexname = 'dupes_n_key') AS indexes,
@@ -111,6 +140,9 @@ test('CREATE INDEX CONCURRENTLY runs alone outside a transaction; a failed build
   const [valid] = await db.prisma.$queryRaw<{ valid: boolean }[]>`
     SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'dupes_n_key'`;
   assert.equal(valid?.valid, true);
-  assert.throws(() => concurrentIndex('CREATE INDEX CONCURRENTLY a ON t (x); CREATE INDEX b ON t (y);'), /only statement/);
+  assert.throws(
+    () => concurrentIndex('CREATE INDEX CONCURRENTLY a ON t (x); CREATE INDEX b ON t (y);'),
+    /only statement/,
+  );
   assert.equal(concurrentIndex('CREATE INDEX a ON t (x);'), null);
 });

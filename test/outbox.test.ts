@@ -13,12 +13,18 @@ import { createClient } from 'redis';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
-import { createSink, LogSink, NatsSink, RedisStreamSink, type EventSink, type OutboxMessage } from '../src/events/sinks.js';
+import {
+  createSink,
+  LogSink,
+  NatsSink,
+  RedisStreamSink,
+  type EventSink,
+  type OutboxMessage,
+} from '../src/events/sinks.js';
 import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
 import { createLogger } from '../src/logger.js';
 import { findBinary, NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary } from './brokers.js';
 import { holdLock, migratedDatabase } from './helpers.js';
-
 
 const source = await migratedDatabase();
 const url = source.url;
@@ -86,7 +92,11 @@ test('committed events are delivered once, in order, and marked delivered; rolle
   assert.equal(sink.received.length, 3);
 
   const rows = await prisma.outboxEvent.findMany({ orderBy: [{ availableAt: 'asc' }, { id: 'asc' }] });
-  assert.deepEqual(rows.map((row) => row.id), sink.received.map((m) => m.id), 'only the committed events are in the outbox');
+  assert.deepEqual(
+    rows.map((row) => row.id),
+    sink.received.map((m) => m.id),
+    'only the committed events are in the outbox',
+  );
   assert.ok(rows.every((row) => row.deliveredAt instanceof Date && row.attempts === 0));
   const first = sink.received[0]!;
   assert.equal(first.name, 'customer.created');
@@ -113,11 +123,16 @@ test('the worker polls by itself, and stop() can be called twice', async () => {
 test('a failing sink leaves events pending with backoff; once it recovers they are delivered exactly once', async (t) => {
   const sink = new CapturingSink();
   const outbox = worker(t, { sink });
-  await record({ name: 'customer_group.created', payload: { id: 'cusgroup_1', seq: 1 } }, { name: 'customer_group.updated', payload: { id: 'cusgroup_1', seq: 2 } });
+  await record(
+    { name: 'customer_group.created', payload: { id: 'cusgroup_1', seq: 1 } },
+    { name: 'customer_group.updated', payload: { id: 'cusgroup_1', seq: 2 } },
+  );
 
   sink.failure = new Error(`broker down ${'x'.repeat(5_000)}`);
   assert.equal(await outbox.drain(), 0);
-  const pending = () => prisma.$queryRaw<{ deliveredAt: Date | null; attempts: number; lastError: string | null; delay: number }[]>`
+  const pending = () => prisma.$queryRaw<
+    { deliveredAt: Date | null; attempts: number; lastError: string | null; delay: number }[]
+  >`
     SELECT delivered_at AS "deliveredAt", attempts, last_error AS "lastError",
            EXTRACT(EPOCH FROM available_at - now())::float8 AS delay
     FROM outbox_event ORDER BY id`;
@@ -136,7 +151,10 @@ test('a failing sink leaves events pending with backoff; once it recovers they a
   await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() - interval '1 second'`;
   assert.equal(await outbox.drain(), 0);
   rows = await pending();
-  assert.ok(rows.every((row) => row.attempts === 2 && row.delay > 1.5 && row.delay <= 2), 'the backoff doubles');
+  assert.ok(
+    rows.every((row) => row.attempts === 2 && row.delay > 1.5 && row.delay <= 2),
+    'the backoff doubles',
+  );
 
   sink.failure = undefined;
   await prisma.$executeRaw`UPDATE outbox_event SET available_at = now() - interval '1 second'`;
@@ -171,7 +189,12 @@ test('two workers draining at once deliver every event exactly once in total', a
     other = second.prisma;
   }
   const total = 230;
-  await record(...Array.from({ length: total }, (_, seq): DomainEvent => ({ name: 'customer_address.created', payload: { customer_id: `cus_${seq}`, seq } })));
+  await record(
+    ...Array.from(
+      { length: total },
+      (_, seq): DomainEvent => ({ name: 'customer_address.created', payload: { customer_id: `cus_${seq}`, seq } }),
+    ),
+  );
   const [a, b] = [new CapturingSink(5), new CapturingSink(5)];
   const workerA = worker(t, { sink: a, batchSize: 20 });
   const workerB = worker(t, { sink: b, batchSize: 20, prisma: other });
@@ -189,11 +212,17 @@ test("a customer's later events wait while an earlier one backs off after a fail
   const sink = new CapturingSink();
   const outbox = worker(t, { sink });
   await record({ name: 'customer.updated', payload: { id: 'cus_a', seq: 1 } });
-  await record({ name: 'customer_address.deleted', payload: { id: 'cuaddr_a', customer_id: 'cus_a', seq: 2 } }, { name: 'customer.updated', payload: { id: 'cus_b', seq: 3 } });
+  await record(
+    { name: 'customer_address.deleted', payload: { id: 'cuaddr_a', customer_id: 'cus_a', seq: 2 } },
+    { name: 'customer.updated', payload: { id: 'cus_b', seq: 3 } },
+  );
   const first = { key: 'customer:cus_a', payload: { path: ['seq'], equals: 1 } };
 
   // cus_a's first event failed and waits for its retry: its second one waits too; cus_b's goes.
-  await prisma.outboxEvent.updateMany({ where: first, data: { attempts: 1, availableAt: new Date(Date.now() + 60_000) } });
+  await prisma.outboxEvent.updateMany({
+    where: first,
+    data: { attempts: 1, availableAt: new Date(Date.now() + 60_000) },
+  });
   assert.equal(await outbox.drain(), 1);
   assert.deepEqual(seqs(sink.received), [3]);
 
@@ -211,12 +240,23 @@ test("a customer's later events wait while an earlier one backs off after a fail
   await prisma.outboxEvent.updateMany({ where: first, data: { availableAt: new Date() } });
   assert.equal(await outbox.drain(), 2);
   assert.deepEqual(seqs(sink.received), [3, 1, 2], 'then both, in order');
-  assert.deepEqual(sink.received.slice(1).map((m) => [m.key, m.seq - sink.received[1]!.seq]), [['customer:cus_a', 0], ['customer:cus_a', 1]]);
+  assert.deepEqual(
+    sink.received.slice(1).map((m) => [m.key, m.seq - sink.received[1]!.seq]),
+    [
+      ['customer:cus_a', 0],
+      ['customer:cus_a', 1],
+    ],
+  );
 });
 
 test('a claim reads about as many rows as it claims, however many wait behind a key held back', async (t) => {
   // A database of this test's own, whose statements (with their parameters) can be read back.
-  const own = await openDatabase({ ...(await migratedDatabase()), dataDir: 'memory://', poolSize: 2, statementEvents: true });
+  const own = await openDatabase({
+    ...(await migratedDatabase()),
+    dataDir: 'memory://',
+    poolSize: 2,
+    statementEvents: true,
+  });
   t.after(() => own.close());
   await migrate(own);
   const claims: { sql: string; params: unknown[] }[] = [];
@@ -229,7 +269,8 @@ test('a claim reads about as many rows as it claims, however many wait behind a 
   await own.prisma.$executeRaw`INSERT INTO outbox_event (id, name, payload, created_at, available_at, key, seq)
     SELECT 'evt_hot_' || i, 'customer.updated', '{"id":"a_hot"}', now() - interval '1 hour', now() - interval '1 hour', 'customer:a_hot', i
     FROM generate_series(1, ${behind + 1}) i`;
-  await own.prisma.$executeRaw`UPDATE outbox_event SET attempts = 1, available_at = now() + interval '1 hour' WHERE key = 'customer:a_hot' AND seq = 1`;
+  await own.prisma
+    .$executeRaw`UPDATE outbox_event SET attempts = 1, available_at = now() + interval '1 hour' WHERE key = 'customer:a_hot' AND seq = 1`;
   await own.prisma.$executeRaw`INSERT INTO outbox_event (id, name, payload, key, seq)
     SELECT 'evt_b_' || i, 'customer.updated', jsonb_build_object('id', 'b_' || i), 'customer:b_' || lpad(i::text, 2, '0'), 1
     FROM generate_series(1, 30) i`;
@@ -248,22 +289,35 @@ test('a claim reads about as many rows as it claims, however many wait behind a 
   let read = 0;
   await own.prisma
     .$transaction(async (tx) => {
-      const [row] = await tx.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(`EXPLAIN (ANALYZE, FORMAT JSON) ${first.sql}`, ...first.params);
+      const [row] = await tx.$queryRawUnsafe<{ 'QUERY PLAN': unknown }[]>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${first.sql}`,
+        ...first.params,
+      );
       const plan = row?.['QUERY PLAN'];
       const visit = (node: Record<string, unknown>) => {
         if (node['Relation Name'] === 'outbox_event') {
-          read += ((node['Actual Rows'] as number) + ((node['Rows Removed by Filter'] as number | undefined) ?? 0)) * (node['Actual Loops'] as number);
+          read +=
+            ((node['Actual Rows'] as number) + ((node['Rows Removed by Filter'] as number | undefined) ?? 0)) *
+            (node['Actual Loops'] as number);
         }
         for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) visit(child);
       };
-      visit((JSON.parse(typeof plan === 'string' ? plan : JSON.stringify(plan)) as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      visit(
+        (JSON.parse(typeof plan === 'string' ? plan : JSON.stringify(plan)) as { Plan: Record<string, unknown> }[])[0]!
+          .Plan,
+      );
       throw new RollBackExplain();
     })
     .catch((error: unknown) => {
       if (!(error instanceof RollBackExplain)) throw error;
     });
-  t.diagnostic(`the first claim of 10 read ${read} rows of outbox_event, with ${behind} waiting behind a held-back key`);
-  assert.ok(read > 0 && read < 100, `a claim of 10 reads a few dozen rows at most, not the ${behind} held back (read ${read})`);
+  t.diagnostic(
+    `the first claim of 10 read ${read} rows of outbox_event, with ${behind} waiting behind a held-back key`,
+  );
+  assert.ok(
+    read > 0 && read < 100,
+    `a claim of 10 reads a few dozen rows at most, not the ${behind} held back (read ${read})`,
+  );
 });
 
 class RollBackExplain extends Error {}
@@ -277,7 +331,15 @@ test('keys take turns: a customer with a backlog does not hold back the others',
   assert.equal(await outbox.drain(), 7);
   assert.deepEqual(
     sink.received.map((m) => `${m.key}#${(m.payload as { seq: number }).seq}`),
-    ['customer:cus_a#1', 'customer:cus_b#1', 'customer:cus_c#1', 'customer:cus_a#2', 'customer:cus_a#3', 'customer:cus_a#4', 'customer:cus_a#5'],
+    [
+      'customer:cus_a#1',
+      'customer:cus_b#1',
+      'customer:cus_c#1',
+      'customer:cus_a#2',
+      'customer:cus_a#3',
+      'customer:cus_a#4',
+      'customer:cus_a#5',
+    ],
   );
 });
 
@@ -299,7 +361,10 @@ test('NATS JetStream sink: messages land in the stream once, with names, ids, ke
   const events: DomainEvent[] = [
     { name: 'customer.created', payload: { id: 'cus_1', seq: 1, email: 'a@example.com' } },
     { name: 'customer_group.created', payload: { id: 'cusgroup_1', seq: 2, name: 'VIP' } },
-    { name: 'customer_address.deleted', payload: { id: 'cuaddr_1', customer_id: 'cus_1', seq: 3, nested: { ok: true } } },
+    {
+      name: 'customer_address.deleted',
+      payload: { id: 'cuaddr_1', customer_id: 'cus_1', seq: 3, nested: { ok: true } },
+    },
   ];
   for (const event of events) {
     await record(event);
@@ -323,7 +388,7 @@ test('NATS JetStream sink: messages land in the stream once, with names, ids, ke
     if (stored.length === 3) break;
   }
   // Keys are published side by side: compared in the events' order.
-  const order = (m: { json(): unknown }) => ((m.json() as { payload: { seq: number } }).payload.seq);
+  const order = (m: { json(): unknown }) => (m.json() as { payload: { seq: number } }).payload.seq;
   stored.sort((a, b) => order(a) - order(b));
   capture.received.sort((a, b) => (a.payload as { seq: number }).seq - (b.payload as { seq: number }).seq);
   assert.deepEqual(
@@ -335,11 +400,21 @@ test('NATS JetStream sink: messages land in the stream once, with names, ids, ke
     capture.received.map((m) => [m.id, m.key, String(m.seq)]),
   );
   const [created, group, address] = capture.received;
-  assert.deepEqual([created?.key, group?.key, address?.key], ['customer:cus_1', 'customer_group:cusgroup_1', 'customer:cus_1']);
+  assert.deepEqual(
+    [created?.key, group?.key, address?.key],
+    ['customer:cus_1', 'customer_group:cusgroup_1', 'customer:cus_1'],
+  );
   assert.equal(address?.seq, created!.seq + 1, "an address's event is numbered among its customer's");
   assert.deepEqual(
     stored.map((m) => m.json()),
-    capture.received.map((m) => ({ id: m.id, name: m.name, key: m.key, seq: m.seq, payload: m.payload, createdAt: m.createdAt.toISOString() })),
+    capture.received.map((m) => ({
+      id: m.id,
+      name: m.name,
+      key: m.key,
+      seq: m.seq,
+      payload: m.payload,
+      createdAt: m.createdAt.toISOString(),
+    })),
   );
   assert.deepEqual(
     stored.map((m) => (m.json() as { payload: unknown }).payload),
@@ -400,9 +475,15 @@ test('Redis Streams sink: one entry per event with id, name, key, seq, payload a
   const fresh = { ...again[0]!, id: `evt_${unique()}`, seq: again[0]!.seq + 1 };
   await sink.publish([...again, fresh]);
   const after = (await client.xRange(key, '-', '+')) ?? [];
-  assert.deepEqual(after.map((entry) => entry.message.id), [...rows.map((row) => row.id), fresh.id]);
+  assert.deepEqual(
+    after.map((entry) => entry.message.id),
+    [...rows.map((row) => row.id), fresh.id],
+  );
   const lifetime = await client.pTTL(`{${key}}:published:${fresh.id}`);
-  assert.ok(lifetime > 9 * 60_000 && lifetime <= 10 * 60_000, `the marker expires after the window (${lifetime} ms left)`);
+  assert.ok(
+    lifetime > 9 * 60_000 && lifetime <= 10 * 60_000,
+    `the marker expires after the window (${lifetime} ms left)`,
+  );
 });
 
 test('the log sink logs each event without its payload', async (t) => {
@@ -427,15 +508,27 @@ test('a reset token reaches the sink, then is gone from the row: only its digest
   const sink = new CapturingSink();
   const token = `reset-${unique()}`;
   const payload = { id: 'cus_x', email: 'who@example.com', token };
-  await record({ name: 'customer.password_reset', payload }, { name: 'customer.updated', payload: { id: 'cus_x', token: 'not-a-secret-here' } });
+  await record(
+    { name: 'customer.password_reset', payload },
+    { name: 'customer.updated', payload: { id: 'cus_x', token: 'not-a-secret-here' } },
+  );
   assert.equal(await worker(t, { sink }).drain(), 2);
-  assert.deepEqual(sink.received.map((m) => m.payload), [payload, { id: 'cus_x', token: 'not-a-secret-here' }], 'the sink got the token');
+  assert.deepEqual(
+    sink.received.map((m) => m.payload),
+    [payload, { id: 'cus_x', token: 'not-a-secret-here' }],
+    'the sink got the token',
+  );
   const rows = await prisma.outboxEvent.findMany({ orderBy: { name: 'asc' } });
-  assert.deepEqual(rows.map((r) => [r.name, r.payload]), [
-    ['customer.password_reset', { id: 'cus_x', email: 'who@example.com' }],
-    ['customer.updated', { id: 'cus_x', token: 'not-a-secret-here' }],
-  ]);
-  const [holding] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox_event WHERE payload::text LIKE ${`%${token}%`}`;
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.payload]),
+    [
+      ['customer.password_reset', { id: 'cus_x', email: 'who@example.com' }],
+      ['customer.updated', { id: 'cus_x', token: 'not-a-secret-here' }],
+    ],
+  );
+  const [holding] = await prisma.$queryRaw<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM outbox_event WHERE payload::text LIKE ${`%${token}%`}`;
   assert.equal(holding?.n, 0, 'no row holds the token');
 });
 
@@ -455,7 +548,10 @@ test('the default log sink prints the payload, token included, outside productio
     const lines: string[] = [];
     // The app's own logger, redaction included.
     const log = createLogger('info', { write: (line: string) => void lines.push(line) });
-    const sink = await createSink({ NODE_ENV, EVENT_SINK: 'log', NATS_URL: '', NATS_STREAM: '', REDIS_URL: '', REDIS_STREAM: '' }, log);
+    const sink = await createSink(
+      { NODE_ENV, EVENT_SINK: 'log', NATS_URL: '', NATS_STREAM: '', REDIS_URL: '', REDIS_STREAM: '' },
+      log,
+    );
     const token = `reset-${unique()}`;
     await record({ name: 'customer.password_reset', payload: { id: 'cus_1', email: 'who@example.com', token } });
     assert.equal(await worker(t, { sink }).drain(), 1);
@@ -466,7 +562,11 @@ test('the default log sink prints the payload, token included, outside productio
       assert.ok(!lines[0]!.includes(token), 'production: never the token');
       assert.equal(entry.payload, undefined);
     } else {
-      assert.deepEqual(JSON.parse(entry.payload as string), { id: 'cus_1', email: 'who@example.com', token }, 'development: the whole payload');
+      assert.deepEqual(
+        JSON.parse(entry.payload as string),
+        { id: 'cus_1', email: 'who@example.com', token },
+        'development: the whole payload',
+      );
     }
   }
 });
@@ -483,6 +583,10 @@ test('the broker binaries are found on PATH, or where NATS_SERVER_BIN / REDIS_SE
   writeFileSync(join(empty, 'nats-server'), 'not executable');
   const PATH = [empty, elsewhere].join(delimiter);
   assert.equal(findBinary('nats-server', 'NATS_SERVER_BIN', { PATH }), fake, 'the first executable one on PATH');
-  assert.equal(findBinary('nats-server', 'NATS_SERVER_BIN', { PATH, NATS_SERVER_BIN: '/opt/nats/bin/nats-server' }), '/opt/nats/bin/nats-server', 'the variable wins');
+  assert.equal(
+    findBinary('nats-server', 'NATS_SERVER_BIN', { PATH, NATS_SERVER_BIN: '/opt/nats/bin/nats-server' }),
+    '/opt/nats/bin/nats-server',
+    'the variable wins',
+  );
   assert.equal(findBinary('no-such-broker', 'X_BIN', { PATH }), 'no-such-broker', 'unfound: the bare name');
 });

@@ -16,10 +16,16 @@ before(async () => {
       createdAt: new Date(base + i * 1000),
     })),
   });
-  customerIds = (await t.prisma.customer.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })).map((c) => c.id);
+  customerIds = (await t.prisma.customer.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })).map(
+    (c) => c.id,
+  );
 });
 
-type Page = { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null }; totalCount: number };
+type Page = {
+  edges: { cursor: string; node: { id: string } }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+};
 
 async function page(args: Record<string, unknown>): Promise<Page> {
   const r = await t.gql(
@@ -57,7 +63,9 @@ test('first 100 is allowed; 101 is an error naming the argument', async () => {
 
 test('nested connections have the same limit', async () => {
   const g = await makeGroup(t.prisma);
-  const r = await t.gql(`query($id: ID!) { customerGroup(id: $id) { customers(first: 1000) { totalCount } } }`, { id: g.id });
+  const r = await t.gql(`query($id: ID!) { customerGroup(id: $id) { customers(first: 1000) { totalCount } } }`, {
+    id: g.id,
+  });
   assert.equal(r.errors![0]!.extensions!.argumentName, 'first');
 });
 
@@ -87,10 +95,13 @@ test('a cursor stays on its row when rows are inserted before it (keyset, not of
   const first = await page({ first: 10 });
   // Newer customers land at the front of the newest-first order.
   await t.prisma.customer.createMany({
-    data: Array.from({ length: 5 }, (_, i) => ({ id: newId('Customer'), email: `late${i}@example.com`, createdAt: new Date(base + 10_000_000 + i) })),
+    data: Array.from({ length: 5 }, (_, i) => ({
+      id: newId('Customer'),
+      email: `late${i}@example.com`,
+      createdAt: new Date(base + 10_000_000 + i),
+    })),
   });
   const second = await page({ first: 10, after: first.pageInfo.endCursor });
   assert.deepEqual(nodeIds(second), customerIds.slice(10, 20));
   await t.prisma.customer.deleteMany({ where: { email: { startsWith: 'late' } } });
 });
-

@@ -27,9 +27,14 @@ test('at most the configured number of bcrypt operations run at once; the rest q
   });
   const passwords = new Passwords(4, 2);
   const hash = await passwords.hash('password-1');
-  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => passwords.verify(i % 2 ? 'password-1' : 'wrong', hash)));
+  const results = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => passwords.verify(i % 2 ? 'password-1' : 'wrong', hash)),
+  );
   assert.equal(peak, 2);
-  assert.deepEqual(results, Array.from({ length: 12 }, (_, i) => i % 2 === 1));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 12 }, (_, i) => i % 2 === 1),
+  );
 });
 
 test('an unknown user is compared against a dummy hash of the same cost: it never matches, and takes as long as a wrong password', async (t) => {
@@ -40,7 +45,11 @@ test('an unknown user is compared against a dummy hash of the same cost: it neve
   t.mock.method(bcrypt, 'compare', (data: string, hash: string) => (compared.push(hash), original(data, hash)));
   assert.equal(await passwords.verify('anything', null), false);
   assert.equal(await passwords.verify('anything', undefined), false);
-  assert.deepEqual(compared.map((hash) => bcrypt.getRounds(hash)), [cost, cost], 'one comparison each, against a hash of the configured cost');
+  assert.deepEqual(
+    compared.map((hash) => bcrypt.getRounds(hash)),
+    [cost, cost],
+    'one comparison each, against a hash of the configured cost',
+  );
 
   // Interleaved, so that a machine growing busier slows both alike; medians, so one stall does not decide.
   const real = await passwords.hash('right-password');
@@ -57,5 +66,8 @@ test('an unknown user is compared against a dummy hash of the same cost: it neve
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ratio = median(unknown) / median(wrong);
-  assert.ok(ratio > 0.5 && ratio < 2, `unknown user ${median(unknown).toFixed(1)} ms, wrong password ${median(wrong).toFixed(1)} ms (ratio ${ratio.toFixed(2)})`);
+  assert.ok(
+    ratio > 0.5 && ratio < 2,
+    `unknown user ${median(unknown).toFixed(1)} ms, wrong password ${median(wrong).toFixed(1)} ms (ratio ${ratio.toFixed(2)})`,
+  );
 });

@@ -21,7 +21,12 @@ function appWith(settings: Partial<AppSettings> = {}) {
       done();
     },
   });
-  const app = createApp({ db: t.db, log: createLogger('debug', stream), metrics: true, settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], bcryptCost: 4, ...settings } });
+  const app = createApp({
+    db: t.db,
+    log: createLogger('debug', stream),
+    metrics: true,
+    settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], bcryptCost: 4, ...settings },
+  });
   const gql = async (query: string, requestId = 'req-1') => {
     const response = await app.fetch('http://yoga/graphql', {
       method: 'POST',
@@ -78,7 +83,10 @@ test('a defect of the compiler fails the request outside production, and falls b
     assert.equal(failed.errors?.length, 1, JSON.stringify(failed));
 
     const production = appWith({ production: true });
-    const answered = JSON.parse((await production.gql(query, 'prod-1')).text) as { data?: { customers: { edges: unknown[] } }; errors?: unknown };
+    const answered = JSON.parse((await production.gql(query, 'prod-1')).text) as {
+      data?: { customers: { edges: unknown[] } };
+      errors?: unknown;
+    };
     assert.equal(answered.errors, undefined);
     assert.equal(answered.data?.customers.edges.length, 2);
     assert.deepEqual(await production.decisions(), ['{decision="fallback",kind="compile_error"} 1']);
@@ -103,11 +111,23 @@ test('a planned statement that PostgreSQL refuses as SQL is a defect too: an err
     assert.equal(failed.data, undefined);
     assert.equal(failed.errors?.length, 1);
     const production = appWith({ production: true });
-    const answered = JSON.parse((await production.gql(query, 'prod-2')).text) as { data?: { customers: { edges: unknown[] } }; errors?: unknown };
+    const answered = JSON.parse((await production.gql(query, 'prod-2')).text) as {
+      data?: { customers: { edges: unknown[] } };
+      errors?: unknown;
+    };
     assert.equal(answered.errors, undefined);
     assert.equal(answered.data?.customers.edges.length, 2);
-    assert.deepEqual(await production.decisions(), ['{decision="fallback",kind="compile_error"} 1'], 'counted once, as a fallback');
-    assert.match(String(production.lines.find((line) => line.msg === 'read planner: compile error; the Pothos path answers')?.reason), /no_such_column/);
+    assert.deepEqual(
+      await production.decisions(),
+      ['{decision="fallback",kind="compile_error"} 1'],
+      'counted once, as a fallback',
+    );
+    assert.match(
+      String(
+        production.lines.find((line) => line.msg === 'read planner: compile error; the Pothos path answers')?.reason,
+      ),
+      /no_such_column/,
+    );
   } finally {
     DataModel.prototype.column = column;
   }

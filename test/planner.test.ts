@@ -24,7 +24,19 @@ import type { PlanDecision } from '../src/planner/index.js';
 import { schema } from '../src/schema/index.js';
 import { createApp, type App } from '../src/yoga.js';
 import { openDatabase } from '../src/db/index.js';
-import { ADMIN, ADMIN_KEY, DATABASE_KIND, addToGroup, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, migratedDatabase, type TestApp } from './helpers.js';
+import {
+  ADMIN,
+  ADMIN_KEY,
+  DATABASE_KIND,
+  addToGroup,
+  createTestApp,
+  makeAddress,
+  makeCustomer,
+  makeGroup,
+  makeOrder,
+  migratedDatabase,
+  type TestApp,
+} from './helpers.js';
 
 // The read planner must answer exactly as the Pothos path does: every operation here runs on both
 // (two apps over one database, as admin) and the response bodies must be byte-identical.
@@ -33,7 +45,13 @@ const t: TestApp = await createTestApp();
 let planned: App;
 let plain: App;
 const decisions: PlanDecision[] = [];
-const ids: Record<string, string[]> = { Customer: [], CustomerGroup: [], Address: [], Order: [], CustomerGroupCustomer: [] };
+const ids: Record<string, string[]> = {
+  Customer: [],
+  CustomerGroup: [],
+  Address: [],
+  Order: [],
+  CustomerGroupCustomer: [],
+};
 
 async function send(app: App, query: string, variables: Record<string, unknown> = {}) {
   const response = await app.fetch('http://yoga/graphql', {
@@ -53,7 +71,11 @@ async function same(query: string, variables: Record<string, unknown> = {}): Pro
   last = ours;
   const wasPlanned = decisions.some((d) => d.planned) && !decisions.some((d) => !d.planned);
   const theirs = await send(plain, query, variables);
-  assert.equal(ours, theirs, `planned (${wasPlanned}) and Pothos answers differ for\n${query}\n${JSON.stringify(variables)}`);
+  assert.equal(
+    ours,
+    theirs,
+    `planned (${wasPlanned}) and Pothos answers differ for\n${query}\n${JSON.stringify(variables)}`,
+  );
   return wasPlanned;
 }
 
@@ -76,7 +98,13 @@ before(async () => {
   const p = t.prisma;
   const tie = new Date('2026-05-05T05:05:05.505Z');
   const groups = [];
-  for (let i = 0; i < 4; i++) groups.push(await makeGroup(p, { name: i === 2 ? 'Wholesale "VIP" \\ 100%' : `Group ${i}`, metadata: i === 1 ? { tier: 2, nested: { b: 1.5, a: [1, 'x'] } } : undefined }));
+  for (let i = 0; i < 4; i++)
+    groups.push(
+      await makeGroup(p, {
+        name: i === 2 ? 'Wholesale "VIP" \\ 100%' : `Group ${i}`,
+        metadata: i === 1 ? { tier: 2, nested: { b: 1.5, a: [1, 'x'] } } : undefined,
+      }),
+    );
   groups.push(await makeGroup(p, { name: 'Gone', deletedAt: new Date('2026-06-01T00:00:00Z') }));
   const odd = ["O'Brien", 'Zoë "Z" \\ back', 'tab\there', null, 'émile', '日本', 'line\nbreak', 'a_b%c'];
   for (let i = 0; i < 14; i++) {
@@ -87,7 +115,7 @@ before(async () => {
       companyName: i % 4 === 0 ? 'ACME_co' : null,
       phone: i % 5 === 0 ? '+45 1234' : null,
       hasAccount: i % 2 === 0,
-      metadata: i % 3 === 0 ? { b: 1, a: { z: [1.5, 1.0, -0, 1e21], y: null }, 'ü': 'ß' } : i === 11 ? [1, 2] : undefined,
+      metadata: i % 3 === 0 ? { b: 1, a: { z: [1.5, 1.0, -0, 1e21], y: null }, ü: 'ß' } : i === 11 ? [1, 2] : undefined,
       createdAt: i < 4 ? tie : new Date(Date.UTC(2026, 0, 1 + i, i, i, i, i)),
       updatedAt: new Date(Date.UTC(2026, 2, 1 + (i % 5))),
       deletedAt: i === 11 ? new Date('2026-07-01T00:00:00Z') : null,
@@ -97,7 +125,11 @@ before(async () => {
       const m = await addToGroup(p, c.id, g.id);
       ids.CustomerGroupCustomer!.push(m.id);
     }
-    if (i % 6 === 5) await p.customerGroupCustomer.updateMany({ where: { customerId: c.id, customerGroupId: groups[0]!.id }, data: { deletedAt: new Date() } });
+    if (i % 6 === 5)
+      await p.customerGroupCustomer.updateMany({
+        where: { customerId: c.id, customerGroupId: groups[0]!.id },
+        data: { deletedAt: new Date() },
+      });
     for (let a = 0; a < (i % 3) + 1; a++) {
       const address = await makeAddress(p, c.id, {
         city: a === 0 ? 'København' : 'Aarhus',
@@ -131,32 +163,71 @@ const Q2 = 'id email groups { edges { node { id name } } } addresses { edges { n
 const shapes: [string, Record<string, unknown>?][] = [
   ['query Q1($id: ID!) { customer(id: $id) { id email firstName lastName hasAccount } }', { id: 'first-customer' }],
   [`query Q2($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} } } } }`, { first: 50 }],
-  [`query Q2c($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} orders(first: 5) { edges { node { id total } } } } } } }`, { first: 50 }],
+  [
+    `query Q2c($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} orders(first: 5) { edges { node { id total } } } } } } }`,
+    { first: 50 },
+  ],
   ['query Q4($first: Int!) { orders(first: $first) { totalCount edges { node { id total } } } }', { first: 50 }],
-  ['{ customers(first: 100, withDeleted: true) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id email firstName lastName companyName phone hasAccount createdBy createdAt updatedAt deletedAt } } } }'],
+  [
+    '{ customers(first: 100, withDeleted: true) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id email firstName lastName companyName phone hasAccount createdBy createdAt updatedAt deletedAt } } } }',
+  ],
   ['{ customers(first: 100, filter: { q: "customer-" }) { edges { node { id metadata } } } }'],
-  ['{ customers(last: 3) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { email } } } }'],
-  ['{ customers(first: 0) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }'],
-  ['{ a: customers(orderBy: { field: FIRST_NAME }) { edges { cursor node { firstName } } } b: customers(orderBy: { field: FIRST_NAME, direction: DESC }, first: 20) { edges { cursor node { firstName } } } }'],
-  ['{ customers(orderBy: { field: EMAIL, direction: DESC }) { edges { cursor node { email } } } x: customers(orderBy: { field: LAST_NAME }) { edges { cursor } } }'],
+  [
+    '{ customers(last: 3) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { email } } } }',
+  ],
+  [
+    '{ customers(first: 0) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }',
+  ],
+  [
+    '{ a: customers(orderBy: { field: FIRST_NAME }) { edges { cursor node { firstName } } } b: customers(orderBy: { field: FIRST_NAME, direction: DESC }, first: 20) { edges { cursor node { firstName } } } }',
+  ],
+  [
+    '{ customers(orderBy: { field: EMAIL, direction: DESC }) { edges { cursor node { email } } } x: customers(orderBy: { field: LAST_NAME }) { edges { cursor } } }',
+  ],
   ['{ customers(orderBy: { field: UPDATED_AT }) { edges { cursor node { updatedAt } } } }'],
   ['{ customers(filter: { q: "ACME_" }) { totalCount edges { node { email companyName } } } }'],
   ['{ customers(filter: { q: "a_b%" }) { totalCount } x: customers(filter: { q: "  " }) { totalCount } }'],
   ['{ customers(filter: { email: "mixed.case3@example.COM" }) { totalCount edges { node { email } } } }'],
-  ['{ customers(filter: { hasAccount: false, createdAt: { gte: "2026-01-03T00:00:00Z", lt: "2026-01-12T00:00:00Z" } }) { totalCount edges { node { id createdAt } } } }'],
+  [
+    '{ customers(filter: { hasAccount: false, createdAt: { gte: "2026-01-03T00:00:00Z", lt: "2026-01-12T00:00:00Z" } }) { totalCount edges { node { id createdAt } } } }',
+  ],
   ['{ customers(filter: { updatedAt: { gt: "2026-03-02T00:00:00Z", lte: "2026-03-04T00:00:00Z" } }) { totalCount } }'],
-  ['{ customerGroups(withDeleted: true, orderBy: { field: NAME }) { totalCount edges { cursor node { id name metadata createdBy createdAt updatedAt deletedAt __typename } } } }'],
-  ['{ customerGroups(filter: { q: "vip" }) { edges { node { name customers(first: 3, filter: { q: "example" }) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { email } } } } } } }'],
-  ['{ customerGroups(filter: { name: ["Group 0", "Group 1"] }, orderBy: { field: UPDATED_AT, direction: DESC }) { edges { node { name } } } }'],
-  ['{ addresses(first: 30) { totalCount edges { cursor node { id addressName isDefaultShipping isDefaultBilling company firstName lastName address1 address2 city countryCode province postalCode phone metadata createdAt updatedAt customer { id email } } } } }'],
-  ['{ addresses(filter: { city: "KØBENHAVN", countryCode: "DK" }) { totalCount } b: addresses(filter: { q: "aarhus", postalCode: "1001" }) { totalCount } }'],
-  ['{ orders(first: 100) { totalCount edges { cursor node { id displayId email status fulfillmentStatus paymentStatus currencyCode regionId cartId salesChannelId subtotal taxTotal shippingTotal discountTotal total paidTotal refundedTotal canceledAt metadata createdAt updatedAt items { id title quantity unitPrice } } } } }'],
-  ['{ orders(filter: { status: [PENDING, CANCELED], paymentStatus: [NOT_PAID], currencyCode: "EUR" }) { totalCount edges { node { id status } } } }'],
-  ['{ orders(filter: { fulfillmentStatus: [SHIPPED], canceledAt: { gte: "2026-01-01T00:00:00Z" }, q: "example" }) { totalCount } x: orders(filter: { q: "1" }) { totalCount } }'],
-  ['{ customerGroupMemberships(first: 40) { totalCount edges { cursor node { id createdBy createdAt updatedAt customer { email } group { name } } } } }'],
-  ['{ customers(first: 20) { edges { node { groups(last: 2) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { name } } } addresses(first: 1) { totalCount pageInfo { hasNextPage endCursor } } orders(filter: { status: [PENDING] }) { totalCount edges { cursor node { status } } } } } } }'],
-  ['{ customers { __typename totalCount edges { __typename node { __typename ... on Customer { email } ...F } } } } fragment F on Node { id ... on Customer { alias: hasAccount } }'],
-  ['query Skip($yes: Boolean = true) { customers(first: 2) { edges { node { id email @skip(if: $yes) firstName @include(if: $yes) } } } }'],
+  [
+    '{ customerGroups(withDeleted: true, orderBy: { field: NAME }) { totalCount edges { cursor node { id name metadata createdBy createdAt updatedAt deletedAt __typename } } } }',
+  ],
+  [
+    '{ customerGroups(filter: { q: "vip" }) { edges { node { name customers(first: 3, filter: { q: "example" }) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { email } } } } } } }',
+  ],
+  [
+    '{ customerGroups(filter: { name: ["Group 0", "Group 1"] }, orderBy: { field: UPDATED_AT, direction: DESC }) { edges { node { name } } } }',
+  ],
+  [
+    '{ addresses(first: 30) { totalCount edges { cursor node { id addressName isDefaultShipping isDefaultBilling company firstName lastName address1 address2 city countryCode province postalCode phone metadata createdAt updatedAt customer { id email } } } } }',
+  ],
+  [
+    '{ addresses(filter: { city: "KØBENHAVN", countryCode: "DK" }) { totalCount } b: addresses(filter: { q: "aarhus", postalCode: "1001" }) { totalCount } }',
+  ],
+  [
+    '{ orders(first: 100) { totalCount edges { cursor node { id displayId email status fulfillmentStatus paymentStatus currencyCode regionId cartId salesChannelId subtotal taxTotal shippingTotal discountTotal total paidTotal refundedTotal canceledAt metadata createdAt updatedAt items { id title quantity unitPrice } } } } }',
+  ],
+  [
+    '{ orders(filter: { status: [PENDING, CANCELED], paymentStatus: [NOT_PAID], currencyCode: "EUR" }) { totalCount edges { node { id status } } } }',
+  ],
+  [
+    '{ orders(filter: { fulfillmentStatus: [SHIPPED], canceledAt: { gte: "2026-01-01T00:00:00Z" }, q: "example" }) { totalCount } x: orders(filter: { q: "1" }) { totalCount } }',
+  ],
+  [
+    '{ customerGroupMemberships(first: 40) { totalCount edges { cursor node { id createdBy createdAt updatedAt customer { email } group { name } } } } }',
+  ],
+  [
+    '{ customers(first: 20) { edges { node { groups(last: 2) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { name } } } addresses(first: 1) { totalCount pageInfo { hasNextPage endCursor } } orders(filter: { status: [PENDING] }) { totalCount edges { cursor node { status } } } } } } }',
+  ],
+  [
+    '{ customers { __typename totalCount edges { __typename node { __typename ... on Customer { email } ...F } } } } fragment F on Node { id ... on Customer { alias: hasAccount } }',
+  ],
+  [
+    'query Skip($yes: Boolean = true) { customers(first: 2) { edges { node { id email @skip(if: $yes) firstName @include(if: $yes) } } } }',
+  ],
 ];
 
 test('the benchmark shapes and every filter, order and page argument: planned, and the same', async () => {
@@ -187,16 +258,40 @@ test('cursors: byte-identical, so a client can mix paths; every page after and b
     const body = JSON.parse(raw.slice(4)) as { data: Record<string, { edges: { cursor: string }[] }> };
     const cursors = body.data[connection!]!.edges.map((e) => e.cursor);
     for (const cursor of cursors.filter((_, i) => i % 3 === 0)) {
-      assert.ok(await same(`query($c: String) { ${connection}(first: 4, after: $c ${extra}) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }`, { c: cursor }));
-      assert.ok(await same(`query($c: String) { ${connection}(last: 4, before: $c ${extra}) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }`, { c: cursor }));
-      assert.ok(await same(`query($c: String, $d: String) { ${connection}(after: $c, before: $d ${extra}) { edges { cursor } } }`, { c: cursor, d: cursors.at(-1) }));
+      assert.ok(
+        await same(
+          `query($c: String) { ${connection}(first: 4, after: $c ${extra}) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }`,
+          { c: cursor },
+        ),
+      );
+      assert.ok(
+        await same(
+          `query($c: String) { ${connection}(last: 4, before: $c ${extra}) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }`,
+          { c: cursor },
+        ),
+      );
+      assert.ok(
+        await same(
+          `query($c: String, $d: String) { ${connection}(after: $c, before: $d ${extra}) { edges { cursor } } }`,
+          { c: cursor, d: cursors.at(-1) },
+        ),
+      );
     }
   }
   // Nested connections page by their own cursors too.
-  const nested = JSON.parse((await send(planned, '{ customers(first: 100) { edges { node { id groups(first: 1) { edges { cursor } } } } } }')).slice(4));
+  const nested = JSON.parse(
+    (
+      await send(planned, '{ customers(first: 100) { edges { node { id groups(first: 1) { edges { cursor } } } } } }')
+    ).slice(4),
+  );
   for (const edge of nested.data.customers.edges.slice(0, 6)) {
     for (const g of edge.node.groups.edges) {
-      assert.ok(await same(`query($id: ID!, $c: String) { customer(id: $id) { groups(after: $c) { pageInfo { hasNextPage hasPreviousPage } edges { cursor node { name } } } } }`, { id: edge.node.id, c: g.cursor }));
+      assert.ok(
+        await same(
+          `query($id: ID!, $c: String) { customer(id: $id) { groups(after: $c) { pageInfo { hasNextPage hasPreviousPage } edges { cursor node { name } } } } }`,
+          { id: edge.node.id, c: g.cursor },
+        ),
+      );
     }
   }
 });
@@ -211,23 +306,54 @@ test('lookups and node/nodes: planned, soft-deleted rows hidden as Pothos hides 
       ),
     );
   }
-  assert.ok(await same('query($ids: [ID!]!) { nodes(ids: $ids) { id __typename ... on Customer { email } } }', { ids: every.filter((id) => !id.startsWith('cusgc_')).slice(0, 40) }));
+  assert.ok(
+    await same('query($ids: [ID!]!) { nodes(ids: $ids) { id __typename ... on Customer { email } } }', {
+      ids: every.filter((id) => !id.startsWith('cusgc_')).slice(0, 40),
+    }),
+  );
   for (const id of ids.Customer!) {
-    assert.ok(await same('query($id: ID!) { customer(id: $id) { id email } c2: customer(id: $id, withDeleted: true) { id deletedAt } }', { id }));
+    assert.ok(
+      await same(
+        'query($id: ID!) { customer(id: $id) { id email } c2: customer(id: $id, withDeleted: true) { id deletedAt } }',
+        { id },
+      ),
+    );
   }
   for (const id of ids.CustomerGroup!) {
-    assert.ok(await same('query($id: ID!) { customerGroup(id: $id) { id name } g: customerGroup(id: $id, withDeleted: true) { id } }', { id }));
+    assert.ok(
+      await same(
+        'query($id: ID!) { customerGroup(id: $id) { id name } g: customerGroup(id: $id, withDeleted: true) { id } }',
+        { id },
+      ),
+    );
   }
-  for (const id of ids.Address!.slice(0, 10)) assert.ok(await same('query($id: ID!) { address(id: $id) { id city } }', { id }));
-  for (const id of ids.Order!.slice(0, 10)) assert.ok(await same('query($id: ID!) { order(id: $id) { id total status } }', { id }));
+  for (const id of ids.Address!.slice(0, 10))
+    assert.ok(await same('query($id: ID!) { address(id: $id) { id city } }', { id }));
+  for (const id of ids.Order!.slice(0, 10))
+    assert.ok(await same('query($id: ID!) { order(id: $id) { id total status } }', { id }));
 });
 
 test('text the planner writes itself is escaped as JSON.stringify escapes it: quotes, backslashes, control characters, non-ASCII', async () => {
-  const awkward = ['say "hi"', 'back\\slash \\"', 'tab\tnew\nline\rcr', '\u0001\u001f\u007f', 'é ß 中文 😀', 'sep\u2028\u2029', '</script>', ''];
+  const awkward = [
+    'say "hi"',
+    'back\\slash \\"',
+    'tab\tnew\nline\rcr',
+    '\u0001\u001f\u007f',
+    'é ß 中文 😀',
+    'sep\u2028\u2029',
+    '</script>',
+    '',
+  ];
   for (const [i, text] of awkward.entries()) {
-    const customer = await makeCustomer(t.prisma, { firstName: text, lastName: i % 2 ? null : text, email: `awkward-${i}@example.com`, companyName: text });
+    const customer = await makeCustomer(t.prisma, {
+      firstName: text,
+      lastName: i % 2 ? null : text,
+      email: `awkward-${i}@example.com`,
+      companyName: text,
+    });
     await makeAddress(t.prisma, customer.id, { city: text });
-    const query = 'query($id: ID!) { customer(id: $id) { id firstName lastName companyName addresses { edges { node { city } } } } }';
+    const query =
+      'query($id: ID!) { customer(id: $id) { id firstName lastName companyName addresses { edges { node { city } } } } }';
     assert.ok(await same(query, { id: customer.id }), text);
     assert.equal(JSON.parse(last.slice(4)).data.customer.firstName, text);
   }
@@ -261,7 +387,8 @@ function collectedOperations(): string[] {
       const text = match[1] ?? match[2]!;
       try {
         const document = parse(text);
-        if (document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'query')) found.add(text);
+        if (document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'query'))
+          found.add(text);
       } catch {
         // Not GraphQL.
       }
@@ -285,13 +412,23 @@ test('every query operation of the other test files: the same on both paths', as
 // Generated operations: random selections walked from the schema's own types.
 
 const SKIP_ROOT = new Set(['me', '_entities', '_service']);
-const STRINGS = ['a', 'example', 'KØBENHAVN', 'group', '%', '_', '  ', 'O\'Brien', 'EUR', 'dk'];
-const DATES = ['2026-01-01T00:00:00.000Z', '2026-01-08T08:08:08.008Z', '2026-05-05T05:05:05.505Z', '2026-12-31T00:00:00Z'];
+const STRINGS = ['a', 'example', 'KØBENHAVN', 'group', '%', '_', '  ', "O'Brien", 'EUR', 'dk'];
+const DATES = [
+  '2026-01-01T00:00:00.000Z',
+  '2026-01-08T08:08:08.008Z',
+  '2026-05-05T05:05:05.505Z',
+  '2026-12-31T00:00:00Z',
+];
 
 // The model an ID argument names, so that generated IDs are mostly of the right type.
 const ID_OF: Record<string, string> = {
-  customer: 'Customer', customerGroup: 'CustomerGroup', address: 'Address', order: 'Order',
-  groupIds: 'CustomerGroup', customerIds: 'Customer', customerId: 'Customer',
+  customer: 'Customer',
+  customerGroup: 'CustomerGroup',
+  address: 'Address',
+  order: 'Order',
+  groupIds: 'CustomerGroup',
+  customerIds: 'Customer',
+  customerId: 'Customer',
 };
 
 class Walk {
@@ -303,9 +440,16 @@ class Walk {
   ) {}
   private args(field: GraphQLField<unknown, unknown>, owner: string) {
     const args = field.args.filter(
-      (a) => isNonNullType(a.type) || (!(this.plannable && (a.name === 'after' || a.name === 'before')) && this.chance(a.name === 'first' ? 0.6 : 0.3)),
+      (a) =>
+        isNonNullType(a.type) ||
+        (!(this.plannable && (a.name === 'after' || a.name === 'before')) &&
+          this.chance(a.name === 'first' ? 0.6 : 0.3)),
     );
-    if (this.plannable && args.some((a) => a.name === 'first') && args.some((a) => a.name === 'last')) args.splice(args.findIndex((a) => a.name === 'last'), 1);
+    if (this.plannable && args.some((a) => a.name === 'first') && args.some((a) => a.name === 'last'))
+      args.splice(
+        args.findIndex((a) => a.name === 'last'),
+        1,
+      );
     return args.length ? `(${args.map((a) => `${a.name}: ${this.value(a.type, a.name, owner)}`).join(', ')})` : '';
   }
   pick<T>(list: readonly T[]): T {
@@ -317,7 +461,9 @@ class Walk {
   value(type: GraphQLInputType, name: string, owner: string): string | undefined {
     const inner = getNullableType(type);
     if (isListType(inner)) {
-      const items = Array.from({ length: 1 + Math.floor(this.rnd() * 3) }, () => this.value(inner.ofType, name, owner)).filter((v) => v !== undefined);
+      const items = Array.from({ length: 1 + Math.floor(this.rnd() * 3) }, () =>
+        this.value(inner.ofType, name, owner),
+      ).filter((v) => v !== undefined);
       return `[${items.join(', ')}]`;
     }
     if (inner instanceof GraphQLEnumType) return this.pick(inner.getValues()).name;
@@ -328,7 +474,10 @@ class Walk {
     if (inner instanceof GraphQLScalarType) {
       switch (inner.name) {
         case 'ID': {
-          const model = ID_OF[name] ?? ID_OF[owner] ?? (name === 'ids' ? { OrderFilter: 'Order', CustomerGroupFilter: 'CustomerGroup' }[owner] : undefined);
+          const model =
+            ID_OF[name] ??
+            ID_OF[owner] ??
+            (name === 'ids' ? { OrderFilter: 'Order', CustomerGroupFilter: 'CustomerGroup' }[owner] : undefined);
           const pool = this.plannable && model ? ids[model]! : Object.values(ids).flat();
           return JSON.stringify(this.plannable || this.chance(0.9) ? this.pick(pool) : 'cus_unknown');
         }
@@ -349,7 +498,9 @@ class Walk {
     return undefined;
   }
   selection(type: GraphQLObjectType, depth: number): string {
-    const fields = Object.values(type.getFields()).filter((f) => !f.name.startsWith('_') && (!this.plannable || this.plannable(type, f)));
+    const fields = Object.values(type.getFields()).filter(
+      (f) => !f.name.startsWith('_') && (!this.plannable || this.plannable(type, f)),
+    );
     const chosen = fields.filter(() => this.chance(0.35));
     if (!chosen.length) chosen.push(this.pick(fields));
     const parts: string[] = [];
@@ -359,7 +510,13 @@ class Walk {
       const argText = this.args(field, type.name);
       const alias = this.chance(0.15) ? `a${++this.aliases}: ` : '';
       const fragment = this.chance(0.1);
-      const directive = fragment ? '' : this.chance(0.1) ? ' @include(if: $flag)' : this.chance(0.05) ? ' @skip(if: $flag)' : '';
+      const directive = fragment
+        ? ''
+        : this.chance(0.1)
+          ? ' @include(if: $flag)'
+          : this.chance(0.05)
+            ? ' @skip(if: $flag)'
+            : '';
       let text: string;
       if (named instanceof GraphQLObjectType) {
         if (depth > 4) continue;
@@ -377,13 +534,17 @@ class Walk {
   }
   operation(): string {
     const query = schema.getQueryType()!;
-    const roots = Object.values(query.getFields()).filter((f) => !SKIP_ROOT.has(f.name) && (!this.plannable || f.name !== 'nodes'));
+    const roots = Object.values(query.getFields()).filter(
+      (f) => !SKIP_ROOT.has(f.name) && (!this.plannable || f.name !== 'nodes'),
+    );
     const parts = Array.from({ length: 1 + Math.floor(this.rnd() * 2) }, (_, i) => {
       const field = this.pick(roots);
       const argText = this.args(field, field.name);
       const named = getNamedType(field.type);
       const selection =
-        named instanceof GraphQLObjectType ? this.selection(named, 1) : '__typename ... on Customer { id email } ... on CustomerGroup { name } ... on Order { total }';
+        named instanceof GraphQLObjectType
+          ? this.selection(named, 1)
+          : '__typename ... on Customer { id email } ... on CustomerGroup { name } ... on Order { total }';
       return `r${i}: ${field.name}${argText} { ${selection} }`;
     });
     return `query Generated($flag: Boolean!) { ${parts.join(' ')} __typename @include(if: $flag) }`;
@@ -411,7 +572,8 @@ test('generated selections over the whole schema (fast-check): the same on both 
 test('generated selections of what the planner knows (fast-check): planned, and the same on both paths', async () => {
   const dm = new DataModel(runtimeDataModel(t.prisma));
   const env = { nodeIds: await nodeIdColumns(schema, dm) };
-  const plannable = (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) => isPlannableField(env, type, field);
+  const plannable = (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) =>
+    isPlannableField(env, type, field);
   let plannedRuns = 0;
   let runs = 0;
   await fc.assert(
@@ -431,7 +593,10 @@ test('planned SQL never names the password hash, and a planned read is one state
   assert.ok(allSql.length > 50);
   for (const sql of allSql) assert.doesNotMatch(sql, /password_hash|token_hash/);
   const { statements, result } = await t.countStatements(() =>
-    send(planned, `{ customers(first: 50) { totalCount edges { node { ${Q2} orders(first: 5) { totalCount edges { node { id total items { id } } } } } } } }`),
+    send(
+      planned,
+      `{ customers(first: 50) { totalCount edges { node { ${Q2} orders(first: 5) { totalCount edges { node { id total items { id } } } } } } } }`,
+    ),
   );
   assert.equal(statements, 1, result);
   // Plans are cached per document and variables: the second answer comes from the cached plan.
@@ -439,22 +604,42 @@ test('planned SQL never names the password hash, and a planned read is one state
   for (let i = 0; i < 3; i++) assert.ok(await same(query, { first: 7 }));
 });
 
-test('on PostgreSQL, planned statements are prepared once per connection, at most as many as the setting allows', { skip: DATABASE_KIND !== 'postgres' && 'PGlite has one connection and nothing to prepare' }, async () => {
-  const queries = ['{ customers(first: 2) { totalCount } }', '{ orders(first: 2) { totalCount } }', '{ customerGroups(first: 2) { totalCount } }'];
+test('on PostgreSQL, planned statements are prepared once per connection, at most as many as the setting allows', {
+  skip: DATABASE_KIND !== 'postgres' && 'PGlite has one connection and nothing to prepare',
+}, async () => {
+  const queries = [
+    '{ customers(first: 2) { totalCount } }',
+    '{ orders(first: 2) { totalCount } }',
+    '{ customerGroups(first: 2) { totalCount } }',
+  ];
   for (const cap of [2, 0]) {
     // One pooled connection, so the catalogue of prepared statements seen is the planner's.
     const db = await openDatabase({ url: (await migratedDatabase()).url, poolSize: 1 });
     try {
-      const app = createApp({ db, log: createLogger('silent'), settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], plannerPreparedStatements: cap } });
+      const app = createApp({
+        db,
+        log: createLogger('silent'),
+        settings: { adminKeys: [{ name: 'tests', key: ADMIN_KEY }], plannerPreparedStatements: cap },
+      });
       // First a search, whose pattern is planned for its value on every run: never prepared.
       const search = '{ customers(filter: { q: "zzqxv" }) { totalCount } }';
       for (const query of [search, search, ...queries, ...queries]) {
-        const response = await app.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify({ query }) });
+        const response = await app.fetch('http://yoga/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...ADMIN },
+          body: JSON.stringify({ query }),
+        });
         assert.equal(response.status, 200, await response.text());
       }
-      const { rows } = await db.queryClient.query({ text: "SELECT name, statement LIKE '%LIKE%' AS pattern FROM pg_prepared_statements WHERE name LIKE 'cg\\_%'" });
+      const { rows } = await db.queryClient.query({
+        text: "SELECT name, statement LIKE '%LIKE%' AS pattern FROM pg_prepared_statements WHERE name LIKE 'cg\\_%'",
+      });
       assert.equal(rows.length, cap, `cap ${cap}: ${JSON.stringify(rows)}`);
-      assert.deepEqual(rows.filter((row) => (row as { pattern: boolean }).pattern), [], 'no search prepared');
+      assert.deepEqual(
+        rows.filter((row) => (row as { pattern: boolean }).pattern),
+        [],
+        'no search prepared',
+      );
     } finally {
       await db.close();
     }

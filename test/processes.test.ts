@@ -23,7 +23,14 @@ const TSX = import.meta.resolve('tsx');
  * any in a developer's .env, from reaching them.
  */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, DATABASE_URL: '', NODE_ENV: 'development', LOG_LEVEL: 'info', SEED_SAMPLE_DATA: 'false', ...extra };
+  return {
+    ...process.env,
+    DATABASE_URL: '',
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info',
+    SEED_SAMPLE_DATA: 'false',
+    ...extra,
+  };
 }
 
 function tempDir() {
@@ -46,7 +53,10 @@ interface Run {
 }
 
 function run(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', TSX, ...args], { cwd: options.cwd ?? ROOT, env: options.env ?? baseEnv() });
+  const child = spawn(process.execPath, ['--import', TSX, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? baseEnv(),
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -116,14 +126,18 @@ test('a second process refuses the data folder of a running server, at once and 
   const server = await startListening(process.execPath, ['--import', TSX, 'src/server.ts'], env);
 
   // Every entry point that opens the database: the seed, the migrations, and a second server.
-  for (const script of [['prisma/seed.ts', '--customers', '100', '--force'], ['scripts/db-migrate.ts'], ['src/server.ts']]) {
+  for (const script of [
+    ['prisma/seed.ts', '--customers', '100', '--force'],
+    ['scripts/db-migrate.ts'],
+    ['src/server.ts'],
+  ]) {
     const started = Date.now();
     const refused = await run(script, { env });
     assert.equal(refused.code, 1, `${script[0]}: ${refused.stderr}`);
     const lines = refused.stderr.trim().split('\n');
     assert.equal(lines.length, 1, refused.stderr);
     assert.match(lines[0]!, new RegExp(`in use by another process \\(PID ${server.pid}\\)`));
-    assert.ok(Date.now() - started < 60_000, "refuses without waiting for the database");
+    assert.ok(Date.now() - started < 60_000, 'refuses without waiting for the database');
   }
 
   // The server was not disturbed: it still answers, then stops cleanly and gives the folder back.
@@ -142,7 +156,9 @@ test('db:seed reads .env like npm start, takes over a lock left by a dead proces
   {
     const db = await openDatabase({ dataDir, initialData: await pgliteTemplateData('empty') });
     await migrate(db, migrations.slice(0, -1));
-    await db.prisma.$executeRawUnsafe(`INSERT INTO customer (id, email) VALUES ('cus_01SEEDTEST000000000000000', 'kept@example.com')`);
+    await db.prisma.$executeRawUnsafe(
+      `INSERT INTO customer (id, email) VALUES ('cus_01SEEDTEST000000000000000', 'kept@example.com')`,
+    );
     await db.close();
   }
   // A lock whose owner crashed: a process that has exited.
@@ -163,7 +179,11 @@ test('db:seed reads .env like npm start, takes over a lock left by a dead proces
     const db = await openDatabase({ dataDir });
     try {
       return {
-        migrations: (await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>('SELECT migration_name FROM "_prisma_migrations"')).map((r) => r.migration_name),
+        migrations: (
+          await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+            'SELECT migration_name FROM "_prisma_migrations"',
+          )
+        ).map((r) => r.migration_name),
         customers: await db.prisma.customer.count(),
       };
     } finally {
@@ -204,7 +224,9 @@ test('a port in use and a bad setting each end the server at once with one line,
 
   const busy = await run(['src/server.ts'], { env: baseEnv({ DATA_DIR: dataDir, PORT: String(port) }) });
   assert.equal(busy.code, 1);
-  assert.deepEqual(busy.stderr.trim().split('\n'), [`customer-graph: port ${port} on 127.0.0.1 is already in use: stop what holds it, or set PORT (PORT=0 picks a free one)`]);
+  assert.deepEqual(busy.stderr.trim().split('\n'), [
+    `customer-graph: port ${port} on 127.0.0.1 is already in use: stop what holds it, or set PORT (PORT=0 picks a free one)`,
+  ]);
   assert.doesNotMatch(busy.stdout, /database opened|outbox/);
   assert.equal(existsSync(dataDir), false, 'the database was never opened');
 

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcrypt';
-import { ANONYMOUS, bearer, createTestApp, DATABASE_KIND, holdLock, makeAddress, makeCustomer, makeGroup } from './helpers.js';
+import {
+  ANONYMOUS,
+  bearer,
+  createTestApp,
+  DATABASE_KIND,
+  holdLock,
+  makeAddress,
+  makeCustomer,
+  makeGroup,
+} from './helpers.js';
 
 // Many requests at once against one limit or one row: what arrives together must not slip past a
 // check made before the write.
@@ -13,12 +22,18 @@ const LOGIN = `mutation($email: String!, $password: String!) { login(email: $ema
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code } } }`;
 const GENERATE = `mutation($email: String!) { generatePasswordToken(email: $email) { ... on OkPayload { ok } } }`;
 
-const tally = (types: string[]) => types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
+const tally = (types: string[]) =>
+  types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
 
 // One app for the throttles, metadata and batch tests (each app costs seconds of migrations); each
 // throttle test speaks from a client address of its own (TRUST_PROXY), so their counts do not mix.
 const t = await createTestApp({
-  settings: { loginFailuresPerEmail: 5, loginFailuresPerClient: 30, registrationsPerClientPerHour: 30, trustProxy: true },
+  settings: {
+    loginFailuresPerEmail: 5,
+    loginFailuresPerClient: 30,
+    registrationsPerClientPerHour: 30,
+    trustProxy: true,
+  },
 });
 const from = (client: string) => ({ ...ANONYMOUS, 'x-forwarded-for': client });
 
@@ -31,9 +46,14 @@ describe('throttles under parallel requests', () => {
     tc.after(() => void (bcrypt.compare = compare));
     // Twelve clients, so that only the per-email limit applies.
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => t.gql(LOGIN, { email: 'burst@example.com', password: 'wrong-password' }, from(`10.0.1.${i}`))),
+      Array.from({ length: 12 }, (_, i) =>
+        t.gql(LOGIN, { email: 'burst@example.com', password: 'wrong-password' }, from(`10.0.1.${i}`)),
+      ),
     );
-    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 5, RateLimitedError: 7 });
+    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), {
+      InvalidCredentialsError: 5,
+      RateLimitedError: 7,
+    });
     assert.equal(checks, 5, 'bcrypt ran once per counted attempt');
   });
 
@@ -43,9 +63,14 @@ describe('throttles under parallel requests', () => {
     bcrypt.compare = ((...args: Parameters<typeof compare>) => (checks++, compare(...args))) as typeof compare;
     tc.after(() => void (bcrypt.compare = compare));
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => t.gql(LOGIN, { email: `spray${i}@example.com`, password: 'wrong-password' }, from('10.0.0.2'))),
+      Array.from({ length: 40 }, (_, i) =>
+        t.gql(LOGIN, { email: `spray${i}@example.com`, password: 'wrong-password' }, from('10.0.0.2')),
+      ),
     );
-    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 30, RateLimitedError: 10 });
+    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), {
+      InvalidCredentialsError: 30,
+      RateLimitedError: 10,
+    });
     // Unknown emails are compared against the dummy hash: a check each, and none for the refused ten.
     assert.equal(checks, 30, 'bcrypt ran once per counted attempt');
   });
@@ -58,28 +83,43 @@ describe('throttles under parallel requests', () => {
       return r.data!.login.__typename as string;
     };
     // More successes than the client's limit of 30: none is charged.
-    for (let i = 0; i < 31; i++) assert.equal(await login('right-password'), 'Session', `success ${i} is never throttled`);
+    for (let i = 0; i < 31; i++)
+      assert.equal(await login('right-password'), 'Session', `success ${i} is never throttled`);
     for (let i = 0; i < 4; i++) assert.equal(await login('wrong-password'), 'InvalidCredentialsError');
     assert.equal(await login('right-password'), 'Session');
     // The email's count started over: five more failures are checked, the sixth attempt is refused.
-    for (let i = 0; i < 5; i++) assert.equal(await login('wrong-password'), 'InvalidCredentialsError', `failure ${i} after the success`);
+    for (let i = 0; i < 5; i++)
+      assert.equal(await login('wrong-password'), 'InvalidCredentialsError', `failure ${i} after the success`);
     assert.equal(await login('right-password'), 'RateLimitedError');
   });
 
   test('40 parallel registrations from one client with a limit of 30: exactly 30 accounts', async () => {
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => t.gql(REGISTER, { input: { email: `reg${i}@example.com`, password: 'password-1' } }, from('10.0.0.4'))),
+      Array.from({ length: 40 }, (_, i) =>
+        t.gql(REGISTER, { input: { email: `reg${i}@example.com`, password: 'password-1' } }, from('10.0.0.4')),
+      ),
     );
     assert.deepEqual(tally(results.map((r) => r.data!.register.__typename)), { Session: 30, RateLimitedError: 10 });
     assert.equal(await t.prisma.customer.count({ where: { email: { startsWith: 'reg' } } }), 30);
   });
 
   test('20 parallel reset requests for one account: one token, one event', async () => {
-    const r = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ... on Session { customer { id } } } }`, { input: { email: 'forgot@example.com', password: 'password-1' } }, from('10.0.0.5'));
+    const r = await t.gql(
+      `mutation($input: RegisterInput!) { register(input: $input) { ... on Session { customer { id } } } }`,
+      { input: { email: 'forgot@example.com', password: 'password-1' } },
+      from('10.0.0.5'),
+    );
     const id = r.data!.register.customer.id as string;
-    const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(GENERATE, { email: 'forgot@example.com' }, from('10.0.0.5'))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => t.gql(GENERATE, { email: 'forgot@example.com' }, from('10.0.0.5'))),
+    );
     assert.ok(results.every((x) => x.data!.generatePasswordToken.ok === true));
-    assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.password_reset', payload: { path: ['id'], equals: id } } }), 1);
+    assert.equal(
+      await t.prisma.outboxEvent.count({
+        where: { name: 'customer.password_reset', payload: { path: ['id'], equals: id } },
+      }),
+      1,
+    );
     assert.equal(await t.prisma.passwordResetToken.count({ where: { customerId: id } }), 1);
   });
 });
@@ -94,7 +134,11 @@ describe('metadata: merged in the database, the merged result within the limit',
 
   async function signedIn() {
     const input = { email: `meta${++n}@example.com`, password: 'password-1' };
-    const r = await t.gql(`mutation($input: RegisterInput!) { register(input: $input) { ... on Session { accessToken customer { id } } } }`, { input }, ANONYMOUS);
+    const r = await t.gql(
+      `mutation($input: RegisterInput!) { register(input: $input) { ... on Session { accessToken customer { id } } } }`,
+      { input },
+      ANONYMOUS,
+    );
     return { id: r.data!.register.customer.id as string, as: bearer(r.data!.register.accessToken) };
   }
 
@@ -114,18 +158,35 @@ describe('metadata: merged in the database, the merged result within the limit',
     const adminAddress = await makeAddress(t.prisma, customer.id);
     const group = await makeGroup(t.prisma);
     const answer = (r: { data?: Record<string, any> | null }) => Object.values(r.data!)[0] as Answer;
-    const customerMetadata = (id: string) => async () => (await t.prisma.customer.findUniqueOrThrow({ where: { id } })).metadata;
-    const addressMetadata = (id: string) => async () => (await t.prisma.address.findUniqueOrThrow({ where: { id } })).metadata;
+    const customerMetadata = (id: string) => async () =>
+      (await t.prisma.customer.findUniqueOrThrow({ where: { id } })).metadata;
+    const addressMetadata = (id: string) => async () =>
+      (await t.prisma.address.findUniqueOrThrow({ where: { id } })).metadata;
     return [
-      { name: 'updateMe', patch: (m) => t.gql(UPDATE_ME, { input: { metadata: m } }, me.as).then(answer), stored: customerMetadata(me.id), field: 'metadata' },
+      {
+        name: 'updateMe',
+        patch: (m) => t.gql(UPDATE_ME, { input: { metadata: m } }, me.as).then(answer),
+        stored: customerMetadata(me.id),
+        field: 'metadata',
+      },
       {
         name: 'updateMyAddress',
         patch: (m) => t.gql(UPDATE_MY_ADDRESS, { id: address.id, input: { metadata: m } }, me.as).then(answer),
         stored: addressMetadata(address.id),
         field: 'metadata',
       },
-      { name: 'updateCustomers', patch: (m) => t.gql(UPDATE_CUSTOMERS, { ids: [customer.id], input: { metadata: m } }).then(answer), stored: customerMetadata(customer.id), field: 'input.metadata' },
-      { name: 'updateAddresses', patch: (m) => t.gql(UPDATE_ADDRESSES, { ids: [adminAddress.id], input: { metadata: m } }).then(answer), stored: addressMetadata(adminAddress.id), field: 'input.metadata' },
+      {
+        name: 'updateCustomers',
+        patch: (m) => t.gql(UPDATE_CUSTOMERS, { ids: [customer.id], input: { metadata: m } }).then(answer),
+        stored: customerMetadata(customer.id),
+        field: 'input.metadata',
+      },
+      {
+        name: 'updateAddresses',
+        patch: (m) => t.gql(UPDATE_ADDRESSES, { ids: [adminAddress.id], input: { metadata: m } }).then(answer),
+        stored: addressMetadata(adminAddress.id),
+        field: 'input.metadata',
+      },
       {
         name: 'updateCustomerGroups',
         patch: (m) => t.gql(UPDATE_GROUPS, { ids: [group.id], input: { metadata: m } }).then(answer),
@@ -139,10 +200,19 @@ describe('metadata: merged in the database, the merged result within the limit',
     for (const { name, patch, stored } of await writers()) {
       for (let i = 0; i < 10; i++) {
         const answers = await Promise.all([patch({ [`a${i}`]: i }), patch({ [`b${i}`]: i })]);
-        assert.ok(answers.every((a) => a.__typename.endsWith('Payload')), `${name}: ${JSON.stringify(answers)}`);
+        assert.ok(
+          answers.every((a) => a.__typename.endsWith('Payload')),
+          `${name}: ${JSON.stringify(answers)}`,
+        );
       }
       const keys = Object.keys((await stored()) as object).sort();
-      assert.deepEqual(keys, Array.from({ length: 10 }, (_, i) => [`a${i}`, `b${i}`]).flat().sort(), `${name} lost keys`);
+      assert.deepEqual(
+        keys,
+        Array.from({ length: 10 }, (_, i) => [`a${i}`, `b${i}`])
+          .flat()
+          .sort(),
+        `${name} lost keys`,
+      );
     }
   });
 
@@ -162,7 +232,11 @@ describe('metadata: merged in the database, the merged result within the limit',
   test('two concurrent 12 KB patches of one row: exactly one is stored', async () => {
     for (const { name, patch, stored } of await writers()) {
       const answers = await Promise.all([patch({ a: 'x'.repeat(12 * 1024) }), patch({ b: 'y'.repeat(12 * 1024) })]);
-      assert.deepEqual(answers.map((a) => a.__typename.endsWith('Payload')).sort(), [false, true], `${name}: ${JSON.stringify(answers)}`);
+      assert.deepEqual(
+        answers.map((a) => a.__typename.endsWith('Payload')).sort(),
+        [false, true],
+        `${name}: ${JSON.stringify(answers)}`,
+      );
       assert.equal(Object.keys((await stored()) as object).length, 1, name);
     }
   });
@@ -172,7 +246,9 @@ describe('metadata: merged in the database, the merged result within the limit',
 // another connection, so the batch always meets the row live in its snapshot and then locked, and
 // must wait, find the row soft-deleted once the delete commits, and write nothing. PGlite has one
 // connection: the soft delete and the batch cannot overlap there, so the race cannot be made.
-const concurrent = { skip: DATABASE_KIND !== 'postgres' && 'needs a second connection to hold the soft delete open; PGlite has one' };
+const concurrent = {
+  skip: DATABASE_KIND !== 'postgres' && 'needs a second connection to hold the soft delete open; PGlite has one',
+};
 describe('batch operations choose and lock their rows inside the transaction', () => {
   const UPDATE_CUSTOMERS = `mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "Changed" }) { __typename ... on Error { code } ... on NotFoundError { ids } } }`;
   const DELETE_CUSTOMERS = `mutation($ids: [ID!]) { deleteCustomers(ids: $ids) { __typename ... on Error { code } ... on NotFoundError { ids } } }`;
@@ -184,7 +260,9 @@ describe('batch operations choose and lock their rows inside the transaction', (
   async function untilWaiting() {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const [waiting] = await t.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      const [waiting] = await t.prisma.$queryRaw<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
       if (waiting!.n > 0) return;
       if (Date.now() > deadline) throw new Error('the batch never waited for the soft delete');
       await sleep(10);
@@ -196,7 +274,11 @@ describe('batch operations choose and lock their rows inside the transaction', (
    * commits the soft delete only once the mutation waits for it. Returns the answer and the
    * statements the mutation ran.
    */
-  async function softDeletedWhileChosen(mutation: string, id: string, table: 'customer' | 'customer_address' | 'customer_group') {
+  async function softDeletedWhileChosen(
+    mutation: string,
+    id: string,
+    table: 'customer' | 'customer_address' | 'customer_group',
+  ) {
     const softDelete = await holdLock(t.prisma, `UPDATE ${table} SET deleted_at = now() WHERE id = '${id}'`);
     const statements: string[] = [];
     const stop = t.db.onStatement((sql) => statements.push(sql));
@@ -215,45 +297,82 @@ describe('batch operations choose and lock their rows inside the transaction', (
   }
 
   /** Refused as NOT_FOUND naming the row, and no write of `write` ran. */
-  function assertRefused(id: string, answer: { __typename: string; ids?: string[] }, statements: string[], write: RegExp) {
+  function assertRefused(
+    id: string,
+    answer: { __typename: string; ids?: string[] },
+    statements: string[],
+    write: RegExp,
+  ) {
     assert.deepEqual(answer, { __typename: 'NotFoundError', code: 'NOT_FOUND', ids: [id] });
-    assert.deepEqual(statements.filter((sql) => write.test(sql)), [], 'nothing written');
+    assert.deepEqual(
+      statements.filter((sql) => write.test(sql)),
+      [],
+      'nothing written',
+    );
   }
 
-  test('updateCustomers waits for a soft delete in flight on its customer, then refuses it NOT_FOUND and writes nothing', concurrent, async () => {
-    const c = await makeCustomer(t.prisma, { firstName: 'Before' });
-    const { answer, statements } = await softDeletedWhileChosen(UPDATE_CUSTOMERS, c.id, 'customer');
-    assertRefused(c.id, answer, statements, /^UPDATE "public"\."customer" SET "first_name"/);
-    assert.equal((await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).firstName, 'Before');
-  });
+  test(
+    'updateCustomers waits for a soft delete in flight on its customer, then refuses it NOT_FOUND and writes nothing',
+    concurrent,
+    async () => {
+      const c = await makeCustomer(t.prisma, { firstName: 'Before' });
+      const { answer, statements } = await softDeletedWhileChosen(UPDATE_CUSTOMERS, c.id, 'customer');
+      assertRefused(c.id, answer, statements, /^UPDATE "public"\."customer" SET "first_name"/);
+      assert.equal((await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).firstName, 'Before');
+    },
+  );
 
-  test('deleteCustomers waits for a soft delete in flight on its customer, then refuses it NOT_FOUND and deletes nothing', concurrent, async () => {
-    const c = await makeCustomer(t.prisma);
-    const { answer, statements } = await softDeletedWhileChosen(DELETE_CUSTOMERS, c.id, 'customer');
-    assertRefused(c.id, answer, statements, /^DELETE FROM "public"\."customer"/);
-    assert.notEqual((await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).deletedAt, null, 'soft-deleted, not deleted');
-  });
+  test(
+    'deleteCustomers waits for a soft delete in flight on its customer, then refuses it NOT_FOUND and deletes nothing',
+    concurrent,
+    async () => {
+      const c = await makeCustomer(t.prisma);
+      const { answer, statements } = await softDeletedWhileChosen(DELETE_CUSTOMERS, c.id, 'customer');
+      assertRefused(c.id, answer, statements, /^DELETE FROM "public"\."customer"/);
+      assert.notEqual(
+        (await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).deletedAt,
+        null,
+        'soft-deleted, not deleted',
+      );
+    },
+  );
 
-  test('updateAddresses waits for a soft delete in flight on its address, then refuses it NOT_FOUND and writes nothing', concurrent, async () => {
-    const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
-    const { answer, statements } = await softDeletedWhileChosen(UPDATE_ADDRESSES, a.id, 'customer_address');
-    assertRefused(a.id, answer, statements, /^UPDATE "public"\."customer_address" SET "city"/);
-    assert.equal((await t.prisma.address.findUniqueOrThrow({ where: { id: a.id } })).city, a.city);
-  });
+  test(
+    'updateAddresses waits for a soft delete in flight on its address, then refuses it NOT_FOUND and writes nothing',
+    concurrent,
+    async () => {
+      const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
+      const { answer, statements } = await softDeletedWhileChosen(UPDATE_ADDRESSES, a.id, 'customer_address');
+      assertRefused(a.id, answer, statements, /^UPDATE "public"\."customer_address" SET "city"/);
+      assert.equal((await t.prisma.address.findUniqueOrThrow({ where: { id: a.id } })).city, a.city);
+    },
+  );
 
-  test('deleteAddresses waits for a soft delete in flight on its address, then refuses it NOT_FOUND and deletes nothing', concurrent, async () => {
-    const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
-    const { answer, statements } = await softDeletedWhileChosen(DELETE_ADDRESSES, a.id, 'customer_address');
-    assertRefused(a.id, answer, statements, /^DELETE FROM "public"\."customer_address"/);
-    assert.notEqual((await t.prisma.address.findUniqueOrThrow({ where: { id: a.id } })).deletedAt, null, 'soft-deleted, not deleted');
-  });
+  test(
+    'deleteAddresses waits for a soft delete in flight on its address, then refuses it NOT_FOUND and deletes nothing',
+    concurrent,
+    async () => {
+      const a = await makeAddress(t.prisma, (await makeCustomer(t.prisma)).id);
+      const { answer, statements } = await softDeletedWhileChosen(DELETE_ADDRESSES, a.id, 'customer_address');
+      assertRefused(a.id, answer, statements, /^DELETE FROM "public"\."customer_address"/);
+      assert.notEqual(
+        (await t.prisma.address.findUniqueOrThrow({ where: { id: a.id } })).deletedAt,
+        null,
+        'soft-deleted, not deleted',
+      );
+    },
+  );
 
-  test('updateCustomerGroups waits for a soft delete in flight on its group, then refuses it NOT_FOUND and writes nothing', concurrent, async () => {
-    const g = await makeGroup(t.prisma);
-    const { answer, statements } = await softDeletedWhileChosen(UPDATE_GROUPS, g.id, 'customer_group');
-    assertRefused(g.id, answer, statements, /UPDATE "customer_group"/);
-    assert.equal((await t.prisma.customerGroup.findUniqueOrThrow({ where: { id: g.id } })).metadata, null);
-  });
+  test(
+    'updateCustomerGroups waits for a soft delete in flight on its group, then refuses it NOT_FOUND and writes nothing',
+    concurrent,
+    async () => {
+      const g = await makeGroup(t.prisma);
+      const { answer, statements } = await softDeletedWhileChosen(UPDATE_GROUPS, g.id, 'customer_group');
+      assertRefused(g.id, answer, statements, /UPDATE "customer_group"/);
+      assert.equal((await t.prisma.customerGroup.findUniqueOrThrow({ where: { id: g.id } })).metadata, null);
+    },
+  );
 });
 
 describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
@@ -267,18 +386,27 @@ describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
     const lock = await holdLock(t.prisma, `SELECT id FROM customer WHERE id = '${c.id}' FOR UPDATE`);
     let answered = false;
     const answer = t
-      .gql(`mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "After" }) { __typename } }`, { ids: [c.id] })
+      .gql(`mutation($ids: [ID!]) { updateCustomers(ids: $ids, input: { firstName: "After" }) { __typename } }`, {
+        ids: [c.id],
+      })
       .finally(() => (answered = true));
     await sleep(1_000);
     const answeredWhileHeld = answered;
     await lock.release();
     const r = await answer;
     assert.equal(r.status, 504);
-    assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
+    assert.deepEqual(
+      r.errors!.map((e) => e.extensions?.code),
+      ['TIMEOUT'],
+    );
     assert.match(r.errors![0]!.message, /nothing it was writing was applied/);
     assert.equal(answeredWhileHeld, false, 'not answered while its transaction could still commit');
     await sleep(300);
-    assert.equal((await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).firstName, 'Before', 'rolled back');
+    assert.equal(
+      (await t.prisma.customer.findUniqueOrThrow({ where: { id: c.id } })).firstName,
+      'Before',
+      'rolled back',
+    );
     assert.equal(await t.prisma.outboxEvent.count({ where: { name: 'customer.updated' } }), 0, 'and no event');
   });
 
@@ -288,10 +416,13 @@ describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
     const members = await Promise.all([makeCustomer(t.prisma), makeCustomer(t.prisma)]);
     // Hold the group's row, so addCustomersToGroup's one statement waits past the 300 ms.
     const lock = await holdLock(t.prisma, `SELECT id FROM customer_group WHERE id = '${g.id}' FOR UPDATE`);
-    const answer = t.gql(`mutation($g: ID!, $ids: [ID!]!) { addCustomersToGroup(groupId: $g, customerIds: $ids) { __typename } }`, {
-      g: g.id,
-      ids: members.map((c) => c.id),
-    });
+    const answer = t.gql(
+      `mutation($g: ID!, $ids: [ID!]!) { addCustomersToGroup(groupId: $g, customerIds: $ids) { __typename } }`,
+      {
+        g: g.id,
+        ids: members.map((c) => c.id),
+      },
+    );
     await sleep(1_000);
     await lock.release();
     const r = await answer;
@@ -303,8 +434,14 @@ describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {
   test('one whose write starts only after the deadline never writes', async () => {
     const t = slow;
     const input = Array.from({ length: 4 }, (_, i) => ({ email: `late${i}@example.com`, password: 'password-1' }));
-    const r = await t.gql(`mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`, { input });
-    assert.deepEqual(r.errors!.map((e) => e.extensions?.code), ['TIMEOUT']);
+    const r = await t.gql(
+      `mutation($input: [CreateCustomerInput!]!) { createCustomers(input: $input) { __typename } }`,
+      { input },
+    );
+    assert.deepEqual(
+      r.errors!.map((e) => e.extensions?.code),
+      ['TIMEOUT'],
+    );
     await sleep(3_000);
     assert.equal(await t.prisma.customer.count({ where: { email: { startsWith: 'late' } } }), 0);
   });

@@ -54,7 +54,8 @@ async function gql(query: string, variables: Record<string, unknown>, headers: R
 }
 
 const from = (client: string) => ({ ...ANONYMOUS, 'x-forwarded-for': client });
-const tally = (types: string[]) => types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
+const tally = (types: string[]) =>
+  types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
 const burst = <T>(n: number, fn: (i: number) => Promise<T>) => Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Session { accessToken customer { id } } ... on Error { code } } }`;
@@ -66,14 +67,18 @@ async function register(email: string, client: string) {
   return { id: r.data.register.customer.id as string, token: r.data.register.accessToken as string };
 }
 
-const events = (name: string, key: string, id: string) => prisma.outboxEvent.count({ where: { name, payload: { path: [key], equals: id } } });
+const events = (name: string, key: string, id: string) =>
+  prisma.outboxEvent.count({ where: { name, payload: { path: [key], equals: id } } });
 
 describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES} instance(s)`, () => {
   test('requestEmailVerification, at most one a minute: 12 parallel requests send exactly 1 event, and a minute later 1 more', async () => {
     const { id, token } = await register('verify-burst@example.com', '10.9.0.1');
     const request = () => gql(`mutation { requestEmailVerification { ... on OkPayload { ok } } }`, {}, bearer(token));
     const first = await burst(12, request);
-    assert.ok(first.every((r) => r.data?.requestEmailVerification?.ok === true), JSON.stringify(first.find((r) => !r.data)));
+    assert.ok(
+      first.every((r) => r.data?.requestEmailVerification?.ok === true),
+      JSON.stringify(first.find((r) => !r.data)),
+    );
     assert.equal(await events('customer.email_verification_requested', 'customerId', id), 1);
     assert.equal(await prisma.emailVerificationToken.count({ where: { customerId: id } }), 1);
 
@@ -83,13 +88,23 @@ describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES
 
     clock += 31_000;
     await burst(12, request);
-    assert.equal(await events('customer.email_verification_requested', 'customerId', id), 2, 'one more after the minute');
+    assert.equal(
+      await events('customer.email_verification_requested', 'customerId', id),
+      2,
+      'one more after the minute',
+    );
     assert.equal(await prisma.emailVerificationToken.count({ where: { customerId: id } }), 1);
   });
 
   test('generatePasswordToken, at most one a minute: 12 parallel requests make exactly 1 token and 1 event', async () => {
     const { id } = await register('reset-burst@example.com', '10.9.0.2');
-    const results = await burst(12, () => gql(`mutation($email: String!) { generatePasswordToken(email: $email) { ... on OkPayload { ok } } }`, { email: 'reset-burst@example.com' }, from('10.9.0.2')));
+    const results = await burst(12, () =>
+      gql(
+        `mutation($email: String!) { generatePasswordToken(email: $email) { ... on OkPayload { ok } } }`,
+        { email: 'reset-burst@example.com' },
+        from('10.9.0.2'),
+      ),
+    );
     assert.ok(results.every((r) => r.data?.generatePasswordToken?.ok === true));
     assert.equal(await events('customer.password_reset', 'id', id), 1);
     assert.equal(await prisma.passwordResetToken.count({ where: { customerId: id } }), 1);
@@ -102,18 +117,30 @@ describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES
     bcrypt.compare = ((...args: Parameters<typeof compare>) => (checks++, compare(...args))) as typeof compare;
     tc.after(() => void (bcrypt.compare = compare));
     // A client each, so that only the per-email limit applies.
-    const results = await burst(12, (i) => gql(LOGIN, { email: 'login-burst@example.com', password: 'wrong-password' }, from(`10.9.1.${i}`)));
-    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 5, RateLimitedError: 7 });
+    const results = await burst(12, (i) =>
+      gql(LOGIN, { email: 'login-burst@example.com', password: 'wrong-password' }, from(`10.9.1.${i}`)),
+    );
+    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), {
+      InvalidCredentialsError: 5,
+      RateLimitedError: 7,
+    });
     assert.equal(checks, 5);
   });
 
   test('LOGIN_FAILURES_PER_CLIENT 30: 40 parallel wrong logins from one client over many emails: exactly 30 checked', async () => {
-    const results = await burst(40, (i) => gql(LOGIN, { email: `spray-burst${i}@example.com`, password: 'wrong-password' }, from('10.9.0.4')));
-    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), { InvalidCredentialsError: 30, RateLimitedError: 10 });
+    const results = await burst(40, (i) =>
+      gql(LOGIN, { email: `spray-burst${i}@example.com`, password: 'wrong-password' }, from('10.9.0.4')),
+    );
+    assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), {
+      InvalidCredentialsError: 30,
+      RateLimitedError: 10,
+    });
   });
 
   test('REGISTRATIONS_PER_CLIENT_PER_HOUR 30: 40 parallel registrations from one client: exactly 30 accounts', async () => {
-    const results = await burst(40, (i) => gql(REGISTER, { input: { email: `reg-burst${i}@example.com`, password: 'password-1' } }, from('10.9.0.5')));
+    const results = await burst(40, (i) =>
+      gql(REGISTER, { input: { email: `reg-burst${i}@example.com`, password: 'password-1' } }, from('10.9.0.5')),
+    );
     assert.deepEqual(tally(results.map((r) => r.data!.register.__typename)), { Session: 30, RateLimitedError: 10 });
     assert.equal(await prisma.customer.count({ where: { email: { startsWith: 'reg-burst' } } }), 30);
   });

@@ -12,7 +12,19 @@ import { foldCase } from '../src/lib/fold-case.js';
 import { createLogger } from '../src/logger.js';
 import type { PlanDecision } from '../src/planner/index.js';
 import { createApp, type App } from '../src/yoga.js';
-import { ADMIN, ADMIN_KEY, DATABASE_KIND, SERVER_URL, addToGroup, createTestApp, makeAddress, makeCustomer, makeGroup, makeOrder, migratedDatabase } from './helpers.js';
+import {
+  ADMIN,
+  ADMIN_KEY,
+  DATABASE_KIND,
+  SERVER_URL,
+  addToGroup,
+  createTestApp,
+  makeAddress,
+  makeCustomer,
+  makeGroup,
+  makeOrder,
+  migratedDatabase,
+} from './helpers.js';
 
 // What the filters, timestamps and time zones promise, on both read paths: every query runs planned
 // and on the Pothos path, the bodies must be byte-identical, and the answer must be the rule's
@@ -23,7 +35,12 @@ const log = createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent');
 const adminKeys = [{ name: 'tests', key: ADMIN_KEY }];
 const decisions: PlanDecision[] = [];
 const pair = (db: Database) => ({
-  planned: createApp({ db, log, settings: { adminKeys, bcryptCost: 4, readPlanner: true }, onPlan: (d) => decisions.push(d) }),
+  planned: createApp({
+    db,
+    log,
+    settings: { adminKeys, bcryptCost: 4, readPlanner: true },
+    onPlan: (d) => decisions.push(d),
+  }),
   plain: createApp({ db, log, settings: { adminKeys, bcryptCost: 4, readPlanner: false } }),
 });
 const apps = pair(t.db);
@@ -43,26 +60,54 @@ async function both(query: string, variables: Record<string, unknown> = {}, { pl
   const ours = await send(planned, query, variables);
   const wasPlanned = decisions.length > 0 && decisions.every((d) => d.planned);
   const theirs = await send(plain, query, variables);
-  assert.equal(ours, theirs, `planned (${wasPlanned}) and Pothos answers differ for\n${query}\n${JSON.stringify(variables)}`);
+  assert.equal(
+    ours,
+    theirs,
+    `planned (${wasPlanned}) and Pothos answers differ for\n${query}\n${JSON.stringify(variables)}`,
+  );
   const space = ours.indexOf(' ');
-  return { status: Number(ours.slice(0, space)), body: JSON.parse(ours.slice(space + 1)) as { data?: any; errors?: any[] }, wasPlanned };
+  return {
+    status: Number(ours.slice(0, space)),
+    body: JSON.parse(ours.slice(space + 1)) as { data?: any; errors?: any[] },
+    wasPlanned,
+  };
 }
 
 /** `q` on one field, as the README says: a term of 1 or 2 characters matches its start, a longer one any part. */
-const searched = (field: string, q: string) => ([...q].length < 3 ? foldCase(field).startsWith(foldCase(q)) : foldCase(field).includes(foldCase(q)));
+const searched = (field: string, q: string) =>
+  [...q].length < 3 ? foldCase(field).startsWith(foldCase(q)) : foldCase(field).includes(foldCase(q));
 
 const groups: { id: string; name: string; createdAt: Date; updatedAt: Date }[] = [];
 const customers: { id: string; email: string; hasAccount: boolean; createdAt: Date; groupIds: string[] }[] = [];
 
 before(async () => {
   const p = t.prisma;
-  const names = ['VIP', 'Loyalty Bronze', 'Newsletter', 'Early Adopters', 'Wholesale', '100% Off_Club', 'back\\slash', 'ÆBLEGRØD', 'İstanbul'];
+  const names = [
+    'VIP',
+    'Loyalty Bronze',
+    'Newsletter',
+    'Early Adopters',
+    'Wholesale',
+    '100% Off_Club',
+    'back\\slash',
+    'ÆBLEGRØD',
+    'İstanbul',
+  ];
   for (const [i, name] of names.entries()) {
     const at = new Date(Date.UTC(2026, 0, 1 + i));
     groups.push(await makeGroup(p, { name, createdAt: at, updatedAt: new Date(Date.UTC(2026, 1, 1 + (i % 3))) }));
   }
   // Emails as an import may have left them: not lower-cased, with LIKE's wildcards and escapes.
-  const emails = ['Per%cent@Example.com', 'perXcent@example.com', 'under_score@example.com', 'underXscore@example.com', 'back\\slash@example.com', 'ÆBLE@example.dk', 'İpek@example.com.tr', 'plain@example.com'];
+  const emails = [
+    'Per%cent@Example.com',
+    'perXcent@example.com',
+    'under_score@example.com',
+    'underXscore@example.com',
+    'back\\slash@example.com',
+    'ÆBLE@example.dk',
+    'İpek@example.com.tr',
+    'plain@example.com',
+  ];
   for (const [i, email] of emails.entries()) {
     const phone = i % 3 === 0 ? null : `+45 12 34 56 ${70 + (i % 4)}`;
     const c = await makeCustomer(p, {
@@ -75,8 +120,18 @@ before(async () => {
     });
     const mine = groups.filter((_, g) => (g + i) % 3 === 0);
     for (const g of mine) await addToGroup(p, c.id, g.id);
-    customers.push({ id: c.id, email, hasAccount: i % 2 === 0, createdAt: c.createdAt, groupIds: mine.map((g) => g.id) });
-    await makeAddress(p, c.id, { city: ['São_Paulo', 'SÃO%PAULO', 'Ærøskøbing', 'back\\slash'][i % 4], countryCode: i % 3 ? 'dk' : 'se', postalCode: `${2000 + (i % 2)}` });
+    customers.push({
+      id: c.id,
+      email,
+      hasAccount: i % 2 === 0,
+      createdAt: c.createdAt,
+      groupIds: mine.map((g) => g.id),
+    });
+    await makeAddress(p, c.id, {
+      city: ['São_Paulo', 'SÃO%PAULO', 'Ærøskøbing', 'back\\slash'][i % 4],
+      countryCode: i % 3 ? 'dk' : 'se',
+      postalCode: `${2000 + (i % 2)}`,
+    });
     await makeOrder(p, c.id, {
       email,
       status: (['pending', 'completed', 'canceled'] as const)[i % 3],
@@ -100,7 +155,8 @@ test('exact filters are exact: %, _ and \\ are themselves, case is folded, a tra
     assert.ok(wasPlanned, `not planned: ${query}`);
     return Object.values(body.data as Record<string, { totalCount: number }>)[0]!.totalCount;
   };
-  const byEmail = (value: string) => count('query($v: String!) { customers(filter: { email: $v }) { totalCount } }', { v: value });
+  const byEmail = (value: string) =>
+    count('query($v: String!) { customers(filter: { email: $v }) { totalCount } }', { v: value });
   assert.equal(await byEmail('%'), 0);
   assert.equal(await byEmail('_%'), 0);
   assert.equal(await byEmail('per%cent@example.COM'), 1);
@@ -109,18 +165,21 @@ test('exact filters are exact: %, _ and \\ are themselves, case is folded, a tra
   assert.equal(await byEmail('back\\'), 0);
   assert.equal(await byEmail('æble@EXAMPLE.dk'), 1);
   assert.equal(await byEmail('ipek@example.com.tr'), 1, 'İ folds to i');
-  const orders = (value: string) => count('query($v: String!) { orders(filter: { email: $v }) { totalCount } }', { v: value });
+  const orders = (value: string) =>
+    count('query($v: String!) { orders(filter: { email: $v }) { totalCount } }', { v: value });
   assert.equal(await orders('%'), 0);
   assert.equal(await orders('PER%CENT@example.com'), 1);
   assert.equal(await orders('\\'), 0);
-  const cities = (value: string) => count('query($v: String!) { addresses(filter: { city: $v }) { totalCount } }', { v: value });
+  const cities = (value: string) =>
+    count('query($v: String!) { addresses(filter: { city: $v }) { totalCount } }', { v: value });
   assert.equal(await cities('_'), 0);
   assert.equal(await cities('são_paulo'), 2);
   assert.equal(await cities('são%paulo'), 2);
   assert.equal(await cities('SÃO_PAULO'), 2);
   assert.equal(await cities('ærøskøbing'), 2);
   assert.equal(await cities('back\\SLASH'), 2);
-  const named = (value: string[]) => count('query($v: [String!]) { customerGroups(filter: { name: $v }) { totalCount } }', { v: value });
+  const named = (value: string[]) =>
+    count('query($v: [String!]) { customerGroups(filter: { name: $v }) { totalCount } }', { v: value });
   assert.equal(await named(['%']), 0);
   assert.equal(await named(['vip', 'loYAlTY bRonZE']), 2);
   assert.equal(await named(['100% off_club', 'BACK\\SLASH', 'æblegrød', 'istanbul']), 4);
@@ -129,7 +188,10 @@ test('exact filters are exact: %, _ and \\ are themselves, case is folded, a tra
 test('fold_case in the database folds every code point as foldCase does', async () => {
   // The code points either side may change: those foldCase changes, and those in fold_case's table
   // (read from the function itself); every other one both leave alone. Plus a sample of the rest.
-  const [source] = await t.db.query<{ src: string }>(`SELECT prosrc AS src FROM pg_proc WHERE proname = 'fold_case'`, []);
+  const [source] = await t.db.query<{ src: string }>(
+    `SELECT prosrc AS src FROM pg_proc WHERE proname = 'fold_case'`,
+    [],
+  );
   const table = /translate\(lower\(\$1 COLLATE "C"\), '([^']*)'/.exec(source!.src)?.[1];
   assert.ok(table && [...table].length > 1000, 'fold_case translates by its table');
   const chars = new Set<string>([...table]);
@@ -141,10 +203,15 @@ test('fold_case in the database folds every code point as foldCase does', async 
     'SELECT array_agg(fold_case(c) ORDER BY i) AS folded FROM unnest($1::text[]) WITH ORDINALITY AS u(c, i)',
     [[...chars]],
   );
-  const differ = [...chars].filter((c, i) => row!.folded[i] !== foldCase(c)).map((c) => `U+${c.codePointAt(0)!.toString(16)}`);
+  const differ = [...chars]
+    .filter((c, i) => row!.folded[i] !== foldCase(c))
+    .map((c) => `U+${c.codePointAt(0)!.toString(16)}`);
   assert.deepEqual(differ.slice(0, 20), [], `${differ.length} code points fold differently`);
   // And whole strings, as the filters fold them.
-  const samples = fc.sample(fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replaceAll('\u0000', '')), 2_000);
+  const samples = fc.sample(
+    fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replaceAll('\u0000', '')),
+    2_000,
+  );
   const [strings] = await t.db.query<{ folded: string[] }>(
     'SELECT array_agg(fold_case(c) ORDER BY i) AS folded FROM unnest($1::text[]) WITH ORDINALITY AS u(c, i)',
     [samples],
@@ -165,25 +232,45 @@ test('every timestamp column holds years 1 to 9999 only: infinity, year 10000 an
     [],
   );
   assert.ok(columns.length >= 20, `${columns.length} timestamp columns`);
-  assert.deepEqual(columns.filter((c) => !c.checked).map((c) => `${c.table_name}.${c.column_name}`), []);
+  assert.deepEqual(
+    columns.filter((c) => !c.checked).map((c) => `${c.table_name}.${c.column_name}`),
+    [],
+  );
   const customer = customers[0]!.id;
-  for (const value of ['infinity', '-infinity', '10000-01-01T00:00:00Z', '0044-03-15T00:00:00Z BC', '0001-12-31T23:59:59.999Z BC', '10000-01-01T00:00:00-01:00']) {
+  for (const value of [
+    'infinity',
+    '-infinity',
+    '10000-01-01T00:00:00Z',
+    '0044-03-15T00:00:00Z BC',
+    '0001-12-31T23:59:59.999Z BC',
+    '10000-01-01T00:00:00-01:00',
+  ]) {
     for (const column of ['created_at', 'updated_at', 'deleted_at', 'email_verified_at']) {
       await assert.rejects(
         t.db.query(`UPDATE customer SET ${column} = $1::timestamptz WHERE id = $2`, [value, customer]),
-        (error: Error & { code?: string; cause?: { code?: string } }) => /check constraint|23514/.test(`${error.message} ${error.code} ${error.cause?.code}`),
+        (error: Error & { code?: string; cause?: { code?: string } }) =>
+          /check constraint|23514/.test(`${error.message} ${error.code} ${error.cause?.code}`),
         `${column} = ${value}`,
       );
     }
   }
-  await assert.rejects(t.db.query(`UPDATE "order" SET canceled_at = 'infinity' WHERE email = $1`, [customers[0]!.email]), /check constraint/);
+  await assert.rejects(
+    t.db.query(`UPDATE "order" SET canceled_at = 'infinity' WHERE email = $1`, [customers[0]!.email]),
+    /check constraint/,
+  );
 });
 
 test('the first and last instants of the range read, filter and page alike on both paths', async () => {
   const first = await makeCustomer(t.prisma, { email: 'first-instant@example.com' });
   const last = await makeCustomer(t.prisma, { email: 'last-instant@example.com' });
-  await t.db.query(`UPDATE customer SET created_at = '0001-01-01T00:00:00Z', updated_at = '9999-12-31T23:59:59.999Z' WHERE id = $1`, [first.id]);
-  await t.db.query(`UPDATE customer SET created_at = '9999-12-31T23:59:59.999Z', deleted_at = '0001-01-01T00:00:00Z' WHERE id = $1`, [last.id]);
+  await t.db.query(
+    `UPDATE customer SET created_at = '0001-01-01T00:00:00Z', updated_at = '9999-12-31T23:59:59.999Z' WHERE id = $1`,
+    [first.id],
+  );
+  await t.db.query(
+    `UPDATE customer SET created_at = '9999-12-31T23:59:59.999Z', deleted_at = '0001-01-01T00:00:00Z' WHERE id = $1`,
+    [last.id],
+  );
   for (const direction of ['ASC', 'DESC']) {
     const seen: string[] = [];
     let after: string | null = null;
@@ -204,7 +291,8 @@ test('the first and last instants of the range read, filter and page alike on bo
     assert.equal(seen[direction === 'ASC' ? 0 : seen.length - 1], first.id);
     assert.equal(seen[direction === 'ASC' ? seen.length - 1 : 0], last.id);
   }
-  const { body } = await both(`{ customers(withDeleted: true, filter: { createdAt: { lte: "0001-01-01T00:00:00Z" } }) { edges { node { createdAt updatedAt } } }
+  const { body } =
+    await both(`{ customers(withDeleted: true, filter: { createdAt: { lte: "0001-01-01T00:00:00Z" } }) { edges { node { createdAt updatedAt } } }
     later: customers(withDeleted: true, filter: { createdAt: { gt: "9999-12-31T23:59:59.998Z" } }) { edges { node { createdAt deletedAt } } } }`);
   assert.deepEqual(body.data, {
     customers: { edges: [{ node: { createdAt: '0001-01-01T00:00:00.000Z', updatedAt: '9999-12-31T23:59:59.999Z' } }] },
@@ -237,7 +325,10 @@ test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cu
   const db = await farFromUtc();
   after(() => db.close());
   await migrate(db);
-  const [setting] = await db.query<{ zone: string }>(`SELECT s.setconfig::text AS zone FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()`, []);
+  const [setting] = await db.query<{ zone: string }>(
+    `SELECT s.setconfig::text AS zone FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()`,
+    [],
+  );
   assert.match(setting!.zone, /Asia\/Kathmandu/, 'the database default is set');
   for (const zone of [
     await db.query<{ z: string }>('SHOW TimeZone', []).then((r) => Object.values(r[0]!)[0]),
@@ -254,10 +345,19 @@ test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cu
   // Written by SQL with an explicit offset, by Prisma from a Date, and by the column's default.
   const bySql = await makeCustomer(db.prisma, { email: 'by-sql@example.com' });
   await db.query(`UPDATE customer SET created_at = '2026-06-01T12:00:00+00' WHERE id = $1`, [bySql.id]);
-  const byPrisma = await makeCustomer(db.prisma, { email: 'by-prisma@example.com', createdAt: new Date('2026-06-01T12:00:00.001Z') });
-  const [written] = await db.query<{ at: string }>(`SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at FROM customer WHERE id = $1`, [byPrisma.id]);
+  const byPrisma = await makeCustomer(db.prisma, {
+    email: 'by-prisma@example.com',
+    createdAt: new Date('2026-06-01T12:00:00.001Z'),
+  });
+  const [written] = await db.query<{ at: string }>(
+    `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at FROM customer WHERE id = $1`,
+    [byPrisma.id],
+  );
   assert.equal(written!.at, '2026-06-01T12:00:00.001', 'Prisma wrote the instant it was given');
-  await db.query(`INSERT INTO customer (id, email) VALUES ('cus_01KDEFAULTZONE0000000000000', 'by-default@example.com')`, []);
+  await db.query(
+    `INSERT INTO customer (id, email) VALUES ('cus_01KDEFAULTZONE0000000000000', 'by-default@example.com')`,
+    [],
+  );
   const [defaulted] = await db.query<{ at: string; age: number }>(
     `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, extract(epoch FROM now() - created_at)::float8 AS age FROM customer WHERE email = 'by-default@example.com'`,
     [],
@@ -271,18 +371,24 @@ test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cu
     zoned,
   );
   const edges = body.data.customers.edges as { cursor: string; node: { email: string; createdAt: string } }[];
-  assert.deepEqual(edges.map((e) => [e.node.email, e.node.createdAt]), [
-    ['by-sql@example.com', '2026-06-01T12:00:00.000Z'],
-    ['by-prisma@example.com', '2026-06-01T12:00:00.001Z'],
-    ['by-default@example.com', defaulted!.at],
-  ]);
+  assert.deepEqual(
+    edges.map((e) => [e.node.email, e.node.createdAt]),
+    [
+      ['by-sql@example.com', '2026-06-01T12:00:00.000Z'],
+      ['by-prisma@example.com', '2026-06-01T12:00:00.001Z'],
+      ['by-default@example.com', defaulted!.at],
+    ],
+  );
   assert.deepEqual(body.data.at, { totalCount: 1, edges: [{ node: { email: 'by-sql@example.com' } }] });
   const next = await both(
     'query($after: String) { customers(first: 10, after: $after, orderBy: { field: CREATED_AT }) { edges { node { email } } } }',
     { after: edges[0]!.cursor },
     zoned,
   );
-  assert.deepEqual(next.body.data.customers.edges.map((e: { node: { email: string } }) => e.node.email), ['by-prisma@example.com', 'by-default@example.com']);
+  assert.deepEqual(
+    next.body.data.customers.edges.map((e: { node: { email: string } }) => e.node.email),
+    ['by-prisma@example.com', 'by-default@example.com'],
+  );
 });
 
 test("one request's errors come in one order, by path, however its fields settle", async () => {
@@ -315,7 +421,11 @@ test('text holding NUL is refused the same way on both paths, in every exact fil
     assert.equal(body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(body));
   }
   // U+001F separates the fields of addresses' search column: a term holding it could span two.
-  for (const [list, q] of [['addresses', 'main\u001fst'], ['customers', 'a\tb'], ['orders', '\u007f']]) {
+  for (const [list, q] of [
+    ['addresses', 'main\u001fst'],
+    ['customers', 'a\tb'],
+    ['orders', '\u007f'],
+  ]) {
     const { body } = await both(`query($q: String!) { ${list}(filter: { q: $q }) { totalCount } }`, { q });
     assert.equal(body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(body));
     assert.equal(body.errors?.[0]?.extensions?.argumentName, 'filter.q');
@@ -324,7 +434,10 @@ test('text holding NUL is refused the same way on both paths, in every exact fil
 
 test('q: one or two characters match the start of a field, more any part; wildcards are literal; over 100 characters is bad input', async () => {
   const search = async (q: string) => {
-    const { body, wasPlanned } = await both('query($q: String!) { customers(first: 100, filter: { q: $q }) { totalCount edges { node { email } } } }', { q });
+    const { body, wasPlanned } = await both(
+      'query($q: String!) { customers(first: 100, filter: { q: $q }) { totalCount edges { node { email } } } }',
+      { q },
+    );
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     assert.ok(wasPlanned, `q ${q} planned`);
     return (body.data.customers.edges as { node: { email: string } }[]).map((e) => e.node.email).sort();
@@ -368,7 +481,11 @@ async function everyPair<Row extends { id: string }>(options: {
   holds: (row: Row, field: string, value: unknown) => boolean;
 }) {
   const type = schema.getType(options.filterType) as GraphQLInputObjectType;
-  assert.deepEqual(Object.keys(options.values).sort(), Object.keys(type.getFields()).sort(), `values for every field of ${options.filterType}`);
+  assert.deepEqual(
+    Object.keys(options.values).sort(),
+    Object.keys(type.getFields()).sort(),
+    `values for every field of ${options.filterType}`,
+  );
   const keys = Object.keys(options.values);
   const query = `query($f: ${options.filterType}) { ${options.list}(filter: $f, first: 100) { totalCount edges { node { id } } } }`;
   const reads: { filter: Record<string, unknown>; body: string }[] = [];
@@ -379,8 +496,15 @@ async function everyPair<Row extends { id: string }>(options: {
           const filter = { [a]: va, [b]: vb };
           const { body } = await both(query, { f: filter });
           assert.equal(body.errors, undefined, `${JSON.stringify(filter)}: ${JSON.stringify(body.errors)}`);
-          const expected = options.rows.filter((row) => options.holds(row, a, va) && options.holds(row, b, vb)).map((row) => row.id).sort();
-          assert.deepEqual(body.data[options.list].edges.map((e: { node: { id: string } }) => e.node.id).sort(), expected, JSON.stringify(filter));
+          const expected = options.rows
+            .filter((row) => options.holds(row, a, va) && options.holds(row, b, vb))
+            .map((row) => row.id)
+            .sort();
+          assert.deepEqual(
+            body.data[options.list].edges.map((e: { node: { id: string } }) => e.node.id).sort(),
+            expected,
+            JSON.stringify(filter),
+          );
           assert.equal(body.data[options.list].totalCount, expected.length);
           reads.push({ filter, body: JSON.stringify(body) });
         }
@@ -425,11 +549,15 @@ test('every pair of every group, customer, order and address filter field (read 
       updatedAt: [{ gt: '2026-04-01T00:00:00Z' }],
     },
     holds: (c, field, value) => {
-      if (field === 'q') return [c.email, c.firstName, c.lastName, c.companyName, c.phone].some((f) => f !== null && searched(f, value as string));
+      if (field === 'q')
+        return [c.email, c.firstName, c.lastName, c.companyName, c.phone].some(
+          (f) => f !== null && searched(f, value as string),
+        );
       if (field === 'email') return foldCase(c.email) === foldCase(value as string);
       if (field === 'phone') return c.phoneE164 === (value as string).replaceAll(' ', '');
       if (field === 'hasAccount') return c.hasAccount === value;
-      if (field === 'groupIds') return memberships.some((m) => m.customerId === c.id && (value as string[]).includes(m.customerGroupId));
+      if (field === 'groupIds')
+        return memberships.some((m) => m.customerId === c.id && (value as string[]).includes(m.customerGroupId));
       return inRange(field === 'createdAt' ? c.createdAt : c.updatedAt, value as Record<string, string>);
     },
   });
@@ -479,8 +607,13 @@ test('every pair of every group, customer, order and address filter field (read 
   });
   // The same reads, all at once on each path, answer as they did one at a time.
   for (const app of [apps.planned, apps.plain]) {
-    const concurrent = await Promise.all(orderReads.reads.map(({ filter }) => send(app, orderReads.query, { f: filter })));
-    assert.deepEqual(concurrent.map((text) => JSON.stringify(JSON.parse(text.slice(text.indexOf(' ') + 1)))), orderReads.reads.map((read) => read.body));
+    const concurrent = await Promise.all(
+      orderReads.reads.map(({ filter }) => send(app, orderReads.query, { f: filter })),
+    );
+    assert.deepEqual(
+      concurrent.map((text) => JSON.stringify(JSON.parse(text.slice(text.indexOf(' ') + 1)))),
+      orderReads.reads.map((read) => read.body),
+    );
   }
   const addresses = await t.prisma.address.findMany({ where: { deletedAt: null, customer: { deletedAt: null } } });
   await everyPair({
@@ -499,7 +632,17 @@ test('every pair of every group, customer, order and address filter field (read 
       if (field === 'city') return a.city !== null && foldCase(a.city) === foldCase(value as string);
       if (field === 'countryCode') return a.countryCode === (value as string).toLowerCase();
       if (field === 'postalCode') return a.postalCode === value;
-      return [a.addressName, a.company, a.firstName, a.lastName, a.address1, a.address2, a.city, a.postalCode, a.phone].some((f) => f !== null && searched(f, value as string));
+      return [
+        a.addressName,
+        a.company,
+        a.firstName,
+        a.lastName,
+        a.address1,
+        a.address2,
+        a.city,
+        a.postalCode,
+        a.phone,
+      ].some((f) => f !== null && searched(f, value as string));
     },
   });
 });
@@ -508,7 +651,13 @@ test("federation's email key folds case as the email filter does, so an imported
   const imported = customers.find((c) => c.email === 'ÆBLE@example.dk')!;
   const r = await t.gql<{ _entities: ({ id: string } | null)[] }>(
     'query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }',
-    { r: [{ __typename: 'Customer', email: ' æble@EXAMPLE.DK ' }, { __typename: 'Customer', email: 'PER%CENT@example.com' }, { __typename: 'Customer', email: '%' }] },
+    {
+      r: [
+        { __typename: 'Customer', email: ' æble@EXAMPLE.DK ' },
+        { __typename: 'Customer', email: 'PER%CENT@example.com' },
+        { __typename: 'Customer', email: '%' },
+      ],
+    },
   );
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
   assert.deepEqual(r.data?._entities, [{ id: imported.id }, { id: customers[0]!.id }, null]);
@@ -533,9 +682,14 @@ test('count(limit:) is exact up to its limit and a lower bound past it, on every
   assert.deepEqual(body.data.one, { count: { precision: 'AT_LEAST' } });
   assert.deepEqual(body.data.plenty, { count: { count: live, precision: 'EXACT' } });
   assert.deepEqual(body.data.groups.count, { count: 3, precision: 'AT_LEAST' });
-  for (const edge of body.data.groups.edges as { node: { customers: { count: { count: number; precision: string }; totalCount: number } } }[]) {
+  for (const edge of body.data.groups.edges as {
+    node: { customers: { count: { count: number; precision: string }; totalCount: number } };
+  }[]) {
     const { count, totalCount } = edge.node.customers;
-    assert.deepEqual(count, totalCount > 1 ? { count: 1, precision: 'AT_LEAST' } : { count: totalCount, precision: 'EXACT' });
+    assert.deepEqual(
+      count,
+      totalCount > 1 ? { count: 1, precision: 'AT_LEAST' } : { count: totalCount, precision: 'EXACT' },
+    );
   }
   for (const limit of [0, -1, 100_001]) {
     const refused = await both(`{ customers { count(limit: ${limit}) { count } } }`);
@@ -547,7 +701,9 @@ test('count(limit:) is exact up to its limit and a lower bound past it, on every
 test('count(limit:) reads at most limit + 1 rows: one statement on either path, whatever the table holds', async () => {
   for (const readPlanner of [true, false]) {
     const app = readPlanner ? apps.planned : apps.plain;
-    const { statements, sql } = await t.countStatements(() => send(app, '{ customers(filter: { hasAccount: true }) { count(limit: 2) { count precision } } }', {}));
+    const { statements, sql } = await t.countStatements(() =>
+      send(app, '{ customers(filter: { hasAccount: true }) { count(limit: 2) { count precision } } }', {}),
+    );
     assert.equal(statements, 1, sql.join('\n'));
     assert.match(sql[0]!, /LIMIT/i, 'bounded in SQL');
   }

@@ -31,7 +31,12 @@ function job(options: Partial<RetentionOptions> = {}) {
 /** `n` sessions of new customers, each expiring at `expiresAt`. Returns their IDs. */
 async function sessions(n: number, expiresAt: Date): Promise<string[]> {
   const customer = await makeCustomer(prisma);
-  const rows = Array.from({ length: n }, () => ({ id: newId('CustomerSession'), customerId: customer.id, tokenHash: newId('CustomerSession'), expiresAt }));
+  const rows = Array.from({ length: n }, () => ({
+    id: newId('CustomerSession'),
+    customerId: customer.id,
+    tokenHash: newId('CustomerSession'),
+    expiresAt,
+  }));
   await prisma.customerSession.createMany({ data: rows });
   return rows.map((r) => r.id);
 }
@@ -43,8 +48,18 @@ test('deletes expired sessions, reset tokens, rate-limit rows and old delivered 
   const [expiredReset, liveReset] = [await makeCustomer(prisma), await makeCustomer(prisma)];
   await prisma.passwordResetToken.createMany({
     data: [
-      { customerId: expiredReset.id, tokenHash: 'a'.repeat(64), createdAt: new Date(now - HOUR), expiresAt: new Date(now - 1) },
-      { customerId: liveReset.id, tokenHash: 'b'.repeat(64), createdAt: new Date(now), expiresAt: new Date(now + HOUR) },
+      {
+        customerId: expiredReset.id,
+        tokenHash: 'a'.repeat(64),
+        createdAt: new Date(now - HOUR),
+        expiresAt: new Date(now - 1),
+      },
+      {
+        customerId: liveReset.id,
+        tokenHash: 'b'.repeat(64),
+        createdAt: new Date(now),
+        expiresAt: new Date(now + HOUR),
+      },
     ],
   });
   await prisma.rateLimit.createMany({
@@ -53,24 +68,49 @@ test('deletes expired sessions, reset tokens, rate-limit rows and old delivered 
       { key: 'login-email:blocked@example.com', points: 6, expire: BigInt(now + HOUR) },
     ],
   });
-  const event = (deliveredAt: Date | null, id = newId('OutboxEvent')) => ({ id, name: 'customer.updated', payload: {}, deliveredAt, key: `customer:${id}`, seq: 1 });
-  const events = [event(new Date(now - 200 * HOUR)), event(new Date(now - 169 * HOUR)), event(new Date(now - HOUR)), event(null)];
+  const event = (deliveredAt: Date | null, id = newId('OutboxEvent')) => ({
+    id,
+    name: 'customer.updated',
+    payload: {},
+    deliveredAt,
+    key: `customer:${id}`,
+    seq: 1,
+  });
+  const events = [
+    event(new Date(now - 200 * HOUR)),
+    event(new Date(now - 169 * HOUR)),
+    event(new Date(now - HOUR)),
+    event(null),
+  ];
   await prisma.outboxEvent.createMany({ data: events });
 
   // Batches of 2: every kind takes several statements.
   const first = await job({ batchSize: 2, deliveredEventsRetentionHours: 168 }).run();
   t.diagnostic(`trimmed: ${JSON.stringify(first)}`);
   assert.deepEqual(first, { sessions: 5, resetTokens: 1, rateLimits: 1, deliveredEvents: 2 });
-  assert.deepEqual((await prisma.customerSession.findMany({ orderBy: { id: 'asc' } })).map((s) => s.id), liveSessions.sort());
+  assert.deepEqual(
+    (await prisma.customerSession.findMany({ orderBy: { id: 'asc' } })).map((s) => s.id),
+    liveSessions.sort(),
+  );
   assert.equal(await prisma.customerSession.count({ where: { id: { in: expiredSessions } } }), 0);
-  assert.deepEqual((await prisma.passwordResetToken.findMany()).map((r) => r.customerId), [liveReset.id]);
-  assert.deepEqual((await prisma.rateLimit.findMany()).map((r) => r.key), ['login-email:blocked@example.com']);
+  assert.deepEqual(
+    (await prisma.passwordResetToken.findMany()).map((r) => r.customerId),
+    [liveReset.id],
+  );
+  assert.deepEqual(
+    (await prisma.rateLimit.findMany()).map((r) => r.key),
+    ['login-email:blocked@example.com'],
+  );
   assert.deepEqual(
     (await prisma.outboxEvent.findMany({ orderBy: { id: 'asc' } })).map((e) => e.id),
     [events[2]!.id, events[3]!.id].sort(),
     'recent delivered and undelivered events stay',
   );
-  assert.deepEqual(await job().run(), { sessions: 0, resetTokens: 0, rateLimits: 0, deliveredEvents: 0 }, 'a second run finds nothing');
+  assert.deepEqual(
+    await job().run(),
+    { sessions: 0, resetTokens: 0, rateLimits: 0, deliveredEvents: 0 },
+    'a second run finds nothing',
+  );
 });
 
 test('two instances at once delete every expired row exactly once between them', async (t) => {
@@ -92,7 +132,8 @@ test('two instances at once delete every expired row exactly once between them',
 test('the job runs by itself every interval and stops', async () => {
   await sessions(3, new Date(Date.now() - 1));
   const started = job({ intervalMs: 20 });
-  for (let i = 0; i < 100 && (await prisma.customerSession.count()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && (await prisma.customerSession.count()) > 0; i++)
+    await new Promise((r) => setTimeout(r, 20));
   assert.equal(await prisma.customerSession.count(), 0);
   await started.stop();
   await sessions(2, new Date(Date.now() - 1));

@@ -32,7 +32,9 @@ test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 ord
   const { prisma, result } = await seeded(60);
   assert.equal(result.customers, 60);
   assert.equal(await prisma.customer.count(), 60);
-  const customers = await prisma.customer.findMany({ include: { addresses: true, orders: { include: { items: true } } } });
+  const customers = await prisma.customer.findMany({
+    include: { addresses: true, orders: { include: { items: true } } },
+  });
   for (const c of customers) {
     assert.equal(c.email, c.email.trim().toLowerCase());
     assert.ok(c.addresses.length >= 1 && c.addresses.length <= 3, `${c.addresses.length} addresses`);
@@ -41,7 +43,10 @@ test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 ord
     assert.ok(c.orders.length <= 10);
     assert.equal(c.hasAccount, c.passwordHash !== null);
     for (const o of c.orders) {
-      assert.equal(o.subtotal, o.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0));
+      assert.equal(
+        o.subtotal,
+        o.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),
+      );
       assert.equal(o.total, o.subtotal + o.taxTotal + o.shippingTotal - o.discountTotal);
       assert.ok(o.items.length >= 1);
     }
@@ -49,9 +54,19 @@ test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 ord
   assert.ok(customers.some((c) => c.hasAccount) && customers.some((c) => !c.hasAccount));
   assert.ok((await prisma.customerGroup.count()) >= 3);
   assert.ok(result.orders > 0 && result.memberships > 0);
-  const byNumber = await prisma.order.findMany({ orderBy: { displayId: 'asc' }, select: { displayId: true, createdAt: true } });
-  assert.deepEqual(byNumber.map((o) => o.displayId), byNumber.map((_, i) => i + 1), 'order numbers 1 to n');
-  assert.ok(byNumber.every((o, i) => i === 0 || byNumber[i - 1]!.createdAt <= o.createdAt), 'numbered in time order');
+  const byNumber = await prisma.order.findMany({
+    orderBy: { displayId: 'asc' },
+    select: { displayId: true, createdAt: true },
+  });
+  assert.deepEqual(
+    byNumber.map((o) => o.displayId),
+    byNumber.map((_, i) => i + 1),
+    'order numbers 1 to n',
+  );
+  assert.ok(
+    byNumber.every((o, i) => i === 0 || byNumber[i - 1]!.createdAt <= o.createdAt),
+    'numbered in time order',
+  );
 });
 
 test('every column the seed fills has values: none is dropped on the way to COPY', async () => {
@@ -79,11 +94,18 @@ test('a seed sets indexes, foreign keys and triggers aside only inside its trans
        ORDER BY 1, 2`,
     );
   const before = await checks();
-  assert.ok(before.some((c) => c.kind === 'trigger' && c.definition === 'order_follow_customer_merge O'), JSON.stringify(before));
+  assert.ok(
+    before.some((c) => c.kind === 'trigger' && c.definition === 'order_follow_customer_merge O'),
+    JSON.stringify(before),
+  );
   assert.ok(before.filter((c) => c.kind === 'constraint' && c.definition.includes('FOREIGN KEY')).length >= 5);
 
   // The same seed again: every ID is taken, the load fails, and nothing of it stays.
-  const counts = async () => [await prisma.customer.count(), await prisma.order.count(), await prisma.orderLineItem.count()];
+  const counts = async () => [
+    await prisma.customer.count(),
+    await prisma.order.count(),
+    await prisma.orderLineItem.count(),
+  ];
   const rows = await counts();
   await assert.rejects(seed(db, { customers: 30 }));
   assert.deepEqual(await counts(), rows);
@@ -117,11 +139,21 @@ test('a seeded database has planner statistics and visibility maps at once: the 
   const { db } = await seeded(30);
   const [visible] = await db.prisma.$queryRaw<{ pages: number; visible: number }[]>`
     SELECT relpages AS pages, relallvisible AS visible FROM pg_class WHERE relname = 'customer'`;
-  assert.ok(visible!.pages > 0 && visible!.visible === visible!.pages, `all ${visible!.pages} pages of customer visible (${visible!.visible})`);
+  assert.ok(
+    visible!.pages > 0 && visible!.visible === visible!.pages,
+    `all ${visible!.pages} pages of customer visible (${visible!.visible})`,
+  );
   const analyzed = await db.prisma.$queryRaw<{ tablename: string }[]>`
     SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema() ORDER BY 1`;
   const tables = analyzed.map((row) => row.tablename);
-  for (const table of ['customer', 'customer_address', 'customer_group', 'customer_group_customer', 'order', 'order_line_item']) {
+  for (const table of [
+    'customer',
+    'customer_address',
+    'customer_group',
+    'customer_group_customer',
+    'order',
+    'order_line_item',
+  ]) {
     assert.ok(tables.includes(table), `no statistics for ${table} (have: ${tables.join(', ')})`);
   }
 });

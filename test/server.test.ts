@@ -17,7 +17,9 @@ test('health, readiness and GraphiQL through the yoga app', async () => {
   const html = await page.text();
   assert.match(html, /GraphiQL|graphiql/);
   assert.match(html, /customers\(first: 5\)/, 'the example query is preloaded');
-  const response = await t.app.fetch('http://yoga/graphql?query=%7B__typename%7D', { headers: { 'x-request-id': 'req-123' } });
+  const response = await t.app.fetch('http://yoga/graphql?query=%7B__typename%7D', {
+    headers: { 'x-request-id': 'req-123' },
+  });
   assert.equal(response.headers.get('x-request-id'), 'req-123');
 });
 
@@ -70,7 +72,9 @@ test('npm start: a fresh data folder is migrated, seeded, served; SIGTERM finish
     const response = await fetch(server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...ADMIN },
-      body: JSON.stringify({ query: '{ customers(first: 3) { totalCount edges { node { email orders(first: 1) { totalCount } } } } }' }),
+      body: JSON.stringify({
+        query: '{ customers(first: 3) { totalCount edges { node { email orders(first: 1) { totalCount } } } } }',
+      }),
     });
     return (await response.json()) as { data: { customers: { totalCount: number; edges: unknown[] } } };
   };
@@ -97,15 +101,25 @@ test('npm start: a fresh data folder is migrated, seeded, served; SIGTERM finish
   const late = JSON.parse(await inFlight) as { data: { customers: { edges: unknown[] } } };
   assert.equal(late.data.customers.edges.length, 3, 'the request in flight at SIGTERM completed');
   assert.equal(await server.exited, 0, server.output());
-  const lines = server.output().split('\n').filter((l) => l.startsWith('{'));
-  assert.ok(lines.some((l) => JSON.parse(l).msg === 'request'), 'requests are logged as JSON lines');
+  const lines = server
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
+  assert.ok(
+    lines.some((l) => JSON.parse(l).msg === 'request'),
+    'requests are logged as JSON lines',
+  );
 });
 
 test('npm start with no admin key in development: a key for the run is printed and preloaded in GraphiQL', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'customer-graph-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
   await writePgliteDataFolder(join(dataDir, 'pglite'));
-  const server = await startServer({ DATA_DIR: join(dataDir, 'pglite'), ADMIN_API_KEYS: '', SEED_SAMPLE_DATA: 'false' });
+  const server = await startServer({
+    DATA_DIR: join(dataDir, 'pglite'),
+    ADMIN_API_KEYS: '',
+    SEED_SAMPLE_DATA: 'false',
+  });
   const key = await new Promise<string>((resolve, reject) => {
     const poll = setInterval(() => {
       const match = /Admin key for this run \(preloaded in GraphiQL\): (\S+)/.exec(server.output());

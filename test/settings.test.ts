@@ -3,7 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseEnv } from 'node:util';
-import { readmeWithSettings, README_BEGIN, README_END, renderEnvExample, settingDocs } from '../scripts/settings-docs.js';
+import {
+  readmeWithSettings,
+  README_BEGIN,
+  README_END,
+  renderEnvExample,
+  settingDocs,
+} from '../scripts/settings-docs.js';
 import { DEFAULTS, loadEnv, settingsSchema, type Env } from '../src/env.js';
 
 // Every setting is declared once, in src/env.ts; .env.example and the README's table are generated
@@ -48,7 +54,10 @@ test('.env.example and the README are what `npm run settings:print` makes of src
 
 test('the generator covers every setting of the schema, each with a description', () => {
   const documented = settingDocs().flatMap(({ settings }) => settings);
-  assert.deepEqual(documented.map((s) => s.name), names);
+  assert.deepEqual(
+    documented.map((s) => s.name),
+    names,
+  );
   for (const setting of documented) assert.ok(setting.description.length > 10, setting.name);
 });
 

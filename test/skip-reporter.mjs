@@ -39,6 +39,7 @@ export default async function* skipReporter(source) {
   }
   if (skipped.length) {
     yield `\n${skipped.length} skipped:\n`;
-    for (const s of skipped) yield `  skipped: ${s.file} › ${s.name}${s.suite ? ' (block)' : ''}${s.reason ? ` # ${s.reason}` : ''}\n`;
+    for (const s of skipped)
+      yield `  skipped: ${s.file} › ${s.name}${s.suite ? ' (block)' : ''}${s.reason ? ` # ${s.reason}` : ''}\n`;
   }
 }

@@ -27,7 +27,11 @@ before(async () => {
   const customers = Array.from({ length: 60 }, (_, i) => ({ id: newId('Customer'), email: `n${i}@example.com` }));
   await t.prisma.customer.createMany({ data: customers });
   await t.prisma.customerGroupCustomer.createMany({
-    data: customers.flatMap((c, i) => groups.slice(0, 1 + (i % 3)).map((g) => ({ id: newId('CustomerGroupCustomer'), customerId: c.id, customerGroupId: g.id }))),
+    data: customers.flatMap((c, i) =>
+      groups
+        .slice(0, 1 + (i % 3))
+        .map((g) => ({ id: newId('CustomerGroupCustomer'), customerId: c.id, customerGroupId: g.id })),
+    ),
   });
   await t.prisma.address.createMany({
     data: customers.flatMap((c) => [
@@ -35,9 +39,18 @@ before(async () => {
       { id: newId('Address'), customerId: c.id, city: 'B', isDefaultBilling: true },
     ]),
   });
-  const orders = customers.flatMap((c, i) => Array.from({ length: i % 7 }, () => ({ id: newId('Order'), customerId: c.id, email: c.email, currencyCode: 'eur' })));
+  const orders = customers.flatMap((c, i) =>
+    Array.from({ length: i % 7 }, () => ({
+      id: newId('Order'),
+      customerId: c.id,
+      email: c.email,
+      currencyCode: 'eur',
+    })),
+  );
   await t.prisma.order.createMany({ data: orders });
-  await t.prisma.orderLineItem.createMany({ data: orders.map((o) => ({ id: newId('OrderLineItem'), orderId: o.id, title: 'Mug', quantity: 1, unitPrice: 900 })) });
+  await t.prisma.orderLineItem.createMany({
+    data: orders.map((o) => ({ id: newId('OrderLineItem'), orderId: o.id, title: 'Mug', quantity: 1, unitPrice: 900 })),
+  });
 });
 
 async function statementsFor(first: number) {
@@ -67,7 +80,9 @@ test('the nested customer page runs the same number of SQL statements for 5, 10 
 
 test('nodes(ids) loads each type in one statement, however many IDs', async () => {
   const ids = (await t.prisma.customer.findMany({ take: 40, select: { id: true } })).map((c) => c.id);
-  const few = await t.countStatements(() => t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ids.slice(0, 2) }));
+  const few = await t.countStatements(() =>
+    t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ids.slice(0, 2) }),
+  );
   const many = await t.countStatements(() => t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids }));
   assert.equal(many.result.data!.nodes.length, 40);
   assert.equal(many.statements, few.statements);
@@ -76,6 +91,8 @@ test('nodes(ids) loads each type in one statement, however many IDs', async () =
 
 test('a customer by id is one statement', async () => {
   const [c] = await t.prisma.customer.findMany({ take: 1 });
-  const { statements } = await t.countStatements(() => t.gql(`query($id: ID!) { customer(id: $id) { id email firstName } }`, { id: c!.id }));
+  const { statements } = await t.countStatements(() =>
+    t.gql(`query($id: ID!) { customer(id: $id) { id email firstName } }`, { id: c!.id }),
+  );
   assert.equal(statements, 1);
 });

@@ -25,7 +25,8 @@ export type PgliteTemplate = 'empty' | 'migrated';
 function templateFile(kind: PgliteTemplate): string {
   const pgliteVersion = (JSON.parse(readFileSync(PGLITE_PACKAGE, 'utf8')) as { version: string }).version;
   const hash = createHash('sha256').update(pgliteVersion);
-  if (kind === 'migrated') for (const migration of readMigrations()) hash.update(`${migration.name}:${migration.checksum}\n`);
+  if (kind === 'migrated')
+    for (const migration of readMigrations()) hash.update(`${migration.name}:${migration.checksum}\n`);
   return join(CACHE_DIR, `pglite-${kind}-${hash.digest('hex').slice(0, 16)}.tar`);
 }
 
@@ -74,7 +75,8 @@ const pgliteTemplates = new Map<PgliteTemplate, Promise<Blob>>();
 /** A template tarball, read once per process. */
 export function pgliteTemplateData(kind: PgliteTemplate = 'migrated'): Promise<Blob> {
   let data = pgliteTemplates.get(kind);
-  if (!data) pgliteTemplates.set(kind, (data = pgliteTemplateFile(kind).then((file) => new Blob([readFileSync(file)]))));
+  if (!data)
+    pgliteTemplates.set(kind, (data = pgliteTemplateFile(kind).then((file) => new Blob([readFileSync(file)]))));
   return data;
 }
 

@@ -17,6 +17,9 @@ export interface RuntimeDataModel {
  */
 export function runtimeDataModel(prisma: PrismaClient): RuntimeDataModel {
   const model = (prisma as unknown as { _runtimeDataModel?: RuntimeDataModel })._runtimeDataModel;
-  if (!model?.models) throw new Error('the Prisma client has no _runtimeDataModel: check src/db/datamodel.ts against this Prisma version');
+  if (!model?.models)
+    throw new Error(
+      'the Prisma client has no _runtimeDataModel: check src/db/datamodel.ts against this Prisma version',
+    );
   return model;
 }

@@ -119,7 +119,10 @@ const CODES: Record<string, DatabaseFailure> = {
 const MESSAGES: [RegExp, DatabaseFailure][] = [
   [/cannot be executed on an expired transaction/, 'TIMEOUT'],
   [/Unable to start a transaction in the given time/, 'SERVICE_UNAVAILABLE'],
-  [/Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Client has encountered a connection error|connection (is )?closed|PGlite is closed/i, 'SERVICE_UNAVAILABLE'],
+  [
+    /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|Client has encountered a connection error|connection (is )?closed|PGlite is closed/i,
+    'SERVICE_UNAVAILABLE',
+  ],
 ];
 
 /**
@@ -143,7 +146,11 @@ export function databaseFailure(error: unknown): DatabaseFailure | undefined {
     };
     for (const code of [e.code, e.originalCode, e.kind]) {
       if (typeof code !== 'string') continue;
-      const failure = Object.hasOwn(CODES, code) ? CODES[code] : /^[0-9A-Z]{5}$/.test(code) ? (SQLSTATES[code] ?? SQLSTATE_CLASSES[code.slice(0, 2)]) : undefined;
+      const failure = Object.hasOwn(CODES, code)
+        ? CODES[code]
+        : /^[0-9A-Z]{5}$/.test(code)
+          ? (SQLSTATES[code] ?? SQLSTATE_CLASSES[code.slice(0, 2)])
+          : undefined;
       if (failure) return failure;
     }
     if (typeof e.message === 'string') {

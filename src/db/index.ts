@@ -38,7 +38,11 @@ export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** The node-postgres query shape, which libraries that speak SQL directly (rate limits) expect. */
 export interface QueryClient {
-  query(query: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(query: {
+    text: string;
+    values?: unknown[];
+    name?: string;
+  }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 export interface PoolStats {
@@ -99,7 +103,9 @@ export interface DatabaseOptions {
 
 /** The only place a PrismaClient is built. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options) : openPglite(options.dataDir ?? 'memory://', options.initialData, options.statementEvents);
+  return options.url
+    ? openPostgres(options)
+    : openPglite(options.dataDir ?? 'memory://', options.initialData, options.statementEvents);
 }
 
 function once(fn: () => Promise<void>) {
@@ -107,7 +113,8 @@ function once(fn: () => Promise<void>) {
   return () => (done ??= fn());
 }
 
-const queryEvents = (on: boolean | undefined) => (on ? { log: [{ emit: 'event' as const, level: 'query' as const }] } : {});
+const queryEvents = (on: boolean | undefined) =>
+  on ? { log: [{ emit: 'event' as const, level: 'query' as const }] } : {};
 
 function withStatementEvents(prisma: PrismaClient, on: boolean | undefined) {
   const listeners = new Set<(sql: string) => void>();
@@ -176,7 +183,8 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
         const result = await load({
           query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
           exec: async (sql) => void (await client.query(sql)),
-          copy: (table, columns, text) => pipeline(Readable.from([text]), client.query(copyFrom(copyStatement(table, columns, 'STDIN')))),
+          copy: (table, columns, text) =>
+            pipeline(Readable.from([text]), client.query(copyFrom(copyStatement(table, columns, 'STDIN')))),
         });
         await client.query('COMMIT');
         return result;
@@ -202,7 +210,11 @@ async function openPglite(dataDir: string, initialData?: Blob, statementEvents?:
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
-  const pglite = new PGlite({ dataDir, extensions: PGLITE_EXTENSIONS, ...(initialData ? { loadDataDir: initialData } : {}) });
+  const pglite = new PGlite({
+    dataDir,
+    extensions: PGLITE_EXTENSIONS,
+    ...(initialData ? { loadDataDir: initialData } : {}),
+  });
   try {
     await pglite.waitReady;
     // As on PostgreSQL (openPostgres): this one connection's session is in UTC.
@@ -247,7 +259,8 @@ async function openPglite(dataDir: string, initialData?: Blob, statementEvents?:
         load({
           query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
           exec: async (sql) => void (await tx.exec(sql)),
-          copy: async (table, columns, text) => void (await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([text]) })),
+          copy: async (table, columns, text) =>
+            void (await tx.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([text]) })),
         }),
       ),
     close: once(async () => {

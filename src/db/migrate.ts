@@ -29,7 +29,9 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
  */
 async function takeLock(session: SqlSession): Promise<void> {
   for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
-    const [row] = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [PRISMA_MIGRATE_LOCK]);
+    const [row] = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      PRISMA_MIGRATE_LOCK,
+    ]);
     if (row?.locked) return;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
@@ -124,13 +126,20 @@ async function applyInTransaction(session: SqlSession, migration: Migration): Pr
  * `prisma migrate deploy` sends a file as one script).
  */
 export function concurrentIndex(sql: string): string | null {
-  const statements = sql.replace(/--[^\n]*/g, '').split(';').filter((part) => part.trim());
-  const match = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?/i.exec(statements[0] ?? '');
+  const statements = sql
+    .replace(/--[^\n]*/g, '')
+    .split(';')
+    .filter((part) => part.trim());
+  const match = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?/i.exec(
+    statements[0] ?? '',
+  );
   if (!match) {
-    if (/\bCONCURRENTLY\b/i.test(sql)) throw new Error('CREATE INDEX CONCURRENTLY must be the only statement of its migration');
+    if (/\bCONCURRENTLY\b/i.test(sql))
+      throw new Error('CREATE INDEX CONCURRENTLY must be the only statement of its migration');
     return null;
   }
-  if (statements.length > 1) throw new Error(`CREATE INDEX CONCURRENTLY ${match[1]} must be the only statement of its migration`);
+  if (statements.length > 1)
+    throw new Error(`CREATE INDEX CONCURRENTLY ${match[1]} must be the only statement of its migration`);
   return match[1]!;
 }
 

@@ -43,7 +43,9 @@ export class RequestDeadline {
   /** @internal for `transaction` */
   refuseIfExpired(): void {
     if (this.expired) {
-      throw new GraphQLError('The operation ran out of time; this change was rolled back.', { extensions: { code: 'TIMEOUT' } });
+      throw new GraphQLError('The operation ran out of time; this change was rolled back.', {
+        extensions: { code: 'TIMEOUT' },
+      });
     }
   }
 

@@ -61,7 +61,8 @@ export function eventKey(event: DomainEvent): string {
 }
 
 /** The key of a group's events, for the statement that writes the outbox in SQL (services/groups.ts). */
-export const groupEventKey = (groupId: string) => eventKey({ name: 'customer_group.updated', payload: { id: groupId } });
+export const groupEventKey = (groupId: string) =>
+  eventKey({ name: 'customer_group.updated', payload: { id: groupId } });
 
 /**
  * Writes events into the outbox inside the caller's transaction: they are delivered if and only if
@@ -88,7 +89,15 @@ export async function recordEvents(tx: Prisma.TransactionClient, events: DomainE
       const key = keys[i]!;
       const seq = next.get(key)!;
       next.set(key, seq + 1);
-      return { id: newId('OutboxEvent'), name: event.name, payload: event.payload, createdAt: now, availableAt: now, key, seq };
+      return {
+        id: newId('OutboxEvent'),
+        name: event.name,
+        payload: event.payload,
+        createdAt: now,
+        availableAt: now,
+        key,
+        seq,
+      };
     }),
   });
 }

@@ -1,4 +1,10 @@
-import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+} from '@nats-io/jetstream';
 import { connect as connectNats, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
@@ -48,7 +54,11 @@ export class PartlyPublished extends Error {
 export class SinkUnavailable extends Error {}
 
 /** Resolves with `sink` once it is up; closes it and rejects if that takes longer than `waitMs`. */
-async function connected<S extends { readonly up: boolean; close(): Promise<void> }>(sink: S, failure: string, waitMs: number): Promise<S> {
+async function connected<S extends { readonly up: boolean; close(): Promise<void> }>(
+  sink: S,
+  failure: string,
+  waitMs: number,
+): Promise<S> {
   const until = Date.now() + waitMs;
   while (!sink.up) {
     if (Date.now() > until) {
@@ -62,7 +72,14 @@ async function connected<S extends { readonly up: boolean; close(): Promise<void
 
 /** What a broker stores per event: the event itself, self-describing, with its key and sequence number. */
 function envelope(message: OutboxMessage) {
-  return { id: message.id, name: message.name, key: message.key, seq: message.seq, payload: message.payload, createdAt: message.createdAt.toISOString() };
+  return {
+    id: message.id,
+    name: message.name,
+    key: message.key,
+    seq: message.seq,
+    payload: message.payload,
+    createdAt: message.createdAt.toISOString(),
+  };
 }
 
 /**
@@ -238,7 +255,8 @@ export class NatsSink implements EventSink {
       } catch (error) {
         this.reachability.set(false, error);
       }
-      if (!this.closing) await sleep(reconnectDelay(attempt), undefined, { signal: this.stopWaiting.signal }).catch(() => {});
+      if (!this.closing)
+        await sleep(reconnectDelay(attempt), undefined, { signal: this.stopWaiting.signal }).catch(() => {});
     }
   }
 
@@ -270,7 +288,11 @@ export class NatsSink implements EventSink {
 
   private ensureStream(connection: NatsConnection) {
     const { stream, subjectPrefix } = this.options;
-    return ensureStream(connection, stream, subjectPrefix ? [`${subjectPrefix}.>`] : EVENT_ROOTS.map((root) => `${root}.>`));
+    return ensureStream(
+      connection,
+      stream,
+      subjectPrefix ? [`${subjectPrefix}.>`] : EVENT_ROOTS.map((root) => `${root}.>`),
+    );
   }
 
   subjectOf(eventName: string): string {
@@ -289,11 +311,13 @@ export class NatsSink implements EventSink {
         for (const message of chain) {
           if (failure !== undefined) return;
           try {
-            await this.reachability.whileUp(js.publish(this.subjectOf(message.name), JSON.stringify(envelope(message)), {
-              msgID: message.id,
-              timeout: this.options.timeoutMs,
-              headers: eventHeaders(message),
-            }));
+            await this.reachability.whileUp(
+              js.publish(this.subjectOf(message.name), JSON.stringify(envelope(message)), {
+                msgID: message.id,
+                timeout: this.options.timeoutMs,
+                headers: eventHeaders(message),
+              }),
+            );
             acknowledged.push(message.id);
           } catch (error) {
             failure ??= error;
@@ -312,7 +336,8 @@ export class NatsSink implements EventSink {
     this.stopWaiting.abort();
     const connection = this.connection;
     // Drained (what is in flight is answered) only while connected; a broker that is away answers nothing.
-    if (connection && !connection.isClosed()) await (connected ? connection.drain() : connection.close()).catch(() => connection.close());
+    if (connection && !connection.isClosed())
+      await (connected ? connection.drain() : connection.close()).catch(() => connection.close());
     await this.running;
   }
 }
@@ -443,7 +468,10 @@ export class RedisStreamSink implements EventSink {
 
 type RedisClient = ReturnType<typeof createClient>;
 
-export type SinkSettings = Pick<Env, 'NODE_ENV' | 'EVENT_SINK' | 'NATS_URL' | 'NATS_STREAM' | 'REDIS_URL' | 'REDIS_STREAM'>;
+export type SinkSettings = Pick<
+  Env,
+  'NODE_ENV' | 'EVENT_SINK' | 'NATS_URL' | 'NATS_STREAM' | 'REDIS_URL' | 'REDIS_STREAM'
+>;
 
 /** The configured sink; a broker's sink connects in the background (the service starts without it). */
 export async function createSink(env: SinkSettings, log: Logger): Promise<EventSink> {

@@ -49,7 +49,9 @@ export function startOutboxWorker({
   const retryable = (alias: string) =>
     maxAttempts === undefined ? Prisma.empty : Prisma.sql`AND ${Prisma.raw(alias)}.attempts < ${maxAttempts}`;
   const scrubbed = Prisma.sql`CASE name ${Prisma.join(
-    Object.entries(SECRET_PAYLOAD_KEYS).map(([name, keys]) => Prisma.sql`WHEN ${name} THEN payload - ARRAY[${Prisma.join(keys)}]::text[]`),
+    Object.entries(SECRET_PAYLOAD_KEYS).map(
+      ([name, keys]) => Prisma.sql`WHEN ${name} THEN payload - ARRAY[${Prisma.join(keys)}]::text[]`,
+    ),
     ' ',
   )} ELSE payload END`;
   const columns = Prisma.sql`e.id, e.name, e.payload, e.created_at AS "createdAt", e.key, e.seq`;
@@ -66,7 +68,12 @@ export function startOutboxWorker({
    * them (rather than sorting every due event and asking for each whether an earlier one of its
    * key waits). A key whose first waits for its retry or is held by another worker is skipped whole.
    */
-  function claimFirsts(tx: Prisma.TransactionClient, limit: number, after: string | undefined, upTo: string | undefined) {
+  function claimFirsts(
+    tx: Prisma.TransactionClient,
+    limit: number,
+    after: string | undefined,
+    upTo: string | undefined,
+  ) {
     const from = after === undefined ? Prisma.empty : Prisma.sql`AND o.key > ${after}`;
     const to = upTo === undefined ? Prisma.empty : Prisma.sql`AND o.key <= ${upTo}`;
     return tx.$queryRaw<OutboxMessage[]>`
@@ -104,7 +111,8 @@ export function startOutboxWorker({
   async function claim(tx: Prisma.TransactionClient): Promise<OutboxMessage[]> {
     // Round the keys: those after the cursor, then from the start up to it.
     const firsts = await claimFirsts(tx, batchSize, cursor, undefined);
-    if (cursor !== undefined && firsts.length < batchSize) firsts.push(...(await claimFirsts(tx, batchSize - firsts.length, undefined, cursor)));
+    if (cursor !== undefined && firsts.length < batchSize)
+      firsts.push(...(await claimFirsts(tx, batchSize - firsts.length, undefined, cursor)));
     if (firsts.length === 0) return firsts;
     cursor = firsts.at(-1)!.key;
     if (firsts.length >= batchSize) return firsts;
@@ -130,7 +138,10 @@ export function startOutboxWorker({
           await sink.publish(messages);
         } catch (error) {
           acknowledged = error instanceof PartlyPublished ? error.acknowledged : [];
-          failure = { ids: ids.filter((id) => !acknowledged.includes(id)), error: error instanceof PartlyPublished ? error.cause : error };
+          failure = {
+            ids: ids.filter((id) => !acknowledged.includes(id)),
+            error: error instanceof PartlyPublished ? error.cause : error,
+          };
         }
         // Delivered, and its secrets gone from the row in the same statement.
         if (acknowledged.length) {
@@ -153,7 +164,8 @@ export function startOutboxWorker({
     deliveryFailures.inc({ sink: sink.name }, ids.length);
     const message = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
     // An outage is logged once by the sink itself.
-    if (!(error instanceof SinkUnavailable)) log.warn({ err: error, sink: sink.name, events: ids.length }, 'outbox delivery failed; will retry');
+    if (!(error instanceof SinkUnavailable))
+      log.warn({ err: error, sink: sink.name, events: ids.length }, 'outbox delivery failed; will retry');
     // The right-hand sides see the old attempts; least() keeps power() within interval range.
     const rows = await prisma.$queryRaw<{ attempts: number }[]>`
       UPDATE outbox_event
@@ -163,7 +175,8 @@ export function startOutboxWorker({
       WHERE id IN (${Prisma.join(ids)}) AND delivered_at IS NULL
       RETURNING attempts`;
     const abandoned = maxAttempts === undefined ? 0 : rows.filter((row) => row.attempts >= maxAttempts).length;
-    if (abandoned) log.error({ sink: sink.name, events: abandoned, maxAttempts }, 'outbox events abandoned after too many attempts');
+    if (abandoned)
+      log.error({ sink: sink.name, events: abandoned, maxAttempts }, 'outbox events abandoned after too many attempts');
   }
 
   async function deliverDue(): Promise<number> {
@@ -192,9 +205,16 @@ export function startOutboxWorker({
     everyMs: pollMs,
     onError: (error) => log.error({ err: error }, 'outbox worker: batch failed'),
   });
-  sink.onReconnect?.(() => void resumeAfterOutage().catch((error: unknown) => log.error({ err: error }, 'outbox worker: resuming after an outage failed')));
+  sink.onReconnect?.(
+    () =>
+      void resumeAfterOutage().catch((error: unknown) =>
+        log.error({ err: error }, 'outbox worker: resuming after an outage failed'),
+      ),
+  );
   countUndeliveredWith(async () => {
-    const [row] = await prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox_event WHERE delivered_at IS NULL ${retryable('outbox_event')}`;
+    const [row] = await prisma.$queryRaw<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM outbox_event WHERE delivered_at IS NULL ${retryable('outbox_event')}`;
     return row?.n ?? 0;
   });
   return {

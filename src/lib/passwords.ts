@@ -40,7 +40,10 @@ export class Passwords {
   /** Compared against when an email is unknown, so that answer takes as long as a wrong password. */
   private readonly dummyHash: Promise<string>;
 
-  constructor(readonly cost: number, concurrency: number) {
+  constructor(
+    readonly cost: number,
+    concurrency: number,
+  ) {
     this.gate = new Gate(concurrency);
     this.dummyHash = bcrypt.hash(randomBytes(16).toString('hex'), cost);
   }

@@ -13,13 +13,19 @@ export interface Periodic<T> {
  * Runs are chained, so one job never has two runs at once. A failure goes to `onError` and the
  * job goes on. The timer does not keep the process alive.
  */
-export function startPeriodic<T>(work: () => Promise<T>, { everyMs, onError }: { everyMs: number | null; onError: (error: unknown) => void }): Periodic<T> {
+export function startPeriodic<T>(
+  work: () => Promise<T>,
+  { everyMs, onError }: { everyMs: number | null; onError: (error: unknown) => void },
+): Periodic<T> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
 
   function run(): Promise<T> {
-    const next = running.then(() => work(), () => work());
+    const next = running.then(
+      () => work(),
+      () => work(),
+    );
     running = next;
     return next;
   }

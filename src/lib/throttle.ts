@@ -4,7 +4,9 @@ import type { QueryClient } from '../db/index.js';
 
 /** rate_limit.key is VARCHAR(255) and PostgreSQL text holds no NUL: long or odd keys are stored hashed. */
 function storeKey(key: string): string {
-  return key.length <= 200 && !key.includes('\u0000') ? key : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+  return key.length <= 200 && !key.includes('\u0000')
+    ? key
+    : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
 }
 
 /**
@@ -14,7 +16,12 @@ function storeKey(key: string): string {
 export class Throttle {
   private readonly limiter: RateLimiterPostgres;
 
-  constructor(client: QueryClient, name: string, readonly points: number, seconds: number) {
+  constructor(
+    client: QueryClient,
+    name: string,
+    readonly points: number,
+    seconds: number,
+  ) {
     this.limiter = new RateLimiterPostgres({
       storeClient: client,
       storeType: 'client',

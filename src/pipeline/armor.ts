@@ -24,7 +24,13 @@ function armorReporter(code: string) {
 export function useArmor(o: ArmorLimits): Plugin {
   const checks = { propagateOnRejection: false, exposeLimits: true };
   return EnvelopArmorPlugin({
-    maxDepth: { ...checks, n: o.maxDepth, ignoreIntrospection: true, flattenFragments: true, onReject: [armorReporter(HardeningCode.MAX_DEPTH)] },
+    maxDepth: {
+      ...checks,
+      n: o.maxDepth,
+      ignoreIntrospection: true,
+      flattenFragments: true,
+      onReject: [armorReporter(HardeningCode.MAX_DEPTH)],
+    },
     maxAliases: { ...checks, n: o.maxAliases, onReject: [armorReporter(HardeningCode.MAX_ALIASES)] },
     maxDirectives: { ...checks, n: o.maxDirectives, onReject: [armorReporter(HardeningCode.MAX_DIRECTIVES)] },
     maxTokens: { ...checks, n: o.maxTokens, onReject: [armorReporter(HardeningCode.MAX_TOKENS)] },

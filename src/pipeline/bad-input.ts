@@ -45,7 +45,8 @@ function argumentPath(chain: readonly unknown[]): string | undefined {
   chain.forEach((item, i) => {
     if (Array.isArray(item)) {
       const owner = chain[i - 1] as ASTNode | undefined;
-      if (owner?.kind === Kind.LIST && path !== undefined && i + 1 < chain.length) path += `[${item.indexOf(chain[i + 1])}]`;
+      if (owner?.kind === Kind.LIST && path !== undefined && i + 1 < chain.length)
+        path += `[${item.indexOf(chain[i + 1])}]`;
       return;
     }
     const node = item as ASTNode | undefined;
@@ -76,7 +77,9 @@ const tooLong = (length: number) => `at most ${MAX_LIST_ITEMS} items in a list, 
 const InputLimits: ValidationRule = function InputLimits(context) {
   const report = (node: ASTNode, chain: readonly unknown[], problem: string) => {
     const at = argumentPath(chain);
-    context.reportError(badInput(at ? `Invalid argument "${at}": ${problem}` : problem, at, new GraphQLError('', { nodes: node })));
+    context.reportError(
+      badInput(at ? `Invalid argument "${at}": ${problem}` : problem, at, new GraphQLError('', { nodes: node })),
+    );
   };
   return {
     StringValue(node, _key, parent, _path, ancestors) {
@@ -137,7 +140,8 @@ function literalDeeperThan(node: ValueNode, maxDepth: number): boolean {
     const [item, level] = stack.pop()!;
     if (item.kind !== Kind.OBJECT && item.kind !== Kind.LIST) continue;
     if (level > maxDepth) return true;
-    for (const child of item.kind === Kind.OBJECT ? item.fields.map((f) => f.value) : item.values) stack.push([child, level + 1]);
+    for (const child of item.kind === Kind.OBJECT ? item.fields.map((f) => f.value) : item.values)
+      stack.push([child, level + 1]);
   }
   return false;
 }
@@ -156,7 +160,13 @@ function jsonDepthRule(maxDepth: number): ValidationRule {
       root = node;
       if (!literalDeeperThan(node, maxDepth)) return;
       const at = argumentPath([...ancestors, parent, node]);
-      context.reportError(badInput(at ? `Invalid argument "${at}": ${tooDeep(maxDepth)}` : tooDeep(maxDepth), at, new GraphQLError('', { nodes: node })));
+      context.reportError(
+        badInput(
+          at ? `Invalid argument "${at}": ${tooDeep(maxDepth)}` : tooDeep(maxDepth),
+          at,
+          new GraphQLError('', { nodes: node }),
+        ),
+      );
     };
     const leave = (node: ValueNode) => {
       if (node === root) root = null;
@@ -178,8 +188,16 @@ function jsonDepthRule(maxDepth: number): ValidationRule {
  * metadata size check, Prisma and the planner's cache key all recurse, and a value nested some
  * thousands deep overflowed the stack into "Unexpected error.".
  */
-function deepJsonInVariables(declared: ReadonlyMap<string, GraphQLInputType | undefined>, variables: Record<string, unknown>, maxDepth: number): string | null {
-  const stack: [unknown, GraphQLInputType | undefined, string][] = Object.entries(variables).map(([name, value]) => [value, declared.get(name), `$${name}`]);
+function deepJsonInVariables(
+  declared: ReadonlyMap<string, GraphQLInputType | undefined>,
+  variables: Record<string, unknown>,
+  maxDepth: number,
+): string | null {
+  const stack: [unknown, GraphQLInputType | undefined, string][] = Object.entries(variables).map(([name, value]) => [
+    value,
+    declared.get(name),
+    `$${name}`,
+  ]);
   while (stack.length) {
     const [value, declaredType, path] = stack.pop()!;
     if (typeof value !== 'object' || value === null) continue;
@@ -190,7 +208,8 @@ function deepJsonInVariables(declared: ReadonlyMap<string, GraphQLInputType | un
       else stack.push([value, type.ofType, path]);
     } else if (type && isInputObjectType(type) && !Array.isArray(value)) {
       const fields = type.getFields();
-      for (const [key, item] of Object.entries(value)) stack.push([item, Object.hasOwn(fields, key) ? fields[key]!.type : undefined, `${path}.${key}`]);
+      for (const [key, item] of Object.entries(value))
+        stack.push([item, Object.hasOwn(fields, key) ? fields[key]!.type : undefined, `${path}.${key}`]);
     } else if (nestedDeeperThan(value, maxDepth)) {
       return path;
     }
@@ -226,14 +245,23 @@ const CodedValuesOfCorrectType: ValidationRule = function ValuesOfCorrectType(co
 /** Where a variable's coercion error is: `$f`, or `$input[0].metadata` (graphql-js prints the path into the message). */
 function variableErrorPath(error: GraphQLError, name: string): string {
   const cause = error.originalError?.message;
-  const prefix = cause && error.message.endsWith(`; ${cause}`) ? error.message.slice(0, -cause.length - 2) : error.message;
+  const prefix =
+    cause && error.message.endsWith(`; ${cause}`) ? error.message.slice(0, -cause.length - 2) : error.message;
   const inside = new RegExp(` at "${name}((?:\\.[_A-Za-z][_0-9A-Za-z]*|\\[\\d+\\])+)"$`).exec(prefix)?.[1];
   return `$${name}${inside ?? ''}`;
 }
 
 /** The variables' declared types, by name, for `deepJsonInVariables`. */
-function declaredTypes(schema: GraphQLSchema, operation: ReturnType<typeof getOperationAST>): Map<string, GraphQLInputType | undefined> {
-  return new Map((operation?.variableDefinitions ?? []).map((d) => [d.variable.name.value, typeFromAST(schema, d.type) as GraphQLInputType | undefined]));
+function declaredTypes(
+  schema: GraphQLSchema,
+  operation: ReturnType<typeof getOperationAST>,
+): Map<string, GraphQLInputType | undefined> {
+  return new Map(
+    (operation?.variableDefinitions ?? []).map((d) => [
+      d.variable.name.value,
+      typeFromAST(schema, d.type) as GraphQLInputType | undefined,
+    ]),
+  );
 }
 
 /** @param maxJsonDepth MAX_JSON_DEPTH: levels of objects and arrays one JSON value may nest. */
@@ -244,7 +272,9 @@ export function useBadInput(maxJsonDepth: number): Plugin {
       const inVariables = variablesProblem(params.variables);
       if (inVariables) {
         const { path, problem } = inVariables;
-        setResult({ errors: [refusal(`Invalid argument "${path}": ${problem}`, 'BAD_USER_INPUT', { argumentName: path })] });
+        setResult({
+          errors: [refusal(`Invalid argument "${path}": ${problem}`, 'BAD_USER_INPUT', { argumentName: path })],
+        });
       } else if (typeof params.query === 'string' && params.query.includes(NUL)) {
         // A raw NUL (which the lexer would call a syntax error) is bad input as an escaped one is.
         setResult({ errors: [refusal(NUL_MESSAGE, 'BAD_USER_INPUT')] });
@@ -254,7 +284,14 @@ export function useBadInput(maxJsonDepth: number): Plugin {
       addValidationRule(InputLimits);
       addValidationRule(JsonDepth);
       setValidationFn((schema, document, rules, ...rest) =>
-        validateFn(schema, document, (rules ?? specifiedRules).map((rule: ValidationRule) => (rule === ValuesOfCorrectTypeRule ? CodedValuesOfCorrectType : rule)), ...rest),
+        validateFn(
+          schema,
+          document,
+          (rules ?? specifiedRules).map((rule: ValidationRule) =>
+            rule === ValuesOfCorrectTypeRule ? CodedValuesOfCorrectType : rule,
+          ),
+          ...rest,
+        ),
       );
       // The variables' depth needs their declared types, so it is checked once the document is
       // valid, and thrown rather than set as the result: yoga caches validation results per
@@ -263,8 +300,13 @@ export function useBadInput(maxJsonDepth: number): Plugin {
         const params = (context as { params?: { variables?: unknown; operationName?: string | null } }).params;
         const variables = params?.variables;
         if (!valid || typeof variables !== 'object' || variables === null) return;
-        const at = deepJsonInVariables(declaredTypes(schema, getOperationAST(documentAST, params?.operationName)), variables as Record<string, unknown>, maxJsonDepth);
-        if (at) throw refusal(`Invalid argument "${at}": ${tooDeep(maxJsonDepth)}`, 'BAD_USER_INPUT', { argumentName: at });
+        const at = deepJsonInVariables(
+          declaredTypes(schema, getOperationAST(documentAST, params?.operationName)),
+          variables as Record<string, unknown>,
+          maxJsonDepth,
+        );
+        if (at)
+          throw refusal(`Invalid argument "${at}": ${tooDeep(maxJsonDepth)}`, 'BAD_USER_INPUT', { argumentName: at });
       };
     },
     onExecute() {

@@ -8,7 +8,9 @@ function bodyTooLarge(limit: number) {
 }
 
 function invalidContentLength() {
-  return createGraphQLError('Content-Length header is invalid.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+  return createGraphQLError('Content-Length header is invalid.', {
+    extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+  });
 }
 
 /**
@@ -16,7 +18,10 @@ function invalidContentLength() {
  * through a counting stream, is off). A body with a Content-Length is judged by the header alone:
  * the HTTP parser never delivers more than it announces. Only a chunked body is counted as it streams.
  */
-export function useBodyLimit(limits: { anyone: number; admin: number }, isAdmin: (request: Request) => boolean): Plugin {
+export function useBodyLimit(
+  limits: { anyone: number; admin: number },
+  isAdmin: (request: Request) => boolean,
+): Plugin {
   const limitOf = (request: Request) => (isAdmin(request) ? limits.admin : limits.anyone);
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
@@ -45,7 +50,13 @@ export function useBodyLimit(limits: { anyone: number; admin: number }, isAdmin:
             },
           }),
         );
-        const init: RequestInit & { duplex: 'half' } = { method: req.method, headers: req.headers, signal: req.signal, body, duplex: 'half' };
+        const init: RequestInit & { duplex: 'half' } = {
+          method: req.method,
+          headers: req.headers,
+          signal: req.signal,
+          body,
+          duplex: 'half',
+        };
         return parseRequest(new fetchAPI.Request(req.url, init));
       });
     },

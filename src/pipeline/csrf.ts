@@ -9,9 +9,12 @@ export function useCsrf(): Plugin {
       try {
         return csrf.onRequestParse?.(payload);
       } catch {
-        throw createGraphQLError(`Send a Content-Type of application/json, or one of the headers ${CSRF_HEADERS.join(', ')}.`, {
-          extensions: { code: HardeningCode.CSRF_HEADER_REQUIRED, http: { status: 403 } },
-        });
+        throw createGraphQLError(
+          `Send a Content-Type of application/json, or one of the headers ${CSRF_HEADERS.join(', ')}.`,
+          {
+            extensions: { code: HardeningCode.CSRF_HEADER_REQUIRED, http: { status: 403 } },
+          },
+        );
       }
     },
   };

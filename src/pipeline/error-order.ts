@@ -28,7 +28,8 @@ export function useErrorOrder(): Plugin {
         onExecuteDone({ result, setResult }) {
           if (Array.isArray(result) || !('errors' in result) || !result.errors || result.errors.length < 2) return;
           const errors = [...result.errors].sort(
-            (a: GraphQLError, b: GraphQLError) => byPath(a.path, b.path) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+            (a: GraphQLError, b: GraphQLError) =>
+              byPath(a.path, b.path) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
           );
           setResult({ ...result, errors });
         },

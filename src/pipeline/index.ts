@@ -73,7 +73,11 @@ export function requestPipeline(o: PipelineOptions): Stage[] {
   const onDecision = (decision: PlanDecision, request: PlannedRequest) => {
     metrics?.recordPlan(decision);
     if (decision.planned) o.log.debug(request, 'read planner: planned');
-    else if (decision.kind === 'compile_error') o.log.error({ ...request, kind: decision.kind, reason: decision.reason }, 'read planner: compile error; the Pothos path answers');
+    else if (decision.kind === 'compile_error')
+      o.log.error(
+        { ...request, kind: decision.kind, reason: decision.reason },
+        'read planner: compile error; the Pothos path answers',
+      );
     else o.log.debug({ ...request, kind: decision.kind, reason: decision.reason }, 'read planner: fallback');
     o.onPlan?.(decision);
   };
@@ -84,7 +88,8 @@ export function requestPipeline(o: PipelineOptions): Stage[] {
     useErrorOrder(),
     // Answers an admin read itself, or leaves it to execution. Before the timeout, so the
     // timeout bounds planned statements too.
-    o.readPlanner && usePlanner({ db: o.db, onDecision, preparedStatements: o.plannerPreparedStatements, strict: !o.production }),
+    o.readPlanner &&
+      usePlanner({ db: o.db, onDecision, preparedStatements: o.plannerPreparedStatements, strict: !o.production }),
     // NUL characters, overlong lists and JSON nested too deep in variables and literals; values
     // that do not fit their type.
     useBadInput(o.maxJsonDepth),

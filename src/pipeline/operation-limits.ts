@@ -34,7 +34,11 @@ function checksPassword(node: FieldNode, variables: Record<string, unknown>): bo
  * Root mutation fields that check a password, by response key (as execution merges them):
  * through fragments, each alias separately.
  */
-export function passwordChecks(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
+export function passwordChecks(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): number {
   if (operation.operation !== 'mutation') return 0;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
@@ -96,7 +100,10 @@ export function useOperationLimits(o: OperationLimits): Plugin {
             HardeningCode.TOO_MANY_PASSWORD_CHECKS,
           );
         }
-        const cost: QueryCost = { requested: operationCost(schema, documentAST, operation, variables), maximum: o.maxCost };
+        const cost: QueryCost = {
+          requested: operationCost(schema, documentAST, operation, variables),
+          maximum: o.maxCost,
+        };
         costs.set(context, cost);
         if (cost.requested > cost.maximum) {
           throw refusal(

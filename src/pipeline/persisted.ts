@@ -33,12 +33,18 @@ export function usePersisted(operations: ReadonlyMap<string, string>, only: bool
     getPersistedOperation: (hash) => operations.get(hash) ?? null,
     allowArbitraryOperations: !only,
     customErrors: {
-      notFound: { message: 'PersistedQueryNotFound', extensions: { code: HardeningCode.PERSISTED_QUERY_NOT_IN_LIST, ...http400 } },
+      notFound: {
+        message: 'PersistedQueryNotFound',
+        extensions: { code: HardeningCode.PERSISTED_QUERY_NOT_IN_LIST, ...http400 },
+      },
       persistedQueryOnly: {
         message: 'PersistedQueryOnly: this server runs only operations from its persisted list.',
         extensions: { code: HardeningCode.CANNOT_SEND_PQ_ID_AND_BODY, ...http400 },
       },
-      keyNotFound: { message: 'PersistedQueryKeyNotFound', extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED', ...http400 } },
+      keyNotFound: {
+        message: 'PersistedQueryKeyNotFound',
+        extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED', ...http400 },
+      },
     },
   }) as Plugin;
 }

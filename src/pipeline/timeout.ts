@@ -23,9 +23,12 @@ export function useTimeout(ms: number): Plugin {
         const timer = setTimeout(() => {
           if (deadline && !deadline.expire()) return;
           controller.abort(
-            createGraphQLError(`The operation took longer than ${ms} ms and was stopped; nothing it was writing was applied.`, {
-              extensions: { code: HardeningCode.TIMEOUT, http: { status: 504 } },
-            }),
+            createGraphQLError(
+              `The operation took longer than ${ms} ms and was stopped; nothing it was writing was applied.`,
+              {
+                extensions: { code: HardeningCode.TIMEOUT, http: { status: 504 } },
+              },
+            ),
           );
         }, ms);
         // graphql-tools' executor stops at the next field and rejects with the signal's reason.

@@ -20,7 +20,15 @@ import {
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
 import { MAX_NODES } from '../schema/builder.js';
 import { countLimit } from '../schema/count.js';
-import { cursorPayloadPrefix, pageQuery, planPage, type ListSpec, type LookupSpec, type Ordering, type Page } from '../schema/keyset.js';
+import {
+  cursorPayloadPrefix,
+  pageQuery,
+  planPage,
+  type ListSpec,
+  type LookupSpec,
+  type Ordering,
+  type Page,
+} from '../schema/keyset.js';
 import type { Context } from '../context.js';
 import { typeOfId } from '../lib/ids.js';
 import type { DataModel, Model } from './datamodel.js';
@@ -67,10 +75,13 @@ export async function nodeIdColumns(schema: GraphQLSchema, dm: DataModel): Promi
     if (!modelName) continue;
     const model = dm.model(modelName);
     const row = Object.fromEntries([...model.columns.keys()].map((name) => [name, `planner-probe:${name}`]));
-    const resolve = type.getFields().id?.extensions?.pothosOriginalResolve as ((...args: unknown[]) => unknown) | undefined;
+    const resolve = type.getFields().id?.extensions?.pothosOriginalResolve as
+      | ((...args: unknown[]) => unknown)
+      | undefined;
     try {
       const id = await resolve?.(row, {}, {}, { parentType: type });
-      if (typeof id === 'string' && id.startsWith('planner-probe:') && model.columns.has(id.slice(14))) ids.set(type.name, id.slice(14));
+      if (typeof id === 'string' && id.startsWith('planner-probe:') && model.columns.has(id.slice(14)))
+        ids.set(type.name, id.slice(14));
     } catch {
       // Not a plain column: left out.
     }
@@ -112,7 +123,8 @@ function object(pairs: [string, string][]): string {
 }
 
 /** A JSON array of the text values of `item` (non-null), in `order`; `[]` when there are none. */
-const array = (item: string, order: string, filter = '') => `coalesce('[' || string_agg(${item}, ',' ORDER BY ${order})${filter} || ']', '[]')`;
+const array = (item: string, order: string, filter = '') =>
+  `coalesce('[' || string_agg(${item}, ',' ORDER BY ${order})${filter} || ']', '[]')`;
 
 const bool = (condition: string) => `(CASE WHEN ${condition} THEN 'true' ELSE 'false' END)`;
 
@@ -132,11 +144,30 @@ interface Extensions {
 const ext = (thing: { extensions?: unknown }) => (thing.extensions ?? {}) as Extensions;
 
 /** Whether the planner knows how to answer `field` of a Prisma object type (its arguments aside). */
-export function isPlannableField(env: Pick<PlannerEnv, 'nodeIds'>, type: GraphQLObjectType, field: GraphQLField<unknown, unknown>): boolean {
+export function isPlannableField(
+  env: Pick<PlannerEnv, 'nodeIds'>,
+  type: GraphQLObjectType,
+  field: GraphQLField<unknown, unknown>,
+): boolean {
   const { pothosExposedField, pothosPrismaRelationField, keysetConnection } = ext(field);
-  if (!ext(type).pothosPrismaModel) return ['edges', 'node', 'cursor', 'pageInfo', 'totalCount', 'count', 'precision', 'hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor'].includes(field.name);
+  if (!ext(type).pothosPrismaModel)
+    return [
+      'edges',
+      'node',
+      'cursor',
+      'pageInfo',
+      'totalCount',
+      'count',
+      'precision',
+      'hasNextPage',
+      'hasPreviousPage',
+      'startCursor',
+      'endCursor',
+    ].includes(field.name);
   if (field.name === 'id' && env.nodeIds.has(type.name)) return true;
-  return Boolean((pothosExposedField || pothosPrismaRelationField) && field.args.length === 0) || Boolean(keysetConnection);
+  return (
+    Boolean((pothosExposedField || pothosPrismaRelationField) && field.args.length === 0) || Boolean(keysetConnection)
+  );
 }
 
 class Compiler implements Sql {
@@ -204,7 +235,12 @@ class Compiler implements Sql {
     if (keysetList) {
       const page = planPage(args, keysetList.connection, keysetList.ordering(args));
       const where = keysetList.where(args, this.context as Context);
-      return this.connection(this.objectType(field.type), nodes, { model: this.dm.model(keysetList.model), page, where, countWhere: where });
+      return this.connection(this.objectType(field.type), nodes, {
+        model: this.dm.model(keysetList.model),
+        page,
+        where,
+        countWhere: where,
+      });
     }
     if (lookup) {
       const type = this.objectType(field.type);
@@ -218,7 +254,9 @@ class Compiler implements Sql {
     if (field.name === 'nodes' && getNamedType(field.type).name === 'Node') {
       const ids = args.ids as unknown[];
       if (ids.length > MAX_NODES) throw new Unplannable('nodes: too many');
-      return ids.length ? `('[' || ${ids.map((id) => orNull(this.node(String(id), nodes))).join(` || ',' || `)} || ']')` : `'[]'`;
+      return ids.length
+        ? `('[' || ${ids.map((id) => orNull(this.node(String(id), nodes))).join(` || ',' || `)} || ']')`
+        : `'[]'`;
     }
     throw new Unplannable(`Query.${field.name}`);
   }
@@ -227,7 +265,8 @@ class Compiler implements Sql {
   private node(id: string, nodes: Nodes): string {
     const typename = typeOfId(id);
     const type = typename && this.env.schema.getType(typename);
-    if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((i) => i.name === 'Node')) throw new Unplannable(`node ${typename}`);
+    if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((i) => i.name === 'Node'))
+      throw new Unplannable(`node ${typename}`);
     const model = this.prismaModel(type);
     const alias = this.alias();
     const deleted = model.columns.get('deletedAt');
@@ -269,11 +308,19 @@ class Compiler implements Sql {
     return object(pairs);
   }
 
-  private field(type: GraphQLObjectType, model: Model, alias: string, field: GraphQLField<unknown, unknown>, nodes: Nodes): string {
+  private field(
+    type: GraphQLObjectType,
+    model: Model,
+    alias: string,
+    field: GraphQLField<unknown, unknown>,
+    nodes: Nodes,
+  ): string {
     const { pothosExposedField, pothosPrismaRelationField, keysetConnection } = ext(field);
     if (pothosExposedField && field.args.length === 0) return this.scalar(model, alias, pothosExposedField, field.type);
-    if (field.name === 'id' && this.idField(type) && field.args.length === 0) return this.scalar(model, alias, this.idField(type)!, field.type);
-    if (pothosPrismaRelationField && field.args.length === 0) return this.relation(model, alias, field, pothosPrismaRelationField.name, nodes);
+    if (field.name === 'id' && this.idField(type) && field.args.length === 0)
+      return this.scalar(model, alias, this.idField(type)!, field.type);
+    if (pothosPrismaRelationField && field.args.length === 0)
+      return this.relation(model, alias, field, pothosPrismaRelationField.name, nodes);
     if (keysetConnection) return this.relationConnection(model, alias, field, keysetConnection, nodes);
     throw new Unplannable(`${type.name}.${field.name}`);
   }
@@ -293,8 +340,16 @@ class Compiler implements Sql {
       return `(CASE ${value}::text ${cases.join(' ')} END)`;
     }
     if (!(nullable instanceof GraphQLScalarType)) throw new Unplannable(`${fieldName}: ${String(type)}`);
-    const pairs: Record<string, string> = { String: 'String', ID: 'String', Int: 'Int', Boolean: 'Boolean', DateTime: 'DateTime', JSONObject: 'Json' };
-    if (pairs[nullable.name] !== column.type || column.kind !== 'scalar') throw new Unplannable(`${fieldName}: ${nullable.name} of ${column.type}`);
+    const pairs: Record<string, string> = {
+      String: 'String',
+      ID: 'String',
+      Int: 'Int',
+      Boolean: 'Boolean',
+      DateTime: 'DateTime',
+      JSONObject: 'Json',
+    };
+    if (pairs[nullable.name] !== column.type || column.kind !== 'scalar')
+      throw new Unplannable(`${fieldName}: ${nullable.name} of ${column.type}`);
     if (column.type === 'DateTime') return `('"' || ${iso(value)} || '"')`;
     if (column.type === 'Json') {
       this.verbatim = false;
@@ -307,13 +362,21 @@ class Compiler implements Sql {
     return `to_json(${value})::text`;
   }
 
-  private relation(model: Model, alias: string, field: GraphQLField<unknown, unknown>, relationName: string, nodes: Nodes): string {
+  private relation(
+    model: Model,
+    alias: string,
+    field: GraphQLField<unknown, unknown>,
+    relationName: string,
+    nodes: Nodes,
+  ): string {
     const relation = this.dm.relation(model, relationName);
     const target = this.dm.model(relation.model);
     const type = this.objectType(isListType(getNullableType(field.type)) ? getNamedType(field.type) : field.type);
     if (this.prismaModel(type).name !== target.name) throw new Unplannable(`${field.name}: model`);
     // The relation's own query (`t.relation(name, { query })`), as Pothos would merge it.
-    const selected = ext(field).pothosPrismaSelect?.({}, this.context, (query: unknown) => query) as { select?: Record<string, unknown> } | undefined;
+    const selected = ext(field).pothosPrismaSelect?.({}, this.context, (query: unknown) => query) as
+      | { select?: Record<string, unknown> }
+      | undefined;
     const query = (selected?.select?.[relationName] ?? {}) as Record<string, unknown>;
     if (Object.keys(query).some((k) => k !== 'where' && k !== 'orderBy')) throw new Unplannable(`${field.name}: query`);
     const child = this.alias();
@@ -337,8 +400,18 @@ class Compiler implements Sql {
     const args = this.args(field, nodes[0]!);
     const page = planPage(args, spec.connection, spec.ordering);
     // The connection's own Prisma selection (keyset.ts' relationConnection), as Pothos would fold it in.
-    type Selected = { select: { _count: { select: Record<string, { where: Where }> } } & Record<string, { where: Where; orderBy: unknown; take: number }> };
-    const { select } = ext(field).pothosPrismaSelect!(args, this.context, (query: unknown) => query, () => new Set(['edges', 'totalCount'])) as Selected;
+    type Selected = {
+      select: { _count: { select: Record<string, { where: Where }> } } & Record<
+        string,
+        { where: Where; orderBy: unknown; take: number }
+      >;
+    };
+    const { select } = ext(field).pothosPrismaSelect!(
+      args,
+      this.context,
+      (query: unknown) => query,
+      () => new Set(['edges', 'totalCount']),
+    ) as Selected;
     const rows = select[spec.relation]!;
     const countWhere = select._count.select[spec.relation]!.where;
     const relation = this.dm.relation(model, spec.relation);
@@ -399,7 +472,10 @@ class Compiler implements Sql {
         pairs.push([key, lit(type.name)]);
       } else if (name === 'totalCount') {
         const c = this.alias();
-        pairs.push([key, `(SELECT count(*) FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}))::text`]);
+        pairs.push([
+          key,
+          `(SELECT count(*) FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}))::text`,
+        ]);
       } else if (name === 'count') {
         // count.ts' `count(limit:)`: at most limit + 1 rows read, and what that many says.
         const field = type.getFields().count!;
@@ -412,7 +488,8 @@ class Compiler implements Sql {
           const countName = countNodes[0]!.name.value;
           if (countName === '__typename') info.push([countKey, lit(countType.name)]);
           else if (countName === 'count') info.push([countKey, `least(k.n, ${limit})::text`]);
-          else if (countName === 'precision') info.push([countKey, `(CASE WHEN k.n > ${limit} THEN '"AT_LEAST"' ELSE '"EXACT"' END)`]);
+          else if (countName === 'precision')
+            info.push([countKey, `(CASE WHEN k.n > ${limit} THEN '"AT_LEAST"' ELSE '"EXACT"' END)`]);
           else throw new Unplannable(`${countType.name}.${countName}`);
         }
         pairs.push([key, `(SELECT ${object(info)} FROM ${counted} k)`]);
@@ -430,9 +507,12 @@ class Compiler implements Sql {
           const infoName = infoNodes[0]!.name.value;
           if (infoName === '__typename') info.push([infoKey, lit(pageInfoType.name)]);
           else if (infoName === 'hasNextPage') info.push([infoKey, page.backward ? `'${page.before != null}'` : more]);
-          else if (infoName === 'hasPreviousPage') info.push([infoKey, page.backward ? more : `'${page.after != null}'`]);
-          else if (infoName === 'startCursor') info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${forward}) ${inPage})[1]`]);
-          else if (infoName === 'endCursor') info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${reverse}) ${inPage})[1]`]);
+          else if (infoName === 'hasPreviousPage')
+            info.push([infoKey, page.backward ? more : `'${page.after != null}'`]);
+          else if (infoName === 'startCursor')
+            info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${forward}) ${inPage})[1]`]);
+          else if (infoName === 'endCursor')
+            info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${reverse}) ${inPage})[1]`]);
           else throw new Unplannable(`PageInfo.${infoName}`);
         }
         pairs.push([key, object(info)]);
@@ -444,14 +524,23 @@ class Compiler implements Sql {
     const order = compileOrderBy(this, model, a, query.orderBy);
     const where = compileWhere(this, model, a, query.where);
     // The row past the page only tells whether more follow: its JSON (nested connections included) is not built.
-    const columns = rowColumns.map(([expression, name]) => `, CASE WHEN row_number() OVER w <= ${page.size} THEN ${expression} END AS ${name}`).join('');
+    const columns = rowColumns
+      .map(([expression, name]) => `, CASE WHEN row_number() OVER w <= ${page.size} THEN ${expression} END AS ${name}`)
+      .join('');
     const inner = `SELECT row_number() OVER w AS rn${columns} FROM ${model.table} ${a} WHERE ${linked(a)}(${where}) WINDOW w AS (ORDER BY ${order}) ORDER BY ${order} LIMIT ${Number(query.take)}`;
     if (query.take !== page.size + 1) throw new Unplannable('page size');
     // GROUP BY (): one row, also over an empty page and when no aggregate is selected.
     return `(SELECT ${object(pairs)} FROM (${inner}) r GROUP BY ())`;
   }
 
-  private edge(type: GraphQLObjectType, model: Model, alias: string, page: Page, through: string | undefined, nodes: Nodes): string {
+  private edge(
+    type: GraphQLObjectType,
+    model: Model,
+    alias: string,
+    page: Page,
+    through: string | undefined,
+    nodes: Nodes,
+  ): string {
     const pairs: [string, string][] = [];
     for (const [key, fieldNodes] of this.subfields(type, nodes)) {
       const name = fieldNodes[0]!.name.value;
@@ -467,7 +556,10 @@ class Compiler implements Sql {
           const target = this.dm.model(relation.model);
           if (this.prismaModel(nodeType).name !== target.name) throw new Unplannable('edge node model');
           const child = this.alias();
-          pairs.push([key, `(SELECT ${this.object(nodeType, target, child, fieldNodes)} FROM ${target.table} ${child} WHERE ${relation.link(child, alias)})`]);
+          pairs.push([
+            key,
+            `(SELECT ${this.object(nodeType, target, child, fieldNodes)} FROM ${target.table} ${child} WHERE ${relation.link(child, alias)})`,
+          ]);
         }
       } else throw new Unplannable(`${type.name}.${name}`);
     }
@@ -510,7 +602,12 @@ export function compile(
   const compiler = new Compiler(env, env.dm, document, coerced.coerced, context);
   try {
     const sql = compiler.operation(operation);
-    return { sql, params: compiler.params, verbatim: compiler.verbatim, ...(compiler.preparable ? {} : { name: null }) };
+    return {
+      sql,
+      params: compiler.params,
+      verbatim: compiler.verbatim,
+      ...(compiler.preparable ? {} : { name: null }),
+    };
   } catch (error) {
     // The resolvers' own refusal of an argument (invalidArgument): the Pothos path reports it.
     if (error instanceof GraphQLError) throw new Unplannable(`refused: ${error.message}`, 'argument');

@@ -56,7 +56,8 @@ export class DataModel {
 
   constructor(runtime: RuntimeDataModel) {
     const dmmf = getDatamodel().datamodel.models as unknown as Record<string, { fields: DmmfField[] }>;
-    const dbName = (model: string, field: string) => runtime.models[model]?.fields.find((f) => f.name === field)?.dbName ?? field;
+    const dbName = (model: string, field: string) =>
+      runtime.models[model]?.fields.find((f) => f.name === field)?.dbName ?? field;
     const idOf = (model: string) => dmmf[model]!.fields.find((f) => f.isId)!.name;
     for (const [name, { fields }] of Object.entries(dmmf)) {
       const columns = new Map<string, Column>();
@@ -64,7 +65,13 @@ export class DataModel {
       for (const field of fields) {
         if (field.kind === 'scalar' || field.kind === 'enum') {
           if (SECRET.has(field.name) || field.isList) continue;
-          columns.set(field.name, { name: field.name, sql: quote(dbName(name, field.name)), type: field.type, kind: field.kind, isRequired: field.isRequired });
+          columns.set(field.name, {
+            name: field.name,
+            sql: quote(dbName(name, field.name)),
+            type: field.type,
+            kind: field.kind,
+            isRequired: field.isRequired,
+          });
         } else if (field.kind === 'object' && field.relationName) {
           const own = field.relationFromFields ?? [];
           const other = dmmf[field.type]!.fields.find((f) => f.relationName === field.relationName && f !== field);

@@ -75,12 +75,21 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
       let plan = cached.get(key);
       if (!plan) {
         try {
-          plan = compile(planner, args.document, operation, args.variableValues as Record<string, unknown> | undefined, ctx);
+          plan = compile(
+            planner,
+            args.document,
+            operation,
+            args.variableValues as Record<string, unknown> | undefined,
+            ctx,
+          );
         } catch (error) {
           if (error instanceof Unplannable) plan = error;
           else if (strict) throw error;
           else {
-            onDecision?.({ planned: false, kind: 'compile_error', reason: String((error as Error).stack ?? error) }, request);
+            onDecision?.(
+              { planned: false, kind: 'compile_error', reason: String((error as Error).stack ?? error) },
+              request,
+            );
             return;
           }
         }
@@ -93,7 +102,9 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
       }
       const { sql, params } = plan;
       // Every pooled connection keeps its prepared statements: their number is bounded.
-      if (plan.name === undefined) plan.name = names.size < preparedStatements ? `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
+      if (plan.name === undefined)
+        plan.name =
+          names.size < preparedStatements ? `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` : null;
       if (plan.name) names.add(plan.name);
       const name = plan.name ?? undefined;
       const fallback = executeFn;
@@ -116,14 +127,18 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
           if (result.errors?.length) {
             onDecision?.({ planned: false, kind: 'statement_failed', reason }, request);
           } else if (strict) {
-            throw new Error(`read planner: the planned statement failed where the Pothos path answers: ${reason}`, { cause: error });
+            throw new Error(`read planner: the planned statement failed where the Pothos path answers: ${reason}`, {
+              cause: error,
+            });
           } else {
             onDecision?.({ planned: false, kind: 'compile_error', reason: `statement failed: ${reason}` }, request);
           }
           return result;
         }
         onDecision?.({ planned: true, sql }, request);
-        return plan.verbatim ? verbatimResult(rows[0]!.data) : { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
+        return plan.verbatim
+          ? verbatimResult(rows[0]!.data)
+          : { data: JSON.parse(rows[0]!.data) as Record<string, unknown> };
       });
     },
   };
@@ -142,7 +157,9 @@ function verbatimResult(json: string): ExecutionResult & { stringify(result: Exe
     },
     stringify(result) {
       if (data !== undefined || result.errors?.length) return JSON.stringify(result);
-      return result.extensions ? `{"data":${json},"extensions":${JSON.stringify(result.extensions)}}` : `{"data":${json}}`;
+      return result.extensions
+        ? `{"data":${json},"extensions":${JSON.stringify(result.extensions)}}`
+        : `{"data":${json}}`;
     },
   };
 }

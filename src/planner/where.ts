@@ -40,8 +40,10 @@ function scalarParam(sql: Sql, column: Column, value: unknown): string {
     if (column.type !== 'DateTime') throw new Unplannable(`${column.name}: a date`);
     return sql.param(value.toISOString(), type);
   }
-  const expected = column.type === 'String' || column.type === 'DateTime' ? 'string' : column.type === 'Int' ? 'number' : 'boolean';
-  if (typeof value !== expected || (column.type === 'DateTime' && typeof value === 'string')) throw new Unplannable(`${column.name}: ${typeof value}`);
+  const expected =
+    column.type === 'String' || column.type === 'DateTime' ? 'string' : column.type === 'Int' ? 'number' : 'boolean';
+  if (typeof value !== expected || (column.type === 'DateTime' && typeof value === 'string'))
+    throw new Unplannable(`${column.name}: ${typeof value}`);
   if (column.type === 'Int' && !Number.isSafeInteger(value)) throw new Unplannable(`${column.name}: not an integer`);
   return sql.param(value, type);
 }
@@ -121,7 +123,9 @@ export function compileWhere(sql: Sql, model: Model, alias: string, where: unkno
       parts.push(...list.map((w) => `(${compileWhere(sql, model, alias, w)})`));
     } else if (key === 'OR') {
       if (!Array.isArray(value)) throw new Unplannable('OR: not a list');
-      parts.push(value.length ? `(${value.map((w) => `(${compileWhere(sql, model, alias, w)})`).join(' OR ')})` : 'FALSE');
+      parts.push(
+        value.length ? `(${value.map((w) => `(${compileWhere(sql, model, alias, w)})`).join(' OR ')})` : 'FALSE',
+      );
     } else if (model.columns.has(key)) {
       parts.push(columnFilter(sql, alias, model.columns.get(key)!, value));
     } else if (model.relations.has(key)) {
@@ -130,14 +134,17 @@ export function compileWhere(sql: Sql, model: Model, alias: string, where: unkno
       const child = sql.alias();
       let inner: unknown;
       if (relation.isList) {
-        if (!isPlainObject(value) || Object.keys(value).some((k) => k !== 'some')) throw new Unplannable(`${key}: only "some"`);
+        if (!isPlainObject(value) || Object.keys(value).some((k) => k !== 'some'))
+          throw new Unplannable(`${key}: only "some"`);
         inner = value.some;
       } else {
         if (!isPlainObject(value) || 'isNot' in value) throw new Unplannable(`${key}: to-one filter`);
         inner = 'is' in value ? value.is : value;
         if (inner === null) throw new Unplannable(`${key}: is null`);
       }
-      parts.push(`EXISTS (SELECT 1 FROM ${target.table} ${child} WHERE ${relation.link(child, alias)} AND (${compileWhere(sql, target, child, inner)}))`);
+      parts.push(
+        `EXISTS (SELECT 1 FROM ${target.table} ${child} WHERE ${relation.link(child, alias)} AND (${compileWhere(sql, target, child, inner)}))`,
+      );
     } else {
       throw new Unplannable(`where: ${model.name}.${key}`);
     }

@@ -20,7 +20,6 @@ import {
 } from '../services/errors.js';
 import { parseId } from './inputs.js';
 
-
 const Session = builder.objectRef<accounts.Session>('Session').implement({
   description: 'A signed-in session: send `Authorization: Bearer <accessToken>` with later requests.',
   authScopes: { public: true },
@@ -36,10 +35,12 @@ const CustomerPayload = builder.objectRef<{ customer: CustomerRow }>('CustomerPa
   fields: (t) => ({ customer: t.field({ type: Customer, resolve: (p) => p.customer }) }),
 });
 
-const AddressPayload = builder.objectRef<{ address: Awaited<ReturnType<typeof addresses.addAddress>> }>('AddressPayload').implement({
-  authScopes: { public: true },
-  fields: (t) => ({ address: t.field({ type: Address, resolve: (p) => p.address }) }),
-});
+const AddressPayload = builder
+  .objectRef<{ address: Awaited<ReturnType<typeof addresses.addAddress>> }>('AddressPayload')
+  .implement({
+    authScopes: { public: true },
+    fields: (t) => ({ address: t.field({ type: Address, resolve: (p) => p.address }) }),
+  });
 
 const DeletedPayload = builder.objectRef<{ id: string }>('DeletedPayload').implement({
   authScopes: { public: true },
@@ -116,7 +117,8 @@ builder.queryField('me', (t) =>
     type: 'Customer',
     description: 'The signed-in customer.',
     authScopes: { customer: true },
-    resolve: (query, _root, _args, ctx) => ctx.db.customer.findUniqueOrThrow({ ...query, where: { id: requireCustomer(ctx) } }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.customer.findUniqueOrThrow({ ...query, where: { id: requireCustomer(ctx) } }),
   }),
 );
 
@@ -152,7 +154,7 @@ builder.mutationFields((t) => ({
   verifyEmail: t.field({
     type: CustomerPayload,
     description:
-      "Marks the email verified with a token from requestEmailVerification (signed in or not: the token is the proof), and brings in what guests left under that email: their orders, addresses and groups.",
+      'Marks the email verified with a token from requestEmailVerification (signed in or not: the token is the proof), and brings in what guests left under that email: their orders, addresses and groups.',
     authScopes: { public: true },
     args: { token: t.arg.string({ required: true }) },
     errors: { types: [InvalidTokenError, TokenExpiredError] },
@@ -196,7 +198,9 @@ builder.mutationFields((t) => ({
     authScopes: { customer: true },
     args: { input: t.arg({ type: AddressInput, required: true }) },
     errors: { types: [ValidationError, LimitExceededError] },
-    resolve: async (_root, { input }, ctx) => ({ address: await addresses.addAddress(ctx, requireCustomer(ctx), input) }),
+    resolve: async (_root, { input }, ctx) => ({
+      address: await addresses.addAddress(ctx, requireCustomer(ctx), input),
+    }),
   }),
   updateMyAddress: t.field({
     type: AddressPayload,
@@ -204,7 +208,12 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: AddressInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError] },
     resolve: async (_root, args, ctx) => ({
-      address: await addresses.updateAddress(ctx, requireCustomer(ctx), parseId(String(args.id), 'Address', 'id'), args.input),
+      address: await addresses.updateAddress(
+        ctx,
+        requireCustomer(ctx),
+        parseId(String(args.id), 'Address', 'id'),
+        args.input,
+      ),
     }),
   }),
   deleteMyAddress: t.field({
@@ -214,7 +223,11 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [NotFoundError] },
     resolve: async (_root, args, ctx) => {
-      const deleted = await addresses.deleteAddress(ctx, requireCustomer(ctx), parseId(String(args.id), 'Address', 'id'));
+      const deleted = await addresses.deleteAddress(
+        ctx,
+        requireCustomer(ctx),
+        parseId(String(args.id), 'Address', 'id'),
+      );
       return { id: deleted.id };
     },
   }),

@@ -36,11 +36,7 @@ export const Address = builder.prismaNode('Address', {
 });
 
 // Both default-address fields make the same selection, so Pothos loads it once for both.
-const defaultAddresses = (
-  _args: object,
-  _ctx: object,
-  nestedSelection: <T>(selection: T) => T,
-) => ({
+const defaultAddresses = (_args: object, _ctx: object, nestedSelection: <T>(selection: T) => T) => ({
   addresses: nestedSelection({
     where: { deletedAt: null, OR: [{ isDefaultShipping: true }, { isDefaultBilling: true }] },
     select: { ...ADDRESS_BASE, isDefaultShipping: true, isDefaultBilling: true },

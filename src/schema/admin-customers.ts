@@ -31,7 +31,8 @@ const CreateCustomerInput = builder.inputType('CreateCustomerInput', {
 });
 
 const UpdateCustomerInput = builder.inputType('UpdateCustomerInput', {
-  description: 'Only the fields given change. `metadata` merges into each customer’s keys; a key set to null is removed.',
+  description:
+    'Only the fields given change. `metadata` merges into each customer’s keys; a key set to null is removed.',
   fields: (t) => ({
     email: t.string({ description: 'Only when one customer is selected.' }),
     firstName: t.string(),
@@ -65,7 +66,8 @@ const DeletedIdsPayload = builder.objectRef<{ ids: string[] }>('DeletedIdsPayloa
 });
 
 const SoftDeletedCustomersPayload = builder.objectRef<customers.SoftDeleted>('SoftDeletedCustomersPayload').implement({
-  description: "As Medusa's softDelete/restore: the customers, and the related rows that went (or came back) with them.",
+  description:
+    "As Medusa's softDelete/restore: the customers, and the related rows that went (or came back) with them.",
   authScopes: { admin: true },
   fields: (t) => ({
     ids: t.exposeIDList('ids'),
@@ -77,11 +79,16 @@ const SoftDeletedCustomersPayload = builder.objectRef<customers.SoftDeleted>('So
 const MergeCustomersPayload = builder.objectRef<merge.MergeResult>('MergeCustomersPayload').implement({
   authScopes: { admin: true },
   fields: (t) => ({
-    customer: t.field({ type: Customer, description: 'The customer the others were merged into.', resolve: (p) => p.target }),
-    mergedIds: t.exposeIDList('sourceIds', { description: 'The customers merged (now soft-deleted, with mergedIntoId set).' }),
+    customer: t.field({
+      type: Customer,
+      description: 'The customer the others were merged into.',
+      resolve: (p) => p.target,
+    }),
+    mergedIds: t.exposeIDList('sourceIds', {
+      description: 'The customers merged (now soft-deleted, with mergedIntoId set).',
+    }),
   }),
 });
-
 
 builder.mutationFields((t) => {
   const customerSelection = {
@@ -92,7 +99,9 @@ builder.mutationFields((t) => {
     ids: t.arg.idList({ description: 'The addresses to act on; or give `filter`.' }),
     filter: t.arg({ type: AddressFilter, description: 'Must hold at least one condition.' }),
   };
-  const customers$ = selectionFrom('Customer', (filter: typeof CustomerFilter.$inferInput, ctx) => customerWhere(filter, { phoneRegion: ctx.services.phoneRegion }));
+  const customers$ = selectionFrom('Customer', (filter: typeof CustomerFilter.$inferInput, ctx) =>
+    customerWhere(filter, { phoneRegion: ctx.services.phoneRegion }),
+  );
   const addresses$ = selectionFrom('Address', (filter: typeof AddressFilter.$inferInput) => addressWhere(filter));
 
   return {
@@ -109,7 +118,9 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { ...customerSelection, input: t.arg({ type: UpdateCustomerInput, required: true }) },
       errors: { types: [...selectionErrors, EmailTakenError] },
-      resolve: async (_root, args, ctx) => ({ customers: await customers.updateCustomers(ctx, customers$(args, ctx), args.input) }),
+      resolve: async (_root, args, ctx) => ({
+        customers: await customers.updateCustomers(ctx, customers$(args, ctx), args.input),
+      }),
     }),
     deleteCustomers: t.field({
       type: DeletedIdsPayload,
@@ -124,7 +135,8 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { ids: t.arg.idList({ required: true }) },
       errors: { types: [ValidationError, NotFoundError, BatchTooLargeError] },
-      resolve: (_root, args, ctx) => customers.softDeleteCustomers(ctx, parseIds(args.ids.map(String), 'Customer', 'ids')),
+      resolve: (_root, args, ctx) =>
+        customers.softDeleteCustomers(ctx, parseIds(args.ids.map(String), 'Customer', 'ids')),
     }),
     restoreCustomers: t.field({
       type: SoftDeletedCustomersPayload,
@@ -138,7 +150,7 @@ builder.mutationFields((t) => {
     mergeCustomers: t.field({
       type: MergeCustomersPayload,
       description:
-        "Merges customers into one (two accounts of one person, or guests with another email), all or nothing: orders, addresses (up to 100), groups and metadata move to the target; the sources are soft-deleted pointing at it. Sources that are registered accounts need includeAccounts: true.",
+        'Merges customers into one (two accounts of one person, or guests with another email), all or nothing: orders, addresses (up to 100), groups and metadata move to the target; the sources are soft-deleted pointing at it. Sources that are registered accounts need includeAccounts: true.',
       authScopes: { admin: true },
       args: {
         targetId: t.arg.id({ required: true }),
@@ -161,7 +173,10 @@ builder.mutationFields((t) => {
       resolve: async (_root, args, ctx) => ({
         addresses: await addresses.addAddresses(
           ctx,
-          args.input.map((item, i) => ({ ...item.address, customerId: parseId(String(item.customerId), 'Customer', `input[${i}].customerId`) })),
+          args.input.map((item, i) => ({
+            ...item.address,
+            customerId: parseId(String(item.customerId), 'Customer', `input[${i}].customerId`),
+          })),
         ),
       }),
     }),
@@ -170,7 +185,9 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { ...addressSelection, input: t.arg({ type: AddressInput, required: true }) },
       errors: { types: selectionErrors },
-      resolve: async (_root, args, ctx) => ({ addresses: await addresses.updateAddresses(ctx, addresses$(args, ctx), args.input) }),
+      resolve: async (_root, args, ctx) => ({
+        addresses: await addresses.updateAddresses(ctx, addresses$(args, ctx), args.input),
+      }),
     }),
     deleteAddresses: t.field({
       type: DeletedIdsPayload,

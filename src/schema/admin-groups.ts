@@ -1,5 +1,9 @@
 import { getRefFromModel } from '@pothos/plugin-prisma';
-import type { Customer as CustomerRow, CustomerGroup as GroupRow, CustomerGroupCustomer } from '../generated/prisma/client.js';
+import type {
+  Customer as CustomerRow,
+  CustomerGroup as GroupRow,
+  CustomerGroupCustomer,
+} from '../generated/prisma/client.js';
 import * as groups from '../services/groups.js';
 import { BatchTooLargeError, NameTakenError, NotFoundError, ValidationError } from '../services/errors.js';
 import { builder } from './builder.js';
@@ -15,7 +19,10 @@ const Membership = getRefFromModel('CustomerGroupCustomer', builder);
 
 const CreateCustomerGroupInput = builder.inputType('CreateCustomerGroupInput', {
   fields: (t) => ({
-    name: t.string({ required: true, description: 'Trimmed; 1 to 255 characters; unique among groups that are not deleted.' }),
+    name: t.string({
+      required: true,
+      description: 'Trimmed; 1 to 255 characters; unique among groups that are not deleted.',
+    }),
     metadata: t.field({ type: 'JSONObject' }),
     customerIds: t.idList({ description: 'Customers who join the group as it is created.' }),
   }),
@@ -49,7 +56,8 @@ const CustomerGroupPayload = builder.objectRef<{ customerGroupId: string }>('Cus
     // Read with what the client selected under it, in one query.
     customerGroup: t.prismaField({
       type: 'CustomerGroup',
-      resolve: (query, p, _args, ctx) => ctx.db.customerGroup.findUniqueOrThrow({ ...query, where: { id: p.customerGroupId } }),
+      resolve: (query, p, _args, ctx) =>
+        ctx.db.customerGroup.findUniqueOrThrow({ ...query, where: { id: p.customerGroupId } }),
     }),
   }),
 });
@@ -59,29 +67,38 @@ const DeletedCustomerGroupsPayload = builder.objectRef<{ ids: string[] }>('Delet
   fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'The groups deleted.' }) }),
 });
 
-const SoftDeletedCustomerGroupsPayload = builder.objectRef<groups.SoftDeletedGroups>('SoftDeletedCustomerGroupsPayload').implement({
-  ...payload,
-  description: "As Medusa's softDeleteCustomerGroups/restoreCustomerGroups: the groups, and the memberships that went (or came back) with them.",
-  fields: (t) => ({
-    ids: t.exposeIDList('ids'),
-    membershipIds: t.exposeIDList('membershipIds'),
-  }),
-});
+const SoftDeletedCustomerGroupsPayload = builder
+  .objectRef<groups.SoftDeletedGroups>('SoftDeletedCustomerGroupsPayload')
+  .implement({
+    ...payload,
+    description:
+      "As Medusa's softDeleteCustomerGroups/restoreCustomerGroups: the groups, and the memberships that went (or came back) with them.",
+    fields: (t) => ({
+      ids: t.exposeIDList('ids'),
+      membershipIds: t.exposeIDList('membershipIds'),
+    }),
+  });
 
-const BatchCustomerGroupsPayload = builder.objectRef<{ customer: CustomerRow }>('BatchCustomerGroupsPayload').implement({
-  ...payload,
-  fields: (t) => ({ customer: t.field({ type: Customer, resolve: (p) => p.customer }) }),
-});
+const BatchCustomerGroupsPayload = builder
+  .objectRef<{ customer: CustomerRow }>('BatchCustomerGroupsPayload')
+  .implement({
+    ...payload,
+    fields: (t) => ({ customer: t.field({ type: Customer, resolve: (p) => p.customer }) }),
+  });
 
-const CustomerGroupMembershipsPayload = builder.objectRef<{ memberships: CustomerGroupCustomer[] }>('CustomerGroupMembershipsPayload').implement({
-  ...payload,
-  fields: (t) => ({ memberships: t.field({ type: [Membership], resolve: (p) => p.memberships }) }),
-});
+const CustomerGroupMembershipsPayload = builder
+  .objectRef<{ memberships: CustomerGroupCustomer[] }>('CustomerGroupMembershipsPayload')
+  .implement({
+    ...payload,
+    fields: (t) => ({ memberships: t.field({ type: [Membership], resolve: (p) => p.memberships }) }),
+  });
 
-const RemovedMembershipsPayload = builder.objectRef<{ ids: string[] }>('RemovedCustomerGroupMembershipsPayload').implement({
-  ...payload,
-  fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'The memberships removed.' }) }),
-});
+const RemovedMembershipsPayload = builder
+  .objectRef<{ ids: string[] }>('RemovedCustomerGroupMembershipsPayload')
+  .implement({
+    ...payload,
+    fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'The memberships removed.' }) }),
+  });
 
 type Ids = readonly (string | number)[];
 const groupIds = (ids: Ids, argument: string) => parseIds(ids.map(String), 'CustomerGroup', argument);
@@ -94,7 +111,9 @@ builder.mutationFields((t) => {
     ids: t.arg.idList({ description: 'The groups to act on; or give `filter`.' }),
     filter: t.arg({ type: CustomerGroupFilter, description: 'Must hold at least one condition.' }),
   };
-  const selected = selectionFrom('CustomerGroup', (filter: typeof CustomerGroupFilter.$inferInput) => customerGroupWhere(filter));
+  const selected = selectionFrom('CustomerGroup', (filter: typeof CustomerGroupFilter.$inferInput) =>
+    customerGroupWhere(filter),
+  );
   const memberships = (items: readonly { customerId: string | number; groupId: string | number }[]) =>
     items.map((m, i) => ({
       customerId: parseId(String(m.customerId), 'Customer', `memberships[${i}].customerId`),
@@ -112,7 +131,10 @@ builder.mutationFields((t) => {
       resolve: async (_root, args, ctx) => ({
         customerGroups: await groups.createCustomerGroups(
           ctx,
-          args.input.map((input, i) => ({ ...input, customerIds: input.customerIds && customerIds(input.customerIds, `input[${i}].customerIds`) })),
+          args.input.map((input, i) => ({
+            ...input,
+            customerIds: input.customerIds && customerIds(input.customerIds, `input[${i}].customerIds`),
+          })),
         ),
       }),
     }),
@@ -121,7 +143,9 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: { ...selection, input: t.arg({ type: UpdateCustomerGroupInput, required: true }) },
       errors: { types: [...selectionErrors, NameTakenError] },
-      resolve: async (_root, args, ctx) => ({ customerGroups: await groups.updateCustomerGroups(ctx, selected(args, ctx), args.input) }),
+      resolve: async (_root, args, ctx) => ({
+        customerGroups: await groups.updateCustomerGroups(ctx, selected(args, ctx), args.input),
+      }),
     }),
     deleteCustomerGroups: t.field({
       type: DeletedCustomerGroupsPayload,
@@ -141,7 +165,8 @@ builder.mutationFields((t) => {
     }),
     restoreCustomerGroups: t.field({
       type: SoftDeletedCustomerGroupsPayload,
-      description: 'Brings back exactly what softDeleteCustomerGroups took. Groups not deleted are left as they are and not listed.',
+      description:
+        'Brings back exactly what softDeleteCustomerGroups took. Groups not deleted are left as they are and not listed.',
       authScopes: { admin: true },
       args: { ids: t.arg.idList({ required: true }) },
       errors: { types: [...batchErrors, NameTakenError] },
@@ -173,7 +198,8 @@ builder.mutationFields((t) => {
     }),
     batchCustomerGroups: t.field({
       type: BatchCustomerGroupsPayload,
-      description: "Medusa v2's batchCustomerGroups: the customer joins the `add` groups and leaves the `remove` groups.",
+      description:
+        "Medusa v2's batchCustomerGroups: the customer joins the `add` groups and leaves the `remove` groups.",
       authScopes: { admin: true },
       args: { customerId: t.arg.id({ required: true }), add: t.arg.idList(), remove: t.arg.idList() },
       errors: { types: batchErrors },
@@ -188,11 +214,14 @@ builder.mutationFields((t) => {
     }),
     addCustomerToGroup: t.field({
       type: CustomerGroupMembershipsPayload,
-      description: "Medusa v2's addCustomerToGroup. Returns the membership of every pair, including those that existed.",
+      description:
+        "Medusa v2's addCustomerToGroup. Returns the membership of every pair, including those that existed.",
       authScopes: { admin: true },
       args: membershipsArg,
       errors: { types: batchErrors },
-      resolve: async (_root, args, ctx) => ({ memberships: await groups.addCustomerToGroup(ctx, memberships(args.memberships)) }),
+      resolve: async (_root, args, ctx) => ({
+        memberships: await groups.addCustomerToGroup(ctx, memberships(args.memberships)),
+      }),
     }),
     removeCustomerFromGroup: t.field({
       type: RemovedMembershipsPayload,
@@ -200,7 +229,9 @@ builder.mutationFields((t) => {
       authScopes: { admin: true },
       args: membershipsArg,
       errors: { types: batchErrors },
-      resolve: async (_root, args, ctx) => ({ ids: await groups.removeCustomerFromGroup(ctx, memberships(args.memberships)) }),
+      resolve: async (_root, args, ctx) => ({
+        ids: await groups.removeCustomerFromGroup(ctx, memberships(args.memberships)),
+      }),
     }),
   };
 });

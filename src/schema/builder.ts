@@ -88,7 +88,10 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: (globalID) => {
       const typename = typeOfId(globalID);
       if (!typename) {
-        throw invalidArgument('id', `"${globalID}" is not an ID of this service (expected e.g. cus_…, cusgroup_…, cuaddr_…, order_…)`);
+        throw invalidArgument(
+          'id',
+          `"${globalID}" is not an ID of this service (expected e.g. cus_…, cusgroup_…, cuaddr_…, order_…)`,
+        );
       }
       return { typename, id: globalID };
     },

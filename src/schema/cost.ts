@@ -47,7 +47,9 @@ type AnyField = GraphQLField<unknown, unknown>;
 
 function isConnection(field: AnyField): boolean {
   const type = getNamedType(field.type);
-  return field.args.some((a) => SLICING_ARGUMENTS.includes(a.name)) && isObjectType(type) && 'edges' in type.getFields();
+  return (
+    field.args.some((a) => SLICING_ARGUMENTS.includes(a.name)) && isObjectType(type) && 'edges' in type.getFields()
+  );
 }
 
 /**
@@ -103,7 +105,9 @@ function fieldCost(node: FieldNode, parent: GraphQLCompositeType, ctx: CostConte
   const size = listSizeOf(field);
   if (size?.sizedFields) return 1 + selectionCost(node.selectionSet, type, ctx, pageSize(size, args), size.sizedFields);
   // A plain list is as long as its list argument (nodes(ids:), federation's _entities(representations:)).
-  const lists = Object.values(args).filter(Array.isArray).map((list) => list.length);
+  const lists = Object.values(args)
+    .filter(Array.isArray)
+    .map((list) => list.length);
   const items = size ? (lists.length ? Math.max(...lists) : size.assumedSize) : 1;
   return items * (1 + selectionCost(node.selectionSet, type, ctx));
 }
@@ -141,13 +145,19 @@ function fragmentCost(name: string, ctx: CostContext, perItem: number | undefine
   ctx.memo.set(key, 0);
   const fragment = ctx.fragments.get(name);
   const type = fragment && ctx.schema.getType(fragment.typeCondition.name.value);
-  const cost = fragment && type && isCompositeType(type) ? selectionCost(fragment.selectionSet, type, ctx, perItem, sized) : 0;
+  const cost =
+    fragment && type && isCompositeType(type) ? selectionCost(fragment.selectionSet, type, ctx, perItem, sized) : 0;
   ctx.memo.set(key, cost);
   return cost;
 }
 
 /** The operation's cost under the model above. */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): number {
   const root = schema.getRootType(operation.operation);
   if (!root) return 0;
   const fragments = new Map<string, FragmentDefinitionNode>();

@@ -29,7 +29,8 @@ const Count = builder.objectRef<BoundedCount>('Count').implement({
 /** A `count(limit:)` argument, checked: the same words for the resolver and the read planner. */
 export function countLimit(limit: number | null | undefined): number {
   const value = limit ?? DEFAULT_COUNT_LIMIT;
-  if (value < 1 || value > MAX_COUNT_LIMIT) throw invalidArgument('limit', `must be 1 to ${MAX_COUNT_LIMIT}, got ${value}`);
+  if (value < 1 || value > MAX_COUNT_LIMIT)
+    throw invalidArgument('limit', `must be 1 to ${MAX_COUNT_LIMIT}, got ${value}`);
   return value;
 }
 

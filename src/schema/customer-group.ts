@@ -1,7 +1,16 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
-import { dateRange, DateTimeFilter, ilike, parseId, parseIds, SEARCH_RULE, searchTerm, SortDirection } from './inputs.js';
+import {
+  dateRange,
+  DateTimeFilter,
+  ilike,
+  parseId,
+  parseIds,
+  SEARCH_RULE,
+  searchTerm,
+  SortDirection,
+} from './inputs.js';
 import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
 import { foldCase } from '../lib/fold-case.js';
@@ -97,18 +106,20 @@ export const CustomerGroup = builder.prismaNode('CustomerGroup', {
     name: t.exposeString('name'),
     // A back office's own notes on the group: its members see the group's name, not these.
     metadata: t.expose('metadata', { type: 'JSONObject', nullable: true, authScopes: { admin: true } }),
-    createdBy: t.exposeString('createdBy', { nullable: true, authScopes: { admin: true }, description: 'The admin API key that created it (admins only).' }),
+    createdBy: t.exposeString('createdBy', {
+      nullable: true,
+      authScopes: { admin: true },
+      description: 'The admin API key that created it (admins only).',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
-    customers: t.connection(
-      {
-        type: Customer,
-        authScopes: { admin: true },
-        args: { filter: t.arg({ type: GroupMemberFilter }) },
-        ...members,
-      },
-    ),
+    customers: t.connection({
+      type: Customer,
+      authScopes: { admin: true },
+      args: { filter: t.arg({ type: GroupMemberFilter }) },
+      ...members,
+    }),
   }),
 });
 
@@ -138,9 +149,7 @@ const groupMemberships = relationConnection<{ filter?: typeof CustomerGroupsFilt
 });
 
 builder.prismaObjectField('Customer', 'groups', (t) =>
-  t.connection(
-    { type: CustomerGroup, args: { filter: t.arg({ type: CustomerGroupsFilter }) }, ...groupMemberships },
-  ),
+  t.connection({ type: CustomerGroup, args: { filter: t.arg({ type: CustomerGroupsFilter }) }, ...groupMemberships }),
 );
 
 const groupsList: ListSpec<{
@@ -171,7 +180,11 @@ builder.queryFields((t) => ({
     {
       type: CustomerGroup,
       authScopes: { admin: true },
-      args: { filter: t.arg({ type: CustomerGroupFilter }), orderBy: t.arg({ type: CustomerGroupOrderBy }), ...withDeletedArg },
+      args: {
+        filter: t.arg({ type: CustomerGroupFilter }),
+        orderBy: t.arg({ type: CustomerGroupOrderBy }),
+        ...withDeletedArg,
+      },
       ...rootList(groupsList, 'CustomerGroup', (db) => db.customerGroup),
     },
     { name: 'CustomerGroupConnection' },

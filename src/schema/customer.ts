@@ -4,7 +4,16 @@ import { phoneE164 } from '../services/validation.js';
 import { invalidArgument } from './invalid-argument.js';
 import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
-import { dateRange, DateTimeFilter, ilike, parseId, parseIds, SEARCH_RULE, searchTerm, SortDirection } from './inputs.js';
+import {
+  dateRange,
+  DateTimeFilter,
+  ilike,
+  parseId,
+  parseIds,
+  SEARCH_RULE,
+  searchTerm,
+  SortDirection,
+} from './inputs.js';
 import { rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
 import { foldCase } from '../lib/fold-case.js';
@@ -14,7 +23,8 @@ export const CustomerFilter = builder.inputType('CustomerFilter', {
     q: t.string({ description: `Search over email, first and last name, company and phone. ${SEARCH_RULE}` }),
     email: t.string({ description: 'Exact email, case-insensitive.' }),
     phone: t.string({
-      description: 'Exact phone number, compared in E.164 form: "+45 12 34 56 78" and "+4512345678" match; without + it is read in PHONE_DEFAULT_REGION.',
+      description:
+        'Exact phone number, compared in E.164 form: "+45 12 34 56 78" and "+4512345678" match; without + it is read in PHONE_DEFAULT_REGION.',
     }),
     hasAccount: t.boolean(),
     groupIds: t.idList({ description: 'Customers in at least one of these groups.' }),
@@ -84,7 +94,11 @@ export function customerWhere(
 
 /** Newest first unless asked otherwise. */
 export function customerOrdering(orderBy: typeof CustomerOrderBy.$inferInput | null | undefined): Ordering {
-  return { model: 'Customer', field: orderBy?.field ?? 'createdAt', direction: orderBy ? (orderBy.direction ?? 'asc') : 'desc' };
+  return {
+    model: 'Customer',
+    field: orderBy?.field ?? 'createdAt',
+    direction: orderBy ? (orderBy.direction ?? 'asc') : 'desc',
+  };
 }
 
 export const Customer = builder.prismaNode('Customer', {
@@ -108,7 +122,11 @@ export const Customer = builder.prismaNode('Customer', {
       nullable: true,
       description: 'When the customer proved they own this email; null until then, and again after an email change.',
     }),
-    createdBy: t.exposeString('createdBy', { nullable: true, authScopes: { admin: true }, description: 'The admin API key that created it (admins only).' }),
+    createdBy: t.exposeString('createdBy', {
+      nullable: true,
+      authScopes: { admin: true },
+      description: 'The admin API key that created it (admins only).',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
@@ -124,7 +142,8 @@ type CustomersArgs = {
 const customersList: ListSpec<CustomersArgs> = {
   model: 'Customer',
   connection: 'customers',
-  where: (args, ctx) => customerWhere(args.filter, { withDeleted: args.withDeleted ?? false, phoneRegion: ctx.services.phoneRegion }),
+  where: (args, ctx) =>
+    customerWhere(args.filter, { withDeleted: args.withDeleted ?? false, phoneRegion: ctx.services.phoneRegion }),
   ordering: (args) => customerOrdering(args.orderBy),
 };
 

@@ -59,14 +59,35 @@ const errorOptions = { interfaces: [ErrorInterface], authScopes: { public: true 
 
 export const ValidationErrorType = builder.objectType(ValidationError, { name: 'ValidationError', ...errorOptions });
 export const EmailTakenErrorType = builder.objectType(EmailTakenError, { name: 'EmailTakenError', ...errorOptions });
-export const PasswordTooLongErrorType = builder.objectType(PasswordTooLongError, { name: 'PasswordTooLongError', ...errorOptions });
-export const InvalidCredentialsErrorType = builder.objectType(InvalidCredentialsError, { name: 'InvalidCredentialsError', ...errorOptions });
-export const InvalidTokenErrorType = builder.objectType(InvalidTokenError, { name: 'InvalidTokenError', ...errorOptions });
-export const TokenExpiredErrorType = builder.objectType(TokenExpiredError, { name: 'TokenExpiredError', ...errorOptions });
-export const LimitExceededErrorType = builder.objectType(LimitExceededError, { name: 'LimitExceededError', ...errorOptions });
+export const PasswordTooLongErrorType = builder.objectType(PasswordTooLongError, {
+  name: 'PasswordTooLongError',
+  ...errorOptions,
+});
+export const InvalidCredentialsErrorType = builder.objectType(InvalidCredentialsError, {
+  name: 'InvalidCredentialsError',
+  ...errorOptions,
+});
+export const InvalidTokenErrorType = builder.objectType(InvalidTokenError, {
+  name: 'InvalidTokenError',
+  ...errorOptions,
+});
+export const TokenExpiredErrorType = builder.objectType(TokenExpiredError, {
+  name: 'TokenExpiredError',
+  ...errorOptions,
+});
+export const LimitExceededErrorType = builder.objectType(LimitExceededError, {
+  name: 'LimitExceededError',
+  ...errorOptions,
+});
 export const EmptyFilterErrorType = builder.objectType(EmptyFilterError, { name: 'EmptyFilterError', ...errorOptions });
-export const EmailNotVerifiedErrorType = builder.objectType(EmailNotVerifiedError, { name: 'EmailNotVerifiedError', ...errorOptions });
-export const MergeConflictErrorType = builder.objectType(MergeConflictError, { name: 'MergeConflictError', ...errorOptions });
+export const EmailNotVerifiedErrorType = builder.objectType(EmailNotVerifiedError, {
+  name: 'EmailNotVerifiedError',
+  ...errorOptions,
+});
+export const MergeConflictErrorType = builder.objectType(MergeConflictError, {
+  name: 'MergeConflictError',
+  ...errorOptions,
+});
 export const ForbiddenErrorType = builder.objectType(ForbiddenError, { name: 'ForbiddenError', ...errorOptions });
 export const RateLimitedErrorType = builder.objectType(RateLimitedError, {
   name: 'RateLimitedError',
@@ -91,5 +112,9 @@ export const BatchTooLargeErrorType = builder.objectType(BatchTooLargeError, {
 export const RestoreConflictErrorType = builder.objectType(RestoreConflictError, {
   name: 'RestoreConflictError',
   ...errorOptions,
-  fields: (t) => ({ customerIds: t.exposeIDList('customerIds', { description: 'The customers that cannot be restored: an account has their email now.' }) }),
+  fields: (t) => ({
+    customerIds: t.exposeIDList('customerIds', {
+      description: 'The customers that cannot be restored: an account has their email now.',
+    }),
+  }),
 });

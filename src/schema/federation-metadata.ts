@@ -58,9 +58,12 @@ const VIEWERS = {
 /** Pothos scope-auth's reading of a scope map: any of its entries, `$all` all of them, `$any` any. */
 function passes(scopes: Record<string, unknown>, held: Record<string, boolean>, where: string, all = false): boolean {
   const results = Object.entries(scopes).map(([name, value]) => {
-    if (name === '$any' || name === '$all') return passes(value as Record<string, unknown>, held, where, name === '$all');
+    if (name === '$any' || name === '$all')
+      return passes(value as Record<string, unknown>, held, where, name === '$all');
     if (value !== true || !(name in held)) {
-      throw new Error(`${where}: scope ${JSON.stringify({ [name]: value })} has no federation metadata rule (src/schema/federation-metadata.ts)`);
+      throw new Error(
+        `${where}: scope ${JSON.stringify({ [name]: value })} has no federation metadata rule (src/schema/federation-metadata.ts)`,
+      );
     }
     return held[name]!;
   });
@@ -76,7 +79,8 @@ function authScopesOf(element: { extensions?: unknown }): unknown {
 export function accessOf(scopes: unknown, where: string): Access {
   if (scopes === undefined) return 'anyone';
   if (typeof scopes === 'function') return 'row';
-  if (typeof scopes !== 'object' || scopes === null) throw new Error(`${where}: authScopes ${String(scopes)} has no federation metadata rule`);
+  if (typeof scopes !== 'object' || scopes === null)
+    throw new Error(`${where}: authScopes ${String(scopes)} has no federation metadata rule`);
   const map = scopes as Record<string, unknown>;
   if (passes(map, VIEWERS.anonymous, where)) return 'anyone';
   if (passes(map, VIEWERS.customer, where)) return 'signed-in';
@@ -150,11 +154,14 @@ export function federationMetadata(schema: GraphQLSchema): Map<string, Metadata>
     }
     if (!isObjectType(type) && !isInterfaceType(type)) continue;
     // Routers refuse auth directives on interfaces: their implementations carry them.
-    if (isObjectType(type)) add(map, type.name, authMetadata(accessOf(authScopesOf(type), type.name), type.name, false));
+    if (isObjectType(type))
+      add(map, type.name, authMetadata(accessOf(authScopesOf(type), type.name), type.name, false));
     for (const field of Object.values(type.getFields())) {
       const coordinate = `${type.name}.${field.name}`;
-      if (isObjectType(type)) add(map, coordinate, authMetadata(accessOf(authScopesOf(field), coordinate), coordinate, true));
-      if (backOffice(getNamedType(field.type)) || exposes(field) === SOFT_DELETE_COLUMN) add(map, coordinate, { tags: [ADMIN_TAG] });
+      if (isObjectType(type))
+        add(map, coordinate, authMetadata(accessOf(authScopesOf(field), coordinate), coordinate, true));
+      if (backOffice(getNamedType(field.type)) || exposes(field) === SOFT_DELETE_COLUMN)
+        add(map, coordinate, { tags: [ADMIN_TAG] });
       const listSize = listSizeOf(field);
       if (listSize && !sized.has(coordinate)) add(map, coordinate, { tags: [], listSize });
       for (const argument of field.args) tagIfBackOffice(`${coordinate}(${argument.name}:)`, argument);

@@ -115,7 +115,10 @@ function reference(value: Representation, index: number, entityInterface: boolea
     if (typeof id !== 'string') throw invalidArgument(argument, `a ${ENTITY_INTERFACE} representation needs "id"`);
     const concrete = typeOfId(id);
     if (!concrete || !isEntityName(concrete)) {
-      throw invalidArgument(argument, `"${id}" is not the ID of a ${ENTITY_INTERFACE} of this subgraph (cus_…, cusgroup_…, cuaddr_…, order_…)`);
+      throw invalidArgument(
+        argument,
+        `"${id}" is not the ID of a ${ENTITY_INTERFACE} of this subgraph (cus_…, cusgroup_…, cuaddr_…, order_…)`,
+      );
     }
     return { type: concrete, id };
   }
@@ -125,7 +128,10 @@ function reference(value: Representation, index: number, entityInterface: boolea
   }
   if (typeof value.id === 'string') return { type, id: value.id };
   if (type === 'Customer' && typeof value.email === 'string') return { type, email: foldCase(value.email.trim()) };
-  throw invalidArgument(argument, `a ${type} representation needs ${ENTITY_KEYS[type].map((key) => `"${key}"`).join(' or ')}`);
+  throw invalidArgument(
+    argument,
+    `a ${type} representation needs ${ENTITY_KEYS[type].map((key) => `"${key}"`).join(' or ')}`,
+  );
 }
 
 const mapById = <T extends { id: string }>(rows: T[]) => new Map(rows.map((row) => [row.id, row]));
@@ -159,11 +165,19 @@ async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, ids: string
       : await ctx.db.customer.findMany({
           // Beyond what the gateway selected: the columns an email key is matched and ranked by
           // (the folded email, as the email filter compares: an imported "Ann@Example.com" matches).
-          ...queryFromInfo({ context: ctx, info, typeName: 'Customer', select: { id: true, deletedAt: true, emailFolded: true, hasAccount: true, createdAt: true } }),
+          ...queryFromInfo({
+            context: ctx,
+            info,
+            typeName: 'Customer',
+            select: { id: true, deletedAt: true, emailFolded: true, hasAccount: true, createdAt: true },
+          }),
           where: {
             deletedAt: null,
             ...ownRowOnly,
-            OR: [...(ids.length ? [{ id: { in: ids } }] : []), ...(emails.length ? [{ emailFolded: { in: emails } }] : [])],
+            OR: [
+              ...(ids.length ? [{ id: { in: ids } }] : []),
+              ...(emails.length ? [{ emailFolded: { in: emails } }] : []),
+            ],
           },
         });
   const byEmail = new Map<string, (typeof rows)[number]>();
@@ -347,7 +361,10 @@ export function ownTypeNames(schema: GraphQLSchema): string[] {
  * The schema this service serves with these options: `schema` itself by default, else a copy whose
  * own type names carry the prefix (resolvers unchanged; abstract types answer the new names).
  */
-export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions = DEFAULT_SUBGRAPH_OPTIONS): GraphQLSchema {
+export function subgraphSchema(
+  schema: GraphQLSchema,
+  options: SubgraphOptions = DEFAULT_SUBGRAPH_OPTIONS,
+): GraphQLSchema {
   if (!options.typePrefix && options.nodeQuery && !options.authDirectives) return schema;
   const cacheKey = `${options.typePrefix}/${options.nodeQuery}/${options.authDirectives ?? false}`;
   const known = subgraphSchemas.get(cacheKey);
@@ -355,11 +372,15 @@ export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions =
   const own = new Set(ownTypeNames(schema));
   const rename = (name: string) => (own.has(name) ? `${options.typePrefix}${name}` : name);
   const taken = [...own].map(rename).filter((name) => !own.has(name) && schema.getType(name));
-  if (taken.length) throw new Error(`FEDERATION_TYPE_PREFIX "${options.typePrefix}" makes names the schema already has: ${taken.join(', ')}`);
+  if (taken.length)
+    throw new Error(
+      `FEDERATION_TYPE_PREFIX "${options.typePrefix}" makes names the schema already has: ${taken.join(', ')}`,
+    );
   const renamed = (name: string | undefined) => (name === undefined ? name : rename(name));
   const result = mapSchema(schema, {
     [MapperKind.TYPE]: (type) => {
-      if (type instanceof GraphQLObjectType) return new GraphQLObjectType({ ...type.toConfig(), name: rename(type.name) });
+      if (type instanceof GraphQLObjectType)
+        return new GraphQLObjectType({ ...type.toConfig(), name: rename(type.name) });
       if (type instanceof GraphQLEnumType) return new GraphQLEnumType({ ...type.toConfig(), name: rename(type.name) });
       if (type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType) {
         const config = type.toConfig();
@@ -371,8 +392,16 @@ export function subgraphSchema(schema: GraphQLSchema, options: SubgraphOptions =
             }
           : undefined;
         return type instanceof GraphQLInterfaceType
-          ? new GraphQLInterfaceType({ ...(config as ReturnType<GraphQLInterfaceType['toConfig']>), name: rename(type.name), resolveType: wrapped })
-          : new GraphQLUnionType({ ...(config as ReturnType<GraphQLUnionType['toConfig']>), name: rename(type.name), resolveType: wrapped });
+          ? new GraphQLInterfaceType({
+              ...(config as ReturnType<GraphQLInterfaceType['toConfig']>),
+              name: rename(type.name),
+              resolveType: wrapped,
+            })
+          : new GraphQLUnionType({
+              ...(config as ReturnType<GraphQLUnionType['toConfig']>),
+              name: rename(type.name),
+              resolveType: wrapped,
+            });
       }
       return type;
     },
@@ -396,7 +425,11 @@ function directive(name: string, args: Record<string, unknown> = {}): ConstDirec
     name: { kind: Kind.NAME, value: name },
     arguments: Object.entries(args)
       .filter(([, value]) => value !== undefined)
-      .map(([argument, value]) => ({ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: argument }, value: constValue(value) })),
+      .map(([argument, value]) => ({
+        kind: Kind.ARGUMENT,
+        name: { kind: Kind.NAME, value: argument },
+        value: constValue(value),
+      })),
   };
 }
 
@@ -413,7 +446,13 @@ function metadataDirectives(metadata: Metadata | undefined, auth: boolean): Cons
 
 type WithDirectives = { directives?: readonly ConstDirectiveNode[] };
 
-function withMetadata<T extends WithDirectives>(node: T, metadata: Map<string, Metadata>, coordinate: string, used: Set<string>, auth: boolean): T {
+function withMetadata<T extends WithDirectives>(
+  node: T,
+  metadata: Map<string, Metadata>,
+  coordinate: string,
+  used: Set<string>,
+  auth: boolean,
+): T {
   const added = metadataDirectives(metadata.get(coordinate), auth);
   for (const { name } of added) used.add(`@${name.value}`);
   return added.length ? { ...node, directives: [...(node.directives ?? []), ...added] } : node;
@@ -435,10 +474,17 @@ export function printSubgraphSdl(schema: GraphQLSchema): string {
   const used = new Set<string>();
   const auth = options.authDirectives ?? false;
   const document = parse(printSchema(lexicographicSortSchema(schema)));
-  const fieldsOf = <F extends WithDirectives & { name: { value: string }; arguments?: readonly InputValueDefinitionNode[] }>(type: string, fields: readonly F[] | undefined) =>
+  const fieldsOf = <
+    F extends WithDirectives & { name: { value: string }; arguments?: readonly InputValueDefinitionNode[] },
+  >(
+    type: string,
+    fields: readonly F[] | undefined,
+  ) =>
     fields?.map((field) => {
       const coordinate = `${type}.${field.name.value}`;
-      const args = field.arguments?.map((argument) => withMetadata(argument, metadata, `${coordinate}(${argument.name.value}:)`, used, auth));
+      const args = field.arguments?.map((argument) =>
+        withMetadata(argument, metadata, `${coordinate}(${argument.name.value}:)`, used, auth),
+      );
       return withMetadata({ ...field, ...(args ? { arguments: args } : {}) }, metadata, coordinate, used, auth);
     });
   const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
@@ -450,14 +496,31 @@ export function printSubgraphSdl(schema: GraphQLSchema): string {
         // An entity interface (federation 2.3): another subgraph may add fields to every node with
         // `type Node @interfaceObject @key(fields: "id")`; `_entities` resolves `{ __typename: "Node", id }`.
         const key = options.nodeQuery && name === ENTITY_INTERFACE ? [directive('key', { fields: 'id' })] : [];
-        return [{ ...definition, directives: [...(definition.directives ?? []), ...key], fields: fieldsOf(name, definition.fields) }];
+        return [
+          {
+            ...definition,
+            directives: [...(definition.directives ?? []), ...key],
+            fields: fieldsOf(name, definition.fields),
+          },
+        ];
       }
       case Kind.OBJECT_TYPE_DEFINITION: {
         const keys = isEntityName(name) ? ENTITY_KEYS[name].map((fields) => directive('key', { fields })) : [];
         const shareable = SHAREABLE_TYPES.has(name) ? [directive('shareable')] : [];
-        const fields = name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields;
+        const fields =
+          name === queryName ? definition.fields?.filter((field) => !hidden.has(field.name.value)) : definition.fields;
         return [
-          withMetadata({ ...definition, directives: [...(definition.directives ?? []), ...keys, ...shareable], fields: fieldsOf(name, fields) }, metadata, name, used, auth),
+          withMetadata(
+            {
+              ...definition,
+              directives: [...(definition.directives ?? []), ...keys, ...shareable],
+              fields: fieldsOf(name, fields),
+            },
+            metadata,
+            name,
+            used,
+            auth,
+          ),
         ];
       }
       case Kind.INPUT_OBJECT_TYPE_DEFINITION:

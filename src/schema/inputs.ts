@@ -50,7 +50,9 @@ export const SEARCH_RULE = `Case-insensitive; a term of 1 or 2 characters matche
 /** A search term's case-insensitive match of one field (see SUBSTRING_MIN_LENGTH), LIKE's wildcards taken literally. */
 export function ilike(q: string) {
   const literal = q.replace(/[\\%_]/g, (c) => `\\${c}`);
-  return [...q].length < SUBSTRING_MIN_LENGTH ? { startsWith: literal, mode: 'insensitive' as const } : { contains: literal, mode: 'insensitive' as const };
+  return [...q].length < SUBSTRING_MIN_LENGTH
+    ? { startsWith: literal, mode: 'insensitive' as const }
+    : { contains: literal, mode: 'insensitive' as const };
 }
 
 /** What separates the fields of a generated `search_text` column (see migration 20261207040000). */
@@ -86,8 +88,14 @@ export const selectionErrors = [ValidationError, NotFoundError, EmptyFilterError
  * them: the IDs parsed as `type`'s, or the filter with its Prisma condition by `where`. Which of
  * the two (exactly one) and a filter's emptiness are the service's to check.
  */
-export function selectionFrom<Filter extends object, Where>(type: IdType, where: (filter: Filter, ctx: Context) => Where) {
-  return (args: { ids?: readonly (string | number)[] | null; filter?: Filter | null }, ctx: Context): Selection<Where> => ({
+export function selectionFrom<Filter extends object, Where>(
+  type: IdType,
+  where: (filter: Filter, ctx: Context) => Where,
+) {
+  return (
+    args: { ids?: readonly (string | number)[] | null; filter?: Filter | null },
+    ctx: Context,
+  ): Selection<Where> => ({
     ids: args.ids ? parseIds(args.ids.map(String), type, 'ids') : null,
     filter: args.filter,
     where: args.filter ? where(args.filter, ctx) : undefined,
@@ -101,7 +109,10 @@ export function searchTerm(q: string | null | undefined, argumentName = 'filter.
     throw invalidArgument(argumentName, 'a search term cannot contain control characters');
   }
   if (trimmed && [...trimmed].length > MAX_SEARCH_LENGTH) {
-    throw invalidArgument(argumentName, `a search term is at most ${MAX_SEARCH_LENGTH} characters, got ${[...trimmed].length}`);
+    throw invalidArgument(
+      argumentName,
+      `a search term is at most ${MAX_SEARCH_LENGTH} characters, got ${[...trimmed].length}`,
+    );
   }
   return trimmed ? trimmed : undefined;
 }

@@ -53,7 +53,10 @@ export interface Page {
   before: Key | null;
 }
 
-const models = getDatamodel().datamodel.models as unknown as Record<string, { fields: { name: string; type: string; isRequired: boolean }[] }>;
+const models = getDatamodel().datamodel.models as unknown as Record<
+  string,
+  { fields: { name: string; type: string; isRequired: boolean }[] }
+>;
 
 function column(model: string, field: string) {
   const found = models[model]?.fields.find((f) => f.name === field);
@@ -95,7 +98,10 @@ export function planPage(args: ConnectionArgs, connection: string, ordering: Ord
     if (value > MAX_PAGE_SIZE) throw invalidArgument(name, `must be at most ${MAX_PAGE_SIZE}, got ${value}`);
   }
   if (args.first != null && args.last != null) {
-    throw invalidArgument('last', 'cannot be combined with "first": page forwards with first/after or backwards with last/before');
+    throw invalidArgument(
+      'last',
+      'cannot be combined with "first": page forwards with first/after or backwards with last/before',
+    );
   }
   const backward = args.last != null || (args.first == null && args.before != null);
   return {
@@ -110,7 +116,13 @@ export function planPage(args: ConnectionArgs, connection: string, ordering: Ord
 
 export function encodeCursor(connection: string, ordering: Ordering, row: Row): string {
   const value = ordering.field ? row[ordering.field] : null;
-  const payload = [CURSOR_VERSION, connection, orderKey(ordering), value instanceof Date ? value.toISOString() : (value ?? null), row.id];
+  const payload = [
+    CURSOR_VERSION,
+    connection,
+    orderKey(ordering),
+    value instanceof Date ? value.toISOString() : (value ?? null),
+    row.id,
+  ];
   return Buffer.from(JSON.stringify(payload)).toString('base64url');
 }
 
@@ -127,7 +139,8 @@ function decodeCursor(argument: string, cursor: string, connection: string, orde
   if (!Array.isArray(payload) || payload.length !== 5 || payload[0] !== CURSOR_VERSION) throw foreign;
   const [, issuedFor, order, value, id] = payload as [number, unknown, unknown, unknown, unknown];
   if (issuedFor !== connection) throw bad(`a cursor of another connection, not of ${connection}`);
-  if (order !== orderKey(ordering)) throw bad('a cursor of another sort order: start again without a cursor after changing orderBy');
+  if (order !== orderKey(ordering))
+    throw bad('a cursor of another sort order: start again without a cursor after changing orderBy');
   if (typeof id !== 'string' || typeOfId(id) !== ordering.model) throw foreign;
   return { value: ordering.field ? parseValue(ordering, value, foreign) : null, id };
 }
@@ -143,7 +156,13 @@ function parseValue(ordering: Ordering, value: unknown, foreign: Error): unknown
       if (typeof value !== 'string') throw foreign;
       const date = new Date(value);
       // Only instants a timestamp column can hold (years 1 to 9999) were ever issued.
-      if (Number.isNaN(date.getTime()) || date.toISOString() !== value || !/^\d{4}-/.test(value) || value.startsWith('0000-')) throw foreign;
+      if (
+        Number.isNaN(date.getTime()) ||
+        date.toISOString() !== value ||
+        !/^\d{4}-/.test(value) ||
+        value.startsWith('0000-')
+      )
+        throw foreign;
       return date;
     }
     case 'String':
@@ -169,13 +188,19 @@ function beyond(ordering: Ordering, key: Key, direction: Direction): Where {
   if (!field) return idBeyond;
   const nullsFirst = direction === 'desc';
   if (key.value === null) {
-    return nullsFirst ? { OR: [{ [field]: null, ...idBeyond }, { [field]: { not: null } }] } : { [field]: null, ...idBeyond };
+    return nullsFirst
+      ? { OR: [{ [field]: null, ...idBeyond }, { [field]: { not: null } }] }
+      : { [field]: null, ...idBeyond };
   }
   const nullable = !column(ordering.model, field).isRequired;
-  if (nullable && !nullsFirst) return { OR: [{ [field]: { [cmp]: key.value } }, { [field]: key.value, ...idBeyond }, { [field]: null }] };
+  if (nullable && !nullsFirst)
+    return { OR: [{ [field]: { [cmp]: key.value } }, { [field]: key.value, ...idBeyond }, { [field]: null }] };
   // The OR alone is not an index range: the redundant `field <= value` (or >=) lets PostgreSQL start
   // the (field, id) index scan at the cursor instead of filtering every row before it.
-  return { [field]: { [`${cmp}e`]: key.value }, OR: [{ [field]: { [cmp]: key.value } }, { [field]: key.value, ...idBeyond }] };
+  return {
+    [field]: { [`${cmp}e`]: key.value },
+    OR: [{ [field]: { [cmp]: key.value } }, { [field]: key.value, ...idBeyond }],
+  };
 }
 
 function orderBy(ordering: Ordering, direction: Direction) {
@@ -280,7 +305,10 @@ async function rootConnection<Node>(
     select: cursorSelect(page.ordering),
     paths: [['edges', 'node']],
   })) as { select?: Record<string, unknown> };
-  const rows = (await options.find({ ...pageQuery(page, options.where), select: { ...planned.select, ...cursorSelect(page.ordering) } })) as unknown as Row[];
+  const rows = (await options.find({
+    ...pageQuery(page, options.where),
+    select: { ...planned.select, ...cursorSelect(page.ordering) },
+  })) as unknown as Row[];
   return toConnection<Node>(page, rows, count, undefined, countUpTo);
 }
 
@@ -297,12 +325,24 @@ type ListQuery = { where: Where; orderBy?: unknown; take?: number; select?: Reco
  * and orders, read from `rows(db)` and paged as `rootConnection` pages them. `keysetList` hands
  * the same ListSpec to the read planner (src/planner/), so both page the list alike.
  */
-export function rootList<Args, Rows extends ListRows>(list: ListSpec<Args>, typeName: string, rows: (db: Context['db']) => Rows) {
+export function rootList<Args, Rows extends ListRows>(
+  list: ListSpec<Args>,
+  typeName: string,
+  rows: (db: Context['db']) => Rows,
+) {
   type Node = Awaited<ReturnType<Rows['findMany']>>[number];
-  const resolve = (_root: unknown, args: Args & ConnectionArgs, ctx: Context, info: GraphQLResolveInfo): Promise<Connection<Node>> => {
+  const resolve = (
+    _root: unknown,
+    args: Args & ConnectionArgs,
+    ctx: Context,
+    info: GraphQLResolveInfo,
+  ): Promise<Connection<Node>> => {
     const where = list.where(args, ctx);
     // Prisma's delegates type their argument per model; the query built here fits every model's.
-    const table = rows(ctx.db) as unknown as { findMany(query: ListQuery): Promise<Node[]>; count(query: ListQuery & { take?: number }): Promise<number> };
+    const table = rows(ctx.db) as unknown as {
+      findMany(query: ListQuery): Promise<Node[]>;
+      count(query: ListQuery & { take?: number }): Promise<number>;
+    };
     return rootConnection(ctx, info, {
       args,
       connection: list.connection,
@@ -346,7 +386,12 @@ export function relationConnection<Args extends object = object>(options: {
   through?: string;
 }) {
   const { relation, connection, ordering, through } = options;
-  const select = (args: Args & ConnectionArgs, _ctx: unknown, nestedQuery: NestedQuery, getSelection: () => Set<string>) => {
+  const select = (
+    args: Args & ConnectionArgs,
+    _ctx: unknown,
+    nestedQuery: NestedQuery,
+    getSelection: () => Set<string>,
+  ) => {
     const page = planPage(args, connection, ordering);
     const names = getSelection();
     const where = options.where(args);
@@ -376,7 +421,10 @@ export function relationConnection<Args extends object = object>(options: {
   // Pothos' own key for a field's selection, with the selected field names it passes as the
   // fourth argument (the `select` option drops them): the same hook its relatedConnection uses.
   // `keysetConnection` tells the read planner (src/planner/) how this connection pages.
-  return { extensions: { pothosPrismaSelect: select, keysetConnection: { relation, connection, ordering, through } }, resolve };
+  return {
+    extensions: { pothosPrismaSelect: select, keysetConnection: { relation, connection, ordering, through } },
+    resolve,
+  };
 }
 
 /** The resolver of every connection's `totalCount`: counted only when asked, once. */

@@ -51,7 +51,9 @@ function membershipWhere(filter: typeof MembershipFilter.$inferInput | null | un
     deletedAt: null,
     customer: { deletedAt: null },
     customerGroup: { deletedAt: null },
-    ...(filter?.customerIds ? { customerId: { in: parseIds(filter.customerIds, 'Customer', 'filter.customerIds') } } : {}),
+    ...(filter?.customerIds
+      ? { customerId: { in: parseIds(filter.customerIds, 'Customer', 'filter.customerIds') } }
+      : {}),
     ...(filter?.groupIds
       ? { customerGroupId: { in: parseIds(filter.groupIds, 'CustomerGroup', 'filter.groupIds') } }
       : {}),

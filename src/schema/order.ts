@@ -24,7 +24,9 @@ export const PaymentStatusEnum = builder.enumType('PaymentStatus', { values: upp
 export const OrderFilter = builder.inputType('OrderFilter', {
   description: "Medusa's order filters. Every field given must hold.",
   fields: (t) => ({
-    q: t.string({ description: `Search: the email (${SEARCH_RULE.replace(/\.$/, '')}), an exact order ID, or (when a number) the display ID.` }),
+    q: t.string({
+      description: `Search: the email (${SEARCH_RULE.replace(/\.$/, '')}), an exact order ID, or (when a number) the display ID.`,
+    }),
     ids: t.idList(),
     status: t.field({ type: [OrderStatusEnum] }),
     fulfillmentStatus: t.field({ type: [FulfillmentStatusEnum] }),
@@ -62,11 +64,7 @@ export function orderWhere(
     ...(filter.canceledAt ? { canceledAt: dateRange(filter.canceledAt) } : {}),
     ...(q
       ? {
-          OR: [
-            { email: ilike(q) },
-            { id: q },
-            ...(/^\d{1,9}$/.test(q) ? [{ displayId: Number(q) }] : []),
-          ],
+          OR: [{ email: ilike(q) }, { id: q }, ...(/^\d{1,9}$/.test(q) ? [{ displayId: Number(q) }] : [])],
         }
       : {}),
   };

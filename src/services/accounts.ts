@@ -29,7 +29,6 @@ export interface Session {
   expiresAt: Date;
 }
 
-
 async function openSession(tx: Prisma.TransactionClient, ctx: Context, customer: Customer): Promise<Session> {
   ctx.proven.add(customer.id);
   const accessToken = newToken(SESSION_TOKEN_PREFIX);
@@ -72,7 +71,14 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
   try {
     return await transaction(ctx, async (tx) => {
       const customer = await tx.customer.create({
-        data: { id: newId('Customer'), email, hasAccount: true, passwordHash, ...profile, ...(metadata ? { metadata } : {}) },
+        data: {
+          id: newId('Customer'),
+          email,
+          hasAccount: true,
+          passwordHash,
+          ...profile,
+          ...(metadata ? { metadata } : {}),
+        },
       });
       await recordEvents(tx, [{ name: 'customer.created', payload: { id: customer.id } }]);
       if (ctx.services.emailVerification.onRegister) await issueVerification(tx, ctx, customer);
@@ -134,7 +140,8 @@ export async function generatePasswordToken(ctx: Context, rawEmail: string): Pro
   const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
   const earliest = new Date(now.getTime() - RESET_REQUEST_INTERVAL_MS);
   await transaction(ctx, async (tx) => {
-    const written = await tx.$executeRaw`INSERT INTO customer_password_reset (customer_id, token_hash, created_at, expires_at)
+    const written =
+      await tx.$executeRaw`INSERT INTO customer_password_reset (customer_id, token_hash, created_at, expires_at)
       VALUES (${customer.id}, ${tokenHash}, ${now}, ${expiresAt})
       ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at
       WHERE customer_password_reset.created_at <= ${earliest}`;
@@ -142,7 +149,13 @@ export async function generatePasswordToken(ctx: Context, rawEmail: string): Pro
     await recordEvents(tx, [
       {
         name: 'customer.password_reset',
-        payload: { id: customer.id, email: customer.email, first_name: customer.firstName, last_name: customer.lastName, token },
+        payload: {
+          id: customer.id,
+          email: customer.email,
+          first_name: customer.firstName,
+          last_name: customer.lastName,
+          token,
+        },
       },
     ]);
   });
@@ -163,12 +176,15 @@ export async function resetPassword(ctx: Context, input: ResetPasswordInput): Pr
   const now = ctx.services.now();
 
   const row = await ctx.db.passwordResetToken.findUnique({ where: { tokenHash }, include: { customer: true } });
-  if (!row || row.customer.email !== email || !row.customer.hasAccount || row.customer.deletedAt) throw new InvalidTokenError();
+  if (!row || row.customer.email !== email || !row.customer.hasAccount || row.customer.deletedAt)
+    throw new InvalidTokenError();
   if (row.expiresAt <= now) throw new TokenExpiredError();
 
   const passwordHash = await ctx.services.passwords.hash(input.password);
   return transaction(ctx, async (tx) => {
-    const consumed = await tx.passwordResetToken.deleteMany({ where: { customerId: row.customerId, tokenHash, expiresAt: { gt: now } } });
+    const consumed = await tx.passwordResetToken.deleteMany({
+      where: { customerId: row.customerId, tokenHash, expiresAt: { gt: now } },
+    });
     if (consumed.count === 0) throw new InvalidTokenError();
     const customer = await tx.customer.update({ where: { id: row.customerId }, data: { passwordHash } });
     await tx.customerSession.deleteMany({ where: { customerId: customer.id } });

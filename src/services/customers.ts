@@ -5,7 +5,15 @@ import { transaction } from '../db/transaction.js';
 import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
 import { newId } from '../lib/ids.js';
-import { atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import {
+  atItem,
+  checkBatchSize,
+  checkSelection,
+  MAX_BATCH,
+  mergeMetadataInto,
+  requireAll,
+  type Selection,
+} from './batch.js';
 import { BatchTooLargeError, EmailTakenError, RestoreConflictError, ValidationError } from './errors.js';
 import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
 
@@ -40,7 +48,12 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
     atItem('input', i, () => {
       if (input.password != null) checkPassword(input.password);
       const metadata = newMetadata(input.metadata);
-      return { email: normalizeEmail(input.email), ...profile(ctx, input), ...(metadata ? { metadata } : {}), hasAccount: input.password != null };
+      return {
+        email: normalizeEmail(input.email),
+        ...profile(ctx, input),
+        ...(metadata ? { metadata } : {}),
+        hasAccount: input.password != null,
+      };
     }),
   );
   // Accounts' emails are unique; say which item collides rather than only that one did.
@@ -53,17 +66,27 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
   });
   if (accountEmails.length) {
     const taken = new Set(
-      (await ctx.db.customer.findMany({ where: { email: { in: accountEmails }, hasAccount: true, deletedAt: null }, select: { email: true } })).map((c) => c.email),
+      (
+        await ctx.db.customer.findMany({
+          where: { email: { in: accountEmails }, hasAccount: true, deletedAt: null },
+          select: { email: true },
+        })
+      ).map((c) => c.email),
     );
     const at = rows.findIndex((row) => row.hasAccount && taken.has(row.email));
     if (at >= 0) throw new EmailTakenError(`input[${at}].email`);
   }
-  const hashes = await Promise.all(inputs.map((input) => (input.password != null ? ctx.services.passwords.hash(input.password) : null)));
+  const hashes = await Promise.all(
+    inputs.map((input) => (input.password != null ? ctx.services.passwords.hash(input.password) : null)),
+  );
   const data = rows.map((row, i) => ({ id: newId('Customer'), ...row, passwordHash: hashes[i], createdBy }));
   try {
     return await transaction(ctx, async (tx) => {
       const customers = await tx.customer.createManyAndReturn({ data });
-      await recordEvents(tx, customers.map((c) => ({ name: 'customer.created' as const, payload: { id: c.id } })));
+      await recordEvents(
+        tx,
+        customers.map((c) => ({ name: 'customer.created' as const, payload: { id: c.id } })),
+      );
       return customers.sort((a, b) => (a.id < b.id ? -1 : 1));
     });
   } catch (error) {
@@ -77,33 +100,58 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
  * caller's transaction: a row soft-deleted or deleted since it matched is not touched (by IDs it
  * is NOT_FOUND), and none can change until the transaction ends. At most two statements.
  */
-async function selectCustomers(tx: Prisma.TransactionClient, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
+async function selectCustomers(
+  tx: Prisma.TransactionClient,
+  selection: Selection<Prisma.CustomerWhereInput>,
+): Promise<string[]> {
   checkSelection(selection.ids, selection.filter);
   const candidates = selection.ids
     ? [...new Set(selection.ids)]
-    : (await tx.customer.findMany({ where: selection.where!, select: { id: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 })).map((c) => c.id);
+    : (
+        await tx.customer.findMany({
+          where: selection.where!,
+          select: { id: true },
+          orderBy: { id: 'asc' },
+          take: MAX_BATCH + 1,
+        })
+      ).map((c) => c.id);
   if (candidates.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
   if (candidates.length === 0) return [];
-  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer WHERE id IN (${Prisma.join(candidates)}) AND deleted_at IS NULL ORDER BY id FOR UPDATE`;
+  const locked = await tx.$queryRaw<
+    { id: string }[]
+  >`SELECT id FROM customer WHERE id IN (${Prisma.join(candidates)}) AND deleted_at IS NULL ORDER BY id FOR UPDATE`;
   const found = locked.map((c) => c.id);
   if (selection.ids) requireAll(selection.ids, found, 'ids');
   return found;
 }
 
-export async function updateCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>, input: CustomerFields): Promise<Customer[]> {
+export async function updateCustomers(
+  ctx: Context,
+  selection: Selection<Prisma.CustomerWhereInput>,
+  input: CustomerFields,
+): Promise<Customer[]> {
   requireAdmin(ctx);
   const data: Prisma.CustomerUpdateManyMutationInput = profile(ctx, input);
   if (input.email != null) data.email = normalizeEmail(input.email);
   const patch = metadataPatch(input.metadata, 'input.metadata');
-  const fields = [...Object.entries(data).filter(([, v]) => v !== undefined).map(([k]) => k), ...(patch ? ['metadata'] : [])];
+  const fields = [
+    ...Object.entries(data)
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => k),
+    ...(patch ? ['metadata'] : []),
+  ];
   try {
     return await transaction(ctx, async (tx) => {
       const ids = await selectCustomers(tx, selection);
-      if (data.email !== undefined && ids.length > 1) throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
+      if (data.email !== undefined && ids.length > 1)
+        throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
       if (ids.length === 0) return [];
       await tx.customer.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
       if (patch) await mergeMetadataInto(tx, 'customer', ids, patch, 'input.metadata', ctx.services.now());
-      await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields } })));
+      await recordEvents(
+        tx,
+        ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields } })),
+      );
       return tx.customer.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
     });
   } catch (error) {
@@ -113,13 +161,19 @@ export async function updateCustomers(ctx: Context, selection: Selection<Prisma.
 }
 
 /** Hard delete: addresses and memberships go with the customer; orders keep their snapshot and lose the link. */
-export async function deleteCustomers(ctx: Context, selection: Selection<Prisma.CustomerWhereInput>): Promise<string[]> {
+export async function deleteCustomers(
+  ctx: Context,
+  selection: Selection<Prisma.CustomerWhereInput>,
+): Promise<string[]> {
   requireAdmin(ctx);
   return transaction(ctx, async (tx) => {
     const ids = await selectCustomers(tx, selection);
     if (ids.length === 0) return [];
     await tx.customer.deleteMany({ where: { id: { in: ids } } });
-    await recordEvents(tx, ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id } })));
+    await recordEvents(
+      tx,
+      ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id } })),
+    );
     return ids;
   });
 }
@@ -139,11 +193,30 @@ export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<
   checkBatchSize(ids, 'ids');
   const now = ctx.services.now();
   return transaction(ctx, async (tx) => {
-    const live = await tx.customer.updateManyAndReturn({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
-    requireAll(ids, live.map((c) => c.id), 'ids');
-    const addresses = await tx.address.updateManyAndReturn({ where: { customerId: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
-    const memberships = await tx.customerGroupCustomer.updateManyAndReturn({ where: { customerId: { in: ids }, deletedAt: null }, data: { deletedAt: now }, select: { id: true } });
-    await recordEvents(tx, ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id, soft: true } })));
+    const live = await tx.customer.updateManyAndReturn({
+      where: { id: { in: ids }, deletedAt: null },
+      data: { deletedAt: now },
+      select: { id: true },
+    });
+    requireAll(
+      ids,
+      live.map((c) => c.id),
+      'ids',
+    );
+    const addresses = await tx.address.updateManyAndReturn({
+      where: { customerId: { in: ids }, deletedAt: null },
+      data: { deletedAt: now },
+      select: { id: true },
+    });
+    const memberships = await tx.customerGroupCustomer.updateManyAndReturn({
+      where: { customerId: { in: ids }, deletedAt: null },
+      data: { deletedAt: now },
+      select: { id: true },
+    });
+    await recordEvents(
+      tx,
+      ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id, soft: true } })),
+    );
     return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
   });
 }
@@ -154,15 +227,32 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
   try {
     return await transaction(ctx, async (tx) => {
       // Locked, so that two restores (or a restore and a hard delete) of one customer take turns.
-      const deleted = await tx.$queryRaw<{ id: string; deletedAt: Date }[]>`SELECT id, deleted_at AS "deletedAt" FROM customer
+      const deleted = await tx.$queryRaw<
+        { id: string; deletedAt: Date }[]
+      >`SELECT id, deleted_at AS "deletedAt" FROM customer
         WHERE id IN (${Prisma.join(ids)}) AND deleted_at IS NOT NULL ORDER BY id FOR UPDATE`;
-      requireAll(ids, deleted.map((c) => c.id), 'ids');
+      requireAll(
+        ids,
+        deleted.map((c) => c.id),
+        'ids',
+      );
       const takenWithIt = { OR: deleted.map((c) => ({ customerId: c.id, deletedAt: c.deletedAt })) };
       // The customers first: a live membership of a deleted customer is refused by the database.
       await tx.customer.updateMany({ where: { id: { in: ids } }, data: { deletedAt: null } });
-      const addresses = await tx.address.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });
-      const memberships = await tx.customerGroupCustomer.updateManyAndReturn({ where: takenWithIt, data: { deletedAt: null }, select: { id: true } });
-      await recordEvents(tx, ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields: ['deleted_at'] } })));
+      const addresses = await tx.address.updateManyAndReturn({
+        where: takenWithIt,
+        data: { deletedAt: null },
+        select: { id: true },
+      });
+      const memberships = await tx.customerGroupCustomer.updateManyAndReturn({
+        where: takenWithIt,
+        data: { deletedAt: null },
+        select: { id: true },
+      });
+      await recordEvents(
+        tx,
+        ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields: ['deleted_at'] } })),
+      );
       return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
     });
   } catch (error) {
@@ -177,4 +267,3 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
     throw error;
   }
 }
-

@@ -30,7 +30,10 @@ export class RestoreConflictError extends DomainError {
     readonly customerIds: string[],
     field = 'ids',
   ) {
-    super(`Cannot restore ${customerIds.join(', ')}: another account has this email now. Change or delete one of them first.`, field);
+    super(
+      `Cannot restore ${customerIds.join(', ')}: another account has this email now. Change or delete one of them first.`,
+      field,
+    );
   }
 }
 
@@ -52,7 +55,9 @@ export class InvalidTokenError extends DomainError {
   readonly code = 'INVALID_TOKEN';
   constructor(kind: 'reset' | 'verification' = 'reset') {
     super(
-      kind === 'reset' ? 'The reset token is not valid for this email. Request a new one.' : 'The verification token is not valid. Request a new one.',
+      kind === 'reset'
+        ? 'The reset token is not valid for this email. Request a new one.'
+        : 'The verification token is not valid. Request a new one.',
       'token',
     );
   }

@@ -5,7 +5,15 @@ import { singleStatement, transaction } from '../db/transaction.js';
 import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
 import { groupEventKey, recordEvents, type DomainEvent } from '../events/outbox.js';
 import { newId, newIdStem } from '../lib/ids.js';
-import { atItem, checkBatchSize, checkSelection, MAX_BATCH, mergeMetadataInto, requireAll, type Selection } from './batch.js';
+import {
+  atItem,
+  checkBatchSize,
+  checkSelection,
+  MAX_BATCH,
+  mergeMetadataInto,
+  requireAll,
+  type Selection,
+} from './batch.js';
 import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, ValidationError } from './errors.js';
 import { metadataPatch, newMetadata } from './validation.js';
 
@@ -29,7 +37,8 @@ interface Ref {
 
 function groupName(name: string, field = 'name'): string {
   const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 255) throw new ValidationError('A group name has 1 to 255 characters.', field);
+  if (trimmed.length === 0 || trimmed.length > 255)
+    throw new ValidationError('A group name has 1 to 255 characters.', field);
   return trimmed;
 }
 
@@ -44,8 +53,16 @@ function repeatedName(names: string[]): number {
 }
 
 /** NAME_TAKEN for the names among `names` that live groups have, naming the first item that has one. */
-async function nameTaken(db: Tx, names: string[], field: (index: number) => string): Promise<NameTakenError | undefined> {
-  const taken = new Set((await db.customerGroup.findMany({ where: { name: { in: names }, deletedAt: null }, select: { name: true } })).map((g) => g.name));
+async function nameTaken(
+  db: Tx,
+  names: string[],
+  field: (index: number) => string,
+): Promise<NameTakenError | undefined> {
+  const taken = new Set(
+    (await db.customerGroup.findMany({ where: { name: { in: names }, deletedAt: null }, select: { name: true } })).map(
+      (g) => g.name,
+    ),
+  );
   const at = names.findIndex((name) => taken.has(name));
   return at >= 0 ? new NameTakenError([...taken], field(at)) : undefined;
 }
@@ -62,11 +79,15 @@ async function lockLive(tx: Tx, refs: Ref[]): Promise<void> {
   const customerIds = ids('customer');
   const found = new Set<string>();
   if (groupIds.length) {
-    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer_group WHERE id IN (${Prisma.join(groupIds)}) AND deleted_at IS NULL ORDER BY id FOR SHARE`;
+    const rows = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT id FROM customer_group WHERE id IN (${Prisma.join(groupIds)}) AND deleted_at IS NULL ORDER BY id FOR SHARE`;
     for (const row of rows) found.add(row.id);
   }
   if (customerIds.length) {
-    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer WHERE id IN (${Prisma.join(customerIds)}) AND deleted_at IS NULL ORDER BY id FOR SHARE`;
+    const rows = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT id FROM customer WHERE id IN (${Prisma.join(customerIds)}) AND deleted_at IS NULL ORDER BY id FOR SHARE`;
     for (const row of rows) found.add(row.id);
   }
   const missing = refs.filter((r) => !found.has(r.id));
@@ -76,7 +97,11 @@ async function lockLive(tx: Tx, refs: Ref[]): Promise<void> {
 const pairKey = (p: Pair) => `${p.customerId} ${p.customerGroupId}`;
 
 function uniquePairs(pairs: readonly Pair[]): Pair[] {
-  return [...new Map(pairs.map((p) => [pairKey(p), { customerId: p.customerId, customerGroupId: p.customerGroupId }])).values()];
+  return [
+    ...new Map(
+      pairs.map((p) => [pairKey(p), { customerId: p.customerId, customerGroupId: p.customerGroupId }]),
+    ).values(),
+  ];
 }
 
 /** Writers that take row locks in one order wait for each other instead of deadlocking. */
@@ -120,7 +145,8 @@ function findMemberships(tx: Tx, pairs: Pair[]): Promise<CustomerGroupCustomer[]
 /** One `customer_group.updated` per group whose members changed: `{ id, fields: ['customers'], added, removed }`. */
 function membershipEvents(added: Pair[], removed: Pair[]): DomainEvent[] {
   const changes = new Map<string, { added: string[]; removed: string[] }>();
-  const change = (groupId: string) => changes.get(groupId) ?? changes.set(groupId, { added: [], removed: [] }).get(groupId)!;
+  const change = (groupId: string) =>
+    changes.get(groupId) ?? changes.set(groupId, { added: [], removed: [] }).get(groupId)!;
   for (const p of added) change(p.customerGroupId).added.push(p.customerId);
   for (const p of removed) change(p.customerGroupId).removed.push(p.customerId);
   return [...changes].map(([id, { added, removed }]) => ({
@@ -159,9 +185,17 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
   const names = groups.map((g) => g.name);
   const twice = repeatedName(names);
   if (twice >= 0) throw new NameTakenError([names[twice]!], `input[${twice}].name`);
-  const refs: Ref[] = inputs.flatMap((input, i) => (input.customerIds ?? []).map((id, j) => ({ kind: 'customer' as const, id, field: `input[${i}].customerIds[${j}]` })));
+  const refs: Ref[] = inputs.flatMap((input, i) =>
+    (input.customerIds ?? []).map((id, j) => ({
+      kind: 'customer' as const,
+      id,
+      field: `input[${i}].customerIds[${j}]`,
+    })),
+  );
   if (refs.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'input.customerIds');
-  const memberships = inputs.flatMap((input, i) => (input.customerIds ?? []).map((customerId) => ({ customerId, customerGroupId: groups[i]!.id })));
+  const memberships = inputs.flatMap((input, i) =>
+    (input.customerIds ?? []).map((customerId) => ({ customerId, customerGroupId: groups[i]!.id })),
+  );
 
   try {
     return await transaction(ctx, async (tx) => {
@@ -170,13 +204,17 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
       if (refs.length) await lockLive(tx, refs);
       const created = await tx.customerGroup.createManyAndReturn({ data: groups });
       await insertMemberships(tx, memberships, createdBy, ctx.services.now());
-      await recordEvents(tx, created.map((g) => ({ name: 'customer_group.created' as const, payload: { id: g.id } })));
+      await recordEvents(
+        tx,
+        created.map((g) => ({ name: 'customer_group.created' as const, payload: { id: g.id } })),
+      );
       const byId = new Map(created.map((g) => [g.id, g]));
       return groups.map((g) => byId.get(g.id)!);
     });
   } catch (error) {
     // A concurrent call took a name between our check and our insert: the unique index decides.
-    if (uniqueViolated(error) === UNIQUE.groupName) throw (await nameTaken(ctx.db, names, (at) => `input[${at}].name`)) ?? new NameTakenError(names, 'input');
+    if (uniqueViolated(error) === UNIQUE.groupName)
+      throw (await nameTaken(ctx.db, names, (at) => `input[${at}].name`)) ?? new NameTakenError(names, 'input');
     throw error;
   }
 }
@@ -191,7 +229,9 @@ async function selectGroups(tx: Tx, selection: GroupSelection, { withDeleted = f
   const lock = async (ids: string[]) => {
     if (ids.length === 0) return [];
     const live = withDeleted ? Prisma.empty : Prisma.sql`AND deleted_at IS NULL`;
-    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM customer_group WHERE id IN (${Prisma.join(ids)}) ${live} ORDER BY id FOR UPDATE`;
+    const rows = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT id FROM customer_group WHERE id IN (${Prisma.join(ids)}) ${live} ORDER BY id FOR UPDATE`;
     return rows.map((g) => g.id);
   };
   if (selection.ids) {
@@ -202,7 +242,12 @@ async function selectGroups(tx: Tx, selection: GroupSelection, { withDeleted = f
   // A filter whose conditions all turned out blank (e.g. `q: "  "`) would select every group.
   const where = selection.where ?? {};
   if (Object.keys(where).every((key) => key === 'deletedAt')) throw new EmptyFilterError();
-  const found = await tx.customerGroup.findMany({ where, select: { id: true }, orderBy: { id: 'asc' }, take: MAX_BATCH + 1 });
+  const found = await tx.customerGroup.findMany({
+    where,
+    select: { id: true },
+    orderBy: { id: 'asc' },
+    take: MAX_BATCH + 1,
+  });
   if (found.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, 'filter');
   return lock(found.map((g) => g.id));
 }
@@ -212,7 +257,11 @@ export interface UpdateGroupInput {
   metadata?: Record<string, unknown> | null;
 }
 
-export async function updateCustomerGroups(ctx: Context, selection: GroupSelection, input: UpdateGroupInput): Promise<CustomerGroup[]> {
+export async function updateCustomerGroups(
+  ctx: Context,
+  selection: GroupSelection,
+  input: UpdateGroupInput,
+): Promise<CustomerGroup[]> {
   requireAdmin(ctx);
   const name = input.name == null ? undefined : groupName(input.name, 'input.name');
   const patch = metadataPatch(input.metadata, 'input.metadata');
@@ -223,14 +272,20 @@ export async function updateCustomerGroups(ctx: Context, selection: GroupSelecti
       const ids = await selectGroups(tx, selection);
       if (name !== undefined && ids.length > 1) throw new NameTakenError([name], 'input.name');
       if (ids.length === 0) return [];
-      if (name !== undefined) await tx.customerGroup.updateMany({ where: { id: { in: ids } }, data: { name, updatedAt: now } });
+      if (name !== undefined)
+        await tx.customerGroup.updateMany({ where: { id: { in: ids } }, data: { name, updatedAt: now } });
       if (patch) await mergeMetadataInto(tx, 'customer_group', ids, patch, 'input.metadata', now);
       const groups = await tx.customerGroup.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
-      if (fields.length) await recordEvents(tx, ids.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields } })));
+      if (fields.length)
+        await recordEvents(
+          tx,
+          ids.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields } })),
+        );
       return groups;
     });
   } catch (error) {
-    if (uniqueViolated(error) === UNIQUE.groupName && name !== undefined) throw new NameTakenError([name], 'input.name');
+    if (uniqueViolated(error) === UNIQUE.groupName && name !== undefined)
+      throw new NameTakenError([name], 'input.name');
     throw error;
   }
 }
@@ -245,7 +300,10 @@ export async function deleteCustomerGroups(ctx: Context, selection: GroupSelecti
     const ids = await selectGroups(tx, selection, { withDeleted: true });
     if (ids.length === 0) return [];
     await tx.customerGroup.deleteMany({ where: { id: { in: ids } } });
-    await recordEvents(tx, ids.map((id) => ({ name: 'customer_group.deleted' as const, payload: { id } })));
+    await recordEvents(
+      tx,
+      ids.map((id) => ({ name: 'customer_group.deleted' as const, payload: { id } })),
+    );
     return ids;
   });
 }
@@ -265,15 +323,26 @@ export async function softDeleteCustomerGroups(ctx: Context, ids: string[]): Pro
   const deletedAt = ctx.services.now();
   return transaction(ctx, async (tx) => {
     const existing = await tx.customerGroup.findMany({ where: { id: { in: ids } }, select: { id: true } });
-    requireAll(ids, existing.map((g) => g.id), 'ids');
-    const groups = await tx.customerGroup.updateManyAndReturn({ where: { id: { in: ids }, deletedAt: null }, data: { deletedAt }, select: { id: true } });
+    requireAll(
+      ids,
+      existing.map((g) => g.id),
+      'ids',
+    );
+    const groups = await tx.customerGroup.updateManyAndReturn({
+      where: { id: { in: ids }, deletedAt: null },
+      data: { deletedAt },
+      select: { id: true },
+    });
     const live = groups.map((g) => g.id).sort();
     const memberships = await tx.customerGroupCustomer.updateManyAndReturn({
       where: { customerGroupId: { in: live }, deletedAt: null },
       data: { deletedAt },
       select: { id: true },
     });
-    await recordEvents(tx, live.map((id) => ({ name: 'customer_group.deleted' as const, payload: { id, soft: true } })));
+    await recordEvents(
+      tx,
+      live.map((id) => ({ name: 'customer_group.deleted' as const, payload: { id, soft: true } })),
+    );
     return { ids: live, membershipIds: memberships.map((m) => m.id).sort() };
   });
 }
@@ -290,8 +359,15 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
   let names: string[] = [];
   try {
     return await transaction(ctx, async (tx) => {
-      const existing = await tx.customerGroup.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, deletedAt: true } });
-      requireAll(ids, existing.map((g) => g.id), 'ids');
+      const existing = await tx.customerGroup.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, name: true, deletedAt: true },
+      });
+      requireAll(
+        ids,
+        existing.map((g) => g.id),
+        'ids',
+      );
       const deleted = existing.filter((g) => g.deletedAt).sort((a, b) => (a.id < b.id ? -1 : 1));
       if (deleted.length === 0) return { ids: [], membershipIds: [] };
       const deletedIds = deleted.map((g) => g.id);
@@ -308,7 +384,9 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
         WHERE g.id IN (${Prisma.join(deletedIds)}) AND m.customer_group_id = g.id AND m.deleted_at = g.deleted_at
           AND c.id = m.customer_id AND c.deleted_at IS NOT NULL`;
       // It stays deleted, too, if its customer has a live membership in the group again by other means.
-      const memberships = await tx.$queryRaw<{ id: string }[]>`UPDATE customer_group_customer m SET deleted_at = NULL, updated_at = ${now}
+      const memberships = await tx.$queryRaw<
+        { id: string }[]
+      >`UPDATE customer_group_customer m SET deleted_at = NULL, updated_at = ${now}
         FROM customer_group g
         WHERE g.id IN (${Prisma.join(deletedIds)}) AND m.customer_group_id = g.id AND m.deleted_at = g.deleted_at
           AND NOT EXISTS (SELECT 1 FROM customer_group_customer l
@@ -320,7 +398,10 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
         select: { id: true },
       });
       const restoredIds = restored.map((g) => g.id).sort();
-      await recordEvents(tx, restoredIds.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields: ['deleted_at'] } })));
+      await recordEvents(
+        tx,
+        restoredIds.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields: ['deleted_at'] } })),
+      );
       return { ids: restoredIds, membershipIds: memberships.map((m) => m.id).sort() };
     });
   } catch (error) {
@@ -348,14 +429,34 @@ const customerRef = (id: string, field: string): Ref => ({ kind: 'customer', id,
  * members who are there already is the common retry. Removing locks no customer: a concurrent soft
  * delete and this hard delete meet on the membership rows themselves.
  */
-async function changeGroupMembers(ctx: Context, groupId: string, customerIds: string[], change: 'insert' | 'delete'): Promise<void> {
+async function changeGroupMembers(
+  ctx: Context,
+  groupId: string,
+  customerIds: string[],
+  change: 'insert' | 'delete',
+): Promise<void> {
   const createdBy = requireAdmin(ctx);
   checkBatchSize(customerIds, 'customerIds');
   const unique = [...new Set(customerIds)].sort();
   const [row] = await singleStatement(ctx, () =>
     change === 'insert'
-      ? ctx.services.query<MembershipChange>(ADD_MEMBERS, [unique, groupId, newIdStem('CustomerGroupCustomer'), createdBy, ctx.services.now(), newId('OutboxEvent'), new Date(), groupEventKey(groupId)])
-      : ctx.services.query<MembershipChange>(REMOVE_MEMBERS, [unique, groupId, newId('OutboxEvent'), new Date(), groupEventKey(groupId)]),
+      ? ctx.services.query<MembershipChange>(ADD_MEMBERS, [
+          unique,
+          groupId,
+          newIdStem('CustomerGroupCustomer'),
+          createdBy,
+          ctx.services.now(),
+          newId('OutboxEvent'),
+          new Date(),
+          groupEventKey(groupId),
+        ])
+      : ctx.services.query<MembershipChange>(REMOVE_MEMBERS, [
+          unique,
+          groupId,
+          newId('OutboxEvent'),
+          new Date(),
+          groupEventKey(groupId),
+        ]),
   );
   // NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one.
   if (row!.group && row!.missing.length === 0) return;
@@ -427,15 +528,23 @@ const REMOVE_MEMBERS = `
       RETURNING customer_id),${membershipEvent("'[]'::jsonb", written, '$3::text', '$4::timestamptz', '$5::text')}`;
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
-export const addCustomersToGroup = (ctx: Context, groupId: string, customerIds: string[]) => changeGroupMembers(ctx, groupId, customerIds, 'insert');
+export const addCustomersToGroup = (ctx: Context, groupId: string, customerIds: string[]) =>
+  changeGroupMembers(ctx, groupId, customerIds, 'insert');
 
 /** Medusa v1's removeCustomers: customers who are not members are no error. */
-export const removeCustomersFromGroup = (ctx: Context, groupId: string, customerIds: string[]) => changeGroupMembers(ctx, groupId, customerIds, 'delete');
+export const removeCustomersFromGroup = (ctx: Context, groupId: string, customerIds: string[]) =>
+  changeGroupMembers(ctx, groupId, customerIds, 'delete');
 
 /** Medusa v2's batchCustomerGroups: one customer joins and leaves groups in one call. */
-export async function batchCustomerGroups(ctx: Context, customerId: string, add: string[], remove: string[]): Promise<Customer> {
+export async function batchCustomerGroups(
+  ctx: Context,
+  customerId: string,
+  add: string[],
+  remove: string[],
+): Promise<Customer> {
   requireAdmin(ctx);
-  if (add.length + remove.length > MAX_BATCH) throw new BatchTooLargeError(MAX_BATCH, add.length > remove.length ? 'add' : 'remove');
+  if (add.length + remove.length > MAX_BATCH)
+    throw new BatchTooLargeError(MAX_BATCH, add.length > remove.length ? 'add' : 'remove');
   const adding = new Set(add);
   const both = remove.findIndex((id) => adding.has(id));
   if (both >= 0) throw new ValidationError('A group cannot be both added and removed.', `remove[${both}]`);
@@ -455,7 +564,10 @@ export async function batchCustomerGroups(ctx: Context, customerId: string, add:
 export async function addCustomerToGroup(ctx: Context, pairs: Pair[]): Promise<CustomerGroupCustomer[]> {
   requireAdmin(ctx);
   checkBatchSize(pairs, 'memberships');
-  const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
+  const refs = pairs.flatMap((p, i) => [
+    customerRef(p.customerId, `memberships[${i}].customerId`),
+    groupRef(p.customerGroupId, `memberships[${i}].groupId`),
+  ]);
   return transaction(ctx, async (tx) => {
     await changeMemberships(tx, ctx, refs, pairs, []);
     const unique = uniquePairs(pairs);
@@ -468,7 +580,10 @@ export async function addCustomerToGroup(ctx: Context, pairs: Pair[]): Promise<C
 export async function removeCustomerFromGroup(ctx: Context, pairs: Pair[]): Promise<string[]> {
   requireAdmin(ctx);
   checkBatchSize(pairs, 'memberships');
-  const refs = pairs.flatMap((p, i) => [customerRef(p.customerId, `memberships[${i}].customerId`), groupRef(p.customerGroupId, `memberships[${i}].groupId`)]);
+  const refs = pairs.flatMap((p, i) => [
+    customerRef(p.customerId, `memberships[${i}].customerId`),
+    groupRef(p.customerGroupId, `memberships[${i}].groupId`),
+  ]);
   return transaction(ctx, async (tx) => {
     const { removed } = await changeMemberships(tx, ctx, refs, [], pairs);
     return removed.map((m) => m.id).sort();

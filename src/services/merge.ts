@@ -33,7 +33,13 @@ interface Moved {
  *   source follow it), their sessions and tokens end, and each gets one `customer.merged` event.
  * The rows are locked first, in ID order, so concurrent merges of overlapping rows queue.
  */
-export async function mergeInto(tx: Prisma.TransactionClient, now: Date, targetId: string, sourceIds: string[], cause: 'email_verified' | 'admin'): Promise<MergeResult> {
+export async function mergeInto(
+  tx: Prisma.TransactionClient,
+  now: Date,
+  targetId: string,
+  sourceIds: string[],
+  cause: 'email_verified' | 'admin',
+): Promise<MergeResult> {
   if (sourceIds.length === 0) {
     return { target: await tx.customer.findUniqueOrThrow({ where: { id: targetId } }), sourceIds };
   }
@@ -136,7 +142,8 @@ export async function mergeCustomers(ctx: Context, input: MergeCustomersInput): 
   requireAdmin(ctx);
   checkBatchSize(input.sourceIds, 'sourceIds');
   const sourceIds = [...new Set(input.sourceIds)];
-  if (sourceIds.includes(input.targetId)) throw new MergeConflictError('A customer cannot be merged into itself.', 'sourceIds');
+  if (sourceIds.includes(input.targetId))
+    throw new MergeConflictError('A customer cannot be merged into itself.', 'sourceIds');
   return transaction(ctx, async (tx) => {
     const live = await lockCustomers(tx, [input.targetId, ...sourceIds]);
     const found = new Set(live.map((row) => row.id));
@@ -145,7 +152,10 @@ export async function mergeCustomers(ctx: Context, input: MergeCustomersInput): 
     if (missing.length) throw new NotFoundError(missing, 'sourceIds');
     const accounts = live.filter((row) => row.id !== input.targetId && row.has_account).map((row) => row.id);
     if (accounts.length && !input.includeAccounts) {
-      throw new MergeConflictError(`These sources are registered accounts; merge them only with includeAccounts: true: ${accounts.join(', ')}`, 'sourceIds');
+      throw new MergeConflictError(
+        `These sources are registered accounts; merge them only with includeAccounts: true: ${accounts.join(', ')}`,
+        'sourceIds',
+      );
     }
     return mergeInto(tx, ctx.services.now(), input.targetId, sourceIds, 'admin');
   });

@@ -45,11 +45,17 @@ export function storedJsonBytes(value: unknown): number {
 }
 
 export function metadataTooLarge(field: string): ValidationError {
-  return new ValidationError(`Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON, merged with what is stored.`, field);
+  return new ValidationError(
+    `Metadata can be at most ${METADATA_MAX_BYTES} bytes as JSON, merged with what is stored.`,
+    field,
+  );
 }
 
 /** Metadata of a new row: null-valued keys are left out. */
-export function newMetadata(update: Record<string, unknown> | null | undefined, field = 'metadata'): Prisma.InputJsonObject | undefined {
+export function newMetadata(
+  update: Record<string, unknown> | null | undefined,
+  field = 'metadata',
+): Prisma.InputJsonObject | undefined {
   if (update === undefined || update === null) return undefined;
   const value = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== null));
   if (storedJsonBytes(value) > METADATA_MAX_BYTES) throw metadataTooLarge(field);
@@ -60,7 +66,10 @@ export function newMetadata(update: Record<string, unknown> | null | undefined, 
  * A metadata patch to merge in the database (`mergeMetadataInto`), null values kept: they mark keys
  * to remove. What it sets must fit on its own; whether the merged result fits is checked there.
  */
-export function metadataPatch(update: Record<string, unknown> | null | undefined, field = 'metadata'): Prisma.InputJsonObject | undefined {
+export function metadataPatch(
+  update: Record<string, unknown> | null | undefined,
+  field = 'metadata',
+): Prisma.InputJsonObject | undefined {
   if (update === undefined || update === null) return undefined;
   newMetadata(update, field);
   return update as Prisma.InputJsonObject;

@@ -27,12 +27,18 @@ export async function issueVerification(
   const now = ctx.services.now();
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + ctx.services.emailVerification.ttlMs);
-  const written = await tx.$executeRaw`INSERT INTO customer_email_verification (customer_id, token_hash, email, created_at, expires_at)
+  const written =
+    await tx.$executeRaw`INSERT INTO customer_email_verification (customer_id, token_hash, email, created_at, expires_at)
     VALUES (${customer.id}, ${sha256(token)}, ${customer.email}, ${now}, ${expiresAt})
     ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, email = excluded.email, created_at = excluded.created_at, expires_at = excluded.expires_at
     WHERE customer_email_verification.created_at <= ${new Date(now.getTime() - unlessIssuedWithinMs)}`;
   if (written === 0) return false;
-  await recordEvents(tx, [{ name: 'customer.email_verification_requested', payload: { customerId: customer.id, email: customer.email, token } }]);
+  await recordEvents(tx, [
+    {
+      name: 'customer.email_verification_requested',
+      payload: { customerId: customer.id, email: customer.email, token },
+    },
+  ]);
   return true;
 }
 
@@ -64,7 +70,8 @@ export async function verifyEmail(ctx: Context, token: string): Promise<Customer
       RETURNING "customer_id", "email", "expires_at"`;
     if (!row) throw new InvalidTokenError('verification');
     // Signed in as someone else: not theirs to use (and the rollback leaves the token as it was).
-    if (ctx.viewer.kind === 'customer' && ctx.viewer.customerId !== row.customer_id) throw new InvalidTokenError('verification');
+    if (ctx.viewer.kind === 'customer' && ctx.viewer.customerId !== row.customer_id)
+      throw new InvalidTokenError('verification');
     // Thrown inside the transaction, so the expired token is not consumed: nothing changes.
     if (row.expires_at <= now) throw new TokenExpiredError('verification');
     const [account] = await lockCustomers(tx, [row.customer_id]);
@@ -75,7 +82,13 @@ export async function verifyEmail(ctx: Context, token: string): Promise<Customer
       WHERE "email" = ${account.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
       ORDER BY "id" FOR UPDATE`;
     await recordEvents(tx, [{ name: 'customer.updated', payload: { id: account.id, fields: ['email_verified_at'] } }]);
-    const { target } = await mergeInto(tx, now, account.id, guests.map((g) => g.id), 'email_verified');
+    const { target } = await mergeInto(
+      tx,
+      now,
+      account.id,
+      guests.map((g) => g.id),
+      'email_verified',
+    );
     return target;
   });
   ctx.proven.add(customer.id);

@@ -17,18 +17,31 @@ const source = await migratedDatabase();
 const db = await openDatabase({ ...source, dataDir: 'memory://', poolSize: 5 });
 after(() => db.close());
 await migrate(db);
-const others = db.kind === 'postgres' ? await Promise.all([1, 2].map(() => openDatabase({ url: source.url, poolSize: 3 }))) : [];
+const others =
+  db.kind === 'postgres' ? await Promise.all([1, 2].map(() => openDatabase({ url: source.url, poolSize: 3 }))) : [];
 after(() => Promise.all(others.map((o) => o.close())));
 const prismas = others.length ? [db.prisma, ...others.map((o) => o.prisma)] : [db.prisma, db.prisma, db.prisma];
 
-for (const [kind, binary, start] of [['nats', NATS_SERVER, privateNats], ['redis', REDIS_SERVER, privateRedis]] as const) {
+for (const [kind, binary, start] of [
+  ['nats', NATS_SERVER, privateNats],
+  ['redis', REDIS_SERVER, privateRedis],
+] as const) {
   test(`${kind} killed for ${OUTAGE_MS / 1000} s under load: every event once, in order per key, delivery resumed within 3 s of its return`, async (t) => {
     if (!requireBinary(t, binary)) return;
     await db.prisma.outboxEvent.deleteMany();
     const broker = await start();
     await broker.start();
-    const result = await outageUnderLoad(kind, broker, prismas, { beforeMs: 2_000, outageMs: OUTAGE_MS, afterMs: 2_000, resumeWithinMs: 3_000, pauseMs: 50 });
-    t.diagnostic(`${result.events} events; ${result.backlog} waiting at the broker's return: delivery resumed ${result.resumedMs} ms after it, all delivered after ${result.drainedMs} ms`);
-    if (result.overBudget) t.diagnostic(`over the 3 s budget, within the loaded machine's margin of ${LOADED_MACHINE_MARGIN_MS} ms`);
+    const result = await outageUnderLoad(kind, broker, prismas, {
+      beforeMs: 2_000,
+      outageMs: OUTAGE_MS,
+      afterMs: 2_000,
+      resumeWithinMs: 3_000,
+      pauseMs: 50,
+    });
+    t.diagnostic(
+      `${result.events} events; ${result.backlog} waiting at the broker's return: delivery resumed ${result.resumedMs} ms after it, all delivered after ${result.drainedMs} ms`,
+    );
+    if (result.overBudget)
+      t.diagnostic(`over the 3 s budget, within the loaded machine's margin of ${LOADED_MACHINE_MARGIN_MS} ms`);
   });
 }

@@ -7,7 +7,8 @@ import { SHORT } from './support.js';
 const REGISTRATIONS = SHORT ? 300 : 1_000;
 
 /** `Some.Body@Example.COM` with each letter's case chosen at random. */
-const mixedCase = (email: string) => [...email].map((c) => (Math.random() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('');
+const mixedCase = (email: string) =>
+  [...email].map((c) => (Math.random() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('');
 
 const tally = (responses: GraphQLResponse[], pick: (r: GraphQLResponse) => string) => {
   const counts: Record<string, number> = {};
@@ -22,9 +23,15 @@ test(`${REGISTRATIONS} concurrent register calls with one email in mixed case: o
   const register = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code } } }`;
   const started = Date.now();
   const responses = await Promise.all(
-    Array.from({ length: REGISTRATIONS }, () => t.gql(register, { input: { email: mixedCase(email), password: 'correct horse battery' } }, ANONYMOUS)),
+    Array.from({ length: REGISTRATIONS }, () =>
+      t.gql(register, { input: { email: mixedCase(email), password: 'correct horse battery' } }, ANONYMOUS),
+    ),
   );
-  const outcomes = tally(responses, (r) => `${r.status} ${r.errors?.[0]?.message ?? (r.data?.register as { code?: string; __typename: string }).code ?? (r.data?.register as { __typename: string }).__typename}`);
+  const outcomes = tally(
+    responses,
+    (r) =>
+      `${r.status} ${r.errors?.[0]?.message ?? (r.data?.register as { code?: string; __typename: string }).code ?? (r.data?.register as { __typename: string }).__typename}`,
+  );
   console.log(JSON.stringify({ registrations: REGISTRATIONS, ms: Date.now() - started, outcomes }));
   assert.deepEqual(outcomes, { '200 Session': 1, '200 EMAIL_TAKEN': REGISTRATIONS - 1 });
   const rows = await t.prisma.customer.findMany({ where: { email: { equals: email, mode: 'insensitive' } } });
@@ -37,9 +44,17 @@ test('overlapping concurrent addCustomersToGroup: every call succeeds, each cust
   const group = await makeGroup(t.prisma);
   const add = `mutation($g: ID!, $ids: [ID!]!) { addCustomersToGroup(groupId: $g, customerIds: $ids) { __typename ... on Error { code message } } }`;
   // 40 calls over sliding, overlapping windows of 40 customers, plus repeats of the same window.
-  const windows = Array.from({ length: 40 }, (_, i) => customers.slice((i * 7) % 80, ((i * 7) % 80) + 40).map((c) => c.id));
-  const responses = await Promise.all([...windows, ...windows.slice(0, 10)].map((ids) => t.gql(add, { g: group.id, ids })));
-  const outcomes = tally(responses, (r) => `${r.status} ${r.errors?.[0]?.message ?? (r.data?.addCustomersToGroup as { __typename: string }).__typename}`);
+  const windows = Array.from({ length: 40 }, (_, i) =>
+    customers.slice((i * 7) % 80, ((i * 7) % 80) + 40).map((c) => c.id),
+  );
+  const responses = await Promise.all(
+    [...windows, ...windows.slice(0, 10)].map((ids) => t.gql(add, { g: group.id, ids })),
+  );
+  const outcomes = tally(
+    responses,
+    (r) =>
+      `${r.status} ${r.errors?.[0]?.message ?? (r.data?.addCustomersToGroup as { __typename: string }).__typename}`,
+  );
   console.log(JSON.stringify({ calls: responses.length, outcomes }));
   assert.deepEqual(outcomes, { '200 CustomerGroupPayload': responses.length });
   const expected = new Set(windows.flat());

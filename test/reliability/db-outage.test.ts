@@ -1,7 +1,16 @@
 // 1. The database stops (crash-like) under load, and comes back; and the server starts while it is down.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorCode, getStatus, post, privateCluster, privateClusterUnavailable, sleep, startServer, type Reply } from './support.js';
+import {
+  errorCode,
+  getStatus,
+  post,
+  privateCluster,
+  privateClusterUnavailable,
+  sleep,
+  startServer,
+  type Reply,
+} from './support.js';
 
 const unavailable = privateClusterUnavailable();
 const needsCluster = unavailable ? { skip: unavailable } : {};
@@ -31,45 +40,66 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
   return null;
 }
 
-test('database stopped under load: 503 SERVICE_UNAVAILABLE within seconds, /ready 503, ready again after restart, no crash', needsCluster, async () => {
-  const cluster = privateCluster(PORT);
-  cluster.start();
-  const server = await startServer({ DATABASE_URL: cluster.url, DB_CONNECT_TIMEOUT_MS: '2000' });
-  const load = steadyLoad(server.url, 8);
-  await sleep(1_500);
-  assert.ok(load.replies.length > 0 && load.replies.every((r) => r.reply.status === 200), 'healthy before the outage');
+test(
+  'database stopped under load: 503 SERVICE_UNAVAILABLE within seconds, /ready 503, ready again after restart, no crash',
+  needsCluster,
+  async () => {
+    const cluster = privateCluster(PORT);
+    cluster.start();
+    const server = await startServer({ DATABASE_URL: cluster.url, DB_CONNECT_TIMEOUT_MS: '2000' });
+    const load = steadyLoad(server.url, 8);
+    await sleep(1_500);
+    assert.ok(
+      load.replies.length > 0 && load.replies.every((r) => r.reply.status === 200),
+      'healthy before the outage',
+    );
 
-  const stoppedAt = Date.now();
-  cluster.stop('immediate');
-  const firstFailure = await waitFor(async () => load.replies.some((r) => r.sentAt >= stoppedAt && r.reply.status === 503), 10_000);
-  await sleep(3_000);
-  const during = load.replies.filter((r) => r.sentAt >= stoppedAt + 500);
-  const readyDown = await getStatus(server.at('/ready'));
-  const slowest = Math.max(...during.map((r) => r.reply.ms));
-  const codes = new Set(during.map((r) => `${r.reply.status} ${errorCode(r.reply)} ${r.reply.error ?? ''}`.trim()));
+    const stoppedAt = Date.now();
+    cluster.stop('immediate');
+    const firstFailure = await waitFor(
+      async () => load.replies.some((r) => r.sentAt >= stoppedAt && r.reply.status === 503),
+      10_000,
+    );
+    await sleep(3_000);
+    const during = load.replies.filter((r) => r.sentAt >= stoppedAt + 500);
+    const readyDown = await getStatus(server.at('/ready'));
+    const slowest = Math.max(...during.map((r) => r.reply.ms));
+    const codes = new Set(during.map((r) => `${r.reply.status} ${errorCode(r.reply)} ${r.reply.error ?? ''}`.trim()));
 
-  const startedAt = Date.now();
-  cluster.start();
-  const recovery = await waitFor(async () => (await getStatus(server.at('/ready'))) === 200, 10_000);
-  const recovered = recovery === null ? 0 : Date.now() - stoppedAt;
-  await sleep(1_000);
-  await load.stop();
-  const after = load.replies.filter((r) => r.sentAt >= startedAt + (recovery ?? 0) + 200);
+    const startedAt = Date.now();
+    cluster.start();
+    const recovery = await waitFor(async () => (await getStatus(server.at('/ready'))) === 200, 10_000);
+    const recovered = recovery === null ? 0 : Date.now() - stoppedAt;
+    await sleep(1_000);
+    await load.stop();
+    const after = load.replies.filter((r) => r.sentAt >= startedAt + (recovery ?? 0) + 200);
 
-  console.log(JSON.stringify({
-    firstFailureMs: firstFailure, slowestDuringOutageMs: Math.round(slowest), outageAnswers: [...codes],
-    readyDuringOutage: readyDown, readyAfterStartMs: recovery, outageTotalMs: recovered, requests: load.replies.length,
-  }));
-  assert.ok(firstFailure !== null && firstFailure < 5_000, `first 503 after ${firstFailure} ms`);
-  assert.deepEqual([...codes], ['503 SERVICE_UNAVAILABLE'], 'every request during the outage is a 503 SERVICE_UNAVAILABLE');
-  assert.ok(slowest < 5_000, `a request took ${slowest} ms during the outage`);
-  assert.equal(readyDown, 503);
-  assert.ok(recovery !== null && recovery < 10_000, `ready again after ${recovery} ms`);
-  assert.ok(after.length > 0 && after.every((r) => r.reply.status === 200), 'requests succeed after recovery');
-  assert.equal(server.child.exitCode, null, 'the server process is still running');
-  server.child.kill('SIGTERM');
-  assert.equal(await server.exited, 0);
-});
+    console.log(
+      JSON.stringify({
+        firstFailureMs: firstFailure,
+        slowestDuringOutageMs: Math.round(slowest),
+        outageAnswers: [...codes],
+        readyDuringOutage: readyDown,
+        readyAfterStartMs: recovery,
+        outageTotalMs: recovered,
+        requests: load.replies.length,
+      }),
+    );
+    assert.ok(firstFailure !== null && firstFailure < 5_000, `first 503 after ${firstFailure} ms`);
+    assert.deepEqual(
+      [...codes],
+      ['503 SERVICE_UNAVAILABLE'],
+      'every request during the outage is a 503 SERVICE_UNAVAILABLE',
+    );
+    assert.ok(slowest < 5_000, `a request took ${slowest} ms during the outage`);
+    assert.equal(readyDown, 503);
+    assert.ok(recovery !== null && recovery < 10_000, `ready again after ${recovery} ms`);
+    assert.ok(after.length > 0 && after.every((r) => r.reply.status === 200), 'requests succeed after recovery');
+    assert.equal(server.child.exitCode, null, 'the server process is still running');
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+  },
+);
 
 test(
   'started while the database is down: does not exit (readiness 503 if it listens), serves within 10 s of the database starting',
@@ -78,11 +108,15 @@ test(
     const cluster = privateCluster(PORT + 1);
     const starting = startServer({ DATABASE_URL: cluster.url, DB_CONNECT_TIMEOUT_MS: '1000' }, 60_000);
     const state: { listening: boolean; exited: string | null } = { listening: false, exited: null };
-    starting.then(() => (state.listening = true), (e: Error) => (state.exited = e.message.split('\n')[0]!));
+    starting.then(
+      () => (state.listening = true),
+      (e: Error) => (state.exited = e.message.split('\n')[0]!),
+    );
     await sleep(5_000);
     console.log(JSON.stringify({ startedWhileDown: state }));
     assert.equal(state.exited, null, 'the server must not exit because the database is down at start-up');
-    if (state.listening) assert.equal(await getStatus((await starting).at('/ready')), 503, 'not ready while the database is down');
+    if (state.listening)
+      assert.equal(await getStatus((await starting).at('/ready')), 503, 'not ready while the database is down');
 
     const startedAt = Date.now();
     cluster.start();

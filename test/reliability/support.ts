@@ -15,39 +15,54 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export interface Reply {
   status: number;
   /** Parsed body; null when it was not JSON. */
-  body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] } | null;
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  } | null;
   ms: number;
   /** A transport failure (reset, refused) instead of an HTTP answer. */
   error?: string;
 }
 
 /** One POST on a connection of its own (no keep-alive), so a shutdown cannot race an idle socket. */
-export function post(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = ADMIN, timeoutMs = 30_000): Promise<Reply> {
+export function post(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = ADMIN,
+  timeoutMs = 30_000,
+): Promise<Reply> {
   const payload = JSON.stringify({ query, variables });
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request(url, {
-      method: 'POST',
-      agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
-      timeout: timeoutMs,
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let body: Reply['body'] = null;
-        try {
-          body = JSON.parse(text) as Reply['body'];
-        } catch {
-          body = null;
-        }
-        resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - started });
-      });
-      res.on('error', (e) => resolve({ status: 0, body: null, ms: performance.now() - started, error: e.message }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          let body: Reply['body'] = null;
+          try {
+            body = JSON.parse(text) as Reply['body'];
+          } catch {
+            body = null;
+          }
+          resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - started });
+        });
+        res.on('error', (e) => resolve({ status: 0, body: null, ms: performance.now() - started, error: e.message }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, body: null, ms: performance.now() - started, error: e.code ?? e.message }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ status: 0, body: null, ms: performance.now() - started, error: e.code ?? e.message }),
+    );
     req.end(payload);
   });
 }
@@ -76,7 +91,15 @@ export interface ServerProcess {
 export async function startServer(env: Record<string, string>, startTimeoutMs = 60_000): Promise<ServerProcess> {
   const { DATABASE_URL: _suite, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...inherited, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'warn', ADMIN_API_KEYS: `ci:${ADMIN_KEY}`, BCRYPT_COST: '4', ...env },
+    env: {
+      ...inherited,
+      PORT: '0',
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      ADMIN_API_KEYS: `ci:${ADMIN_KEY}`,
+      BCRYPT_COST: '4',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
