@@ -14,11 +14,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchema, execute, parse } from 'graphql';
 import { seed } from '../prisma/seed.js';
+import { withThrowawayDatabase } from '../scripts/throwaway-database.js';
 import type { Database } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/yoga.js';
-import { withThrowawayDatabase } from '../scripts/throwaway-database.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 2_000);

@@ -1,7 +1,7 @@
 // Benchmark harness: `npm run bench` (full) or `npm run bench:short` (statement counts and correctness).
 // Starts its own PostgreSQL 15, seeds it, then measures this service, a raw-SQL floor (bench/floor.mjs)
 // and the peer PostGraphile v5 (bench/peer.mjs) one at a time. See bench/README.md.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chownSync,
@@ -20,11 +20,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { seed } from '../prisma/seed.js';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
-import { seed } from '../prisma/seed.js';
 import { encodeCursor } from '../src/schema/keyset.js';
-import { ensureMeCustomer, findScaleIds, guarded, scaleShapes, type ScaleIds, type Shape } from './shapes.js';
+import { ensureMeCustomer, findScaleIds, guarded, type ScaleIds, type Shape, scaleShapes } from './shapes.js';
 
 const SHORT = process.argv.includes('--short');
 const SCALE = process.argv.includes('--scale');

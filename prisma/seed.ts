@@ -11,21 +11,21 @@
 
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Faker, en } from '@faker-js/faker';
+import { en, Faker } from '@faker-js/faker';
 import { runtimeDataModel } from '../src/db/datamodel.js';
-import { openDatabase, quoteIdent, type Database, type LoadSession } from '../src/db/index.js';
+import { type Database, type LoadSession, openDatabase, quoteIdent } from '../src/db/index.js';
 import { analyze, migrate } from '../src/db/migrate.js';
 import { loadEnv } from '../src/env.js';
-import { exitOnStartupError, StartupError } from '../src/startup-error.js';
 import {
   FulfillmentStatus,
   OrderStatus,
   PaymentStatus,
-  Prisma,
+  type Prisma,
   type PrismaClient,
 } from '../src/generated/prisma/client.js';
 import { ID_PREFIXES, type IdType } from '../src/lib/ids.js';
 import { phoneE164 } from '../src/services/validation.js';
+import { exitOnStartupError, StartupError } from '../src/startup-error.js';
 
 export interface SeedOptions {
   /** Default 50. */

@@ -6,7 +6,7 @@
 //
 //   node scripts/migration-sql.mjs [--from OLD_SCHEMA] > prisma/migrations/<ts>_<name>/migration.sql
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 

@@ -11,9 +11,9 @@ import { dirname, join, relative } from 'node:path';
 import { compileForTests } from '../test/compile.js';
 import {
   createPostgresTemplate,
-  pgliteTemplateFile,
   PGLITE_TEMPLATE_ENV,
   POSTGRES_TEMPLATE_ENV,
+  pgliteTemplateFile,
 } from '../test/template.js';
 
 const started = performance.now();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../src/db/index.js';
+import { type Database, openDatabase } from '../src/db/index.js';
 
 async function adminQuery(server: string, sql: string) {
   const client = new pg.Client({ connectionString: server });

@@ -1,9 +1,9 @@
 import { useOpenTelemetry } from '@envelop/opentelemetry';
-import { trace, type TracerProvider } from '@opentelemetry/api';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { type TracerProvider, trace } from '@opentelemetry/api';
 import { GraphQLError } from 'graphql';
-import { createGraphQLError, maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createGraphQLError, type Plugin, maskError as yogaMaskError } from 'graphql-yoga';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { databaseFailure } from './db/errors.js';
 import type { Database } from './db/index.js';
 import { eventMetrics } from './events/metrics.js';

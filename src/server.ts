@@ -1,16 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { isDatabaseUnavailable } from './db/errors.js';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
 import { startRetentionJob } from './db/retention.js';
+import { loadEnv } from './env.js';
 import { createSink } from './events/sinks.js';
 import { startOutboxWorker } from './events/worker.js';
-import { loadEnv } from './env.js';
 import { createLogger } from './logger.js';
-import { isDatabaseUnavailable } from './db/errors.js';
 import { consoleTracing } from './observability.js';
 import { exitOnStartupError, StartupError } from './startup-error.js';
-import { createApp, graphiqlShown, GRAPHQL_PATH, settingsFromEnv } from './yoga.js';
+import { createApp, GRAPHQL_PATH, graphiqlShown, settingsFromEnv } from './yoga.js';
 
 /** What a failed listen means to the person starting the server, in one line. */
 function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): StartupError | NodeJS.ErrnoException {

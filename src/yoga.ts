@@ -1,18 +1,18 @@
 import type { IncomingMessage } from 'node:http';
-import { createYoga, useReadinessCheck, type GraphiQLOptions, type Plugin } from 'graphql-yoga';
-import { requestCredentials, type AdminKey } from './auth.js';
+import { createYoga, type GraphiQLOptions, type Plugin, useReadinessCheck } from 'graphql-yoga';
+import type { CountryCode } from 'libphonenumber-js';
+import { type AdminKey, requestCredentials } from './auth.js';
 import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
 import { RequestDeadline } from './db/transaction.js';
 import { DEFAULTS, type Env } from './env.js';
 import { Passwords } from './lib/passwords.js';
-import type { CountryCode } from 'libphonenumber-js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
 import { maskError } from './observability.js';
-import { loadPersistedOperations, requestIdOf, requestPipeline, type HardeningOptions } from './pipeline/index.js';
+import { type HardeningOptions, loadPersistedOperations, requestIdOf, requestPipeline } from './pipeline/index.js';
 import type { PlanDecision } from './planner/index.js';
-import { subgraphSchema, type SubgraphOptions } from './schema/federation.js';
+import { type SubgraphOptions, subgraphSchema } from './schema/federation.js';
 import { schema } from './schema/index.js';
 
 export const GRAPHQL_PATH = '/graphql';

@@ -3,8 +3,8 @@ import { before, test } from 'node:test';
 import { isInterfaceType, isObjectType, isUnionType } from 'graphql';
 import { schema } from '../src/schema/index.js';
 import {
-  addToGroup,
   ANONYMOUS,
+  addToGroup,
   bearer,
   createTestApp,
   makeAddress,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  addToGroup,
   ANONYMOUS,
+  addToGroup,
   bearer,
   createTestApp,
   makeAddress,

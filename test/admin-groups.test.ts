@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { newId } from '../src/lib/ids.js';
 import {
-  addToGroup,
   ANONYMOUS,
+  addToGroup,
   bearer,
   createTestApp,
   DATABASE_KIND,

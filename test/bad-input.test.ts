@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_LIST_ITEMS } from '../src/pipeline/index.js';
 import { newId } from '../src/lib/ids.js';
+import { MAX_LIST_ITEMS } from '../src/pipeline/index.js';
 import { createTestApp, type GraphQLResponse, type TestApp } from './helpers.js';
 
 const t: TestApp = await createTestApp();

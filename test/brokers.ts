@@ -1,9 +1,9 @@
 // Private brokers for the event tests: a nats-server (JetStream) or redis-server of the test's own,
 // on a free loopback port, which the test can stop (as an outage) and start again on the same port
 // and data. The machine's own brokers (4222, 6379) are never touched.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer, connect as connectTcp } from 'node:net';
+import { connect as connectTcp, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';

@@ -10,22 +10,22 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
-import { NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary, type PrivateBroker } from './brokers.js';
+import { NATS_SERVER, type PrivateBroker, privateNats, privateRedis, REDIS_SERVER, requireBinary } from './brokers.js';
 import {
   assertDeliveredInOrder,
   assertNumberedInCommitOrder,
   assertSequenced,
+  type BrokerKind,
   LOADED_MACHINE_MARGIN_MS,
   outageUnderLoad,
   readBroker,
-  startWorkers,
   STREAM,
+  startWorkers,
   waitDelivered,
   writeLoad,
-  type BrokerKind,
 } from './event-load.js';
 import { ADMIN, freshDatabaseUrl, migratedDatabase, SERVER_URL } from './helpers.js';
-import { startServer, type ServerProcess } from './reliability/support.js';
+import { type ServerProcess, startServer } from './reliability/support.js';
 import { writePgliteDataFolder } from './template.js';
 
 const source = await migratedDatabase();

@@ -10,9 +10,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { createClient } from 'redis';
 import type { Database } from '../src/db/index.js';
-import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
+import { type DomainEvent, recordEvents } from '../src/events/outbox.js';
 import { createSink, type EventSink } from '../src/events/sinks.js';
-import { startOutboxWorker, type OutboxWorker } from '../src/events/worker.js';
+import { type OutboxWorker, startOutboxWorker } from '../src/events/worker.js';
 import { createLogger } from '../src/logger.js';
 import type { PrivateBroker } from './brokers.js';
 

@@ -4,18 +4,18 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { composeServices as composeWithApollo } from '@apollo/composition';
 import { composeServices as composeWithGuild } from '@theguild/federation-composition';
-import { buildSchema, parse, type DocumentNode } from 'graphql';
+import { buildSchema, type DocumentNode, parse } from 'graphql';
 import { createLogger } from '../src/logger.js';
 import { ownTypeNames, printSubgraphSdl, subgraphSchema } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createApp } from '../src/yoga.js';
 import { activityTypeDefs } from './fixtures/activity-subgraph.js';
-import { createCatalogSubgraph, catalogTypeDefs } from './fixtures/catalog-subgraph.js';
-import { startApolloGateway, type GatewayQuery } from './fixtures/gateway.js';
+import { catalogTypeDefs, createCatalogSubgraph } from './fixtures/catalog-subgraph.js';
+import { type GatewayQuery, startApolloGateway } from './fixtures/gateway.js';
 import { loyaltyTypeDefs } from './fixtures/loyalty-subgraph.js';
 import { newsletterTypeDefs } from './fixtures/newsletter-subgraph.js';
 import { reviewsTypeDefs } from './fixtures/reviews-subgraph.js';
-import { ADMIN, ADMIN_KEY, createTestApp, makeCustomer, type GraphQLResponse } from './helpers.js';
+import { ADMIN, ADMIN_KEY, createTestApp, type GraphQLResponse, makeCustomer } from './helpers.js';
 
 const PREFIX = 'CustomerGraph';
 const OTHERS: [string, DocumentNode][] = [

@@ -8,6 +8,10 @@ import { composeSchemaContract, composeServices as composeWithGuild } from '@the
 import {
   assertValidSchema,
   buildASTSchema,
+  type ConstDirectiveNode,
+  type DefinitionNode,
+  type DocumentNode,
+  type GraphQLSchema,
   isInputObjectType,
   isInterfaceType,
   isObjectType,
@@ -16,19 +20,15 @@ import {
   lexicographicSortSchema,
   parse,
   printSchema,
-  type ConstDirectiveNode,
-  type DefinitionNode,
-  type DocumentNode,
-  type GraphQLSchema,
   type TypeNode,
 } from 'graphql';
 import { createLogger } from '../src/logger.js';
-import { ADMIN_TAG } from '../src/schema/federation-metadata.js';
 import { printSubgraphSdl, subgraphSchema } from '../src/schema/federation.js';
+import { ADMIN_TAG } from '../src/schema/federation-metadata.js';
 import { schema } from '../src/schema/index.js';
 import { createApp } from '../src/yoga.js';
 import { activityTypeDefs } from './fixtures/activity-subgraph.js';
-import { startApolloGateway, startHiveGateway, type GatewayQuery } from './fixtures/gateway.js';
+import { type GatewayQuery, startApolloGateway, startHiveGateway } from './fixtures/gateway.js';
 import { loyaltyTypeDefs } from './fixtures/loyalty-subgraph.js';
 import { newsletterTypeDefs } from './fixtures/newsletter-subgraph.js';
 import { reviewsTypeDefs } from './fixtures/reviews-subgraph.js';
@@ -36,10 +36,10 @@ import {
   ADMIN,
   ADMIN_KEY,
   createTestApp,
+  type GraphQLResponse,
   makeAddress,
   makeCustomer,
   makeOrder,
-  type GraphQLResponse,
 } from './helpers.js';
 
 const withAuth = subgraphSchema(schema, { typePrefix: '', nodeQuery: true, authDirectives: true });

@@ -11,10 +11,10 @@ import { printSubgraphSdl } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
 import { createApp, DEFAULT_SETTINGS, settingsFromEnv } from '../src/yoga.js';
 import { activityTypeDefs, createActivitySubgraph } from './fixtures/activity-subgraph.js';
-import { startApolloGateway, startHiveGateway, type Fetch, type GatewayQuery } from './fixtures/gateway.js';
-import { createLoyaltySubgraph, loyaltyTypeDefs, type LoyaltyData } from './fixtures/loyalty-subgraph.js';
+import { type Fetch, type GatewayQuery, startApolloGateway, startHiveGateway } from './fixtures/gateway.js';
+import { createLoyaltySubgraph, type LoyaltyData, loyaltyTypeDefs } from './fixtures/loyalty-subgraph.js';
 import { createNewsletterSubgraph, newsletterTypeDefs, type Subscription } from './fixtures/newsletter-subgraph.js';
-import { createReviewsSubgraph, reviewsTypeDefs, type Review } from './fixtures/reviews-subgraph.js';
+import { createReviewsSubgraph, type Review, reviewsTypeDefs } from './fixtures/reviews-subgraph.js';
 import {
   ADMIN,
   ADMIN_KEY,
@@ -22,11 +22,11 @@ import {
   addToGroup,
   bearer,
   createTestApp,
+  type GraphQLResponse,
   makeAddress,
   makeCustomer,
   makeGroup,
   makeOrder,
-  type GraphQLResponse,
 } from './helpers.js';
 
 const t = await createTestApp();

@@ -1,28 +1,28 @@
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { getIntrospectionQuery } from 'graphql';
 import { loadEnv } from '../src/env.js';
+import { createLogger } from '../src/logger.js';
 import { loadPersistedOperations } from '../src/pipeline/index.js';
 import { printSubgraphSdl } from '../src/schema/federation.js';
 import { schema } from '../src/schema/index.js';
-import { createLogger } from '../src/logger.js';
-import { createApp, DEFAULT_SETTINGS, settingsFromEnv, type App, type AppSettings } from '../src/yoga.js';
+import { type App, type AppSettings, createApp, DEFAULT_SETTINGS, settingsFromEnv } from '../src/yoga.js';
 import {
   ADMIN,
   ADMIN_KEY,
   ANONYMOUS,
   bearer,
   createTestApp,
+  type GraphQLResponse,
   holdLock,
   makeCustomer,
   makeOrder,
-  type GraphQLResponse,
   type TestApp,
 } from './helpers.js';
 

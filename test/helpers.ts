@@ -1,12 +1,12 @@
 import { after } from 'node:test';
-import { openDatabase, type Database } from '../src/db/index.js';
+import { createScratchDatabase } from '../scripts/throwaway-database.js';
+import { type Database, openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
-import { createApp, type App, type AppSettings } from '../src/yoga.js';
-import { createScratchDatabase } from '../scripts/throwaway-database.js';
-import { pgliteTemplateData, POSTGRES_TEMPLATE_ENV } from './template.js';
+import { type App, type AppSettings, createApp } from '../src/yoga.js';
+import { POSTGRES_TEMPLATE_ENV, pgliteTemplateData } from './template.js';
 
 /** The admin API key every test app accepts, under the name `tests`. */
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';

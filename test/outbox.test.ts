@@ -3,25 +3,25 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { after, beforeEach, test, type TestContext } from 'node:test';
+import { after, beforeEach, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import pino from 'pino';
-import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createClient } from 'redis';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
-import { recordEvents, type DomainEvent } from '../src/events/outbox.js';
+import { type DomainEvent, recordEvents } from '../src/events/outbox.js';
 import {
   createSink,
+  type EventSink,
   LogSink,
   NatsSink,
-  RedisStreamSink,
-  type EventSink,
   type OutboxMessage,
+  RedisStreamSink,
 } from '../src/events/sinks.js';
-import { startOutboxWorker, type OutboxWorkerOptions } from '../src/events/worker.js';
+import { type OutboxWorkerOptions, startOutboxWorker } from '../src/events/worker.js';
+import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createLogger } from '../src/logger.js';
 import { findBinary, NATS_SERVER, privateNats, privateRedis, REDIS_SERVER, requireBinary } from './brokers.js';
 import { holdLock, migratedDatabase } from './helpers.js';

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '../src/logger.js';
 import { DataModel } from '../src/planner/datamodel.js';
-import { createApp, type AppSettings } from '../src/yoga.js';
+import { type AppSettings, createApp } from '../src/yoga.js';
 import { ADMIN, ADMIN_KEY, createTestApp, makeCustomer } from './helpers.js';
 
 // What the read planner decided is visible: a metric per decision (planned, or fallback by kind) and
@@ -72,7 +72,7 @@ test('each admin query counts as planned or as a fallback by kind, and a debug l
 
 test('a defect of the compiler fails the request outside production, and falls back with an error line in production', async () => {
   const column = DataModel.prototype.column;
-  DataModel.prototype.column = function () {
+  DataModel.prototype.column = () => {
     throw new TypeError('planner defect (injected by the test)');
   };
   try {

@@ -3,33 +3,33 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  getNamedType,
-  getNullableType,
   GraphQLEnumType,
+  type GraphQLField,
   GraphQLInputObjectType,
+  type GraphQLInputType,
   GraphQLObjectType,
   GraphQLScalarType,
+  getNamedType,
+  getNullableType,
   isListType,
   isNonNullType,
   Kind,
   parse,
-  type GraphQLField,
-  type GraphQLInputType,
 } from 'graphql';
 import { runtimeDataModel } from '../src/db/datamodel.js';
+import { openDatabase } from '../src/db/index.js';
 import { createLogger } from '../src/logger.js';
 import { isPlannableField, nodeIdColumns } from '../src/planner/compile.js';
 import { DataModel } from '../src/planner/datamodel.js';
 import type { PlanDecision } from '../src/planner/index.js';
 import { schema } from '../src/schema/index.js';
-import { createApp, type App } from '../src/yoga.js';
-import { openDatabase } from '../src/db/index.js';
+import { type App, createApp } from '../src/yoga.js';
 import {
   ADMIN,
   ADMIN_KEY,
-  DATABASE_KIND,
   addToGroup,
   createTestApp,
+  DATABASE_KIND,
   makeAddress,
   makeCustomer,
   makeGroup,

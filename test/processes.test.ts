@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../src/db/index.js';
 import { LOCK_FILE } from '../src/db/folder-lock.js';
+import { openDatabase } from '../src/db/index.js';
 import { migrate, readMigrations } from '../src/db/migrate.js';
 import { pgliteTemplateData, writePgliteDataFolder } from './template.js';
 

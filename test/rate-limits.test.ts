@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import bcrypt from 'bcrypt';
-import { openDatabase, type Database } from '../src/db/index.js';
+import { type Database, openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
-import { createApp, type App } from '../src/yoga.js';
+import { type App, createApp } from '../src/yoga.js';
 import { ANONYMOUS, bearer, DATABASE_KIND, migratedDatabase } from './helpers.js';
 
 // Every "at most N per period" rule, under a burst split between several instances of the service

@@ -4,26 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { GraphQLInputObjectType } from 'graphql';
-import { openDatabase, type Database } from '../src/db/index.js';
-import { schema } from '../src/schema/index.js';
+import type { GraphQLInputObjectType } from 'graphql';
+import { type Database, openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { foldCase } from '../src/lib/fold-case.js';
 import { createLogger } from '../src/logger.js';
 import type { PlanDecision } from '../src/planner/index.js';
-import { createApp, type App } from '../src/yoga.js';
+import { schema } from '../src/schema/index.js';
+import { type App, createApp } from '../src/yoga.js';
 import {
   ADMIN,
   ADMIN_KEY,
-  DATABASE_KIND,
-  SERVER_URL,
   addToGroup,
   createTestApp,
+  DATABASE_KIND,
   makeAddress,
   makeCustomer,
   makeGroup,
   makeOrder,
   migratedDatabase,
+  SERVER_URL,
 } from './helpers.js';
 
 // What the filters, timestamps and time zones promise, on both read paths: every query runs planned

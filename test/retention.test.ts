@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
-import { startRetentionJob, type RetentionOptions } from '../src/db/retention.js';
+import { type RetentionOptions, startRetentionJob } from '../src/db/retention.js';
 import { newId } from '../src/lib/ids.js';
 import { createLogger } from '../src/logger.js';
 import { makeCustomer, migratedDatabase } from './helpers.js';

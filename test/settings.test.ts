@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseEnv } from 'node:util';
 import {
-  readmeWithSettings,
   README_BEGIN,
   README_END,
+  readmeWithSettings,
   renderEnvExample,
   settingDocs,
 } from '../scripts/settings-docs.js';
-import { DEFAULTS, loadEnv, settingsSchema, type Env } from '../src/env.js';
+import { DEFAULTS, type Env, loadEnv, settingsSchema } from '../src/env.js';
 
 // Every setting is declared once, in src/env.ts; .env.example and the README's table are generated
 // from it (`npm run settings:print`). These tests hold the generated files to the declarations.

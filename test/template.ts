@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { createScratchDatabase } from '../scripts/throwaway-database.js';
 import { openDatabase, PGLITE_EXTENSIONS } from '../src/db/index.js';
 import { migrate, readMigrations } from '../src/db/migrate.js';
-import { createScratchDatabase } from '../scripts/throwaway-database.js';
 
 /** Set by scripts/test.ts: the migrated PGlite tarball, and the migrated PostgreSQL database, of this run. */
 export const PGLITE_TEMPLATE_ENV = 'CG_TEST_PGLITE_TEMPLATE';

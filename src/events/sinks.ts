@@ -1,12 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  jetstream,
-  jetstreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
+  jetstream,
+  jetstreamManager,
 } from '@nats-io/jetstream';
-import { connect as connectNats, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as connectNats, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { createClient } from 'redis';
 import type { Env } from '../env.js';
 import type { Logger } from '../logger.js';

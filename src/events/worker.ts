@@ -1,9 +1,9 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { startPeriodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
-import { SECRET_PAYLOAD_KEYS } from './outbox.js';
 import { countUndeliveredWith, deliveryFailures, eventsDelivered } from './metrics.js';
-import { PartlyPublished, SinkUnavailable, type EventSink, type OutboxMessage } from './sinks.js';
+import { SECRET_PAYLOAD_KEYS } from './outbox.js';
+import { type EventSink, type OutboxMessage, PartlyPublished, SinkUnavailable } from './sinks.js';
 
 export interface OutboxWorkerOptions {
   prisma: PrismaClient;

@@ -1,4 +1,4 @@
-import { monotonicFactory, ulid as freshUlid } from 'ulid';
+import { ulid as freshUlid, monotonicFactory } from 'ulid';
 
 /** Medusa's ID prefixes. An ID's prefix names its GraphQL type, so IDs double as Relay node IDs. */
 export const ID_PREFIXES = {

@@ -1,5 +1,5 @@
-import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcrypt';
 
 export const MIN_PASSWORD_BYTES = 8;
 /** bcrypt reads at most 72 bytes; anything longer would be silently truncated. */

@@ -1,22 +1,22 @@
 import {
+  type ASTNode,
+  type ASTVisitor,
+  GraphQLError,
+  type GraphQLInputType,
+  type GraphQLSchema,
   getNamedType,
   getNullableType,
   getOperationAST,
-  GraphQLError,
   isInputObjectType,
   isLeafType,
   isListType,
   Kind,
   specifiedRules,
   typeFromAST,
-  ValuesOfCorrectTypeRule,
-  type ASTNode,
-  type ASTVisitor,
-  type GraphQLInputType,
-  type GraphQLSchema,
   type ValidationContext,
   type ValidationRule,
   type ValueNode,
+  ValuesOfCorrectTypeRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { refusal } from './codes.js';

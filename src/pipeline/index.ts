@@ -5,24 +5,24 @@ import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { useMetrics } from '../observability.js';
-import { usePlanner, type PlanDecision, type PlannedRequest } from '../planner/index.js';
-import { useArmor, type ArmorLimits } from './armor.js';
+import { type PlanDecision, type PlannedRequest, usePlanner } from '../planner/index.js';
+import { type ArmorLimits, useArmor } from './armor.js';
 import { useBadInput } from './bad-input.js';
 import { useBodyLimit } from './body-limit.js';
 import { useCsrf } from './csrf.js';
 import { useErrorOrder } from './error-order.js';
 import { useDisableIntrospection } from './introspection.js';
-import { useOperationLimits, type OperationLimits } from './operation-limits.js';
+import { type OperationLimits, useOperationLimits } from './operation-limits.js';
 import { usePersisted } from './persisted.js';
 import { useRequestLog } from './request-log.js';
 import { useHideSuggestions } from './suggestions.js';
 import { useTimeout } from './timeout.js';
 
-export { HardeningCode, CSRF_HEADERS } from './codes.js';
-export { loadPersistedOperations } from './persisted.js';
-export { MAX_LIST_ITEMS } from './bad-input.js';
-export { passwordChecks, type QueryCost } from './operation-limits.js';
 export { operationCost } from '../schema/cost.js';
+export { MAX_LIST_ITEMS } from './bad-input.js';
+export { CSRF_HEADERS, HardeningCode } from './codes.js';
+export { passwordChecks, type QueryCost } from './operation-limits.js';
+export { loadPersistedOperations } from './persisted.js';
 export { requestIdOf } from './request-log.js';
 
 export interface HardeningOptions extends ArmorLimits, OperationLimits {

@@ -1,4 +1,4 @@
-import { BREAK, GraphQLError, visit, type DocumentNode, type ValidationRule } from 'graphql';
+import { BREAK, type DocumentNode, GraphQLError, type ValidationRule, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { adminKeyMatcher, bearerToken } from '../auth.js';
 import { HardeningCode, refusal } from './codes.js';

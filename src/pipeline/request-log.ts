@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import type { Logger } from '../logger.js';
 import { databaseFailure } from '../db/errors.js';
+import type { Logger } from '../logger.js';
 import { DomainError } from '../services/errors.js';
 
 const requestIds = new WeakMap<Request, { at: number; id: string }>();

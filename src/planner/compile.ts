@@ -1,36 +1,36 @@
 import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  GraphQLEnumType,
+  GraphQLError,
+  type GraphQLField,
+  GraphQLObjectType,
+  type GraphQLOutputType,
+  GraphQLScalarType,
+  type GraphQLSchema,
   getArgumentValues,
   getNamedType,
   getNullableType,
   getVariableValues,
-  GraphQLEnumType,
-  GraphQLError,
-  GraphQLObjectType,
-  GraphQLScalarType,
   isListType,
   Kind,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLField,
-  type GraphQLOutputType,
-  type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
+import type { Context } from '../context.js';
+import { typeOfId } from '../lib/ids.js';
 import { MAX_NODES } from '../schema/builder.js';
 import { countLimit } from '../schema/count.js';
 import {
   cursorPayloadPrefix,
-  pageQuery,
-  planPage,
   type ListSpec,
   type LookupSpec,
   type Ordering,
   type Page,
+  pageQuery,
+  planPage,
 } from '../schema/keyset.js';
-import type { Context } from '../context.js';
-import { typeOfId } from '../lib/ids.js';
 import type { DataModel, Model } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
 import { compileOrderBy, compileWhere, type Sql } from './where.js';

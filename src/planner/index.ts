@@ -1,13 +1,13 @@
-import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createHash } from 'node:crypto';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { createHash } from 'node:crypto';
 import { runtimeDataModel } from '../db/datamodel.js';
-import type { Database } from '../db/index.js';
-import { compile, nodeIdColumns, ROW_REFUSED, type CompiledPlan, type PlannerEnv } from './compile.js';
 import { databaseFailure } from '../db/errors.js';
+import type { Database } from '../db/index.js';
+import { type CompiledPlan, compile, nodeIdColumns, type PlannerEnv, ROW_REFUSED } from './compile.js';
 import { DataModel } from './datamodel.js';
-import { Unplannable, type FallbackKind } from './unplannable.js';
+import { type FallbackKind, Unplannable } from './unplannable.js';
 
 export { Unplannable };
 

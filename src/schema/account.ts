@@ -2,10 +2,6 @@ import { requireCustomer } from '../auth.js';
 import type { Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as accounts from '../services/accounts.js';
 import * as addresses from '../services/addresses.js';
-import * as verification from '../services/verification.js';
-import { Address } from './address.js';
-import { builder } from './builder.js';
-import { Customer } from './customer.js';
 import {
   EmailNotVerifiedError,
   EmailTakenError,
@@ -18,6 +14,10 @@ import {
   TokenExpiredError,
   ValidationError,
 } from '../services/errors.js';
+import * as verification from '../services/verification.js';
+import { Address } from './address.js';
+import { builder } from './builder.js';
+import { Customer } from './customer.js';
 import { parseId } from './inputs.js';
 
 const Session = builder.objectRef<accounts.Session>('Session').implement({

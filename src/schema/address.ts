@@ -1,10 +1,10 @@
-import type { Prisma } from '../generated/prisma/client.js';
 import { adminOrOwner } from '../auth.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { foldCase } from '../lib/fold-case.js';
 import { builder } from './builder.js';
 import { parseId, SEARCH_RULE, searchTerm, searchTextMatch } from './inputs.js';
-import { relationConnection, rootList, rootLookup, type ListSpec } from './keyset.js';
+import { type ListSpec, relationConnection, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
-import { foldCase } from '../lib/fold-case.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;

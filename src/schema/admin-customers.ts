@@ -1,7 +1,6 @@
 import type { Address as AddressRow, Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as addresses from '../services/addresses.js';
 import * as customers from '../services/customers.js';
-import * as merge from '../services/merge.js';
 import {
   BatchTooLargeError,
   EmailTakenError,
@@ -12,6 +11,7 @@ import {
   RestoreConflictError,
   ValidationError,
 } from '../services/errors.js';
+import * as merge from '../services/merge.js';
 import { AddressInput } from './account.js';
 import { Address, AddressFilter, addressWhere } from './address.js';
 import { builder } from './builder.js';

@@ -1,11 +1,11 @@
 import { getRefFromModel } from '@pothos/plugin-prisma';
 import type {
+  CustomerGroupCustomer,
   Customer as CustomerRow,
   CustomerGroup as GroupRow,
-  CustomerGroupCustomer,
 } from '../generated/prisma/client.js';
-import * as groups from '../services/groups.js';
 import { BatchTooLargeError, NameTakenError, NotFoundError, ValidationError } from '../services/errors.js';
+import * as groups from '../services/groups.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { CustomerGroup, CustomerGroupFilter, customerGroupWhere } from './customer-group.js';

@@ -9,6 +9,12 @@
  * `listSizeOf` here, so that a router's estimate is ours.
  */
 import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
   getNamedType,
   getNullableType,
   isCompositeType,
@@ -16,15 +22,9 @@ import {
   isListType,
   isObjectType,
   Kind,
-  valueFromASTUntyped,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLField,
-  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  valueFromASTUntyped,
 } from 'graphql';
 import { MAX_NODES } from './builder.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './keyset.js';

@@ -1,19 +1,19 @@
 import type { Prisma } from '../generated/prisma/client.js';
+import { foldCase } from '../lib/fold-case.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import {
-  dateRange,
   DateTimeFilter,
+  dateRange,
   ilike,
   parseId,
   parseIds,
   SEARCH_RULE,
-  searchTerm,
   SortDirection,
+  searchTerm,
 } from './inputs.js';
-import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
+import { type ListSpec, type Ordering, relationConnection, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
-import { foldCase } from '../lib/fold-case.js';
 
 export const CustomerGroupFilter = builder.inputType('CustomerGroupFilter', {
   fields: (t) => ({

@@ -1,22 +1,22 @@
 import type { CountryCode } from 'libphonenumber-js';
-import type { Prisma } from '../generated/prisma/client.js';
-import { phoneE164 } from '../services/validation.js';
-import { invalidArgument } from './invalid-argument.js';
 import { adminOrOwner } from '../auth.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { foldCase } from '../lib/fold-case.js';
+import { phoneE164 } from '../services/validation.js';
 import { builder } from './builder.js';
 import {
-  dateRange,
   DateTimeFilter,
+  dateRange,
   ilike,
   parseId,
   parseIds,
   SEARCH_RULE,
-  searchTerm,
   SortDirection,
+  searchTerm,
 } from './inputs.js';
-import { rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
+import { invalidArgument } from './invalid-argument.js';
+import { type ListSpec, type Ordering, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
-import { foldCase } from '../lib/fold-case.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({

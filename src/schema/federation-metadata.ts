@@ -17,19 +17,19 @@
  *   Its other weights are the routers' defaults (an object 1, a scalar or enum 0), so no `@cost`.
  */
 import {
-  getNamedType,
-  isInputObjectType,
-  isInterfaceType,
-  isObjectType,
   type GraphQLArgument,
   type GraphQLField,
   type GraphQLInputField,
   type GraphQLNamedType,
   type GraphQLSchema,
+  getNamedType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
 } from 'graphql';
 import { scopesOf } from '../auth.js';
 import type { Viewer } from '../context.js';
-import { listSizeOf, type ListSize } from './cost.js';
+import { type ListSize, listSizeOf } from './cost.js';
 
 export const ADMIN_TAG = 'admin';
 export const ADMIN_SCOPE = 'admin';

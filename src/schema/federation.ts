@@ -15,11 +15,17 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import {
+  type ConstDirectiveNode,
+  type ConstValueNode,
+  type DefinitionNode,
   GraphQLEnumType,
   GraphQLError,
   GraphQLInterfaceType,
   GraphQLObjectType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
   GraphQLUnionType,
+  type InputValueDefinitionNode,
   isInterfaceType,
   Kind,
   lexicographicSortSchema,
@@ -27,24 +33,18 @@ import {
   print,
   printSchema,
   valueFromASTUntyped,
-  type ConstDirectiveNode,
-  type ConstValueNode,
-  type InputValueDefinitionNode,
-  type DefinitionNode,
-  type GraphQLResolveInfo,
-  type GraphQLSchema,
 } from 'graphql';
 import { ownRows } from '../auth.js';
 import type { Context } from '../context.js';
-import { federationMetadata, type Metadata } from './federation-metadata.js';
+import { foldCase } from '../lib/fold-case.js';
 import { typeOfId } from '../lib/ids.js';
 import { Address } from './address.js';
 import { builder } from './builder.js';
-import { CustomerGroup } from './customer-group.js';
 import { Customer } from './customer.js';
+import { CustomerGroup } from './customer-group.js';
+import { federationMetadata, type Metadata } from './federation-metadata.js';
 import { invalidArgument } from './invalid-argument.js';
 import { Order } from './order.js';
-import { foldCase } from '../lib/fold-case.js';
 
 // v2.9: @cost/@listSize (and @authenticated, @requiresScopes from 2.5, entity interfaces from 2.3);
 // the newest both composers in use accept.

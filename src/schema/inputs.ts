@@ -1,6 +1,6 @@
 import { JSONObjectResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
-import { typeOfId, type IdType } from '../lib/ids.js';
+import { type IdType, typeOfId } from '../lib/ids.js';
 import type { Selection } from '../services/batch.js';
 import { BatchTooLargeError, EmptyFilterError, NotFoundError, ValidationError } from '../services/errors.js';
 import { builder } from './builder.js';

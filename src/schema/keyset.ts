@@ -1,8 +1,8 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { Kind, type GraphQLResolveInfo } from 'graphql';
-import { getDatamodel } from '../generated/pothos-types.js';
+import { type GraphQLResolveInfo, Kind } from 'graphql';
 import type { Context } from '../context.js';
-import { typeOfId, type IdType } from '../lib/ids.js';
+import { getDatamodel } from '../generated/pothos-types.js';
+import { type IdType, typeOfId } from '../lib/ids.js';
 import { invalidArgument } from './invalid-argument.js';
 
 /**

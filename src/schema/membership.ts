@@ -1,7 +1,7 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from './builder.js';
 import { parseIds } from './inputs.js';
-import { rootList, type ListSpec } from './keyset.js';
+import { type ListSpec, rootList } from './keyset.js';
 
 const Membership = builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',

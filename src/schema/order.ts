@@ -1,13 +1,13 @@
+import { adminOrOwner } from '../auth.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { FulfillmentStatus, OrderStatus, PaymentStatus } from '../generated/prisma/enums.js';
+import { foldCase } from '../lib/fold-case.js';
 import type { AddressInput } from '../services/addresses.js';
-import { adminOrOwner } from '../auth.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
-import { dateRange, DateTimeFilter, ilike, parseId, parseIds, SEARCH_RULE, searchTerm } from './inputs.js';
-import { relationConnection, rootList, rootLookup, type ListSpec, type Ordering } from './keyset.js';
+import { DateTimeFilter, dateRange, ilike, parseId, parseIds, SEARCH_RULE, searchTerm } from './inputs.js';
+import { type ListSpec, type Ordering, relationConnection, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
-import { foldCase } from '../lib/fold-case.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
 

@@ -3,11 +3,12 @@ import { requireCustomer, requireSession, SESSION_TOKEN_PREFIX } from '../auth.j
 import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
-import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
+import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { newId } from '../lib/ids.js';
 import { passwordProblem } from '../lib/passwords.js';
 import { newToken, sha256 } from '../lib/tokens.js';
+import { mergeMetadataInto } from './batch.js';
 import {
   EmailNotVerifiedError,
   EmailTakenError,
@@ -16,7 +17,6 @@ import {
   RateLimitedError,
   TokenExpiredError,
 } from './errors.js';
-import { mergeMetadataInto } from './batch.js';
 import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
 import { issueVerification } from './verification.js';
 

@@ -1,10 +1,10 @@
 import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
-import type { Address, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
-import { newId } from '../lib/ids.js';
+import type { Address, Prisma } from '../generated/prisma/client.js';
 import { Prisma as P } from '../generated/prisma/client.js';
+import { newId } from '../lib/ids.js';
 import {
   atItem,
   checkBatchSize,

@@ -2,8 +2,8 @@ import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
-import { Prisma, type Customer } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
+import { type Customer, Prisma } from '../generated/prisma/client.js';
 import { newId } from '../lib/ids.js';
 import {
   atItem,

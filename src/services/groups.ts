@@ -2,8 +2,8 @@ import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { singleStatement, transaction } from '../db/transaction.js';
-import { Prisma, type Customer, type CustomerGroup, type CustomerGroupCustomer } from '../generated/prisma/client.js';
-import { groupEventKey, recordEvents, type DomainEvent } from '../events/outbox.js';
+import { type DomainEvent, groupEventKey, recordEvents } from '../events/outbox.js';
+import { type Customer, type CustomerGroup, type CustomerGroupCustomer, Prisma } from '../generated/prisma/client.js';
 import { newId, newIdStem } from '../lib/ids.js';
 import {
   atItem,

@@ -1,8 +1,8 @@
 import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
-import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
+import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { checkBatchSize } from './batch.js';
 import { MergeConflictError, NotFoundError } from './errors.js';
 import { METADATA_MAX_BYTES } from './validation.js';

@@ -1,9 +1,9 @@
-import { requireCustomer } from '../auth.js';
 import { randomBytes } from 'node:crypto';
+import { requireCustomer } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
-import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { recordEvents } from '../events/outbox.js';
+import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { sha256 } from '../lib/tokens.js';
 import { InvalidTokenError, TokenExpiredError } from './errors.js';
 import { lockCustomers, mergeInto } from './merge.js';

@@ -1,7 +1,7 @@
 // 3. Races: one email registered by 1,000 requests at once; overlapping additions to one group.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ANONYMOUS, createTestApp, DATABASE_KIND, makeCustomer, makeGroup, type GraphQLResponse } from '../helpers.js';
+import { ANONYMOUS, createTestApp, DATABASE_KIND, type GraphQLResponse, makeCustomer, makeGroup } from '../helpers.js';
 import { SHORT } from './support.js';
 
 const REGISTRATIONS = SHORT ? 300 : 1_000;

@@ -7,9 +7,9 @@ import {
   post,
   privateCluster,
   privateClusterUnavailable,
+  type Reply,
   sleep,
   startServer,
-  type Reply,
 } from './support.js';
 
 const unavailable = privateClusterUnavailable();

@@ -11,6 +11,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import {
   buildSchema,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLSchema,
   getNamedType,
   isAbstractType,
   isEnumType,
@@ -18,20 +21,17 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
-  type GraphQLField,
-  type GraphQLInputType,
-  type GraphQLSchema,
 } from 'graphql';
 import {
   ADMIN,
   ANONYMOUS,
+  addToGroup,
   bearer,
   createTestApp,
   makeAddress,
   makeCustomer,
   makeGroup,
   makeOrder,
-  addToGroup,
   type TestApp,
 } from '../helpers.js';
 import { SHORT } from './support.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { freshDatabaseUrl, SERVER_URL } from '../helpers.js';
-import { post, SHORT, sleep, startServer, withApplicationName, withClient, type ServerProcess } from './support.js';
+import { post, type ServerProcess, SHORT, sleep, startServer, withApplicationName, withClient } from './support.js';
 
 const onPostgres = SERVER_URL
   ? {}

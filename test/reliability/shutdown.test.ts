@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { freshDatabaseUrl, SERVER_URL } from '../helpers.js';
-import { post, sleep, startServer, withApplicationName, withClient, type Reply } from './support.js';
+import { post, type Reply, sleep, startServer, withApplicationName, withClient } from './support.js';
 
 const onPostgres = SERVER_URL
   ? {}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freshDatabaseUrl, SERVER_URL } from '../helpers.js';
-import { metric, post, quantile, SHORT, sleep, startServer, type Reply } from './support.js';
+import { metric, post, quantile, type Reply, SHORT, sleep, startServer } from './support.js';
 
 const onPostgres = SERVER_URL ? {} : { skip: 'needs a PostgreSQL server (DATABASE_URL)' };
 const SECONDS = Number(process.env.SOAK_SECONDS ?? (SHORT ? 20 : 600));

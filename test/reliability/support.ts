@@ -1,6 +1,6 @@
 // Shared pieces of the reliability tests: the real server as a child process, a private
 // PostgreSQL cluster that can be stopped and started, HTTP calls, and small statistics.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
