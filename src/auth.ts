@@ -49,7 +49,8 @@ export function requestCredentials(adminKeys: AdminKey[]) {
     let name = admins.get(request);
     if (name === undefined) {
       const token = bearerToken(request.headers.get('authorization'));
-      admins.set(request, (name = token === undefined ? null : matchAdminKey(token)));
+      name = token === undefined ? null : matchAdminKey(token);
+      admins.set(request, name);
     }
     return name;
   }

@@ -121,7 +121,12 @@ export function startOutboxWorker({
     for (const first of firsts) {
       messages.push(first);
       let seq = first.seq;
-      for (const next of followers) if (next.key === first.key && next.seq === seq + 1) messages.push(next), seq++;
+      for (const next of followers) {
+        if (next.key === first.key && next.seq === seq + 1) {
+          messages.push(next);
+          seq++;
+        }
+      }
     }
     return messages;
   }

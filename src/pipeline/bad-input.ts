@@ -102,7 +102,9 @@ function variablesProblem(variables: unknown): { path: string; problem: string }
       if (value.includes(NUL)) return { path, problem: NUL_MESSAGE };
     } else if (Array.isArray(value)) {
       if (value.length > MAX_LIST_ITEMS) return { path, problem: tooLong(value.length) };
-      value.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
+      value.forEach((item, i) => {
+        stack.push([item, `${path}[${i}]`]);
+      });
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) {
         if (key.includes(NUL)) return { path, problem: NUL_MESSAGE };
@@ -204,8 +206,11 @@ function deepJsonInVariables(
     const type = declaredType && getNullableType(declaredType);
     if (type && isListType(type)) {
       // A single value where a list is expected is coerced to a list of one.
-      if (Array.isArray(value)) value.forEach((item, i) => stack.push([item, type.ofType, `${path}[${i}]`]));
-      else stack.push([value, type.ofType, path]);
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => {
+          stack.push([item, type.ofType, `${path}[${i}]`]);
+        });
+      } else stack.push([value, type.ofType, path]);
     } else if (type && isInputObjectType(type) && !Array.isArray(value)) {
       const fields = type.getFields();
       for (const [key, item] of Object.entries(value))

@@ -2,6 +2,7 @@
 // calls each hook in this order, so the order is behaviour: a stage sees only what the stages
 // before it let through.
 import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../context.js';
 import type { Database } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { useMetrics } from '../observability.js';
@@ -66,7 +67,7 @@ export interface PipelineOptions extends HardeningOptions {
 
 /** The stages in the order they act: HTTP, persisted lookup, parse, validate, execute, result. */
 /** Each stage is typed for the context it reads; yoga gives every one the same. */
-type Stage = Plugin<any>;
+type Stage = Plugin | Plugin<Context>;
 
 export function requestPipeline(o: PipelineOptions): Stage[] {
   const metrics = o.metrics ? useMetrics(o.db) : null;

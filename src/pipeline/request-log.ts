@@ -11,11 +11,10 @@ const requestIds = new WeakMap<Request, { at: number; id: string }>();
 /** The request's ID: the one the caller sent (server.ts vets it), or one made for it. */
 export function requestIdOf(request: Request): string {
   let entry = requestIds.get(request);
-  if (!entry)
-    requestIds.set(
-      request,
-      (entry = { at: performance.now(), id: request.headers.get('x-request-id') ?? randomUUID() }),
-    );
+  if (!entry) {
+    entry = { at: performance.now(), id: request.headers.get('x-request-id') ?? randomUUID() };
+    requestIds.set(request, entry);
+  }
   return entry.id;
 }
 

@@ -61,7 +61,7 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
       const ctx = args.contextValue as Context;
       if (ctx.viewer?.kind !== 'admin') return;
       const operation = getOperationAST(args.document, args.operationName);
-      if (!operation || operation.operation !== 'query') return;
+      if (operation?.operation !== 'query') return;
       env ??= (async () => {
         const dm = new DataModel(runtimeDataModel(db.prisma));
         return { schema: args.schema, dm, nodeIds: await nodeIdColumns(args.schema, dm) };
@@ -70,7 +70,10 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
       const request: PlannedRequest = { requestId: ctx.requestId, operationName: operation.name?.value ?? null };
       if (planner.schema !== args.schema) return;
       let cached = plans.get(args.document);
-      if (!cached) plans.set(args.document, (cached = new Map()));
+      if (!cached) {
+        cached = new Map();
+        plans.set(args.document, cached);
+      }
       const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
       let plan = cached.get(key);
       if (!plan) {
@@ -153,7 +156,8 @@ function verbatimResult(json: string): ExecutionResult & { stringify(result: Exe
   let data: Record<string, unknown> | undefined;
   return {
     get data() {
-      return (data ??= JSON.parse(json) as Record<string, unknown>);
+      data ??= JSON.parse(json) as Record<string, unknown>;
+      return data;
     },
     stringify(result) {
       if (data !== undefined || result.errors?.length) return JSON.stringify(result);

@@ -2,16 +2,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
-import {
-  DateTimeFilter,
-  dateRange,
-  ilike,
-  parseId,
-  parseIds,
-  SEARCH_RULE,
-  SortDirection,
-  searchTerm,
-} from './inputs.js';
+import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, SortDirection, searchTerm } from './inputs.js';
 import { type ListSpec, type Ordering, relationConnection, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
 

@@ -4,16 +4,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
 import { phoneE164 } from '../services/validation.js';
 import { builder } from './builder.js';
-import {
-  DateTimeFilter,
-  dateRange,
-  ilike,
-  parseId,
-  parseIds,
-  SEARCH_RULE,
-  SortDirection,
-  searchTerm,
-} from './inputs.js';
+import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, SortDirection, searchTerm } from './inputs.js';
 import { invalidArgument } from './invalid-argument.js';
 import { type ListSpec, type Ordering, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';

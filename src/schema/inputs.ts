@@ -105,6 +105,7 @@ export function selectionFrom<Filter extends object, Where>(
 /** Turns an optional trimmed search string into undefined when blank; a longer term than the maximum is bad input. */
 export function searchTerm(q: string | null | undefined, argumentName = 'filter.q'): string | undefined {
   const trimmed = q?.trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: a search term may not hold them
   if (trimmed && /[\u0000-\u001f\u007f]/.test(trimmed)) {
     throw invalidArgument(argumentName, 'a search term cannot contain control characters');
   }

@@ -5,7 +5,7 @@ import { foldCase } from '../lib/fold-case.js';
 import type { AddressInput } from '../services/addresses.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
-import { DateTimeFilter, dateRange, ilike, parseId, parseIds, SEARCH_RULE, searchTerm } from './inputs.js';
+import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, searchTerm } from './inputs.js';
 import { type ListSpec, type Ordering, relationConnection, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
 

@@ -26,7 +26,10 @@ function isCondition(value: unknown): boolean {
  */
 export function checkSelection(ids: readonly string[] | null | undefined, filter: object | null | undefined): void {
   if (ids && filter) throw new ValidationError('Give either ids or a filter, not both.', 'filter');
-  if (ids) return checkBatchSize(ids, 'ids');
+  if (ids) {
+    checkBatchSize(ids, 'ids');
+    return;
+  }
   if (!isCondition(filter)) throw new EmptyFilterError();
 }
 

@@ -75,7 +75,7 @@ export async function verifyEmail(ctx: Context, token: string): Promise<Customer
     // Thrown inside the transaction, so the expired token is not consumed: nothing changes.
     if (row.expires_at <= now) throw new TokenExpiredError('verification');
     const [account] = await lockCustomers(tx, [row.customer_id]);
-    if (!account || !account.has_account || account.email !== row.email) throw new InvalidTokenError('verification');
+    if (!account?.has_account || account.email !== row.email) throw new InvalidTokenError('verification');
     await tx.customer.update({ where: { id: account.id }, data: { emailVerifiedAt: now } });
     const guests = await tx.$queryRaw<{ id: string }[]>`
       SELECT "id" FROM "customer"
