@@ -57,7 +57,7 @@ const shapes = {
   ],
   // Scale mode (bench/shapes.ts): the storefront's `me` (the session's customer, 10 orders with their
   // items, the addresses) and the gateway's `_entities` (100 customers with groups and default address).
-  me: (v, req) => [
+  me: (_v, req) => [
     `select json_build_object('me', (select json_build_object('id', c.id, 'email', c.email,
        'orders', json_build_object('edges', (select coalesce(json_agg(json_build_object('node', json_build_object('id', o.id,
          'items', (select coalesce(json_agg(json_build_object('id', li.id) order by li.id), '[]') from order_line_item li where li.order_id = o.id)))

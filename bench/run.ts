@@ -109,7 +109,9 @@ async function startServer(name: string, command: string, args: string[], port: 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   children.add(child);
   const url = `http://127.0.0.1:${port}/graphql`;
   for (let i = 0; i < 300; i++) {
@@ -479,8 +481,7 @@ function rowsRead(text: string): number {
   for (const line of text.split('\n')) {
     const node = /^\s*(?:->\s+)?([A-Z][^(]*?)\s+\(cost=.*\(actual [^)]*rows=(\d+) loops=(\d+)\)/.exec(line);
     if (node) {
-      const scan =
-        SCAN_NODE.exec(node[1]!) ?? new RegExp(String.raw`^Bitmap Heap Scan on ${LARGE_TABLE}`).exec(node[1]!);
+      const scan = SCAN_NODE.exec(node[1]!) ?? new RegExp(`^Bitmap Heap Scan on ${LARGE_TABLE}`).exec(node[1]!);
       loops = scan ? Number(node[3]) : 0;
       total += loops * Number(node[2]);
       continue;
@@ -1379,7 +1380,9 @@ async function runSeed(databaseUrl: string, customers: number, progress: (line: 
   );
   children.add(child);
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   let pending = '';
   child.stdout?.on('data', (d: Buffer) => {
     const lines = (pending + d.toString()).split('\n');
@@ -1468,10 +1471,19 @@ function scaleReport(r: {
     const [a, b] = [res(small, 'ours', shape.name), res(large, 'ours', shape.name)];
     const growth = a && b ? b.p50 / a.p50 : NaN;
     const m: string[] = [];
-    if (growth > 2) m.push(`growth ${growth.toFixed(1)}×`), misses.growth!.push(shape.name);
-    if (timed(shape.kind) && b && b.p50 > 50) m.push(`p50 ${b.p50.toFixed(0)} ms`), misses.p50!.push(shape.name);
+    if (growth > 2) {
+      m.push(`growth ${growth.toFixed(1)}×`);
+      misses.growth!.push(shape.name);
+    }
+    if (timed(shape.kind) && b && b.p50 > 50) {
+      m.push(`p50 ${b.p50.toFixed(0)} ms`);
+      misses.p50!.push(shape.name);
+    }
     const plan = r.plans.get(shape.name);
-    if (plan?.seqScans.length) m.push('plan reads a whole table'), misses.plan!.push(shape.name);
+    if (plan?.seqScans.length) {
+      m.push('plan reads a whole table');
+      misses.plan!.push(shape.name);
+    }
     if (a?.error || b?.error) m.push(`error: ${(b?.error ?? a?.error)!.slice(0, 120)}`);
     out.push(
       `| ${shape.name} | ${shape.kind} | ${f(a?.p50)} | ${f(b?.p50)} | ${f(growth, 2)} | ${f(a?.p99)} | ${f(b?.p99)} | ${f(a?.cpuPerReq, 2)} / ${f(b?.cpuPerReq, 2)} | ${f(b?.stats?.statements)} | ${f(b?.stats?.rows)} | ${plan ? rowsRead(plan.text).toLocaleString('en') : '–'} | ${plan ? (/Buffers: ([^\n]*)/.exec(plan.text)?.[1] ?? '–') : '–'} | ${m.join('; ')} |`,

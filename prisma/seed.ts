@@ -475,7 +475,10 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
   // Earlier groups are bigger: a membership lands in group i with weight 1/sqrt(i+1).
   const groupWeights: number[] = [];
   let totalGroupWeight = 0;
-  for (let i = 0; i < groupCount; i++) groupWeights.push((totalGroupWeight += 1 / Math.sqrt(i + 1)));
+  for (let i = 0; i < groupCount; i++) {
+    totalGroupWeight += 1 / Math.sqrt(i + 1);
+    groupWeights.push(totalGroupWeight);
+  }
   const pickGroupIndex = () => {
     const r = faker.number.float({ min: 0, max: totalGroupWeight });
     let lo = 0;
@@ -940,7 +943,7 @@ function copier(
         writer.addLine(writer.line(row));
       },
       addLine(line: string) {
-        text += line + '\n';
+        text += `${line}\n`;
         rows++;
         writer.count++;
       },
@@ -994,7 +997,10 @@ function copyValue(value: unknown): string {
   if (typeof value === 'string') return copyText(value);
   // An address snapshot is shared by every order sent to that address: written once.
   let json = jsonText.get(value as object);
-  if (json === undefined) jsonText.set(value as object, (json = copyText(JSON.stringify(value))));
+  if (json === undefined) {
+    json = copyText(JSON.stringify(value));
+    jsonText.set(value as object, json);
+  }
   return json;
 }
 
@@ -1094,10 +1100,9 @@ function positiveInteger(flag: string, raw: string | undefined): number | undefi
   return value;
 }
 
-export function parseCli(args: string[]): CliOptions {
-  let values;
+function parseFlags(args: string[]) {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       args,
       strict: true,
       allowPositionals: false,
@@ -1109,10 +1114,14 @@ export function parseCli(args: string[]): CliOptions {
         reset: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    }));
+    }).values;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+export function parseCli(args: string[]): CliOptions {
+  const values = parseFlags(args);
   return {
     customers: positiveInteger('customers', values.customers),
     groups: positiveInteger('groups', values.groups),

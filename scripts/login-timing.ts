@@ -42,7 +42,11 @@ for (let i = 0; i < rounds + 2; i++) {
   const a = await gql(LOGIN, { e: `nobody${i}@example.com`, p: 'wrong-password' });
   const b = await gql(LOGIN, { e: 'known@example.com', p: 'wrong-password' });
   bodies.add(a.body).add(b.body);
-  if (i >= 2) unknown.push(a.ms), wrong.push(b.ms); // the first rounds warm up
+  // the first rounds warm up
+  if (i >= 2) {
+    unknown.push(a.ms);
+    wrong.push(b.ms);
+  }
 }
 const hashes: number[] = [];
 for (let i = 0; i < 10; i++) {

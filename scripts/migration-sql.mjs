@@ -121,4 +121,4 @@ const added = to.sql.filter((s) => !from.sql.includes(s));
 const dropped = from.sql
   .filter((s) => !to.sql.includes(s))
   .map((s) => `-- DropIndex\nDROP INDEX "${s.match(/INDEX "(\w+)"/)[1]}";\n`);
-process.stdout.write([base.trimEnd(), ...dropped, ...added].join('\n\n') + '\n');
+process.stdout.write(`${[base.trimEnd(), ...dropped, ...added].join('\n\n')}\n`);

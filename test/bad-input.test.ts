@@ -304,8 +304,8 @@ test('a NUL written in any escape form in the document is refused, even for anon
   const anonymous = { authorization: '' };
   const login = (email: string) => `mutation { login(email: ${email}, password: "password-1") { __typename } }`;
   // In the document's own syntax: a GraphQL string escape, not a JSON one.
-  for (const escape of ['\\u0000', '\\u{0}', '\\u{000000}', '\\u{00}']) {
-    await assertNulRefused(login(`"a${escape}b@example.com"`), {}, 'email', anonymous);
+  for (const nulEscape of ['\\u0000', '\\u{0}', '\\u{000000}', '\\u{00}']) {
+    await assertNulRefused(login(`"a${nulEscape}b@example.com"`), {}, 'email', anonymous);
   }
   // Nested input fields and list items are named by their path.
   await assertNulRefused(

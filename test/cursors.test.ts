@@ -100,8 +100,8 @@ async function gqlPage(
 ): Promise<Page> {
   const r = await t.gql(query, variables, headers);
   assert.equal(r.errors, undefined, JSON.stringify(r.errors));
-  let value: any = r.data;
-  for (const key of path) value = value[key];
+  let value: unknown = r.data;
+  for (const key of path) value = (value as Record<string, unknown>)[key];
   return value as Page;
 }
 

@@ -123,7 +123,14 @@ export function writeLoad(
   const pools = Array.isArray(prismas) ? prismas : [prismas];
   const run = randomBytes(4).toString('hex');
   const committed = new Map<string, string[]>();
-  const load: Load = { committed, rolledBack: 0, done: Promise.resolve(), stop: () => void (stopped = true) };
+  const load: Load = {
+    committed,
+    rolledBack: 0,
+    done: Promise.resolve(),
+    stop: () => {
+      stopped = true;
+    },
+  };
   let stopped = false;
   let writes = 0;
   const until = Date.now() + durationMs;
@@ -299,7 +306,9 @@ export async function assertNumberedInCommitOrder(prisma: Prisma, committed: Map
     ]);
   const gaps: string[] = [];
   for (const [key, events] of byKey) {
-    events.forEach((e, i) => e.seq !== i + 1 && gaps.push(`${key}: seq ${e.seq} at place ${i + 1}`));
+    events.forEach((e, i) => {
+      if (e.seq !== i + 1) gaps.push(`${key}: seq ${e.seq} at place ${i + 1}`);
+    });
   }
   assert.deepEqual(gaps.slice(0, 5), [], 'each key numbered 1..n without gaps or duplicates');
   const differences = [...new Set([...committed.keys(), ...byKey.keys()])]

@@ -85,7 +85,7 @@ function directivesIn(document: DocumentNode) {
   const found = new Map<string, string[]>();
   const text = (directive: ConstDirectiveNode) => {
     const args = (directive.arguments ?? [])
-      .map((a) => `${a.name.value}: ${JSON.stringify(valueOf(a.value))}`)
+      .map((a) => `${a.name.value}: ${JSON.stringify(constValue(a.value))}`)
       .join(', ');
     return `@${directive.name.value}${args ? `(${args})` : ''}`;
   };
@@ -106,10 +106,10 @@ function directivesIn(document: DocumentNode) {
   return found;
 }
 
-function valueOf(node: import('graphql').ConstValueNode): unknown {
+function constValue(node: import('graphql').ConstValueNode): unknown {
   switch (node.kind) {
     case Kind.LIST:
-      return node.values.map(valueOf);
+      return node.values.map(constValue);
     case Kind.INT:
       return Number(node.value);
     case Kind.STRING:

@@ -23,10 +23,10 @@ type Raw = { [RAW]: string };
 const raw = (text: string): Raw => ({ [RAW]: text });
 
 /** An object `levels` deep: `{"a":{"a":…{}}}`. */
-const nestedObjects = (levels: number) => raw('{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1));
+const nestedObjects = (levels: number) => raw(`${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`);
 
 /** An object holding arrays, `levels` deep in all: `{"a":[[…[]…]]}`. */
-const nestedArrays = (levels: number) => raw('{"a":' + '['.repeat(levels - 1) + ']'.repeat(levels - 1) + '}');
+const nestedArrays = (levels: number) => raw(`{"a":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`);
 
 /** JSON.stringify, but a `raw` value goes in as its text. */
 function toJson(value: unknown): string {
@@ -50,7 +50,7 @@ async function send(query: string, variables: Record<string, unknown> | undefine
     status: response.status,
     bodyBytes: body.length,
     ...((await response.json()) as {
-      data?: any;
+      data?: { updateMe: { __typename: string } } | null;
       errors?: { message: string; extensions?: Record<string, unknown> }[];
     }),
   };
@@ -130,7 +130,7 @@ describe(`${DATABASE_KIND}: deeply nested JSON input`, () => {
 
   test('a literal in the document: BAD_USER_INPUT at input.metadata', async () => {
     const headers = await session();
-    const literal = (levels: number) => '{a: '.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
+    const literal = (levels: number) => `${'{a: '.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
     const r = await t.gql(
       `mutation { updateMe(input: { metadata: ${literal(40)} }) { __typename } }`,
       undefined,

@@ -116,7 +116,10 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, ms: number
 const portFree = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => (socket.destroy(), resolve(false)));
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.on('error', () => resolve(true));
   });
 

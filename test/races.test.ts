@@ -22,8 +22,11 @@ const LOGIN = `mutation($email: String!, $password: String!) { login(email: $ema
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code } } }`;
 const GENERATE = `mutation($email: String!) { generatePasswordToken(email: $email) { ... on OkPayload { ok } } }`;
 
-const tally = (types: string[]) =>
-  types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
+const tally = (types: string[]) => {
+  const n: Record<string, number> = {};
+  for (const type of types) n[type] = (n[type] ?? 0) + 1;
+  return n;
+};
 
 // One app for the throttles, metadata and batch tests (each app costs seconds of migrations); each
 // throttle test speaks from a client address of its own (TRUST_PROXY), so their counts do not mix.
@@ -42,8 +45,13 @@ describe('throttles under parallel requests', () => {
     await t.gql(REGISTER, { input: { email: 'burst@example.com', password: 'right-password' } }, from('10.0.0.1'));
     let checks = 0;
     const compare = bcrypt.compare;
-    bcrypt.compare = ((...args: Parameters<typeof compare>) => (checks++, compare(...args))) as typeof compare;
-    tc.after(() => void (bcrypt.compare = compare));
+    bcrypt.compare = ((...args: Parameters<typeof compare>) => {
+      checks++;
+      return compare(...args);
+    }) as typeof compare;
+    tc.after(() => {
+      bcrypt.compare = compare;
+    });
     // Twelve clients, so that only the per-email limit applies.
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
@@ -60,8 +68,13 @@ describe('throttles under parallel requests', () => {
   test('40 parallel wrong logins from one client over many emails with a client limit of 30: exactly 30 checked', async (tc) => {
     let checks = 0;
     const compare = bcrypt.compare;
-    bcrypt.compare = ((...args: Parameters<typeof compare>) => (checks++, compare(...args))) as typeof compare;
-    tc.after(() => void (bcrypt.compare = compare));
+    bcrypt.compare = ((...args: Parameters<typeof compare>) => {
+      checks++;
+      return compare(...args);
+    }) as typeof compare;
+    tc.after(() => {
+      bcrypt.compare = compare;
+    });
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         t.gql(LOGIN, { email: `spray${i}@example.com`, password: 'wrong-password' }, from('10.0.0.2')),
@@ -157,7 +170,7 @@ describe('metadata: merged in the database, the merged result within the limit',
     const customer = await makeCustomer(t.prisma);
     const adminAddress = await makeAddress(t.prisma, customer.id);
     const group = await makeGroup(t.prisma);
-    const answer = (r: { data?: Record<string, any> | null }) => Object.values(r.data!)[0] as Answer;
+    const answer = (r: { data?: Record<string, unknown> | null }) => Object.values(r.data!)[0] as Answer;
     const customerMetadata = (id: string) => async () =>
       (await t.prisma.customer.findUniqueOrThrow({ where: { id } })).metadata;
     const addressMetadata = (id: string) => async () =>

@@ -43,28 +43,35 @@ const prisma = dbs[0]!.prisma;
 
 let turn = 0;
 /** Sends to the instances in turn, as a round-robin load balancer does. */
-async function gql(query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
+async function gql<T>(query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
   const app = apps[turn++ % apps.length]!;
   const response = await app.fetch('http://yoga/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  return (await response.json()) as { data?: any; errors?: unknown[] };
+  return (await response.json()) as { data?: T | null; errors?: unknown[] };
 }
 
 const from = (client: string) => ({ ...ANONYMOUS, 'x-forwarded-for': client });
-const tally = (types: string[]) =>
-  types.reduce<Record<string, number>>((n, type) => ({ ...n, [type]: (n[type] ?? 0) + 1 }), {});
+const tally = (types: string[]) => {
+  const n: Record<string, number> = {};
+  for (const type of types) n[type] = (n[type] ?? 0) + 1;
+  return n;
+};
 const burst = <T>(n: number, fn: (i: number) => Promise<T>) => Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Session { accessToken customer { id } } ... on Error { code } } }`;
 const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`;
 
 async function register(email: string, client: string) {
-  const r = await gql(REGISTER, { input: { email, password: 'right-password' } }, from(client));
+  const r = await gql<{ register: { __typename: string; accessToken: string; customer: { id: string } } }>(
+    REGISTER,
+    { input: { email, password: 'right-password' } },
+    from(client),
+  );
   assert.equal(r.data?.register?.__typename, 'Session', JSON.stringify(r));
-  return { id: r.data.register.customer.id as string, token: r.data.register.accessToken as string };
+  return { id: r.data!.register.customer.id, token: r.data!.register.accessToken };
 }
 
 const events = (name: string, key: string, id: string) =>
@@ -73,7 +80,12 @@ const events = (name: string, key: string, id: string) =>
 describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES} instance(s)`, () => {
   test('requestEmailVerification, at most one a minute: 12 parallel requests send exactly 1 event, and a minute later 1 more', async () => {
     const { id, token } = await register('verify-burst@example.com', '10.9.0.1');
-    const request = () => gql(`mutation { requestEmailVerification { ... on OkPayload { ok } } }`, {}, bearer(token));
+    const request = () =>
+      gql<{ requestEmailVerification: { ok: boolean } }>(
+        `mutation { requestEmailVerification { ... on OkPayload { ok } } }`,
+        {},
+        bearer(token),
+      );
     const first = await burst(12, request);
     assert.ok(
       first.every((r) => r.data?.requestEmailVerification?.ok === true),
@@ -99,7 +111,7 @@ describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES
   test('generatePasswordToken, at most one a minute: 12 parallel requests make exactly 1 token and 1 event', async () => {
     const { id } = await register('reset-burst@example.com', '10.9.0.2');
     const results = await burst(12, () =>
-      gql(
+      gql<{ generatePasswordToken: { ok: boolean } }>(
         `mutation($email: String!) { generatePasswordToken(email: $email) { ... on OkPayload { ok } } }`,
         { email: 'reset-burst@example.com' },
         from('10.9.0.2'),
@@ -114,11 +126,20 @@ describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES
     await register('login-burst@example.com', '10.9.0.3');
     let checks = 0;
     const compare = bcrypt.compare;
-    bcrypt.compare = ((...args: Parameters<typeof compare>) => (checks++, compare(...args))) as typeof compare;
-    tc.after(() => void (bcrypt.compare = compare));
+    bcrypt.compare = ((...args: Parameters<typeof compare>) => {
+      checks++;
+      return compare(...args);
+    }) as typeof compare;
+    tc.after(() => {
+      bcrypt.compare = compare;
+    });
     // A client each, so that only the per-email limit applies.
     const results = await burst(12, (i) =>
-      gql(LOGIN, { email: 'login-burst@example.com', password: 'wrong-password' }, from(`10.9.1.${i}`)),
+      gql<{ login: { __typename: string } }>(
+        LOGIN,
+        { email: 'login-burst@example.com', password: 'wrong-password' },
+        from(`10.9.1.${i}`),
+      ),
     );
     assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), {
       InvalidCredentialsError: 5,
@@ -129,7 +150,11 @@ describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES
 
   test('LOGIN_FAILURES_PER_CLIENT 30: 40 parallel wrong logins from one client over many emails: exactly 30 checked', async () => {
     const results = await burst(40, (i) =>
-      gql(LOGIN, { email: `spray-burst${i}@example.com`, password: 'wrong-password' }, from('10.9.0.4')),
+      gql<{ login: { __typename: string } }>(
+        LOGIN,
+        { email: `spray-burst${i}@example.com`, password: 'wrong-password' },
+        from('10.9.0.4'),
+      ),
     );
     assert.deepEqual(tally(results.map((r) => r.data!.login.__typename)), {
       InvalidCredentialsError: 30,
@@ -139,7 +164,11 @@ describe(`${DATABASE_KIND}: at most N per period, under a burst over ${INSTANCES
 
   test('REGISTRATIONS_PER_CLIENT_PER_HOUR 30: 40 parallel registrations from one client: exactly 30 accounts', async () => {
     const results = await burst(40, (i) =>
-      gql(REGISTER, { input: { email: `reg-burst${i}@example.com`, password: 'password-1' } }, from('10.9.0.5')),
+      gql<{ register: { __typename: string } }>(
+        REGISTER,
+        { input: { email: `reg-burst${i}@example.com`, password: 'password-1' } },
+        from('10.9.0.5'),
+      ),
     );
     assert.deepEqual(tally(results.map((r) => r.data!.register.__typename)), { Session: 30, RateLimitedError: 10 });
     assert.equal(await prisma.customer.count({ where: { email: { startsWith: 'reg-burst' } } }), 30);

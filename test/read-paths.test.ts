@@ -17,7 +17,6 @@ import {
   ADMIN_KEY,
   addToGroup,
   createTestApp,
-  DATABASE_KIND,
   makeAddress,
   makeCustomer,
   makeGroup,
@@ -54,8 +53,18 @@ async function send(app: App, query: string, variables: Record<string, unknown>)
   return `${response.status} ${await response.text()}`;
 }
 
+interface Answer<T> {
+  status: number;
+  body: { data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+  wasPlanned: boolean;
+}
+
 /** The answer of both paths, which must be the same text; and whether the planner answered it. */
-async function both(query: string, variables: Record<string, unknown> = {}, { planned, plain } = apps) {
+async function both<T = unknown>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  { planned, plain } = apps,
+): Promise<Answer<T>> {
   decisions.length = 0;
   const ours = await send(planned, query, variables);
   const wasPlanned = decisions.length > 0 && decisions.every((d) => d.planned);
@@ -68,7 +77,7 @@ async function both(query: string, variables: Record<string, unknown> = {}, { pl
   const space = ours.indexOf(' ');
   return {
     status: Number(ours.slice(0, space)),
-    body: JSON.parse(ours.slice(space + 1)) as { data?: any; errors?: any[] },
+    body: JSON.parse(ours.slice(space + 1)) as Answer<T>['body'],
     wasPlanned,
   };
 }
@@ -275,14 +284,16 @@ test('the first and last instants of the range read, filter and page alike on bo
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 20; page++) {
-      const { body } = await both(
+      type Page = { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      // Annotated rather than `both<…>(…)`: `after` comes from the last answer, a cycle TS cannot type.
+      const { body }: Answer<{ customers: Page }> = await both(
         `query($after: String) { customers(first: 3, after: $after, withDeleted: true, orderBy: { field: CREATED_AT, direction: ${direction} }) {
            pageInfo { hasNextPage endCursor } edges { cursor node { id createdAt updatedAt deletedAt } } } }`,
         { after },
       );
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-      const { edges, pageInfo } = body.data.customers;
-      seen.push(...edges.map((e: { node: { id: string } }) => e.node.id));
+      const { edges, pageInfo } = body.data!.customers;
+      seen.push(...edges.map((e) => e.node.id));
       if (!pageInfo.hasNextPage) break;
       after = pageInfo.endCursor;
     }
@@ -364,13 +375,16 @@ test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cu
   );
   assert.ok(Math.abs(defaulted!.age) < 60);
 
-  const { body } = await both(
+  const { body } = await both<{
+    customers: { edges: { cursor: string; node: { email: string; createdAt: string } }[] };
+    at: unknown;
+  }>(
     `{ customers(first: 10, orderBy: { field: CREATED_AT }) { edges { cursor node { email createdAt } } }
        at: customers(filter: { createdAt: { gte: "2026-06-01T12:00:00Z", lt: "2026-06-01T12:00:00.001Z" } }) { totalCount edges { node { email } } } }`,
     {},
     zoned,
   );
-  const edges = body.data.customers.edges as { cursor: string; node: { email: string; createdAt: string } }[];
+  const edges = body.data!.customers.edges;
   assert.deepEqual(
     edges.map((e) => [e.node.email, e.node.createdAt]),
     [
@@ -379,14 +393,14 @@ test('on a database whose TimeZone is Asia/Kathmandu, reads, writes, filters, cu
       ['by-default@example.com', defaulted!.at],
     ],
   );
-  assert.deepEqual(body.data.at, { totalCount: 1, edges: [{ node: { email: 'by-sql@example.com' } }] });
-  const next = await both(
+  assert.deepEqual(body.data!.at, { totalCount: 1, edges: [{ node: { email: 'by-sql@example.com' } }] });
+  const next = await both<{ customers: { edges: { node: { email: string } }[] } }>(
     'query($after: String) { customers(first: 10, after: $after, orderBy: { field: CREATED_AT }) { edges { node { email } } } }',
     { after: edges[0]!.cursor },
     zoned,
   );
   assert.deepEqual(
-    next.body.data.customers.edges.map((e: { node: { email: string } }) => e.node.email),
+    next.body.data!.customers.edges.map((e) => e.node.email),
     ['by-prisma@example.com', 'by-default@example.com'],
   );
 });
@@ -434,13 +448,13 @@ test('text holding NUL is refused the same way on both paths, in every exact fil
 
 test('q: one or two characters match the start of a field, more any part; wildcards are literal; over 100 characters is bad input', async () => {
   const search = async (q: string) => {
-    const { body, wasPlanned } = await both(
+    const { body, wasPlanned } = await both<{ customers: { edges: { node: { email: string } }[] } }>(
       'query($q: String!) { customers(first: 100, filter: { q: $q }) { totalCount edges { node { email } } } }',
       { q },
     );
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     assert.ok(wasPlanned, `q ${q} planned`);
-    return (body.data.customers.edges as { node: { email: string } }[]).map((e) => e.node.email).sort();
+    return body.data!.customers.edges.map((e) => e.node.email).sort();
   };
   const emails = customers.map((c) => c.email);
   const starting = (prefix: string) => emails.filter((e) => foldCase(e).startsWith(foldCase(prefix)));
@@ -494,18 +508,23 @@ async function everyPair<Row extends { id: string }>(options: {
       for (const va of options.values[a]!) {
         for (const vb of options.values[b]!) {
           const filter = { [a]: va, [b]: vb };
-          const { body } = await both(query, { f: filter });
+          const { body } = await both<Record<string, { totalCount: number; edges: { node: { id: string } }[] }>>(
+            query,
+            {
+              f: filter,
+            },
+          );
           assert.equal(body.errors, undefined, `${JSON.stringify(filter)}: ${JSON.stringify(body.errors)}`);
           const expected = options.rows
             .filter((row) => options.holds(row, a, va) && options.holds(row, b, vb))
             .map((row) => row.id)
             .sort();
           assert.deepEqual(
-            body.data[options.list].edges.map((e: { node: { id: string } }) => e.node.id).sort(),
+            body.data![options.list]!.edges.map((e) => e.node.id).sort(),
             expected,
             JSON.stringify(filter),
           );
-          assert.equal(body.data[options.list].totalCount, expected.length);
+          assert.equal(body.data![options.list]!.totalCount, expected.length);
           reads.push({ filter, body: JSON.stringify(body) });
         }
       }
@@ -665,7 +684,16 @@ test("federation's email key folds case as the email filter does, so an imported
 
 test('count(limit:) is exact up to its limit and a lower bound past it, on every connection and both paths', async () => {
   const live = await t.prisma.customer.count({ where: { deletedAt: null } });
-  const { body, wasPlanned } = await both(`{
+  const { body, wasPlanned } = await both<{
+    exact: unknown;
+    bound: unknown;
+    one: unknown;
+    plenty: unknown;
+    groups: {
+      count: unknown;
+      edges: { node: { customers: { count: { count: number; precision: string }; totalCount: number } } }[];
+    };
+  }>(`{
     exact: customers { count(limit: ${live}) { count precision } totalCount }
     bound: customers(filter: { hasAccount: true }) { count(limit: 2) { __typename count precision } }
     one: customers { count(limit: 1) { precision } }
@@ -677,14 +705,12 @@ test('count(limit:) is exact up to its limit and a lower bound past it, on every
   assert.ok(wasPlanned);
   const accounts = await t.prisma.customer.count({ where: { deletedAt: null, hasAccount: true } });
   assert.ok(accounts > 2 && live > 1);
-  assert.deepEqual(body.data.exact, { count: { count: live, precision: 'EXACT' }, totalCount: live });
-  assert.deepEqual(body.data.bound, { count: { __typename: 'Count', count: 2, precision: 'AT_LEAST' } });
-  assert.deepEqual(body.data.one, { count: { precision: 'AT_LEAST' } });
-  assert.deepEqual(body.data.plenty, { count: { count: live, precision: 'EXACT' } });
-  assert.deepEqual(body.data.groups.count, { count: 3, precision: 'AT_LEAST' });
-  for (const edge of body.data.groups.edges as {
-    node: { customers: { count: { count: number; precision: string }; totalCount: number } };
-  }[]) {
+  assert.deepEqual(body.data!.exact, { count: { count: live, precision: 'EXACT' }, totalCount: live });
+  assert.deepEqual(body.data!.bound, { count: { __typename: 'Count', count: 2, precision: 'AT_LEAST' } });
+  assert.deepEqual(body.data!.one, { count: { precision: 'AT_LEAST' } });
+  assert.deepEqual(body.data!.plenty, { count: { count: live, precision: 'EXACT' } });
+  assert.deepEqual(body.data!.groups.count, { count: 3, precision: 'AT_LEAST' });
+  for (const edge of body.data!.groups.edges) {
     const { count, totalCount } = edge.node.customers;
     assert.deepEqual(
       count,

@@ -123,9 +123,15 @@ test('npm start with no admin key in development: a key for the run is printed a
   const key = await new Promise<string>((resolve, reject) => {
     const poll = setInterval(() => {
       const match = /Admin key for this run \(preloaded in GraphiQL\): (\S+)/.exec(server.output());
-      if (match) clearInterval(poll), resolve(match[1]!);
+      if (match) {
+        clearInterval(poll);
+        resolve(match[1]!);
+      }
     }, 20);
-    setTimeout(() => (clearInterval(poll), reject(new Error(server.output()))), 5_000);
+    setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(server.output()));
+    }, 5_000);
   });
   const page = await (await fetch(server.url, { headers: { accept: 'text/html' } })).text();
   assert.ok(page.includes(key), 'GraphiQL opens with the key in its headers');

@@ -75,8 +75,10 @@ const pgliteTemplates = new Map<PgliteTemplate, Promise<Blob>>();
 /** A template tarball, read once per process. */
 export function pgliteTemplateData(kind: PgliteTemplate = 'migrated'): Promise<Blob> {
   let data = pgliteTemplates.get(kind);
-  if (!data)
-    pgliteTemplates.set(kind, (data = pgliteTemplateFile(kind).then((file) => new Blob([readFileSync(file)]))));
+  if (!data) {
+    data = pgliteTemplateFile(kind).then((file) => new Blob([readFileSync(file)]));
+    pgliteTemplates.set(kind, data);
+  }
   return data;
 }
 

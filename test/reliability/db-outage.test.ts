@@ -28,7 +28,13 @@ function steadyLoad(url: string, workers: number) {
       await sleep(20);
     }
   });
-  return { replies, stop: async () => ((running = false), await Promise.all(loops)) };
+  return {
+    replies,
+    stop: async () => {
+      running = false;
+      return await Promise.all(loops);
+    },
+  };
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number | null> {

@@ -61,6 +61,7 @@ const hostileStrings = [
   '%',
   '_',
   '\\',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: literal text, a Log4Shell lookup probe, not a template
   '${jndi:ldap://x}',
   '<script>alert(1)</script>',
   '../../etc/passwd',
@@ -162,7 +163,7 @@ function idArb(realIds: string[]): fc.Arbitrary<string> {
         'cuaddr_x!',
         'nope_1',
         '_',
-        'cus_' + 'Z'.repeat(65),
+        `cus_${'Z'.repeat(65)}`,
       ),
       weight: 2,
     },
@@ -490,10 +491,10 @@ function encodeChar(char: string, form: number, padding: number): string {
   const rawAllowed = (cp >= 0x20 || cp === 0x09) && char !== '"' && char !== '\\';
   switch (form) {
     case 0:
-      if (rawAllowed) return char;
-    // falls through: a character that cannot be written raw
     case 1:
     case 2:
+      // Form 0 writes the character raw where the lexer allows it, else as form 1 does.
+      if (form === 0 && rawAllowed) return char;
       return char.length === 2
         ? fixedWidth(char.charCodeAt(0), form === 2) + fixedWidth(char.charCodeAt(1), form === 2)
         : fixedWidth(cp, form === 2);

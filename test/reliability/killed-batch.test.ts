@@ -186,8 +186,9 @@ test(
         server.url,
         `mutation { createCustomerGroups(input: [{ name: "killed" }]) { ... on CustomerGroupsPayload { customerGroups { id } } } }`,
       );
-      const groupId = (reply.body?.data?.createCustomerGroups as { customerGroups: { id: string }[] })
-        .customerGroups[0]!.id;
+      const created = reply.body?.data?.createCustomerGroups as { customerGroups?: { id: string }[] } | undefined;
+      const groupId = created?.customerGroups?.[0]?.id;
+      assert.ok(groupId, `group created: ${JSON.stringify(reply)}`);
       const updatedBefore = await events('customer_group.updated');
       const lock = await holdLock(url, 'SELECT id FROM customer_group WHERE id = $1 FOR UPDATE', [groupId]);
       const { blocked, reply: addReply } = await killWhileBlocked(ADD, { g: groupId, ids }, lock, (b) =>

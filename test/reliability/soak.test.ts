@@ -24,8 +24,9 @@ test(`soak: ${RATE} req/s for ${SECONDS} s: no errors, p99 of the last ${WINDOW_
     server.url,
     'mutation { createCustomerGroups(input: [{ name: "soak" }]) { ... on CustomerGroupsPayload { customerGroups { id } } } }',
   );
-  const groupId = (group.body?.data?.createCustomerGroups as { customerGroups: { id: string }[] }).customerGroups[0]!
-    .id;
+  const created = group.body?.data?.createCustomerGroups as { customerGroups?: { id: string }[] } | undefined;
+  const groupId = created?.customerGroups?.[0]?.id;
+  assert.ok(groupId, `group created: ${JSON.stringify(group)}`);
   const createdIds: string[] = [];
 
   const samples: { at: number; reply: Reply }[] = [];
