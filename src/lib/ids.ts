@@ -20,6 +20,9 @@ const TYPE_BY_PREFIX = new Map<string, IdType>(
 
 const ID_SHAPE = /^([a-z]+)_([0-9A-Za-z]{1,64})$/;
 
+/** The digits of an ID after its prefix: Crockford's base 32, as a ULID writes them. */
+export const ID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
 // Monotonic within a millisecond too, so IDs made in one go (a batch, a row of events) keep their order.
 const ulid = monotonicFactory();
 

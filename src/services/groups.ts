@@ -4,7 +4,7 @@ import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { singleStatement, transaction } from '../db/transaction.js';
 import { type DomainEvent, groupEventKey, recordEvents } from '../events/outbox.js';
 import { type Customer, type CustomerGroup, type CustomerGroupCustomer, Prisma } from '../generated/prisma/client.js';
-import { newId, newIdStem } from '../lib/ids.js';
+import { ID_ALPHABET, newId, newIdStem } from '../lib/ids.js';
 import {
   atItem,
   checkBatchSize,
@@ -509,7 +509,7 @@ const ADD_MEMBERS = `
     missing AS (SELECT customer_id FROM unnest($1::text[]) AS u(customer_id)
       WHERE customer_id NOT IN (SELECT id FROM c) AND customer_id NOT IN (SELECT customer_id FROM members)),
     w AS (INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
-      SELECT $3::text || (SELECT string_agg(substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', ((c.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
+      SELECT $3::text || (SELECT string_agg(substr('${ID_ALPHABET}', ((c.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
           FROM generate_series(0, 5) k),
         c.id, (SELECT id FROM g), $4::text, $5::timestamptz, $5::timestamptz
       FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM c) c

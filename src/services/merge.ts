@@ -3,11 +3,10 @@ import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import { recordEvents } from '../events/outbox.js';
 import type { Customer, Prisma } from '../generated/prisma/client.js';
+import { MAX_ADDRESSES_PER_CUSTOMER } from './addresses.js';
 import { checkBatchSize } from './batch.js';
 import { MergeConflictError, NotFoundError } from './errors.js';
 import { METADATA_MAX_BYTES } from './validation.js';
-
-export const MAX_ADDRESSES = 100;
 
 export interface MergeResult {
   target: Customer;
@@ -23,7 +22,7 @@ interface Moved {
  * Moves everything of `sourceIds` onto `targetId`, in the caller's transaction and a fixed number
  * of statements however many sources there are:
  * - orders are re-pointed (a trigger re-points any order written for a source later);
- * - live addresses move, newest first, while the target has fewer than 100; the rest are
+ * - live addresses move, newest first, while the target has fewer than MAX_ADDRESSES_PER_CUSTOMER; the rest are
  *   soft-deleted with their source. A moved default address stays the default only where the
  *   target has none of that kind (the newest such address wins);
  * - memberships unite: the earliest membership per group moves, the other ones are soft-deleted;
@@ -49,7 +48,7 @@ export async function mergeInto(
     RETURNING o."id", old."customer_id" AS "from"`;
   const addresses = await tx.$queryRaw<Moved[]>`
     WITH room AS (
-      SELECT GREATEST(0, ${MAX_ADDRESSES} - count(*)) AS n,
+      SELECT GREATEST(0, ${MAX_ADDRESSES_PER_CUSTOMER} - count(*)) AS n,
              bool_or("is_default_shipping") AS has_shipping, bool_or("is_default_billing") AS has_billing
       FROM "customer_address" WHERE "customer_id" = ${targetId} AND "deleted_at" IS NULL
     ), movable AS (
