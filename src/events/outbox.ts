@@ -1,20 +1,54 @@
 import { Prisma } from '../generated/prisma/client.js';
 import { newId } from '../lib/ids.js';
 
-/** Medusa's event names. */
-export type EventName =
-  | 'customer.created'
-  | 'customer.updated'
-  | 'customer.deleted'
-  | 'customer.password_reset'
-  | 'customer.email_verification_requested'
-  | 'customer.merged'
-  | 'customer_group.created'
-  | 'customer_group.updated'
-  | 'customer_group.deleted'
-  | 'customer_address.created'
-  | 'customer_address.updated'
-  | 'customer_address.deleted';
+/** An address's events name its customer, whose events they are ordered among. */
+interface AddressPayload {
+  id: string;
+  customer_id: string;
+}
+
+/**
+ * Every event, by Medusa's name, and its payload: what a consumer receives (README, "Events").
+ * The one SQL statement that writes an event (`customer_group.updated` for a membership change,
+ * `membershipEvent` in services/groups.ts) is held to the same payload as `membershipEvents` by
+ * test/admin-groups.test.ts, which reads the events of both writers.
+ */
+export interface EventPayloads {
+  'customer.created': { id: string };
+  /** `fields`: the changed columns, by their database names (`deleted_at` for a restore). */
+  'customer.updated': { id: string; fields: string[] };
+  /** `soft`: a soft delete, which a restore can undo. */
+  'customer.deleted': { id: string; soft?: true };
+  /** `token` is a secret: removed from the stored row once delivered. */
+  'customer.password_reset': {
+    id: string;
+    email: string;
+    first_name: string | null;
+    last_name: string | null;
+    token: string;
+  };
+  'customer.email_verification_requested': { customerId: string; email: string; token: string };
+  'customer.merged': {
+    id: string;
+    merged_into_id: string;
+    cause: string;
+    order_ids: string[];
+    address_ids: string[];
+    address_ids_left_behind: string[];
+  };
+  'customer_group.created': { id: string };
+  /** A membership change adds the customers `added` and `removed`, with `fields: ['customers']`. */
+  'customer_group.updated': { id: string; fields: string[]; added?: string[]; removed?: string[] };
+  'customer_group.deleted': { id: string; soft?: true };
+  'customer_address.created': AddressPayload;
+  'customer_address.updated': AddressPayload;
+  'customer_address.deleted': AddressPayload;
+}
+
+export type EventName = keyof EventPayloads;
+
+/** One event: a name and that name's payload. */
+export type DomainEvent = { [Name in EventName]: { name: Name; payload: EventPayloads[Name] } }[EventName];
 
 /**
  * Payload keys that are secrets: the sink receives them, and the worker removes them from the row
@@ -26,17 +60,14 @@ export const SECRET_PAYLOAD_KEYS: Partial<Record<EventName, string[]>> = {
   'customer.email_verification_requested': ['token'],
 };
 
-export interface DomainEvent {
-  name: EventName;
-  payload: Prisma.InputJsonObject;
-}
-
 /**
  * Whose events keep their order, and which payload field names it. Every event belongs to one
  * customer or one group; an address's events are its customer's, so that an address's `deleted`
  * never overtakes the `updated` before it, nor the customer's own events around it.
  */
-const KEYS: Record<EventName, { kind: 'customer' | 'customer_group'; field: string }> = {
+const KEYS: {
+  [Name in EventName]: { kind: 'customer' | 'customer_group'; field: keyof EventPayloads[Name] & string };
+} = {
   'customer.created': { kind: 'customer', field: 'id' },
   'customer.updated': { kind: 'customer', field: 'id' },
   'customer.deleted': { kind: 'customer', field: 'id' },
@@ -55,14 +86,13 @@ const KEYS: Record<EventName, { kind: 'customer' | 'customer_group'; field: stri
 /** `customer:<id>` or `customer_group:<id>`: the key an event is ordered and numbered within. */
 export function eventKey(event: DomainEvent): string {
   const { kind, field } = KEYS[event.name];
-  const id = event.payload[field];
+  const id = (event.payload as unknown as Record<string, unknown>)[field];
   if (typeof id !== 'string' || id === '') throw new Error(`a ${event.name} event needs its ${field} in the payload`);
   return `${kind}:${id}`;
 }
 
 /** The key of a group's events, for the statement that writes the outbox in SQL (services/groups.ts). */
-export const groupEventKey = (groupId: string) =>
-  eventKey({ name: 'customer_group.updated', payload: { id: groupId } });
+export const groupEventKey = (groupId: string) => `${KEYS['customer_group.updated'].kind}:${groupId}`;
 
 /**
  * Writes events into the outbox inside the caller's transaction: they are delivered if and only if
@@ -92,7 +122,8 @@ export async function recordEvents(tx: Prisma.TransactionClient, events: DomainE
       return {
         id: newId('OutboxEvent'),
         name: event.name,
-        payload: event.payload,
+        // A payload is plain JSON by its type, which TypeScript cannot see of an interface.
+        payload: event.payload as unknown as Prisma.InputJsonObject,
         createdAt: now,
         availableAt: now,
         key,
