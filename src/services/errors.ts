@@ -2,7 +2,11 @@ import { GraphQLError } from 'graphql';
 
 /** An expected failure the client can act on. Exposed in the schema as a typed result, never masked. */
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  /** The stable `code` clients switch on; each class declares its own. */
+  static readonly code: string;
+  get code(): string {
+    return (this.constructor as typeof DomainError).code;
+  }
   constructor(
     message: string,
     readonly field?: string,
@@ -13,11 +17,11 @@ export abstract class DomainError extends Error {
 }
 
 export class ValidationError extends DomainError {
-  readonly code = 'VALIDATION';
+  static override readonly code = 'VALIDATION';
 }
 
 export class EmailTakenError extends DomainError {
-  readonly code = 'EMAIL_TAKEN';
+  static override readonly code = 'EMAIL_TAKEN';
   constructor(field = 'email') {
     super('An account with this email already exists. Log in instead.', field);
   }
@@ -25,7 +29,7 @@ export class EmailTakenError extends DomainError {
 
 /** A soft-deleted customer cannot come back as it was: an account has its email now. */
 export class RestoreConflictError extends DomainError {
-  readonly code = 'RESTORE_CONFLICT';
+  static override readonly code = 'RESTORE_CONFLICT';
   constructor(
     readonly customerIds: string[],
     field = 'ids',
@@ -38,21 +42,21 @@ export class RestoreConflictError extends DomainError {
 }
 
 export class PasswordTooLongError extends DomainError {
-  readonly code = 'PASSWORD_TOO_LONG';
+  static override readonly code = 'PASSWORD_TOO_LONG';
   constructor(field = 'password') {
     super('Passwords can be at most 72 bytes (UTF-8).', field);
   }
 }
 
 export class InvalidCredentialsError extends DomainError {
-  readonly code = 'INVALID_CREDENTIALS';
+  static override readonly code = 'INVALID_CREDENTIALS';
   constructor(field?: string) {
     super(field ? 'The current password is wrong.' : 'The email or password is wrong.', field);
   }
 }
 
 export class InvalidTokenError extends DomainError {
-  readonly code = 'INVALID_TOKEN';
+  static override readonly code = 'INVALID_TOKEN';
   constructor(kind: 'reset' | 'verification' = 'reset') {
     super(
       kind === 'reset'
@@ -64,7 +68,7 @@ export class InvalidTokenError extends DomainError {
 }
 
 export class TokenExpiredError extends DomainError {
-  readonly code = 'TOKEN_EXPIRED';
+  static override readonly code = 'TOKEN_EXPIRED';
   constructor(kind: 'reset' | 'verification' = 'reset') {
     super(`The ${kind} token has expired. Request a new one.`, 'token');
   }
@@ -72,7 +76,7 @@ export class TokenExpiredError extends DomainError {
 
 /** Login refused until the email is verified (only when the service is set to require it). */
 export class EmailNotVerifiedError extends DomainError {
-  readonly code = 'EMAIL_NOT_VERIFIED';
+  static override readonly code = 'EMAIL_NOT_VERIFIED';
   constructor() {
     super('Verify your email address first: we sent you a link. You can ask for a new one.', 'email');
   }
@@ -80,11 +84,11 @@ export class EmailNotVerifiedError extends DomainError {
 
 /** A merge that cannot be done as asked (into itself, or accounts without includeAccounts). */
 export class MergeConflictError extends DomainError {
-  readonly code = 'MERGE_CONFLICT';
+  static override readonly code = 'MERGE_CONFLICT';
 }
 
 export class RateLimitedError extends DomainError {
-  readonly code = 'RATE_LIMITED';
+  static override readonly code = 'RATE_LIMITED';
   readonly retryAfterSeconds: number;
   constructor(retryAfterMs: number) {
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -94,7 +98,7 @@ export class RateLimitedError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  readonly code = 'NOT_FOUND';
+  static override readonly code = 'NOT_FOUND';
   constructor(
     readonly ids: string[],
     field?: string,
@@ -104,11 +108,11 @@ export class NotFoundError extends DomainError {
 }
 
 export class LimitExceededError extends DomainError {
-  readonly code = 'LIMIT_EXCEEDED';
+  static override readonly code = 'LIMIT_EXCEEDED';
 }
 
 export class NameTakenError extends DomainError {
-  readonly code = 'NAME_TAKEN';
+  static override readonly code = 'NAME_TAKEN';
   constructor(
     readonly names: string[],
     field = 'name',
@@ -119,14 +123,14 @@ export class NameTakenError extends DomainError {
 
 /** A filter that would select every row: refused, so "delete everything" cannot happen by accident. */
 export class EmptyFilterError extends DomainError {
-  readonly code = 'EMPTY_FILTER';
+  static override readonly code = 'EMPTY_FILTER';
   constructor(field = 'filter') {
     super('Give IDs or a filter with at least one condition.', field);
   }
 }
 
 export class BatchTooLargeError extends DomainError {
-  readonly code = 'BATCH_TOO_LARGE';
+  static override readonly code = 'BATCH_TOO_LARGE';
   constructor(
     readonly max: number,
     field: string,
@@ -140,10 +144,35 @@ export class BatchTooLargeError extends DomainError {
  * still reaches the client with its code instead of being masked.
  */
 export class ForbiddenError extends GraphQLError {
-  readonly code = 'FORBIDDEN';
+  static readonly code = 'FORBIDDEN';
+  readonly code = ForbiddenError.code;
   readonly field = undefined;
   constructor() {
-    super('Not allowed for this viewer.', { extensions: { code: 'FORBIDDEN' } });
+    super('Not allowed for this viewer.', { extensions: { code: ForbiddenError.code } });
     this.name = 'ForbiddenError';
   }
 }
+
+/**
+ * Every failure a client receives as a typed result, in the order of the schema's `ErrorCode`:
+ * each class is a GraphQL type of the same name implementing `Error` (src/schema/errors.ts), and
+ * its static `code` a value of `ErrorCode`. A new error is a class here and an entry in this list.
+ */
+export const ERROR_CATALOGUE = [
+  ValidationError,
+  EmailTakenError,
+  PasswordTooLongError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  TokenExpiredError,
+  RateLimitedError,
+  NotFoundError,
+  LimitExceededError,
+  NameTakenError,
+  EmptyFilterError,
+  BatchTooLargeError,
+  ForbiddenError,
+  EmailNotVerifiedError,
+  MergeConflictError,
+  RestoreConflictError,
+] as const;
