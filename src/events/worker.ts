@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../env.js';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import { startPeriodic } from '../lib/periodic.js';
 import type { Logger } from '../logger.js';
@@ -41,7 +42,7 @@ export function startOutboxWorker({
   prisma,
   sink,
   log,
-  pollMs = 500,
+  pollMs = DEFAULTS.OUTBOX_POLL_MS,
   batchSize = 100,
   maxAttempts,
 }: OutboxWorkerOptions): OutboxWorker {
