@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `prisma generate`, offline. Prisma's CLI insists on locating its native schema engine even though
 // generate never runs it, and downloading it is not possible everywhere; any existing file satisfies
-// the check. See ../README.md "Prisma without native engines".
+// the check. See ../docs/operations.md "Prisma without native engines".
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -1,4 +1,4 @@
-// `.env.example` and the README's settings table, rendered from the declarations in src/env.ts
+// `.env.example` and the settings table of docs/settings.md, rendered from the declarations in src/env.ts
 // (through zod's JSON Schema of the input side: what may be written in the environment).
 import { z } from 'zod';
 import { SETTING_GROUPS } from '../src/env.js';
@@ -24,9 +24,9 @@ interface JsonSchema {
   description?: string;
 }
 
-export const README_BEGIN =
+export const SETTINGS_BEGIN =
   '<!-- settings:begin (generated from src/env.ts by `npm run settings:print`; edit there) -->';
-export const README_END = '<!-- settings:end -->';
+export const SETTINGS_END = '<!-- settings:end -->';
 
 function typeOf(schema: JsonSchema): string {
   if (schema.anyOf) return typeOf(schema.anyOf.find((option) => option.const !== '') ?? {});
@@ -97,7 +97,7 @@ export function renderEnvExample(): string {
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
 
-/** The README's settings table, one row per setting. */
+/** The settings table of docs/settings.md, one row per setting. */
 export function renderSettingsTable(): string {
   const rows = settingDocs().flatMap(({ settings }) =>
     settings.map((s) => {
@@ -108,11 +108,11 @@ export function renderSettingsTable(): string {
   return ['| variable | default | type | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
-/** `readme` with the text between the settings markers replaced by the table. */
-export function readmeWithSettings(readme: string): string {
-  const begin = readme.indexOf(README_BEGIN);
-  const end = readme.indexOf(README_END);
+/** `page` (docs/settings.md) with the text between the settings markers replaced by the table. */
+export function pageWithSettings(page: string): string {
+  const begin = page.indexOf(SETTINGS_BEGIN);
+  const end = page.indexOf(SETTINGS_END);
   if (begin < 0 || end < begin)
-    throw new Error(`README.md has no settings table between ${README_BEGIN} and ${README_END}`);
-  return `${readme.slice(0, begin + README_BEGIN.length)}\n${renderSettingsTable()}\n${readme.slice(end)}`;
+    throw new Error(`docs/settings.md has no settings table between ${SETTINGS_BEGIN} and ${SETTINGS_END}`);
+  return `${page.slice(0, begin + SETTINGS_BEGIN.length)}\n${renderSettingsTable()}\n${page.slice(end)}`;
 }

@@ -1,14 +1,14 @@
-// Writes .env.example and the README's settings table from src/env.ts, or with --check fails when
+// Writes .env.example and the settings table of docs/settings.md from src/env.ts, or with --check fails when
 // either has drifted (as schema:check does for schema.graphql).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readmeWithSettings, renderEnvExample } from './settings-docs.js';
+import { pageWithSettings, renderEnvExample } from './settings-docs.js';
 
 const files = [
   { name: '.env.example', url: new URL('../.env.example', import.meta.url), render: () => renderEnvExample() },
   {
-    name: 'README.md',
-    url: new URL('../README.md', import.meta.url),
-    render: (current: string) => readmeWithSettings(current),
+    name: 'docs/settings.md',
+    url: new URL('../docs/settings.md', import.meta.url),
+    render: (current: string) => pageWithSettings(current),
   },
 ];
 
@@ -35,7 +35,7 @@ if (process.argv.includes('--check')) {
     console.error(`${names} out of date with the settings in src/env.ts: run \`npm run settings:print\` and commit.`);
     process.exit(1);
   }
-  console.log('.env.example and the README settings table match src/env.ts.');
+  console.log('.env.example and the settings table of docs/settings.md match src/env.ts.');
 } else {
   for (const { name, url, render } of files) {
     writeFileSync(url, render(read(url)));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { StartupError } from './startup-error.js';
 
 // Every setting is declared here once: its name, type, default and description. `.env.example` and
-// the README's settings table are generated from these declarations (`npm run settings:print`), and
+// docs/settings.md's table are generated from these declarations (`npm run settings:print`), and
 // CI fails when they have drifted (`npm run settings:check`).
 
 // A boolean: true/1 or false/0; empty is false. The default is given as text, so that it is
@@ -211,7 +211,7 @@ const retention = {
     .describe('How long delivered outbox events are kept.'),
 };
 
-// Public endpoint hardening (src/pipeline/); README "Limits". Each limit refuses the whole operation
+// Public endpoint hardening (src/pipeline/); docs/operations.md "Limits". Each limit refuses the whole operation
 // before it runs, with its own extensions.code.
 const hardening = {
   GRAPHIQL: optionalFlag.describe('Serve GraphiQL. Unset: on outside production.'),
@@ -349,7 +349,7 @@ const planner = {
     ),
 };
 
-/** The settings in the groups and order in which `.env.example` and the README list them. */
+/** The settings in the groups and order in which `.env.example` and docs/settings.md list them. */
 export const SETTING_GROUPS = {
   'Server and database': server,
   'Accounts and access': accounts,

@@ -485,7 +485,7 @@ test('Hive Gateway’s demand control, reading our @listSize, estimates exactly 
     assert.deepEqual(viaHive.data, direct.data);
     assert.equal((viaHive.extensions!.cost as { estimated: number }).estimated, ours, query);
   }
-  // The README's example.
+  // The example of docs/operations.md ("Cost") and docs/federation.md ("Demand control").
   const example = await t.gql(
     `{ customers(first: 10) { edges { node { orders(first: 5) { edges { node { id } } } } } } }`,
     {},

@@ -1028,14 +1028,14 @@ test('Hive Gateway 2.12 does not fetch an @interfaceObject field for an object o
   // It never asks the activity subgraph, and answers a non-null error at the field. Reproduced
   // without us: with `Node @key(fields: "id")` and an implementation with a second key
   // (Customer @key(fields: "email")), or for any list of a concrete type. When an upgrade makes
-  // this pass, turn it into a sameEverywhere case and update the README.
+  // this pass, turn it into a sameEverywhere case and update docs/federation.md.
   for (const [name, gql] of Object.entries(activity.hive)) {
     for (const [query, variables] of [
       [`query($id: ID!) { node(id: $id) { id viewCount } }`, { id: f.a!.id }],
       [`{ customers(first: 3) { edges { node { id viewCount } } } }`, {}],
     ] as const) {
       const r = await gql(query, variables, ADMIN);
-      assert.ok(r.errors?.length, `${name}: ${query} now answers: update the README`);
+      assert.ok(r.errors?.length, `${name}: ${query} now answers: update docs/federation.md`);
       assert.ok(
         r.errors!.every((e) => e.path?.at(-1) === 'viewCount'),
         JSON.stringify(r.errors),

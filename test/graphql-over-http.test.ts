@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { serverAudits } from 'graphql-http';
 import { createTestApp } from './helpers.js';
 
-// The SHOULD/MAY audits of the GraphQL-over-HTTP spec this server does not meet, explained in README.md:
+// The SHOULD/MAY audits of the GraphQL-over-HTTP spec this server does not meet, explained in docs/operations.md:
 // in production, CSRF prevention refuses GETs (and form-encoded requests) without a preflight header.
 const KNOWN_SHOULD_FAILURES: Record<'development' | 'production', string[]> = {
   development: [],

@@ -82,7 +82,7 @@ async function both<T = unknown>(
   };
 }
 
-/** `q` on one field, as the README says: a term of 1 or 2 characters matches its start, a longer one any part. */
+/** `q` on one field, as docs/api.md says: a term of 1 or 2 characters matches its start, a longer one any part. */
 const searched = (field: string, q: string) =>
   [...q].length < 3 ? foldCase(field).startsWith(foldCase(q)) : foldCase(field).includes(foldCase(q));
 

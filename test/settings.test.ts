@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseEnv } from 'node:util';
 import {
-  README_BEGIN,
-  README_END,
-  readmeWithSettings,
+  pageWithSettings,
   renderEnvExample,
+  SETTINGS_BEGIN,
+  SETTINGS_END,
   settingDocs,
 } from '../scripts/settings-docs.js';
 import { DEFAULTS, type Env, loadEnv, settingsSchema } from '../src/env.js';
 
-// Every setting is declared once, in src/env.ts; .env.example and the README's table are generated
+// Every setting is declared once, in src/env.ts; .env.example and docs/settings.md's table are generated
 // from it (`npm run settings:print`). These tests hold the generated files to the declarations.
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
@@ -30,12 +30,14 @@ test('.env.example lists every setting at its default, and reading it changes no
   assert.deepEqual(loadEnv(parseEnv(example)), DEFAULTS);
 });
 
-test("the README's settings table has a row per setting, with its default", () => {
-  const readme = read('README.md');
-  const table = readme.slice(readme.indexOf(README_BEGIN), readme.indexOf(README_END));
+test("docs/settings.md's table has a row per setting, with its default", () => {
+  const page = read('docs/settings.md');
+  const begin = page.indexOf(SETTINGS_BEGIN);
+  assert.ok(begin >= 0 && page.indexOf(SETTINGS_END) > begin, 'docs/settings.md has no settings markers');
+  const table = page.slice(begin, page.indexOf(SETTINGS_END));
   for (const name of names) {
     const row = new RegExp(`^\\| \`${name}\` \\| ([^|]+) \\|`, 'm').exec(table);
-    assert.ok(row, `README settings table has no ${name}`);
+    assert.ok(row, `docs/settings.md table has no ${name}`);
     const shown = row[1]!;
     if (shown === 'unset') assert.equal(DEFAULTS[name], undefined, name);
     else {
@@ -46,10 +48,10 @@ test("the README's settings table has a row per setting, with its default", () =
   }
 });
 
-test('.env.example and the README are what `npm run settings:print` makes of src/env.ts', () => {
+test('.env.example and docs/settings.md are what `npm run settings:print` makes of src/env.ts', () => {
   assert.equal(read('.env.example'), renderEnvExample(), 'run `npm run settings:print`');
-  const readme = read('README.md');
-  assert.equal(readmeWithSettings(readme), readme, 'run `npm run settings:print`');
+  const page = read('docs/settings.md');
+  assert.equal(pageWithSettings(page), page, 'run `npm run settings:print`');
 });
 
 test('the generator covers every setting of the schema, each with a description', () => {
@@ -61,14 +63,14 @@ test('the generator covers every setting of the schema, each with a description'
   for (const setting of documented) assert.ok(setting.description.length > 10, setting.name);
 });
 
-test('a stale README table is replaced, and a README without the markers is refused', () => {
-  const readme = `# Title\n\n${README_BEGIN}\n| variable |\n| \`PORT\` | \`1\` |\n${README_END}\n\nAfter.\n`;
-  const updated = readmeWithSettings(readme);
-  assert.notEqual(updated, readme);
+test('a stale settings table is replaced, and a page without the markers is refused', () => {
+  const page = `# Title\n\n${SETTINGS_BEGIN}\n| variable |\n| \`PORT\` | \`1\` |\n${SETTINGS_END}\n\nAfter.\n`;
+  const updated = pageWithSettings(page);
+  assert.notEqual(updated, page);
   assert.match(updated, /^\| `PORT` \| `4000` \| integer 0–65535 \| /m);
-  assert.ok(updated.startsWith(`# Title\n\n${README_BEGIN}\n`) && updated.endsWith(`\n${README_END}\n\nAfter.\n`));
-  assert.equal(readmeWithSettings(updated), updated);
-  assert.throws(() => readmeWithSettings('# Title\n'), /no settings table/);
+  assert.ok(updated.startsWith(`# Title\n\n${SETTINGS_BEGIN}\n`) && updated.endsWith(`\n${SETTINGS_END}\n\nAfter.\n`));
+  assert.equal(pageWithSettings(updated), updated);
+  assert.throws(() => pageWithSettings('# Title\n'), /no settings table/);
 });
 
 test('src/env.ts is the only reader of process.env', () => {

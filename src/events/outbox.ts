@@ -8,7 +8,7 @@ interface AddressPayload {
 }
 
 /**
- * Every event, by Medusa's name, and its payload: what a consumer receives (README, "Events").
+ * Every event, by Medusa's name, and its payload: what a consumer receives (docs/events.md).
  * The one SQL statement that writes an event (`customer_group.updated` for a membership change,
  * `membershipEvent` in services/groups.ts) is held to the same payload as `membershipEvents` by
  * test/admin-groups.test.ts, which reads the events of both writers.

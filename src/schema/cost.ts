@@ -1,5 +1,5 @@
 /**
- * The cost model (README "Limits"): a field returning an object costs 1 plus its fields; scalars,
+ * The cost model (docs/operations.md, "Cost"): a field returning an object costs 1 plus its fields; scalars,
  * `__typename` and introspection cost 0; a connection's `edges`/`nodes` cost once per item of
  * `first`/`last` (default 15, at most 100), so nested connections multiply; a plain list costs once
  * per item of its list argument (`nodes(ids:)`, `_entities(representations:)`), else once.
