@@ -1,12 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { DEFAULTS } from '../env.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { lockDataDir } from './folder-lock.js';
@@ -210,6 +208,12 @@ async function openPglite(dataDir: string, initialData?: Blob, statementEvents?:
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
+  // Loaded only for the embedded database: PGlite and its adapter are ~50 MB of a process's
+  // memory that a server on PostgreSQL need not hold.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+  ]);
   const pglite = new PGlite({
     dataDir,
     extensions: PGLITE_EXTENSIONS,
