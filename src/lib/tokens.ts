@@ -5,8 +5,6 @@ export function newToken(prefix: string): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
-export const TOKEN_SHAPE = /^[a-z]+_[A-Za-z0-9_-]{43}$/;
-
 /** Tokens are stored only as this digest, so a database leak does not leak live credentials. */
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
