@@ -10,15 +10,15 @@ UPDATE "customer_group_customer" m SET "deleted_at" = c."deleted_at", "updated_a
 FROM "customer" c
 WHERE c."id" = m."customer_id" AND m."deleted_at" IS NULL AND c."deleted_at" IS NOT NULL;
 
--- Memberships written live: their customers are locked (a soft delete in flight is waited for and
--- then seen) and must be live. One check per statement, so a batch of thousands costs one query.
+-- Memberships written live: their customers are locked (a soft delete in flight is waited for, and
+-- the row's latest version is what is read) and must be live. One query per statement, so a batch
+-- of thousands costs one.
 CREATE FUNCTION customer_group_customer_of_live_customer() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM "customer" c
-    WHERE c."id" IN (SELECT n."customer_id" FROM written n WHERE n."deleted_at" IS NULL)
-    ORDER BY c."id" FOR SHARE;
-  IF EXISTS (SELECT 1 FROM written n JOIN "customer" c ON c."id" = n."customer_id"
-             WHERE n."deleted_at" IS NULL AND c."deleted_at" IS NOT NULL) THEN
+  IF (SELECT bool_or(c."deleted_at" IS NOT NULL) FROM (
+        SELECT "deleted_at" FROM "customer"
+        WHERE "id" IN (SELECT n."customer_id" FROM written n WHERE n."deleted_at" IS NULL)
+        ORDER BY "id" FOR SHARE) c) THEN
     RAISE EXCEPTION 'a live membership of a soft-deleted customer'
       USING ERRCODE = 'check_violation', CONSTRAINT = 'customer_group_customer_live_customer';
   END IF;
