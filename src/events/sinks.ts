@@ -380,8 +380,9 @@ export interface RedisStreamSinkOptions {
 }
 
 /**
- * Appends a batch to the stream (KEYS[1]) in one script, so all of it or none, in order; an event
- * whose marker (KEYS[i + 1]) is still there was stored before and is skipped. ARGV: the markers'
+ * Appends a batch to the stream (KEYS[1]) in one script, in order, with no other client's writes in
+ * between; an event whose marker (KEYS[i + 1]) is still there was stored before and is skipped, so
+ * a batch that failed part way (Redis does not roll a script back) is completed by its retry. ARGV: the markers'
  * lifetime in milliseconds, then six fields per event.
  */
 const REDIS_PUBLISH = `
@@ -398,7 +399,7 @@ return added`;
 
 /**
  * Appends to a Redis stream: one entry per event with fields id, name, key, seq, payload (JSON),
- * createdAt, a batch in one script (all of it, in order, or none). As JetStream does with a message
+ * createdAt, a batch in one script, in order. As JetStream does with a message
  * ID, an event stored before is not stored again within DUPLICATE_WINDOW_MS: a marker key per event
  * (`{stream}:published:<id>`, in the stream's hash slot) expires after that window. A broker lost
  * after storing a batch but before its reply (the worker then publishes it again) stores it once.
