@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { sql } from 'pg-sql2';
 import { createLogger } from '../src/logger.js';
 import { DataModel } from '../src/planner/datamodel.js';
 import { type AppSettings, createApp } from '../src/yoga.js';
@@ -102,7 +103,7 @@ test('a planned statement that PostgreSQL refuses as SQL is a defect too: an err
   const column = DataModel.prototype.column;
   DataModel.prototype.column = function (this: DataModel, ...args: Parameters<typeof column>) {
     const found = column.apply(this, args);
-    return args[1] === 'email' ? { ...found, sql: '"no_such_column"' } : found;
+    return args[1] === 'email' ? { ...found, sql: sql.identifier('no_such_column') } : found;
   };
   try {
     const query = '{ customers(first: 2) { edges { node { id email } } } }';

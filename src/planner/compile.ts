@@ -1,3 +1,4 @@
+import { collectFields, collectSubFields } from '@graphql-tools/utils';
 import {
   type DocumentNode,
   type FieldNode,
@@ -17,12 +18,13 @@ import {
   Kind,
   type OperationDefinitionNode,
 } from 'graphql';
-import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
+import { type SQL, type SQLRawValue, sql } from 'pg-sql2';
 import type { Context } from '../context.js';
 import { typeOfId } from '../lib/ids.js';
 import { MAX_NODES } from '../schema/builder.js';
 import { countLimit } from '../schema/count.js';
 import {
+  type ConnectionSpec,
   cursorPayloadPrefix,
   type ListSpec,
   type LookupSpec,
@@ -31,25 +33,30 @@ import {
   pageQuery,
   planPage,
 } from '../schema/keyset.js';
+import { fieldPlan, typePlan } from '../schema/read-plan-plugin.js';
 import type { DataModel, Model } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
-import { compileOrderBy, compileWhere, type Sql } from './where.js';
+import { compileOrderBy, compileWhere, newAlias, type Params } from './where.js';
 
 /** What a planned statement fails with when a row holds what the schema would refuse to answer. */
 export const ROW_REFUSED = 'planner:not-an-object';
 
 /**
  * Compiles a query operation into one SQL statement whose single value is the operation's `data`
- * as JSON text, built by PostgreSQL in the order GraphQL execution would produce it (field
- * collection is graphql-js' own, so aliases, fragments and @include/@skip behave as in execution).
+ * as JSON text, built by PostgreSQL in the order GraphQL execution would produce it (fields are
+ * collected as graphql-js collects them, by @graphql-tools/utils, so aliases, fragments and
+ * @include/@skip behave as in execution).
  *
- * What is planned is decided here, from the schema and the data model, and nothing else:
- * - object fields of Prisma types that expose a column (`t.expose*`), the Relay `id`, `__typename`;
+ * What is planned is decided here, from the schema's `readPlan` declarations (read-plan-plugin.ts)
+ * and the data model, and nothing else:
+ * - object fields of Prisma types that show a column (`t.expose*`), the Relay `id`, `__typename`;
  * - `t.relation` fields (to-one, and to-many with an `orderBy`);
  * - connections built by src/schema/keyset.ts: root lists (`keysetList`), relation connections
  *   (`keysetConnection`), with the same where, order, page size, cursors and totalCount;
  * - root lookups (`lookup`), and `node`/`nodes`.
- * Anything else (a field with its own resolver, a union, an argument error, …) throws Unplannable.
+ * Anything else (a field with its own resolver, a union, an argument error, @defer, …) throws
+ * Unplannable. SQL is built with pg-sql2: identifiers are quoted, values are parameters, and every
+ * table alias is a symbol that pg-sql2 names uniquely in the statement.
  */
 
 type Nodes = readonly FieldNode[];
@@ -71,17 +78,16 @@ export async function nodeIdColumns(schema: GraphQLSchema, dm: DataModel): Promi
   const ids = new Map<string, string>();
   for (const type of Object.values(schema.getTypeMap())) {
     if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((i) => i.name === 'Node')) continue;
-    const modelName = ext(type).pothosPrismaModel;
-    if (!modelName) continue;
+    const modelName = typePlan(type)?.model;
+    const id = type.getFields().id;
+    const plan = id && fieldPlan(id);
+    if (!modelName || plan?.kind !== 'resolver') continue;
     const model = dm.model(modelName);
     const row = Object.fromEntries([...model.columns.keys()].map((name) => [name, `planner-probe:${name}`]));
-    const resolve = type.getFields().id?.extensions?.pothosOriginalResolve as
-      | ((...args: unknown[]) => unknown)
-      | undefined;
     try {
-      const id = await resolve?.(row, {}, {}, { parentType: type });
-      if (typeof id === 'string' && id.startsWith('planner-probe:') && model.columns.has(id.slice(14)))
-        ids.set(type.name, id.slice(14));
+      const value = await plan.resolve(row, {}, {}, { parentType: type } as never);
+      if (typeof value === 'string' && value.startsWith('planner-probe:') && model.columns.has(value.slice(14)))
+        ids.set(type.name, value.slice(14));
     } catch {
       // Not a plain column: left out.
     }
@@ -105,77 +111,79 @@ export interface CompiledPlan {
 // Every expression the compiler builds is text holding compact JSON (or SQL NULL for JSON null),
 // written as JSON.stringify writes it: no spaces, keys in selection order. PostgreSQL's own
 // json_build_object and json_agg put spaces in, and cost more besides.
-const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
-const name = (text: string) => {
-  if (!NAME.test(text)) throw new Unplannable(`name ${text}`);
-  return text;
-};
+/**
+ * A JSON string of a GraphQL name (or an object key and its colon) as SQL text: pg-sql2 writes it
+ * as a literal, since a GraphQL name holds nothing to escape (any other text becomes a parameter).
+ */
+const jsonString = (name: string) => sql.literal(JSON.stringify(name));
 
-/** A JSON string literal of a GraphQL name (nothing to escape). */
-const lit = (text: string) => `'"${name(text)}"'`;
+const orNull = (value: SQL) => sql`coalesce(${value}, 'null')`;
 
-const orNull = (value: string) => `coalesce(${value}, 'null')`;
-
-function object(pairs: [string, string][]): string {
-  if (pairs.length === 0) return `'{}'`;
-  return `(${pairs.map(([key, value], i) => `'${i ? ',' : '{'}"${name(key)}":' || ${orNull(value)}`).join(' || ')} || '}')`;
+function object(pairs: [string, SQL][]): SQL {
+  if (pairs.length === 0) return sql`'{}'`;
+  // The punctuation and the key in parentheses: PostgreSQL folds the constant once, not per row.
+  const members = pairs.map(
+    ([key, value], i) =>
+      sql`(${i ? sql`','` : sql`'{'`} || ${sql.literal(`${JSON.stringify(key)}:`)}) || ${orNull(value)}`,
+  );
+  return sql`(${sql.join(members, ' || ')} || '}')`;
 }
 
 /** A JSON array of the text values of `item` (non-null), in `order`; `[]` when there are none. */
-const array = (item: string, order: string, filter = '') =>
-  `coalesce('[' || string_agg(${item}, ',' ORDER BY ${order})${filter} || ']', '[]')`;
+const array = (item: SQL, order: SQL, filter: SQL = sql.blank) =>
+  sql`coalesce('[' || string_agg(${item}, ',' ORDER BY ${order})${filter} || ']', '[]')`;
 
-const bool = (condition: string) => `(CASE WHEN ${condition} THEN 'true' ELSE 'false' END)`;
+const bool = (condition: SQL) => sql`(CASE WHEN ${condition} THEN 'true' ELSE 'false' END)`;
 
-const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const iso = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', ${ISO})`;
+const iso = (expression: SQL) => sql`to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const int = (value: number) => {
+  if (!Number.isSafeInteger(value)) throw new Unplannable(`not an integer: ${value}`);
+  return sql.literal(value);
+};
 
 interface Extensions {
-  pothosExposedField?: string;
-  pothosPrismaRelationField?: { name: string };
-  pothosPrismaSelect?: (...args: unknown[]) => unknown;
-  keysetConnection?: { relation: string; connection: string; ordering: Ordering; through?: string };
+  keysetConnection?: ConnectionSpec;
   keysetList?: ListSpec<Record<string, unknown>>;
   lookup?: LookupSpec<Record<string, unknown>>;
-  pothosPrismaModel?: string;
 }
 
-const ext = (thing: { extensions?: unknown }) => (thing.extensions ?? {}) as Extensions;
+const ext = (field: GraphQLField<unknown, unknown>) => (field.extensions ?? {}) as Extensions;
 
-/** Whether the planner knows how to answer `field` of a Prisma object type (its arguments aside). */
+/** The connection-level fields the compiler answers (on connection, edge, count and page types). */
+const CONNECTION_FIELDS = new Set([
+  'edges',
+  'node',
+  'cursor',
+  'pageInfo',
+  'totalCount',
+  'count',
+  'precision',
+  'hasNextPage',
+  'hasPreviousPage',
+  'startCursor',
+  'endCursor',
+]);
+
+/** Whether the planner knows how to answer `field` of an object type (its arguments aside). */
 export function isPlannableField(
   env: Pick<PlannerEnv, 'nodeIds'>,
   type: GraphQLObjectType,
   field: GraphQLField<unknown, unknown>,
 ): boolean {
-  const { pothosExposedField, pothosPrismaRelationField, keysetConnection } = ext(field);
-  if (!ext(type).pothosPrismaModel)
-    return [
-      'edges',
-      'node',
-      'cursor',
-      'pageInfo',
-      'totalCount',
-      'count',
-      'precision',
-      'hasNextPage',
-      'hasPreviousPage',
-      'startCursor',
-      'endCursor',
-    ].includes(field.name);
+  if (!typePlan(type)) return CONNECTION_FIELDS.has(field.name);
   if (field.name === 'id' && env.nodeIds.has(type.name)) return true;
-  return (
-    Boolean((pothosExposedField || pothosPrismaRelationField) && field.args.length === 0) || Boolean(keysetConnection)
-  );
+  const plan = fieldPlan(field);
+  return plan?.kind === 'column' || plan?.kind === 'relation' || Boolean(ext(field).keysetConnection);
 }
 
-class Compiler implements Sql {
-  readonly params: unknown[] = [];
+class Compiler implements Params {
   verbatim = true;
   preparable = true;
-  private aliases = 0;
   readonly fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
+  /** The variables as @graphql-tools/utils takes them (graphql 17's shape; it reads `coerced` on 16). */
+  private readonly variableValues: { coerced: Record<string, unknown>; sources: Record<string, never> };
 
   constructor(
     readonly env: PlannerEnv,
@@ -187,49 +195,54 @@ class Compiler implements Sql {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments[definition.name.value] = definition;
     }
+    this.variableValues = { coerced: variables, sources: {} };
   }
 
-  /** A parameter cast to `type`, or with the type PostgreSQL infers from its place when `type` is ''. */
-  param(value: unknown, type: string): string {
-    this.params.push(value);
-    return type ? `$${this.params.length}::${type}` : `$${this.params.length}`;
+  param(value: unknown, type?: SQL): SQL {
+    const placeholder = sql.value(value as SQLRawValue);
+    return type ? sql`${placeholder}::${type}` : placeholder;
   }
 
-  patternParam(value: string): string {
+  patternParam(value: string): SQL {
     this.preparable = false;
-    return this.param(value, 'text');
+    return this.param(value, sql`text`);
   }
 
-  alias(): string {
-    return `t${++this.aliases}`;
+  private fields(collected: { fields: Map<string, FieldNode[]>; patches: unknown[] }) {
+    if (collected.patches.length) throw new Unplannable('@defer');
+    return collected.fields;
   }
 
   private subfields(type: GraphQLObjectType, nodes: Nodes) {
-    return collectSubfields(this.env.schema, this.fragments, this.variables, type, nodes);
+    return this.fields(
+      collectSubFields(this.env.schema, this.fragments, this.variableValues, type, nodes as FieldNode[]),
+    );
   }
 
   private args(field: GraphQLField<unknown, unknown>, node: FieldNode) {
     return getArgumentValues(field, node, this.variables) as Record<string, unknown>;
   }
 
-  operation(operation: OperationDefinitionNode): string {
+  operation(operation: OperationDefinitionNode): SQL {
     const query = this.env.schema.getQueryType()!;
-    const fields = collectFields(this.env.schema, this.fragments, this.variables, query, operation.selectionSet);
-    const pairs: [string, string][] = [];
+    const fields = this.fields(
+      collectFields(this.env.schema, this.fragments, this.variableValues, query, operation.selectionSet),
+    );
+    const pairs: [string, SQL][] = [];
     for (const [key, nodes] of fields) {
       const name = nodes[0]!.name.value;
       if (name === '__typename') {
-        pairs.push([key, lit(query.name)]);
+        pairs.push([key, jsonString(query.name)]);
         continue;
       }
       const field = query.getFields()[name];
       if (!field) throw new Unplannable(`Query.${name}`);
       pairs.push([key, this.rootField(field, nodes)]);
     }
-    return `SELECT ${object(pairs)} AS data`;
+    return sql`SELECT ${object(pairs)} AS data`;
   }
 
-  private rootField(field: GraphQLField<unknown, unknown>, nodes: Nodes): string {
+  private rootField(field: GraphQLField<unknown, unknown>, nodes: Nodes): SQL {
     const args = this.args(field, nodes[0]!);
     const { keysetList, lookup } = ext(field);
     if (keysetList) {
@@ -246,33 +259,33 @@ class Compiler implements Sql {
       const type = this.objectType(field.type);
       const model = this.prismaModel(type);
       if (model.name !== lookup.model) throw new Unplannable(`${field.name}: model`);
-      const alias = this.alias();
+      const alias = newAlias();
       const where = compileWhere(this, model, alias, lookup.where(args));
-      return `(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${where} LIMIT 1)`;
+      return sql`(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${where} LIMIT 1)`;
     }
     if (field.name === 'node' && getNamedType(field.type).name === 'Node') return this.node(String(args.id), nodes);
     if (field.name === 'nodes' && getNamedType(field.type).name === 'Node') {
       const ids = args.ids as unknown[];
       if (ids.length > MAX_NODES) throw new Unplannable('nodes: too many');
-      return ids.length
-        ? `('[' || ${ids.map((id) => orNull(this.node(String(id), nodes))).join(` || ',' || `)} || ']')`
-        : `'[]'`;
+      if (!ids.length) return sql`'[]'`;
+      const items = ids.map((id) => orNull(this.node(String(id), nodes)));
+      return sql`('[' || ${sql.join(items, ` || ',' || `)} || ']')`;
     }
     throw new Unplannable(`Query.${field.name}`);
   }
 
   /** A Relay node by ID: its type is its prefix's; soft-deleted rows are null, as builder.ts' `visible`. */
-  private node(id: string, nodes: Nodes): string {
+  private node(id: string, nodes: Nodes): SQL {
     const typename = typeOfId(id);
     const type = typename && this.env.schema.getType(typename);
     if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((i) => i.name === 'Node'))
       throw new Unplannable(`node ${typename}`);
     const model = this.prismaModel(type);
-    const alias = this.alias();
+    const alias = newAlias();
     const deleted = model.columns.get('deletedAt');
-    const visible = deleted ? ` AND ${alias}.${deleted.sql} IS NULL` : '';
+    const visible = deleted ? sql` AND ${alias}.${deleted.sql} IS NULL` : sql.blank;
     const idColumn = this.dm.column(model, this.idField(type)!);
-    return `(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${alias}.${idColumn.sql} = ${this.param(id, 'text')}${visible})`;
+    return sql`(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${alias}.${idColumn.sql} = ${this.param(id, sql`text`)}${visible})`;
   }
 
   private objectType(type: GraphQLOutputType): GraphQLObjectType {
@@ -282,7 +295,7 @@ class Compiler implements Sql {
   }
 
   private prismaModel(type: GraphQLObjectType): Model {
-    const name = ext(type).pothosPrismaModel;
+    const name = typePlan(type)?.model;
     if (!name) throw new Unplannable(`${type.name} is not a Prisma type`);
     return this.dm.model(name);
   }
@@ -292,13 +305,12 @@ class Compiler implements Sql {
   }
 
   /** The JSON object of one row of `model` (alias `alias`) for the fields `nodes` select on `type`. */
-  private object(type: GraphQLObjectType, model: Model, alias: string, nodes: Nodes): string {
-    const fields = this.subfields(type, nodes);
-    const pairs: [string, string][] = [];
-    for (const [key, fieldNodes] of fields) {
+  private object(type: GraphQLObjectType, model: Model, alias: SQL, nodes: Nodes): SQL {
+    const pairs: [string, SQL][] = [];
+    for (const [key, fieldNodes] of this.subfields(type, nodes)) {
       const name = fieldNodes[0]!.name.value;
       if (name === '__typename') {
-        pairs.push([key, lit(type.name)]);
+        pairs.push([key, jsonString(type.name)]);
         continue;
       }
       const field = type.getFields()[name];
@@ -311,33 +323,33 @@ class Compiler implements Sql {
   private field(
     type: GraphQLObjectType,
     model: Model,
-    alias: string,
+    alias: SQL,
     field: GraphQLField<unknown, unknown>,
     nodes: Nodes,
-  ): string {
-    const { pothosExposedField, pothosPrismaRelationField, keysetConnection } = ext(field);
-    if (pothosExposedField && field.args.length === 0) return this.scalar(model, alias, pothosExposedField, field.type);
+  ): SQL {
+    const plan = fieldPlan(field);
+    const { keysetConnection } = ext(field);
+    if (plan?.kind === 'column') return this.scalar(model, alias, plan.field, field.type);
     if (field.name === 'id' && this.idField(type) && field.args.length === 0)
       return this.scalar(model, alias, this.idField(type)!, field.type);
-    if (pothosPrismaRelationField && field.args.length === 0)
-      return this.relation(model, alias, field, pothosPrismaRelationField.name, nodes);
+    if (plan?.kind === 'relation') return this.relation(model, alias, field, plan.relation, plan.query, nodes);
     if (keysetConnection) return this.relationConnection(model, alias, field, keysetConnection, nodes);
     throw new Unplannable(`${type.name}.${field.name}`);
   }
 
   /** A column as the schema serializes it. */
-  private scalar(model: Model, alias: string, fieldName: string, type: GraphQLOutputType): string {
+  private scalar(model: Model, alias: SQL, fieldName: string, type: GraphQLOutputType): SQL {
     const column = this.dm.column(model, fieldName);
     const nullable = getNullableType(type);
     if (isListType(nullable)) throw new Unplannable(`${fieldName}: a list`);
-    const value = `${alias}.${column.sql}`;
+    const value = sql`${alias}.${column.sql}`;
     if (nullable instanceof GraphQLEnumType) {
       if (column.kind !== 'enum') throw new Unplannable(`${fieldName}: enum of ${column.type}`);
       const cases = nullable.getValues().map((v) => {
-        if (typeof v.value !== 'string' || !NAME.test(v.value)) throw new Unplannable(`${fieldName}: enum value`);
-        return `WHEN '${v.value}' THEN ${lit(v.name)}`;
+        if (typeof v.value !== 'string') throw new Unplannable(`${fieldName}: enum value`);
+        return sql`WHEN ${sql.literal(v.value)} THEN ${jsonString(v.name)}`;
       });
-      return `(CASE ${value}::text ${cases.join(' ')} END)`;
+      return sql`(CASE ${value}::text ${sql.join(cases, ' ')} END)`;
     }
     if (!(nullable instanceof GraphQLScalarType)) throw new Unplannable(`${fieldName}: ${String(type)}`);
     const pairs: Record<string, string> = {
@@ -350,68 +362,64 @@ class Compiler implements Sql {
     };
     if (pairs[nullable.name] !== column.type || column.kind !== 'scalar')
       throw new Unplannable(`${fieldName}: ${nullable.name} of ${column.type}`);
-    if (column.type === 'DateTime') return `('"' || ${iso(value)} || '"')`;
+    if (column.type === 'DateTime') return sql`('"' || ${iso(value)} || '"')`;
     if (column.type === 'Json') {
       this.verbatim = false;
       // JSONObject refuses anything but an object: such a row makes the statement fail, and the
       // operation is answered by the Pothos path, which reports the field's error.
-      return `(CASE WHEN ${value} IS NULL OR jsonb_typeof(${value}) = 'null' THEN NULL WHEN jsonb_typeof(${value}) = 'object' THEN ${value}::text ELSE ('${ROW_REFUSED}:' || jsonb_typeof(${value}))::int::text END)`;
+      return sql`(CASE WHEN ${value} IS NULL OR jsonb_typeof(${value}) = 'null' THEN NULL WHEN jsonb_typeof(${value}) = 'object' THEN ${value}::text ELSE (${sql.literal(`${ROW_REFUSED}:`)} || jsonb_typeof(${value}))::int::text END)`;
     }
-    if (column.type === 'Int') return `${value}::text`;
-    if (column.type === 'Boolean') return `(CASE WHEN ${value} THEN 'true' WHEN NOT ${value} THEN 'false' END)`;
-    return `to_json(${value})::text`;
+    if (column.type === 'Int') return sql`${value}::text`;
+    if (column.type === 'Boolean') return sql`(CASE WHEN ${value} THEN 'true' WHEN NOT ${value} THEN 'false' END)`;
+    return sql`to_json(${value})::text`;
   }
 
   private relation(
     model: Model,
-    alias: string,
+    alias: SQL,
     field: GraphQLField<unknown, unknown>,
     relationName: string,
+    relationQuery: (context: unknown) => Record<string, unknown>,
     nodes: Nodes,
-  ): string {
+  ): SQL {
     const relation = this.dm.relation(model, relationName);
     const target = this.dm.model(relation.model);
     const type = this.objectType(isListType(getNullableType(field.type)) ? getNamedType(field.type) : field.type);
     if (this.prismaModel(type).name !== target.name) throw new Unplannable(`${field.name}: model`);
     // The relation's own query (`t.relation(name, { query })`), as Pothos would merge it.
-    const selected = ext(field).pothosPrismaSelect?.({}, this.context, (query: unknown) => query) as
-      | { select?: Record<string, unknown> }
-      | undefined;
-    const query = (selected?.select?.[relationName] ?? {}) as Record<string, unknown>;
+    const query = relationQuery(this.context);
     if (Object.keys(query).some((k) => k !== 'where' && k !== 'orderBy')) throw new Unplannable(`${field.name}: query`);
-    const child = this.alias();
-    const where = `${relation.link(child, alias)} AND (${compileWhere(this, target, child, query.where)})`;
+    const child = newAlias();
+    const where = sql`${relation.link(child, alias)} AND (${compileWhere(this, target, child, query.where)})`;
     const item = this.object(type, target, child, nodes);
     if (!relation.isList) {
       if (query.where || query.orderBy) throw new Unplannable(`${field.name}: to-one query`);
-      return `(SELECT ${item} FROM ${target.table} ${child} WHERE ${where})`;
+      return sql`(SELECT ${item} FROM ${target.table} ${child} WHERE ${where})`;
     }
     if (!query.orderBy) throw new Unplannable(`${field.name}: a list without an order`);
-    return `(SELECT ${array(orNull(item), compileOrderBy(this, target, child, query.orderBy))} FROM ${target.table} ${child} WHERE ${where})`;
+    const order = compileOrderBy(this, target, child, query.orderBy);
+    return sql`(SELECT ${array(orNull(item), order)} FROM ${target.table} ${child} WHERE ${where})`;
   }
 
   private relationConnection(
     model: Model,
-    alias: string,
+    alias: SQL,
     field: GraphQLField<unknown, unknown>,
-    spec: NonNullable<Extensions['keysetConnection']>,
+    spec: ConnectionSpec,
     nodes: Nodes,
-  ): string {
+  ): SQL {
     const args = this.args(field, nodes[0]!);
     const page = planPage(args, spec.connection, spec.ordering);
     // The connection's own Prisma selection (keyset.ts' relationConnection), as Pothos would fold it in.
     type Selected = {
-      select: { _count: { select: Record<string, { where: Where }> } } & Record<
-        string,
-        { where: Where; orderBy: unknown; take: number }
-      >;
-    };
-    const { select } = ext(field).pothosPrismaSelect!(
+      _count: { select: Record<string, { where: Where }> };
+    } & Record<string, { where: Where; orderBy: unknown; take: number }>;
+    const select = spec.select(
       args,
       this.context,
-      (query: unknown) => query,
+      (query) => query,
       () => new Set(['edges', 'totalCount']),
-    ) as Selected;
+    ).select as Selected;
     const rows = select[spec.relation]!;
     const countWhere = select._count.select[spec.relation]!.where;
     const relation = this.dm.relation(model, spec.relation);
@@ -439,80 +447,82 @@ class Compiler implements Sql {
       where: Where;
       countWhere: Where;
       query?: { where: Where; orderBy: unknown; take: number };
-      link?: (child: string) => string;
+      link?: (child: SQL) => SQL;
       through?: string;
     },
-  ): string {
+  ): SQL {
     const { model, page } = options;
     const query = options.query ?? pageQuery(page, options.where);
-    const fields = this.subfields(type, nodes);
-    const a = this.alias();
-    const linked = (alias: string) => (options.link ? `${options.link(alias)} AND ` : '');
+    const a = newAlias();
+    const r = newAlias('r');
+    const linked = (alias: SQL) => (options.link ? sql`${options.link(alias)} AND ` : sql.blank);
+    const counted = (alias: SQL) => sql`${linked(alias)}(${compileWhere(this, model, alias, options.countWhere)})`;
+    const size = int(page.size);
 
     // Row-level columns of the inner page query, and the connection-level pairs over them.
-    const rowColumns: [string, string][] = [];
-    const pairs: [string, string][] = [];
-    let cursor: string | undefined;
+    const rowColumns: [SQL, SQL][] = [];
+    const pairs: [string, SQL][] = [];
+    let cursor: SQL | undefined;
     const cursorColumn = () => {
       if (!cursor) {
-        cursor = 'cur';
-        rowColumns.push([`('"' || ${this.cursor(model, a, page)} || '"')`, 'cur']);
+        cursor = sql.identifier('cur');
+        rowColumns.push([sql`('"' || ${this.cursor(model, a, page)} || '"')`, cursor]);
       }
       return cursor;
     };
-    const inPage = `FILTER (WHERE r.rn <= ${page.size})`;
-    const forward = page.backward ? 'DESC' : 'ASC';
-    const reverse = page.backward ? 'ASC' : 'DESC';
+    const rn = sql.identifier('rn');
+    const inPage = sql` FILTER (WHERE ${r}.${rn} <= ${size})`;
+    const forward = page.backward ? sql`DESC` : sql`ASC`;
+    const reverse = page.backward ? sql`ASC` : sql`DESC`;
     let needRows = false;
-    const more = bool(`count(*) > ${page.size}`);
+    const more = bool(sql`count(*) > ${size}`);
 
-    for (const [key, fieldNodes] of fields) {
+    for (const [key, fieldNodes] of this.subfields(type, nodes)) {
       const name = fieldNodes[0]!.name.value;
       if (name === '__typename') {
-        pairs.push([key, lit(type.name)]);
+        pairs.push([key, jsonString(type.name)]);
       } else if (name === 'totalCount') {
-        const c = this.alias();
-        pairs.push([
-          key,
-          `(SELECT count(*) FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}))::text`,
-        ]);
+        const c = newAlias('c');
+        pairs.push([key, sql`(SELECT count(*) FROM ${model.table} ${c} WHERE ${counted(c)})::text`]);
       } else if (name === 'count') {
         // count.ts' `count(limit:)`: at most limit + 1 rows read, and what that many says.
         const field = type.getFields().count!;
         const limit = countLimit(this.args(field, fieldNodes[0]!).limit as number);
         const countType = this.objectType(field.type);
-        const c = this.alias();
-        const counted = `(SELECT count(*) AS n FROM (SELECT 1 FROM ${model.table} ${c} WHERE ${linked(c)}(${compileWhere(this, model, c, options.countWhere)}) LIMIT ${limit + 1}) s)`;
-        const info: [string, string][] = [];
+        const c = newAlias('c');
+        const k = newAlias('k');
+        const info: [string, SQL][] = [];
         for (const [countKey, countNodes] of this.subfields(countType, fieldNodes)) {
           const countName = countNodes[0]!.name.value;
-          if (countName === '__typename') info.push([countKey, lit(countType.name)]);
-          else if (countName === 'count') info.push([countKey, `least(k.n, ${limit})::text`]);
+          if (countName === '__typename') info.push([countKey, jsonString(countType.name)]);
+          else if (countName === 'count') info.push([countKey, sql`least(${k}.n, ${int(limit)})::text`]);
           else if (countName === 'precision')
-            info.push([countKey, `(CASE WHEN k.n > ${limit} THEN '"AT_LEAST"' ELSE '"EXACT"' END)`]);
+            info.push([countKey, sql`(CASE WHEN ${k}.n > ${int(limit)} THEN '"AT_LEAST"' ELSE '"EXACT"' END)`]);
           else throw new Unplannable(`${countType.name}.${countName}`);
         }
-        pairs.push([key, `(SELECT ${object(info)} FROM ${counted} k)`]);
+        const rows = sql`(SELECT 1 FROM ${model.table} ${c} WHERE ${counted(c)} LIMIT ${int(limit + 1)})`;
+        pairs.push([key, sql`(SELECT ${object(info)} FROM (SELECT count(*) AS n FROM ${rows} ${newAlias('s')}) ${k})`]);
       } else if (name === 'edges') {
         needRows = true;
         const edgeType = this.objectType(getNamedType(type.getFields().edges!.type) as GraphQLObjectType);
-        const column = `e${rowColumns.length}`;
+        const column = sql.identifier(`e${rowColumns.length}`);
         rowColumns.push([this.edge(edgeType, model, a, page, options.through, fieldNodes), column]);
-        pairs.push([key, array(`r.${column}`, `r.rn ${forward}`, ` ${inPage}`)]);
+        pairs.push([key, array(sql`${r}.${column}`, sql`${r}.${rn} ${forward}`, inPage)]);
       } else if (name === 'pageInfo') {
         needRows = true;
         const pageInfoType = this.objectType(type.getFields().pageInfo!.type);
-        const info: [string, string][] = [];
+        const info: [string, SQL][] = [];
         for (const [infoKey, infoNodes] of this.subfields(pageInfoType, fieldNodes)) {
           const infoName = infoNodes[0]!.name.value;
-          if (infoName === '__typename') info.push([infoKey, lit(pageInfoType.name)]);
-          else if (infoName === 'hasNextPage') info.push([infoKey, page.backward ? `'${page.before != null}'` : more]);
+          if (infoName === '__typename') info.push([infoKey, jsonString(pageInfoType.name)]);
+          else if (infoName === 'hasNextPage')
+            info.push([infoKey, page.backward ? sql.literal(String(page.before != null)) : more]);
           else if (infoName === 'hasPreviousPage')
-            info.push([infoKey, page.backward ? more : `'${page.after != null}'`]);
+            info.push([infoKey, page.backward ? more : sql.literal(String(page.after != null))]);
           else if (infoName === 'startCursor')
-            info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${forward}) ${inPage})[1]`]);
+            info.push([infoKey, sql`(array_agg(${r}.${cursorColumn()} ORDER BY ${r}.${rn} ${forward})${inPage})[1]`]);
           else if (infoName === 'endCursor')
-            info.push([infoKey, `(array_agg(r.${cursorColumn()} ORDER BY r.rn ${reverse}) ${inPage})[1]`]);
+            info.push([infoKey, sql`(array_agg(${r}.${cursorColumn()} ORDER BY ${r}.${rn} ${reverse})${inPage})[1]`]);
           else throw new Unplannable(`PageInfo.${infoName}`);
         }
         pairs.push([key, object(info)]);
@@ -520,32 +530,33 @@ class Compiler implements Sql {
         throw new Unplannable(`${type.name}.${name}`);
       }
     }
-    if (!needRows) return `(SELECT ${object(pairs)})`;
+    if (!needRows) return sql`(SELECT ${object(pairs)})`;
+    if (query.take !== page.size + 1) throw new Unplannable('page size');
+    const w = newAlias('w');
     const order = compileOrderBy(this, model, a, query.orderBy);
     const where = compileWhere(this, model, a, query.where);
     // The row past the page only tells whether more follow: its JSON (nested connections included) is not built.
-    const columns = rowColumns
-      .map(([expression, name]) => `, CASE WHEN row_number() OVER w <= ${page.size} THEN ${expression} END AS ${name}`)
-      .join('');
-    const inner = `SELECT row_number() OVER w AS rn${columns} FROM ${model.table} ${a} WHERE ${linked(a)}(${where}) WINDOW w AS (ORDER BY ${order}) ORDER BY ${order} LIMIT ${Number(query.take)}`;
-    if (query.take !== page.size + 1) throw new Unplannable('page size');
+    const columns = rowColumns.map(
+      ([expression, name]) => sql`, CASE WHEN row_number() OVER ${w} <= ${size} THEN ${expression} END AS ${name}`,
+    );
+    const inner = sql`SELECT row_number() OVER ${w} AS ${rn}${sql.join(columns, '')} FROM ${model.table} ${a} WHERE ${linked(a)}(${where}) WINDOW ${w} AS (ORDER BY ${order}) ORDER BY ${order} LIMIT ${int(query.take)}`;
     // GROUP BY (): one row, also over an empty page and when no aggregate is selected.
-    return `(SELECT ${object(pairs)} FROM (${inner}) r GROUP BY ())`;
+    return sql`(SELECT ${object(pairs)} FROM (${inner}) ${r} GROUP BY ())`;
   }
 
   private edge(
     type: GraphQLObjectType,
     model: Model,
-    alias: string,
+    alias: SQL,
     page: Page,
     through: string | undefined,
     nodes: Nodes,
-  ): string {
-    const pairs: [string, string][] = [];
+  ): SQL {
+    const pairs: [string, SQL][] = [];
     for (const [key, fieldNodes] of this.subfields(type, nodes)) {
       const name = fieldNodes[0]!.name.value;
-      if (name === '__typename') pairs.push([key, lit(type.name)]);
-      else if (name === 'cursor') pairs.push([key, `('"' || ${this.cursor(model, alias, page)} || '"')`]);
+      if (name === '__typename') pairs.push([key, jsonString(type.name)]);
+      else if (name === 'cursor') pairs.push([key, sql`('"' || ${this.cursor(model, alias, page)} || '"')`]);
       else if (name === 'node') {
         const nodeType = this.objectType(type.getFields().node!.type);
         if (!through) {
@@ -555,11 +566,9 @@ class Compiler implements Sql {
           const relation = this.dm.relation(model, through);
           const target = this.dm.model(relation.model);
           if (this.prismaModel(nodeType).name !== target.name) throw new Unplannable('edge node model');
-          const child = this.alias();
-          pairs.push([
-            key,
-            `(SELECT ${this.object(nodeType, target, child, fieldNodes)} FROM ${target.table} ${child} WHERE ${relation.link(child, alias)})`,
-          ]);
+          const child = newAlias();
+          const item = this.object(nodeType, target, child, fieldNodes);
+          pairs.push([key, sql`(SELECT ${item} FROM ${target.table} ${child} WHERE ${relation.link(child, alias)})`]);
         }
       } else throw new Unplannable(`${type.name}.${name}`);
     }
@@ -567,22 +576,23 @@ class Compiler implements Sql {
   }
 
   /** keyset.ts' `encodeCursor`, in SQL: base64url of `[version, connection, order, sort value, id]`. */
-  private cursor(model: Model, alias: string, page: Page): string {
+  private cursor(model: Model, alias: SQL, page: Page): SQL {
     const { ordering } = page;
     if (ordering.model !== model.name) throw new Unplannable('cursor model');
-    let value = `'null'`;
+    let value = sql`'null'`;
     if (ordering.field) {
       const column = this.dm.column(model, ordering.field);
-      const col = `${alias}.${column.sql}`;
-      if (column.type === 'DateTime') value = `coalesce('"' || ${iso(col)} || '"', 'null')`;
-      else if (column.type === 'String') value = `coalesce(to_json(${col})::text, 'null')`;
-      else if (column.type === 'Int') value = `coalesce(${col}::text, 'null')`;
+      const col = sql`${alias}.${column.sql}`;
+      if (column.type === 'DateTime') value = sql`coalesce('"' || ${iso(col)} || '"', 'null')`;
+      else if (column.type === 'String') value = sql`coalesce(to_json(${col})::text, 'null')`;
+      else if (column.type === 'Int') value = sql`coalesce(${col}::text, 'null')`;
       else throw new Unplannable(`cursor over ${column.type}`);
     }
-    const id = `to_json(${alias}.${this.dm.column(model, 'id').sql})::text`;
-    const payload = `${this.param(cursorPayloadPrefix(page.connection, ordering), 'text')} || ${value} || ',' || ${id} || ']'`;
+    const id = sql`to_json(${alias}.${this.dm.column(model, 'id').sql})::text`;
+    const prefix = this.param(cursorPayloadPrefix(page.connection, ordering as Ordering), sql`text`);
+    const payload = sql`${prefix} || ${value} || ',' || ${id} || ']'`;
     // base64url without padding; PostgreSQL's base64 wraps lines. (translate() would do it in one call, at twice the CPU.)
-    return `rtrim(replace(replace(replace(encode(convert_to(${payload}, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), '/', '_'), '=')`;
+    return sql`rtrim(replace(replace(replace(encode(convert_to(${payload}, 'UTF8'), 'base64'), chr(10), ''), '+', '-'), '/', '_'), '=')`;
   }
 }
 
@@ -601,10 +611,10 @@ export function compile(
   if (coerced.errors) throw new Unplannable('variables', 'variables');
   const compiler = new Compiler(env, env.dm, document, coerced.coerced, context);
   try {
-    const sql = compiler.operation(operation);
+    const { text, values } = sql.compile(compiler.operation(operation));
     return {
-      sql,
-      params: compiler.params,
+      sql: text,
+      params: values,
       verbatim: compiler.verbatim,
       ...(compiler.preparable ? {} : { name: null }),
     };

@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'pg-sql2';
 import type { RuntimeDataModel } from '../db/datamodel.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import { Unplannable } from './unplannable.js';
@@ -10,8 +11,8 @@ import { Unplannable } from './unplannable.js';
 
 export interface Column {
   name: string;
-  /** The quoted SQL identifier. */
-  sql: string;
+  /** The column's SQL identifier. */
+  sql: SQL;
   type: string;
   kind: 'scalar' | 'enum';
   isRequired: boolean;
@@ -22,12 +23,12 @@ export interface Relation {
   model: string;
   isList: boolean;
   /** `(child, parent) => condition` joining a row of `model` to the row that holds the relation. */
-  link: (child: string, parent: string) => string;
+  link: (child: SQL, parent: SQL) => SQL;
 }
 
 export interface Model {
   name: string;
-  table: string;
+  table: SQL;
   columns: Map<string, Column>;
   relations: Map<string, Relation>;
 }
@@ -46,11 +47,6 @@ interface DmmfField {
 // Columns no read may ever select or compare, whatever the schema says.
 const SECRET = new Set(['passwordHash', 'tokenHash']);
 
-const quote = (identifier: string) => {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(identifier)) throw new Error(`unexpected identifier ${identifier}`);
-  return `"${identifier}"`;
-};
-
 export class DataModel {
   private readonly models = new Map<string, Model>();
 
@@ -67,7 +63,7 @@ export class DataModel {
           if (SECRET.has(field.name) || field.isList) continue;
           columns.set(field.name, {
             name: field.name,
-            sql: quote(dbName(name, field.name)),
+            sql: sql.identifier(dbName(name, field.name)),
             type: field.type,
             kind: field.kind,
             isRequired: field.isRequired,
@@ -78,13 +74,13 @@ export class DataModel {
           let link: Relation['link'];
           if (own.length === 1) {
             // This row holds the foreign key to the other model's ID.
-            const fk = quote(dbName(name, own[0]!));
-            const id = quote(dbName(field.type, idOf(field.type)));
-            link = (child, parent) => `${child}.${id} = ${parent}.${fk}`;
+            const fk = sql.identifier(dbName(name, own[0]!));
+            const id = sql.identifier(dbName(field.type, idOf(field.type)));
+            link = (child, parent) => sql`${child}.${id} = ${parent}.${fk}`;
           } else if (other?.relationFromFields?.length === 1) {
-            const fk = quote(dbName(field.type, other.relationFromFields[0]!));
-            const id = quote(dbName(name, idOf(name)));
-            link = (child, parent) => `${child}.${fk} = ${parent}.${id}`;
+            const fk = sql.identifier(dbName(field.type, other.relationFromFields[0]!));
+            const id = sql.identifier(dbName(name, idOf(name)));
+            link = (child, parent) => sql`${child}.${fk} = ${parent}.${id}`;
           } else {
             continue;
           }
@@ -92,7 +88,7 @@ export class DataModel {
         }
       }
       const table = runtime.models[name]?.dbName ?? name;
-      this.models.set(name, { name, table: quote(table), columns, relations });
+      this.models.set(name, { name, table: sql.identifier(table), columns, relations });
     }
   }
 

@@ -11,8 +11,8 @@ import { getDatamodel } from '../generated/pothos-types.js';
 import { typeOfId } from '../lib/ids.js';
 import { ForbiddenError } from '../services/errors.js';
 import { invalidArgument } from './invalid-argument.js';
-
 import { totalCountOf } from './keyset.js';
+import ReadPlanPlugin from './read-plan-plugin.js';
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './keyset.js';
 
@@ -45,8 +45,9 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  // Errors before scope-auth, so that a denied mutation becomes its typed ForbiddenError result.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  // Errors before scope-auth, so that a denied mutation becomes its typed ForbiddenError result;
+  // the read planner's declarations last, once the others have said what each field is.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ReadPlanPlugin],
   scopeAuth: {
     runScopesOnType: true,
     authScopes: (ctx) => scopesOf(ctx.viewer),

@@ -372,6 +372,21 @@ export function rootLookup<Args, Rows extends { findFirst: (...args: never[]) =>
 
 type NestedQuery = (query: { select: Record<string, unknown> }, path: string[]) => { select?: Record<string, unknown> };
 
+/** A relation connection as `relationConnection` pages it, for its resolver and the read planner. */
+export interface ConnectionSpec {
+  relation: string;
+  connection: string;
+  ordering: Ordering;
+  through?: string;
+  /** The Prisma selection the connection folds into its parent's query (rows and `_count`). */
+  select: (
+    args: ConnectionArgs,
+    ctx: unknown,
+    nestedQuery: NestedQuery,
+    getSelection: () => Set<string>,
+  ) => { select: Record<string, unknown> };
+}
+
 /**
  * A connection over a list relation of a Prisma type. Its page (and its totalCount, as Prisma's
  * relation `_count`) is folded into the query that loads the parent rows, so a page of parents
@@ -421,10 +436,8 @@ export function relationConnection<Args extends object = object>(options: {
   // Pothos' own key for a field's selection, with the selected field names it passes as the
   // fourth argument (the `select` option drops them): the same hook its relatedConnection uses.
   // `keysetConnection` tells the read planner (src/planner/) how this connection pages.
-  return {
-    extensions: { pothosPrismaSelect: select, keysetConnection: { relation, connection, ordering, through } },
-    resolve,
-  };
+  const spec: ConnectionSpec = { relation, connection, ordering, through, select: select as ConnectionSpec['select'] };
+  return { extensions: { pothosPrismaSelect: select, keysetConnection: spec }, resolve };
 }
 
 /** The resolver of every connection's `totalCount`: counted only when asked, once. */

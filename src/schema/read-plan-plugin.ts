@@ -1,0 +1,83 @@
+import SchemaBuilder, {
+  BasePlugin,
+  type PothosOutputFieldConfig,
+  type PothosTypeConfig,
+  type SchemaTypes,
+} from '@pothos/core';
+import type { GraphQLField, GraphQLNamedType, GraphQLResolveInfo } from 'graphql';
+
+/**
+ * What the read planner (src/planner/) may know of the schema, declared at build time under our
+ * own extension key `readPlan`. Pothos and its Prisma plugin say what a field is in their own
+ * extension keys; this plugin, last in the builder's list, reads them through Pothos' public
+ * plugin hooks (as Pothos' own plugin-grafast does) and writes the one description the planner
+ * reads. Connections, lists and lookups declare theirs themselves (keyset.ts).
+ */
+export type FieldPlan =
+  /** A column shown as it is (`t.expose*`). */
+  | { kind: 'column'; field: string }
+  /** A Prisma relation (`t.relation`), with the `where`/`orderBy` of its own `query` option. */
+  | { kind: 'relation'; relation: string; query: (context: unknown) => Record<string, unknown> }
+  /** A field whose resolver reads the row: the planner asks it which column it shows (the Relay `id`). */
+  | {
+      kind: 'resolver';
+      resolve: (parent: unknown, args: object, context: unknown, info: GraphQLResolveInfo) => unknown;
+    };
+
+export interface TypePlan {
+  /** The Prisma model of a `prismaObject`/`prismaNode` type. */
+  model: string;
+}
+
+export const fieldPlan = (field: GraphQLField<unknown, unknown>) =>
+  (field.extensions as { readPlan?: FieldPlan }).readPlan;
+
+export const typePlan = (type: GraphQLNamedType) => (type.extensions as { readPlan?: TypePlan }).readPlan;
+
+type PrismaSelect = (
+  args: object,
+  context: unknown,
+  nestedQuery: (query: unknown) => unknown,
+) => { select?: Record<string, Record<string, unknown>> };
+
+export class ReadPlanPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override onTypeConfig(typeConfig: PothosTypeConfig): PothosTypeConfig {
+    const model = typeConfig.extensions?.pothosPrismaModel;
+    if (typeof model !== 'string' || typeConfig.kind !== 'Object') return typeConfig;
+    return { ...typeConfig, extensions: { ...typeConfig.extensions, readPlan: { model } satisfies TypePlan } };
+  }
+
+  override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> {
+    const plan = this.planOf(fieldConfig);
+    return plan ? { ...fieldConfig, extensions: { ...fieldConfig.extensions, readPlan: plan } } : fieldConfig;
+  }
+
+  private planOf({ extensions, resolve, name, args }: PothosOutputFieldConfig<Types>): FieldPlan | undefined {
+    if (Object.keys(args).length > 0) return undefined;
+    const exposed = extensions?.pothosExposedField;
+    if (typeof exposed === 'string') return { kind: 'column', field: exposed };
+    const relation = (extensions?.pothosPrismaRelationField as { name?: string } | undefined)?.name;
+    const select = extensions?.pothosPrismaSelect as PrismaSelect | undefined;
+    if (typeof relation === 'string' && select) {
+      return {
+        kind: 'relation',
+        relation,
+        query: (context) => select({}, context, (query) => query).select?.[relation] ?? {},
+      };
+    }
+    if (name === 'id' && resolve) return { kind: 'resolver', resolve: resolve as never };
+    return undefined;
+  }
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    export interface Plugins<Types extends SchemaTypes> {
+      readPlan: ReadPlanPlugin<Types>;
+    }
+  }
+}
+
+SchemaBuilder.registerPlugin('readPlan', ReadPlanPlugin);
+
+export default 'readPlan' as const;
