@@ -329,6 +329,45 @@ test('statements stay constant at 5, 100 and 250 representations, and repeats ar
   assert.ok(placeholders.length >= 40 && placeholders.length < 60, sql[0]);
 });
 
+test('two _entities fields in one request each load with their own selection; a new request reads again', async () => {
+  const query = `query($r: [_Any!]!) {
+    emails: _entities(representations: $r) { ... on Customer { id email } }
+    counts: _entities(representations: $r) {
+      ... on Customer { id groups { totalCount } defaultShippingAddress { city } }
+    }
+  }`;
+  const r = crowd.slice(0, 3).map(({ id }) => ({ __typename: 'Customer', id }));
+  const { result, statements, sql } = await t.countStatements(() => t.gql(query, { r }, ADMIN));
+  assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+  assert.deepEqual(
+    result.data!.emails,
+    crowd.slice(0, 3).map(({ id, email }) => ({ id, email })),
+  );
+  assert.deepEqual(
+    result.data!.counts,
+    crowd
+      .slice(0, 3)
+      .map(({ id }) => ({ id, groups: { totalCount: 1 }, defaultShippingAddress: { city: 'Copenhagen' } })),
+  );
+  // One statement per field, each with its own selection folded in.
+  assert.equal(statements, 2, sql.join('\n'));
+
+  // Loaders (and their cache) live for one request: a change is seen by the next.
+  const [first] = crowd;
+  const name = (value: string | null) => ({ _entities: [{ firstName: value }] });
+  const firstName = async () =>
+    (
+      await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { firstName } } }`, {
+        r: r.slice(0, 1),
+      })
+    ).data;
+  const { firstName: original } = await t.prisma.customer.findUniqueOrThrow({ where: { id: first!.id } });
+  assert.deepEqual(await firstName(), name(original));
+  await t.prisma.customer.update({ where: { id: first!.id }, data: { firstName: 'Renamed' } });
+  assert.deepEqual(await firstName(), name('Renamed'));
+  await t.prisma.customer.update({ where: { id: first!.id }, data: { firstName: original } });
+});
+
 test('beyond MAX_ENTITY_REPRESENTATIONS distinct representations, each extra position gets its own error', async () => {
   // 1000 distinct (the default limit), then one more, a repeat of the first, and a malformed one.
   const representations = [
