@@ -23,7 +23,7 @@ import pg from 'pg';
 import { seed } from '../prisma/seed.js';
 import { openDatabase } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
-import { encodeCursor } from '../src/schema/keyset.js';
+import { encodeCursor } from '../src/schema/cursor.js';
 import { ensureMeCustomer, findScaleIds, guarded, type ScaleIds, type Shape, scaleShapes } from './shapes.js';
 
 const SHORT = process.argv.includes('--short');

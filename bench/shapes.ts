@@ -4,7 +4,8 @@
 // a session of theirs) are read from the benchmark database by `findScaleIds`.
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { encodeCursor, type Ordering } from '../src/schema/keyset.js';
+import { encodeCursor } from '../src/schema/cursor.js';
+import type { Ordering } from '../src/schema/keyset.js';
 
 export interface Shape {
   name: string;

@@ -21,15 +21,16 @@ import {
 import { type SQL, type SQLRawValue, sql } from 'pg-sql2';
 import type { Context } from '../context.js';
 import { typeOfId } from '../lib/ids.js';
-import { MAX_NODES } from '../schema/builder.js';
+import { LIVE, MAX_NODES } from '../schema/builder.js';
 import { countLimit } from '../schema/count.js';
+import { cursorSql } from '../schema/cursor.js';
+import { dateTimeSql } from '../schema/date-time.js';
 import {
   type ConnectionSpec,
-  cursorPayloadPrefix,
   type ListSpec,
   type LookupSpec,
-  type Ordering,
   type Page,
+  pageFlags,
   pageQuery,
   planPage,
 } from '../schema/keyset.js';
@@ -135,8 +136,6 @@ const array = (item: SQL, order: SQL, filter: SQL = sql.blank) =>
   sql`coalesce('[' || string_agg(${item}, ',' ORDER BY ${order})${filter} || ']', '[]')`;
 
 const bool = (condition: SQL) => sql`(CASE WHEN ${condition} THEN 'true' ELSE 'false' END)`;
-
-const iso = (expression: SQL) => sql`to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const int = (value: number) => {
   if (!Number.isSafeInteger(value)) throw new Unplannable(`not an integer: ${value}`);
@@ -274,7 +273,7 @@ class Compiler implements Params {
     throw new Unplannable(`Query.${field.name}`);
   }
 
-  /** A Relay node by ID: its type is its prefix's; soft-deleted rows are null, as builder.ts' `visible`. */
+  /** A Relay node by ID: its type is its prefix's; soft-deleted rows are null (builder.ts' LIVE). */
   private node(id: string, nodes: Nodes): SQL {
     const typename = typeOfId(id);
     const type = typename && this.env.schema.getType(typename);
@@ -282,10 +281,9 @@ class Compiler implements Params {
       throw new Unplannable(`node ${typename}`);
     const model = this.prismaModel(type);
     const alias = newAlias();
-    const deleted = model.columns.get('deletedAt');
-    const visible = deleted ? sql` AND ${alias}.${deleted.sql} IS NULL` : sql.blank;
-    const idColumn = this.dm.column(model, this.idField(type)!);
-    return sql`(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${alias}.${idColumn.sql} = ${this.param(id, sql`text`)}${visible})`;
+    const live = Object.keys(LIVE).every((column) => model.columns.has(column));
+    const where = compileWhere(this, model, alias, { [this.idField(type)!]: id, ...(live ? LIVE : {}) });
+    return sql`(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${where})`;
   }
 
   private objectType(type: GraphQLOutputType): GraphQLObjectType {
@@ -362,7 +360,7 @@ class Compiler implements Params {
     };
     if (pairs[nullable.name] !== column.type || column.kind !== 'scalar')
       throw new Unplannable(`${fieldName}: ${nullable.name} of ${column.type}`);
-    if (column.type === 'DateTime') return sql`('"' || ${iso(value)} || '"')`;
+    if (column.type === 'DateTime') return sql`('"' || ${dateTimeSql(value)} || '"')`;
     if (column.type === 'Json') {
       this.verbatim = false;
       // JSONObject refuses anything but an object: such a row makes the statement fail, and the
@@ -515,10 +513,8 @@ class Compiler implements Params {
         for (const [infoKey, infoNodes] of this.subfields(pageInfoType, fieldNodes)) {
           const infoName = infoNodes[0]!.name.value;
           if (infoName === '__typename') info.push([infoKey, jsonString(pageInfoType.name)]);
-          else if (infoName === 'hasNextPage')
-            info.push([infoKey, page.backward ? sql.literal(String(page.before != null)) : more]);
-          else if (infoName === 'hasPreviousPage')
-            info.push([infoKey, page.backward ? more : sql.literal(String(page.after != null))]);
+          else if (infoName === 'hasNextPage' || infoName === 'hasPreviousPage')
+            info.push([infoKey, pageFlags(page, more, (known) => sql.literal(String(known)))[infoName]]);
           else if (infoName === 'startCursor')
             info.push([infoKey, sql`(array_agg(${r}.${cursorColumn()} ORDER BY ${r}.${rn} ${forward})${inPage})[1]`]);
           else if (infoName === 'endCursor')
@@ -575,24 +571,15 @@ class Compiler implements Params {
     return object(pairs);
   }
 
-  /** keyset.ts' `encodeCursor`, in SQL: base64url of `[version, connection, order, sort value, id]`. */
+  /** The cursor of the row `alias` of `model`, as cursor.ts writes it. */
   private cursor(model: Model, alias: SQL, page: Page): SQL {
-    const { ordering } = page;
-    if (ordering.model !== model.name) throw new Unplannable('cursor model');
-    let value = sql`'null'`;
-    if (ordering.field) {
-      const column = this.dm.column(model, ordering.field);
-      const col = sql`${alias}.${column.sql}`;
-      if (column.type === 'DateTime') value = sql`coalesce('"' || ${iso(col)} || '"', 'null')`;
-      else if (column.type === 'String') value = sql`coalesce(to_json(${col})::text, 'null')`;
-      else if (column.type === 'Int') value = sql`coalesce(${col}::text, 'null')`;
-      else throw new Unplannable(`cursor over ${column.type}`);
-    }
-    const id = sql`to_json(${alias}.${this.dm.column(model, 'id').sql})::text`;
-    const prefix = this.param(cursorPayloadPrefix(page.connection, ordering as Ordering), sql`text`);
-    const payload = sql`${prefix} || ${value} || ',' || ${id} || ']'`;
-    // base64url without padding; PostgreSQL's base64 wraps lines. (translate() would do it in one call, at twice the CPU.)
-    return sql`rtrim(replace(replace(replace(encode(convert_to(${payload}, 'UTF8'), 'base64'), chr(10), ''), '+', '-'), '/', '_'), '=')`;
+    if (page.ordering.model !== model.name) throw new Unplannable('cursor model');
+    return cursorSql(
+      page.connection,
+      page.ordering,
+      (field) => sql`${alias}.${this.dm.column(model, field).sql}`,
+      (value) => this.param(value, sql`text`),
+    );
   }
 }
 

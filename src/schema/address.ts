@@ -1,7 +1,7 @@
 import { adminOrOwner } from '../auth.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
-import { builder } from './builder.js';
+import { builder, LIVE } from './builder.js';
 import { parseId, SEARCH_RULE, searchTerm, searchTextMatch } from './inputs.js';
 import { type ListSpec, relationConnection, rootList, rootLookup } from './keyset.js';
 import { idArg, lookupById } from './root-args.js';
@@ -9,6 +9,8 @@ import { idArg, lookupById } from './root-args.js';
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
 const ADDRESS_BASE = { id: true, customerId: true, deletedAt: true } as const;
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 export const Address = builder.prismaNode('Address', {
   id: { field: 'id' },
   select: ADDRESS_BASE,
@@ -38,7 +40,7 @@ export const Address = builder.prismaNode('Address', {
 // Both default-address fields make the same selection, so Pothos loads it once for both.
 const defaultAddresses = (_args: object, _ctx: object, nestedSelection: <T>(selection: T) => T) => ({
   addresses: nestedSelection({
-    where: { deletedAt: null, OR: [{ isDefaultShipping: true }, { isDefaultBilling: true }] },
+    where: { ...LIVE, OR: [{ isDefaultShipping: true }, { isDefaultBilling: true }] },
     select: { ...ADDRESS_BASE, isDefaultShipping: true, isDefaultBilling: true },
   }),
 });
@@ -47,9 +49,11 @@ const customerAddresses = relationConnection({
   relation: 'addresses',
   connection: 'Customer.addresses',
   ordering: { model: 'Address', field: 'createdAt', direction: 'asc' },
-  where: () => ({ deletedAt: null }),
+  where: () => LIVE,
 });
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.prismaObjectFields('Customer', (t) => ({
   addresses: t.connection(
     { type: Address, ...customerAddresses },
@@ -83,8 +87,8 @@ export const AddressFilter = builder.inputType('AddressFilter', {
 export function addressWhere(filter: typeof AddressFilter.$inferInput | null | undefined): Prisma.AddressWhereInput {
   const q = searchTerm(filter?.q);
   return {
-    deletedAt: null,
-    customer: { deletedAt: null },
+    ...LIVE,
+    customer: LIVE,
     ...(filter?.customerId ? { customerId: parseId(String(filter.customerId), 'Customer', 'filter.customerId') } : {}),
     ...(filter?.city?.trim() ? { cityFolded: foldCase(filter.city.trim()) } : {}),
     ...(filter?.countryCode ? { countryCode: filter.countryCode.trim().toLowerCase() } : {}),
@@ -100,6 +104,8 @@ const addressesList: ListSpec<{ filter?: typeof AddressFilter.$inferInput | null
   ordering: () => ({ model: 'Address', field: 'createdAt', direction: 'desc' }),
 };
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.queryFields((t) => ({
   address: t.prismaField({
     type: 'Address',

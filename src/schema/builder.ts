@@ -18,9 +18,17 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './keyset.js';
 
 export const MAX_NODES = 100;
 
-/** Soft-deleted rows are gone from every path, node lookups included. */
+/**
+ * Soft-deleted rows are gone from every read, node lookups included: the rule as a Prisma `where`
+ * on a model with `deletedAt`, which list and lookup filters spread and the read planner compiles
+ * for `node`/`nodes`; `visible` applies the same rule to a row Relay's loader read by ID alone.
+ */
+export const LIVE = { deletedAt: null } as const;
+
 function visible(node: unknown) {
-  return node && typeof node === 'object' && 'deletedAt' in node && node.deletedAt ? null : node;
+  if (!node || typeof node !== 'object') return node;
+  const row = node as Record<string, unknown>;
+  return Object.keys(LIVE).every((column) => !(column in row) || row[column] == null) ? node : null;
 }
 export const builder = new SchemaBuilder<{
   Context: Context;

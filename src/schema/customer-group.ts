@@ -1,6 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
-import { builder } from './builder.js';
+import { builder, LIVE } from './builder.js';
 import { Customer } from './customer.js';
 import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, SortDirection, searchTerm } from './inputs.js';
 import { type ListSpec, type Ordering, relationConnection, rootList, rootLookup } from './keyset.js';
@@ -37,7 +37,7 @@ export function customerGroupWhere(
 ): Prisma.CustomerGroupWhereInput {
   const q = searchTerm(filter?.q);
   return {
-    ...(withDeleted ? {} : { deletedAt: null }),
+    ...(withDeleted ? {} : LIVE),
     ...(filter?.ids ? { id: { in: parseIds(filter.ids, 'CustomerGroup', 'filter.ids') } } : {}),
     ...(filter?.name ? { nameFolded: { in: filter.name.map(foldCase) } } : {}),
     ...(filter?.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),
@@ -59,7 +59,7 @@ const GroupMemberFilter = builder.inputType('CustomerGroupCustomersFilter', {
 function memberWhere(filter: typeof GroupMemberFilter.$inferInput | null | undefined) {
   const q = searchTerm(filter?.q);
   return {
-    deletedAt: null,
+    ...LIVE,
     ...(q
       ? {
           customer: {
@@ -87,6 +87,8 @@ const members = relationConnection<{ filter?: typeof GroupMemberFilter.$inferInp
   where: (args) => memberWhere(args.filter),
 });
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 export const CustomerGroup = builder.prismaNode('CustomerGroup', {
   id: { field: 'id' },
   select: { id: true, deletedAt: true },
@@ -129,9 +131,9 @@ const groupMemberships = relationConnection<{ filter?: typeof CustomerGroupsFilt
   where: ({ filter }) => {
     const q = searchTerm(filter?.q);
     return {
-      deletedAt: null,
+      ...LIVE,
       customerGroup: {
-        deletedAt: null,
+        ...LIVE,
         ...(q ? { name: ilike(q) } : {}),
         ...(filter?.ids ? { id: { in: parseIds(filter.ids, 'CustomerGroup', 'filter.ids') } } : {}),
       },
@@ -139,6 +141,8 @@ const groupMemberships = relationConnection<{ filter?: typeof CustomerGroupsFilt
   },
 });
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.prismaObjectField('Customer', 'groups', (t) =>
   t.connection({ type: CustomerGroup, args: { filter: t.arg({ type: CustomerGroupsFilter }) }, ...groupMemberships }),
 );
@@ -159,6 +163,8 @@ const groupsList: ListSpec<{
   }),
 };
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.queryFields((t) => ({
   customerGroup: t.prismaField({
     type: 'CustomerGroup',

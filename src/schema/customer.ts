@@ -3,7 +3,7 @@ import { adminOrOwner } from '../auth.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
 import { phoneE164 } from '../services/validation.js';
-import { builder } from './builder.js';
+import { builder, LIVE } from './builder.js';
 import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, SortDirection, searchTerm } from './inputs.js';
 import { invalidArgument } from './invalid-argument.js';
 import { type ListSpec, type Ordering, rootList, rootLookup } from './keyset.js';
@@ -53,7 +53,7 @@ export function customerWhere(
   const e164 = phone ? phoneE164(phone, phoneRegion) : null;
   if (phone && !e164) throw invalidArgument(`${argumentName}.phone`, `"${phone}" is not a phone number`);
   return {
-    ...(withDeleted ? {} : { deletedAt: null }),
+    ...(withDeleted ? {} : LIVE),
     ...(email ? { emailFolded: foldCase(email) } : {}),
     ...(e164 ? { phoneE164: e164 } : {}),
     ...(filter?.hasAccount != null ? { hasAccount: filter.hasAccount } : {}),
@@ -61,7 +61,7 @@ export function customerWhere(
       ? {
           groups: {
             some: {
-              deletedAt: null,
+              ...LIVE,
               customerGroupId: { in: parseIds(filter.groupIds, 'CustomerGroup', `${argumentName}.groupIds`) },
             },
           },
@@ -92,6 +92,8 @@ export function customerOrdering(orderBy: typeof CustomerOrderBy.$inferInput | n
   };
 }
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 export const Customer = builder.prismaNode('Customer', {
   id: { field: 'id' },
   // Select mode: a page loads the columns its query asks for, not whole rows (never the password
@@ -138,6 +140,8 @@ const customersList: ListSpec<CustomersArgs> = {
   ordering: (args) => customerOrdering(args.orderBy),
 };
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.queryFields((t) => ({
   customer: t.prismaField({
     type: 'Customer',

@@ -1,8 +1,8 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { type GraphQLResolveInfo, Kind } from 'graphql';
 import type { Context } from '../context.js';
-import { getDatamodel } from '../generated/pothos-types.js';
-import { type IdType, typeOfId } from '../lib/ids.js';
+import type { IdType } from '../lib/ids.js';
+import { column, decodeCursor, encodeCursor, type Key } from './cursor.js';
 import { invalidArgument } from './invalid-argument.js';
 
 /**
@@ -14,9 +14,6 @@ import { invalidArgument } from './invalid-argument.js';
 
 export const DEFAULT_PAGE_SIZE = 15;
 export const MAX_PAGE_SIZE = 100;
-
-const CURSOR_VERSION = 1;
-const MAX_CURSOR_LENGTH = 1024;
 
 type Direction = 'asc' | 'desc';
 type Row = Record<string, unknown> & { id: string };
@@ -37,11 +34,6 @@ export interface ConnectionArgs {
   before?: string | null;
 }
 
-interface Key {
-  value: unknown;
-  id: string;
-}
-
 /** What a page asks the database for, decided once from the arguments. */
 export interface Page {
   connection: string;
@@ -51,28 +43,6 @@ export interface Page {
   backward: boolean;
   after: Key | null;
   before: Key | null;
-}
-
-const models = getDatamodel().datamodel.models as unknown as Record<
-  string,
-  { fields: { name: string; type: string; isRequired: boolean }[] }
->;
-
-function column(model: string, field: string) {
-  const found = models[model]?.fields.find((f) => f.name === field);
-  if (!found) throw new Error(`${model}.${field} is not a column of the data model`);
-  return found;
-}
-
-const orderKey = ({ field, direction }: Ordering) => `${field ?? 'id'}:${direction}`;
-
-/**
- * The JSON text every cursor payload of this connection and order starts with, up to its sort
- * value and ID: the read planner (src/planner/) builds the rest in SQL, so its cursors are
- * byte-identical to `encodeCursor`'s.
- */
-export function cursorPayloadPrefix(connection: string, ordering: Ordering): string {
-  return `${JSON.stringify([CURSOR_VERSION, connection, orderKey(ordering)]).slice(0, -1)},`;
 }
 
 /** A root list as its resolver pages it, declared once for the resolver and the read planner. */
@@ -112,69 +82,6 @@ export function planPage(args: ConnectionArgs, connection: string, ordering: Ord
     after: args.after != null ? decodeCursor('after', args.after, connection, ordering) : null,
     before: args.before != null ? decodeCursor('before', args.before, connection, ordering) : null,
   };
-}
-
-export function encodeCursor(connection: string, ordering: Ordering, row: Row): string {
-  const value = ordering.field ? row[ordering.field] : null;
-  const payload = [
-    CURSOR_VERSION,
-    connection,
-    orderKey(ordering),
-    value instanceof Date ? value.toISOString() : (value ?? null),
-    row.id,
-  ];
-  return Buffer.from(JSON.stringify(payload)).toString('base64url');
-}
-
-function decodeCursor(argument: string, cursor: string, connection: string, ordering: Ordering): Key {
-  const bad = (why: string) => invalidArgument(argument, why);
-  const foreign = bad('not a cursor issued by this service');
-  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw foreign;
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw foreign;
-  }
-  if (!Array.isArray(payload) || payload.length !== 5 || payload[0] !== CURSOR_VERSION) throw foreign;
-  const [, issuedFor, order, value, id] = payload as [number, unknown, unknown, unknown, unknown];
-  if (issuedFor !== connection) throw bad(`a cursor of another connection, not of ${connection}`);
-  if (order !== orderKey(ordering))
-    throw bad('a cursor of another sort order: start again without a cursor after changing orderBy');
-  if (typeof id !== 'string' || typeOfId(id) !== ordering.model) throw foreign;
-  return { value: ordering.field ? parseValue(ordering, value, foreign) : null, id };
-}
-
-function parseValue(ordering: Ordering, value: unknown, foreign: Error): unknown {
-  const { type, isRequired } = column(ordering.model, ordering.field!);
-  if (value === null) {
-    if (isRequired) throw foreign;
-    return null;
-  }
-  switch (type) {
-    case 'DateTime': {
-      if (typeof value !== 'string') throw foreign;
-      const date = new Date(value);
-      // Only instants a timestamp column can hold (years 1 to 9999) were ever issued.
-      if (
-        Number.isNaN(date.getTime()) ||
-        date.toISOString() !== value ||
-        !/^\d{4}-/.test(value) ||
-        value.startsWith('0000-')
-      )
-        throw foreign;
-      return date;
-    }
-    case 'String':
-      // PostgreSQL refuses NUL in text: such a value was never issued by us.
-      if (typeof value !== 'string' || value.includes('\u0000')) throw foreign;
-      return value;
-    case 'Int':
-      if (!Number.isSafeInteger(value)) throw foreign;
-      return value;
-    default:
-      throw new Error(`cannot page by ${ordering.model}.${ordering.field} of type ${type}`);
-  }
 }
 
 /**
@@ -239,6 +146,18 @@ export interface Connection<Node> {
   countUpTo: (most: number) => number | Promise<number>;
 }
 
+/**
+ * pageInfo's flags, once for both read paths: `more` says whether the query, run in the page's
+ * direction, found a row past the page (a boolean here, an SQL expression in the read planner);
+ * the other side is known from the arguments, written by `known`.
+ */
+export function pageFlags<T>(page: Page, more: T, known: (value: boolean) => T) {
+  return {
+    hasNextPage: page.backward ? known(page.before != null) : more,
+    hasPreviousPage: page.backward ? more : known(page.after != null),
+  };
+}
+
 export function toConnection<Node>(
   page: Page,
   rows: Row[],
@@ -253,8 +172,7 @@ export function toConnection<Node>(
   return {
     edges,
     pageInfo: {
-      hasNextPage: page.backward ? page.before != null : more,
-      hasPreviousPage: page.backward ? more : page.after != null,
+      ...pageFlags(page, more, (known) => known),
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },

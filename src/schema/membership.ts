@@ -1,8 +1,10 @@
 import type { Prisma } from '../generated/prisma/client.js';
-import { builder } from './builder.js';
+import { builder, LIVE } from './builder.js';
 import { parseIds } from './inputs.js';
 import { type ListSpec, rootList } from './keyset.js';
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 const Membership = builder.prismaObject('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
   select: { id: true, deletedAt: true },
@@ -32,6 +34,8 @@ const membershipsList: ListSpec<{ filter?: typeof MembershipFilter.$inferInput |
   ordering: () => ({ model: 'CustomerGroupCustomer', field: 'createdAt', direction: 'asc' }),
 };
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.queryFields((t) => ({
   customerGroupMemberships: t.connection(
     {
@@ -48,9 +52,9 @@ builder.queryFields((t) => ({
 
 function membershipWhere(filter: typeof MembershipFilter.$inferInput | null | undefined) {
   return {
-    deletedAt: null,
-    customer: { deletedAt: null },
-    customerGroup: { deletedAt: null },
+    ...LIVE,
+    customer: LIVE,
+    customerGroup: LIVE,
     ...(filter?.customerIds
       ? { customerId: { in: parseIds(filter.customerIds, 'Customer', 'filter.customerIds') } }
       : {}),

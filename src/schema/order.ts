@@ -95,6 +95,8 @@ function snapshot(value: Prisma.JsonValue | null): AddressSnapshot | null {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as AddressSnapshot) : null;
 }
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.prismaObject('OrderLineItem', {
   select: { id: true },
   authScopes: { $any: { admin: true, customer: true } },
@@ -107,6 +109,8 @@ builder.prismaObject('OrderLineItem', {
   }),
 });
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 export const Order = builder.prismaNode('Order', {
   id: { field: 'id' },
   select: { id: true, customerId: true },
@@ -163,6 +167,8 @@ const customerOrders = relationConnection<{ filter?: typeof OrderFilter.$inferIn
   where: (args) => orderWhere(args.filter, 'filter'),
 });
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.prismaObjectField('Customer', 'orders', (t) =>
   t.connection(
     { type: Order, args: { filter: t.arg({ type: OrderFilter }) }, ...customerOrders },
@@ -178,6 +184,8 @@ const ordersList: ListSpec<{ filter?: typeof OrderFilter.$inferInput | null }> =
   ordering: () => newestFirst,
 };
 
+// Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
+// them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
 builder.queryFields((t) => ({
   order: t.prismaField({
     type: 'Order',

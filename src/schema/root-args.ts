@@ -1,6 +1,6 @@
 // Arguments several root fields take alike, and how a root lookup finds its row by them, declared once.
 import type { IdType } from '../lib/ids.js';
-import { builder } from './builder.js';
+import { builder, LIVE } from './builder.js';
 import { parseId } from './inputs.js';
 import type { LookupSpec } from './keyset.js';
 
@@ -22,7 +22,7 @@ export function lookupById(model: IdType, softDeleted: 'never' | 'hidden' | 'onR
     where: (args) => {
       const id = parseId(String(args.id), model, 'id');
       const hideDeleted = softDeleted === 'hidden' || (softDeleted === 'onRequest' && !args.withDeleted);
-      return hideDeleted ? { id, deletedAt: null } : { id };
+      return hideDeleted ? { id, ...LIVE } : { id };
     },
   };
 }
