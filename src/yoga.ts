@@ -41,43 +41,12 @@ query Customers {
 }
 `;
 
-/** What the app needs to know; `settingsFromEnv` maps the settings env.ts declares onto it. */
-export interface AppSettings extends Omit<HardeningOptions, 'introspection' | 'csrfPrevention'> {
-  adminKeys: AdminKey[];
-  bcryptCost: number;
-  bcryptConcurrency: number;
-  sessionTtlHours: number;
-  emailVerificationTtlHours: number;
-  sendVerificationOnRegister: boolean;
-  requireVerifiedEmailForLogin: boolean;
-  phoneDefaultRegion: string;
-  trustProxy: boolean;
-  loginFailuresPerEmail: number;
-  loginFailuresPerClient: number;
-  loginBlockMinutes: number;
-  registrationsPerClientPerHour: number;
-  /** `__schema`/`__type`; undefined: on outside production, in production only with GraphiQL. */
-  introspection: boolean | undefined;
-  /** undefined: on outside production. Also needs `AppOptions.graphiql` (on by default). */
-  graphiql: boolean | undefined;
-  /** Refuse GETs and simple POSTs without a CSRF header; undefined: on in production. */
-  csrfPrevention: boolean | undefined;
-  /** Answer admins' queries with the read planner (src/planner/) where it can; off: always Pothos. */
-  readPlanner: boolean;
-  /** Distinct planned statements run as named prepared statements on PostgreSQL; the rest unnamed. */
-  plannerPreparedStatements: number;
-  /** Distinct representations one `_entities` call resolves; those beyond it get an error each. */
-  maxEntityRepresentations: number;
-  /** Prefix of this service's own type names (Error, ErrorCode, …Error) in the served schema; '' for none. */
-  federationTypePrefix: string;
-  /** Offer Relay's node/nodes in the subgraph SDL (off where another subgraph serves Query.node). */
-  federationNodeQuery: boolean;
-  /** FEDERATION_AUTH_DIRECTIVES: @authenticated/@requiresScopes in the subgraph SDL, for a router that enforces them. */
-  federationAuthDirectives: boolean;
-}
-
-/** AppSettings from the environment, all but the admin keys (server.ts adds its development key). */
-export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
+/**
+ * The app's settings from the environment, all but the admin keys (server.ts adds its development
+ * key). Each is declared once, in env.ts (name, type, default, meaning); AppSettings is typed from
+ * this mapping, so a setting's type cannot differ between the two.
+ */
+export function settingsFromEnv(env: Env) {
   return {
     bcryptCost: env.BCRYPT_COST,
     bcryptConcurrency: env.BCRYPT_CONCURRENCY,
@@ -114,8 +83,10 @@ export function settingsFromEnv(env: Env): Omit<AppSettings, 'adminKeys'> {
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     persistedOperations: env.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(env.PERSISTED_OPERATIONS_FILE) : null,
     persistedOperationsOnly: env.PERSISTED_OPERATIONS_ONLY,
-  };
+  } satisfies Omit<HardeningOptions, 'introspection' | 'csrfPrevention'> & Record<string, unknown>;
 }
+
+export type AppSettings = ReturnType<typeof settingsFromEnv> & { adminKeys: AdminKey[] };
 
 /** The settings of an empty environment (env.ts declares every default), with no admin key. */
 export const DEFAULT_SETTINGS: AppSettings = { ...settingsFromEnv(DEFAULTS), adminKeys: [] };
