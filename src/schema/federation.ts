@@ -5,17 +5,37 @@
  * `printSubgraphSdl` is the SDL a gateway or schema registry composes, with the metadata of
  * federation-metadata.ts (tags, auth, list sizes) on its elements.
  *
- * Written here rather than with @pothos/plugin-federation: that plugin imports
- * @pothos/plugin-directives at load time (not a dependency of this service), and its `_entities`
- * is a plain graphql-js field outside Pothos, so scope-auth would not guard it and it would resolve
- * each representation on its own. Here `_entities` is an ordinary Pothos field: admin keys and
- * customer tokens may call it, anonymous callers may not, and the type rules of what it returns
- * (admin-or-owner) apply as on every other path.
+ * `_entities` loads through DataLoaders (entityLoaders), and the SDL is printed by @apollo/subgraph's
+ * printSubgraphSchema. What stays hand-written, measured against the libraries (2026-12,
+ * @apollo/subgraph 2.14.4, @pothos/plugin-federation 4.4.2):
+ *
+ * - Attaching the directives (printSubgraphSdl). printSubgraphSchema reads a schema's AST in whole
+ *   nodes only: each type's `astNode` (not its fields' or arguments') and the schema's
+ *   `extensionASTNodes` (for `@link`). Pothos builds types in code, without AST, so on our schema
+ *   as served it prints no `@link`, `@key`, `@shareable`, `@tag` or `@listSize` at all. So the
+ *   directives go onto the AST here and Apollo prints that: the same document, definition for
+ *   definition, as the hand printer it replaced (default, auth, prefixed and no-`node` SDLs
+ *   compared), only laid out otherwise (a type's directives on lines of their own).
+ * - @pothos/plugin-federation. 4.4.2 fails to load on its own (`ERR_MODULE_NOT_FOUND: Cannot find
+ *   package '@pothos/plugin-directives'`: its esm/global-types.js imports it, and its package.json
+ *   lists it only as a devDependency), so it brings a second plugin through which our directives,
+ *   derived from the built schema (federation-metadata.ts), would have to be declared per field.
+ *   Its `_entities` is @apollo/subgraph's `entitiesField` on a Query type made after the build:
+ *   outside Pothos, so scope-auth does not guard it (anonymous callers could call it), and one
+ *   unknown `__typename` throws for the whole list ("The _entities resolver tried to load an entity
+ *   for type "Product", but no object or interface type of that name was found in the schema"),
+ *   where here that position alone gets BAD_USER_INPUT and MAX_ENTITY_REPRESENTATIONS bounds the
+ *   distinct ones. (Its per-representation `resolveReference` could batch through these loaders;
+ *   that is not what keeps it out.) Here `_entities` is an ordinary Pothos field: admin keys and
+ *   customer tokens may call it, anonymous callers may not, and the type rules of what it returns
+ *   (admin-or-owner) apply as on every other path.
  */
+import { printSubgraphSchema } from '@apollo/subgraph';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import DataLoader from 'dataloader';
 import {
+  buildASTSchema,
   type ConstDirectiveNode,
   type ConstValueNode,
   type DefinitionNode,
@@ -32,7 +52,6 @@ import {
   Kind,
   lexicographicSortSchema,
   parse,
-  print,
   printSchema,
   valueFromASTUntyped,
 } from 'graphql';
@@ -349,8 +368,6 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const FEDERATION_TYPES = new Set(['_Any', '_Entity', '_Service']);
-const FEDERATION_FIELDS = new Set(['_entities', '_service']);
 /** Relay's and the other common value types every subgraph may declare alike (Count: Shopify's count shape). */
 const SHAREABLE_TYPES = new Set(['PageInfo', 'Count']);
 const RELAY_QUERY_FIELDS = new Set(['node', 'nodes']);
@@ -490,14 +507,15 @@ function withMetadata<T extends WithDirectives>(
 const printed = new WeakMap<GraphQLSchema, string>();
 
 /**
- * The subgraph SDL for composition: `@link`, `@key`s and `@shareable` added, the federation plumbing
- * left out (as the spec asks), and Relay's `node`/`nodes` too unless offered.
+ * The subgraph SDL for composition: `@link`, `@key`s, `@shareable` and the metadata directives added
+ * to the schema's AST, Relay's `node`/`nodes` left out unless offered, printed by Apollo's
+ * printSubgraphSchema (which leaves out the federation plumbing, as the spec asks).
  */
 export function printSubgraphSdl(schema: GraphQLSchema): string {
   const cached = printed.get(schema);
   if (cached) return cached;
   const options = subgraphOptions.get(schema) ?? DEFAULT_SUBGRAPH_OPTIONS;
-  const hidden = new Set([...FEDERATION_FIELDS, ...(options.nodeQuery ? [] : RELAY_QUERY_FIELDS)]);
+  const hidden = options.nodeQuery ? new Set<string>() : RELAY_QUERY_FIELDS;
   const queryName = schema.getQueryType()?.name;
   const metadata = federationMetadata(schema);
   const used = new Set<string>();
@@ -519,7 +537,6 @@ export function printSubgraphSdl(schema: GraphQLSchema): string {
   const definitions = document.definitions.flatMap((definition): DefinitionNode[] => {
     if (!('name' in definition) || !definition.name) return [definition];
     const name = definition.name.value;
-    if (FEDERATION_TYPES.has(name)) return [];
     switch (definition.kind) {
       case Kind.INTERFACE_TYPE_DEFINITION: {
         // An entity interface (federation 2.3): another subgraph may add fields to every node with
@@ -558,10 +575,18 @@ export function printSubgraphSdl(schema: GraphQLSchema): string {
         return [withMetadata(definition as DefinitionNode & WithDirectives, metadata, name, used, auth)];
     }
   });
-  const body = print({ kind: Kind.DOCUMENT, definitions });
   const imports = ['@key', '@shareable', ...OPTIONAL_IMPORTS.filter((name) => used.has(name))];
-  const link = `extend schema @link(url: "${FEDERATION_SPEC_URL}", import: [${imports.map((name) => `"${name}"`).join(', ')}])`;
-  const sdl = `${print(parse(link))}\n\n${body}\n`;
+  const link = parse(
+    `extend schema @link(url: "${FEDERATION_SPEC_URL}", import: [${imports.map((name) => `"${name}"`).join(', ')}])`,
+  );
+  // Apollo's printer leaves out _entities, _service, _Any, _Entity and _Service, and validates the
+  // subgraph as composition will: a @key on a missing field throws here, not in a registry.
+  const sdl = printSubgraphSchema(
+    buildASTSchema(
+      { kind: Kind.DOCUMENT, definitions: [...link.definitions, ...definitions] },
+      { assumeValidSDL: true },
+    ),
+  );
   printed.set(schema, sdl);
   return sdl;
 }
