@@ -16,8 +16,11 @@ import {
   Kind,
   parse,
 } from 'graphql';
+import { SESSION_TOKEN_PREFIX } from '../src/auth.js';
 import { runtimeDataModel } from '../src/db/datamodel.js';
 import { openDatabase } from '../src/db/index.js';
+import { newId } from '../src/lib/ids.js';
+import { newToken, sha256 } from '../src/lib/tokens.js';
 import { createLogger } from '../src/logger.js';
 import { isPlannableField, nodeIdColumns } from '../src/planner/compile.js';
 import { DataModel } from '../src/planner/datamodel.js';
@@ -28,6 +31,7 @@ import {
   ADMIN,
   ADMIN_KEY,
   addToGroup,
+  bearer,
   createTestApp,
   DATABASE_KIND,
   makeAddress,
@@ -53,10 +57,10 @@ const ids: Record<string, string[]> = {
   CustomerGroupCustomer: [],
 };
 
-async function send(app: App, query: string, variables: Record<string, unknown> = {}) {
+async function send(app: App, query: string, variables: Record<string, unknown> = {}, as = ADMIN) {
   const response = await app.fetch('http://yoga/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...ADMIN },
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...as },
     body: JSON.stringify({ query, variables }),
   });
   return `${response.status} ${await response.text()}`;
@@ -64,13 +68,16 @@ async function send(app: App, query: string, variables: Record<string, unknown> 
 
 let last = '';
 
-/** Runs `query` on both paths; returns whether the planner answered it (planned, and its statement did not fail). */
-async function same(query: string, variables: Record<string, unknown> = {}): Promise<boolean> {
+/**
+ * Runs `query` on both paths (as the admin unless `as` says who); returns whether the planner
+ * answered it (planned, and its statement did not fail).
+ */
+async function same(query: string, variables: Record<string, unknown> = {}, as = ADMIN): Promise<boolean> {
   decisions.length = 0;
-  const ours = await send(planned, query, variables);
+  const ours = await send(planned, query, variables, as);
   last = ours;
   const wasPlanned = decisions.some((d) => d.planned) && !decisions.some((d) => !d.planned);
-  const theirs = await send(plain, query, variables);
+  const theirs = await send(plain, query, variables, as);
   assert.equal(
     ours,
     theirs,
@@ -587,6 +594,75 @@ test('generated selections of what the planner knows (fast-check): planned, and 
   );
   // Some still fall back: a cost or depth refusal, or an ID of a soft-deleted row's other table.
   assert.ok(plannedRuns > runs * 0.7, `only ${plannedRuns} of ${runs} generated operations were planned`);
+});
+
+/** A signed-in session of a registered customer, as `login` stores it. */
+async function sessionOf(customerId: string) {
+  const token = newToken(SESSION_TOKEN_PREFIX);
+  await t.prisma.customerSession.create({
+    data: {
+      id: newId('CustomerSession'),
+      customerId,
+      tokenHash: sha256(token),
+      expiresAt: new Date(Date.now() + 3_600_000),
+    },
+  });
+  return bearer(token);
+}
+
+test("a customer's `me`: planned under the owner rule, the same as the Pothos path, never another's rows", async () => {
+  const registered = ids.Customer!.filter((_, i) => i % 2 === 0 && i !== 12);
+  const plannedQueries = [
+    // The benchmark's storefront shape.
+    '{ me { id email orders(first: 10) { edges { node { id items { id } } } } addresses { edges { node { id city } } } } }',
+    '{ me { __typename id email firstName lastName companyName phone hasAccount metadata emailVerifiedAt createdAt updatedAt deletedAt } }',
+    '{ me { orders(first: 2) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id displayId status paymentStatus total currencyCode canceledAt metadata createdAt items { id title quantity unitPrice } } } } } }',
+    '{ me { orders(last: 1) { edges { node { id } } } addresses(first: 1) { edges { cursor node { id city isDefaultShipping metadata } } } } }',
+  ];
+  const fallbacks = [
+    '{ me { createdBy } }', // admins only: scope-auth refuses it
+    '{ me { id } customers { totalCount } }', // an admin's list
+    '{ me { defaultShippingAddress { id } } }', // a resolver of its own
+    '{ customer(id: "cus_x") { id } }',
+  ];
+  for (const customerId of registered) {
+    const as = await sessionOf(customerId);
+    for (const query of plannedQueries) {
+      assert.equal(
+        await same(query, {}, as),
+        true,
+        `not planned for a customer: ${query}\n${JSON.stringify(decisions)}`,
+      );
+      const body = JSON.parse(last.slice(last.indexOf(' ') + 1)) as { data: { me: Record<string, unknown> } };
+      const text = JSON.stringify(body.data.me);
+      // Only their own rows: the orders and addresses of others never appear.
+      for (const other of ids.Customer!.filter((id) => id !== customerId)) assert.ok(!text.includes(other));
+    }
+    for (const query of fallbacks) assert.equal(await same(query, {}, as), false, query);
+  }
+  // The planned statements check each owned row's owner against the viewer (bound when run).
+  decisions.length = 0;
+  await send(planned, plannedQueries[0]!, {}, await sessionOf(registered[0]!));
+  const [decision] = decisions;
+  assert.ok(decision?.planned);
+  assert.equal((decision.sql.match(/THEN .* ELSE \('planner:not-an-object:owner:'/g) ?? []).length > 0, true);
+  for (const column of ['"id" = $', '"customer_id" = $'])
+    assert.ok(decision.sql.includes(column), `no owner check on ${column}`);
+});
+
+test("generated selections under a customer's `me` (fast-check): the same on both paths", async () => {
+  const as = await sessionOf(ids.Customer![4]!);
+  const customer = schema.getType('Customer') as GraphQLObjectType;
+  let plannedRuns = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.integer(), fc.boolean(), async (seed, flag) => {
+      const walk = new Walk(mulberry32(seed));
+      if (await same(`query Generated($flag: Boolean!) { me { ${walk.selection(customer, 1)} } }`, { flag }, as))
+        plannedRuns++;
+    }),
+    { numRuns: Number(process.env.PLANNER_RUNS ?? 100) },
+  );
+  assert.ok(plannedRuns > 0, 'no generated selection under me was planned');
 });
 
 test('planned SQL never names the password hash, and a planned read is one statement', async () => {

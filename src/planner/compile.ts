@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { collectFields, collectSubFields } from '@graphql-tools/utils';
 import {
   type DocumentNode,
@@ -15,10 +16,12 @@ import {
   getNullableType,
   getVariableValues,
   isListType,
+  isNonNullType,
   Kind,
   type OperationDefinitionNode,
 } from 'graphql';
 import { type SQL, type SQLRawValue, sql } from 'pg-sql2';
+import { scopesOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { typeOfId } from '../lib/ids.js';
 import { LIVE, MAX_NODES } from '../schema/builder.js';
@@ -34,7 +37,7 @@ import {
   pageQuery,
   planPage,
 } from '../schema/keyset.js';
-import { fieldPlan, typePlan } from '../schema/read-plan-plugin.js';
+import { fieldAccess, fieldPlan, typePlan } from '../schema/read-plan-plugin.js';
 import type { DataModel, Model } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
 import { compileOrderBy, compileWhere, newAlias, type Params } from './where.js';
@@ -184,17 +187,63 @@ class Compiler implements Params {
   /** The variables as @graphql-tools/utils takes them (graphql 17's shape; it reads `coerced` on 16). */
   private readonly variableValues: { coerced: Record<string, unknown>; sources: Record<string, never> };
 
+  /** The viewer's scopes, as scope-auth has them (auth.ts' `scopesOf`). */
+  private readonly scopes: Record<string, boolean>;
+
   constructor(
     readonly env: PlannerEnv,
     readonly dm: DataModel,
     document: DocumentNode,
     readonly variables: Record<string, unknown>,
-    readonly context: unknown,
+    readonly context: Context,
   ) {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments[definition.name.value] = definition;
     }
     this.variableValues = { coerced: variables, sources: {} };
+    this.scopes = scopesOf(context.viewer);
+  }
+
+  /** Whether a scope map grants the viewer, as scope-auth decides it (top level: any of). */
+  private grants(map: Record<string, unknown>, all = false): boolean {
+    const granted = Object.entries(map).map(([name, value]) => {
+      if (name === '$any' || name === '$all') return this.grants(value as Record<string, unknown>, name === '$all');
+      if (value !== true || !(name in this.scopes)) throw new Unplannable(`scope ${name}`);
+      return this.scopes[name] === true;
+    });
+    return all ? granted.every(Boolean) : granted.some(Boolean);
+  }
+
+  /** A field the viewer may not read is answered by the Pothos path, with scope-auth's error. */
+  private checkField(parent: GraphQLObjectType, field: GraphQLField<unknown, unknown>) {
+    const access = fieldAccess(field);
+    if (access.kind === 'function') throw new Unplannable(`${parent.name}.${field.name}: a scope function`);
+    if (access.kind === 'map' && !this.grants(access.scopes))
+      throw new Unplannable(`${parent.name}.${field.name}: not granted`, 'forbidden');
+  }
+
+  /**
+   * Each row's JSON under its type's rule: granted by a scope map or refused (the Pothos path
+   * answers); an owner rule (owner.ts) is nothing for an admin and, for a customer, a check of
+   * the row's owner column against the viewer in SQL: another owner's row makes the statement
+   * fail (ROW_REFUSED), and the Pothos path answers with its FORBIDDEN at that row.
+   */
+  private underRule(type: GraphQLObjectType, model: Model, alias: SQL, json: SQL): SQL {
+    const { access, owner } = typePlan(type)!;
+    if (access.kind === 'open') return json;
+    if (access.kind === 'map') {
+      if (!this.grants(access.scopes)) throw new Unplannable(`${type.name}: not granted`, 'forbidden');
+      return json;
+    }
+    if (!owner) throw new Unplannable(`${type.name}: a scope function`);
+    if (this.context.viewer.kind === 'admin') return json;
+    if (this.context.viewer.kind !== 'customer') throw new Unplannable(`${type.name}: not signed in`, 'forbidden');
+    const column = sql`${alias}.${this.dm.column(model, owner).sql}`;
+    const viewer = this.param(this.context.viewer.customerId, sql`text`);
+    // The refusal reads the row, so that PostgreSQL cannot fold it into a constant and raise it
+    // while planning (it would, for `CASE WHEN … ELSE 'x'::int END`).
+    const refused = sql`(${sql.literal(`${ROW_REFUSED}:owner:`)} || coalesce(${column}, ''))::int::text`;
+    return sql`(CASE WHEN ${column} = ${viewer} THEN ${json} ELSE ${refused} END)`;
   }
 
   param(value: unknown, type?: SQL): SQL {
@@ -236,6 +285,7 @@ class Compiler implements Params {
       }
       const field = query.getFields()[name];
       if (!field) throw new Unplannable(`Query.${name}`);
+      this.checkField(query, field);
       pairs.push([key, this.rootField(field, nodes)]);
     }
     return sql`SELECT ${object(pairs)} AS data`;
@@ -246,7 +296,7 @@ class Compiler implements Params {
     const { keysetList, lookup } = ext(field);
     if (keysetList) {
       const page = planPage(args, keysetList.connection, keysetList.ordering(args));
-      const where = keysetList.where(args, this.context as Context);
+      const where = keysetList.where(args, this.context);
       return this.connection(this.objectType(field.type), nodes, {
         model: this.dm.model(keysetList.model),
         page,
@@ -259,8 +309,12 @@ class Compiler implements Params {
       const model = this.prismaModel(type);
       if (model.name !== lookup.model) throw new Unplannable(`${field.name}: model`);
       const alias = newAlias();
-      const where = compileWhere(this, model, alias, lookup.where(args));
-      return sql`(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${where} LIMIT 1)`;
+      const where = compileWhere(this, model, alias, lookup.where(args, this.context));
+      const row = sql`(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${where} LIMIT 1)`;
+      if (!isNonNullType(field.type)) return row;
+      // A non-null lookup (`me`) that finds nothing is an error: the statement fails and the Pothos
+      // path reports it. random() keeps PostgreSQL from raising it while planning.
+      return sql`coalesce(${row}, (${sql.literal(`${ROW_REFUSED}:missing:`)} || random())::int::text)`;
     }
     if (field.name === 'node' && getNamedType(field.type).name === 'Node') return this.node(String(args.id), nodes);
     if (field.name === 'nodes' && getNamedType(field.type).name === 'Node') {
@@ -313,9 +367,10 @@ class Compiler implements Params {
       }
       const field = type.getFields()[name];
       if (!field) throw new Unplannable(`${type.name}.${name}`);
+      this.checkField(type, field);
       pairs.push([key, this.field(type, model, alias, field, fieldNodes)]);
     }
-    return object(pairs);
+    return this.underRule(type, model, alias, object(pairs));
   }
 
   private field(
@@ -584,6 +639,15 @@ class Compiler implements Params {
 }
 
 /**
+ * A customer's plan is compiled once for every customer: their ID is this marker while compiling,
+ * and each parameter that is the marker is the viewer's ID when the statement runs (`bindViewer`).
+ */
+export const VIEWER_ID = `planner:viewer:${randomUUID()}`;
+
+export const bindViewer = (params: unknown[], customerId: string) =>
+  params.map((value) => (value === VIEWER_ID ? customerId : value));
+
+/**
  * The plan of a query for these variables, or Unplannable. Argument errors (a bad cursor, `first`
  * over the maximum, a malformed ID) are Unplannable too: the Pothos path reports them.
  */
@@ -592,13 +656,15 @@ export function compile(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   rawVariables: Record<string, unknown> | undefined,
-  context: unknown,
+  context: Context,
 ): CompiledPlan {
   const coerced = getVariableValues(env.schema, operation.variableDefinitions ?? [], rawVariables ?? {});
   if (coerced.errors) throw new Unplannable('variables', 'variables');
   const compiler = new Compiler(env, env.dm, document, coerced.coerced, context);
   try {
     const { text, values } = sql.compile(compiler.operation(operation));
+    if (values.some((value) => value !== VIEWER_ID && JSON.stringify(value)?.includes(VIEWER_ID)))
+      throw new Unplannable('the viewer inside a value');
     return {
       sql: text,
       params: values,

@@ -5,7 +5,15 @@ import type { Context } from '../context.js';
 import { runtimeDataModel } from '../db/datamodel.js';
 import { databaseFailure } from '../db/errors.js';
 import type { Database } from '../db/index.js';
-import { type CompiledPlan, compile, nodeIdColumns, type PlannerEnv, ROW_REFUSED } from './compile.js';
+import {
+  bindViewer,
+  type CompiledPlan,
+  compile,
+  nodeIdColumns,
+  type PlannerEnv,
+  ROW_REFUSED,
+  VIEWER_ID,
+} from './compile.js';
 import { DataModel } from './datamodel.js';
 import { type FallbackKind, Unplannable } from './unplannable.js';
 
@@ -38,18 +46,20 @@ export interface PlannerOptions {
 }
 
 /**
- * The read planner: a query from an admin that the planner accepts is answered by one SQL
- * statement in which PostgreSQL builds the response's `data`; everything else (mutations,
- * customers' and anonymous requests, fields the planner does not know, argument errors) runs on
- * the Pothos path unchanged.
+ * The read planner: a query from an admin or a signed-in customer that the planner accepts is
+ * answered by one SQL statement in which PostgreSQL builds the response's `data`; everything else
+ * (mutations, anonymous requests, fields the planner does not know or the viewer may not read,
+ * argument errors) runs on the Pothos path unchanged.
  *
- * Only admins are planned because their scopes allow every field: no per-row rule is skipped.
- * It sits before the timeout plugin, which then bounds the planned statement too (besides
- * PostgreSQL's statement_timeout), and after validation and the limits (cost, depth, aliases),
- * which have refused what they refuse before execution starts.
+ * Scope rules are applied as scope-auth applies them: scope maps of fields and types are
+ * evaluated for the viewer when compiling (a refusal falls back, and scope-auth answers), and an
+ * owner rule (owner.ts) becomes a check of each row in SQL for a customer; a type whose rule is
+ * any other function is not planned. It sits before the timeout plugin, which then bounds the
+ * planned statement too (besides PostgreSQL's statement_timeout), and after validation and the
+ * limits (cost, depth, aliases), which have refused what they refuse before execution starts.
  */
-// Plans per document (as yoga caches parsed documents), by operation name and variables: a plan
-// depends on nothing else (only admins are planned, and no planned field reads the context).
+// Plans per document (as yoga caches parsed documents), by viewer kind, operation name and
+// variables: a plan depends on nothing else (a customer's ID is bound when it runs).
 const PLANS_PER_DOCUMENT = 64;
 
 export function usePlanner({ db, onDecision, preparedStatements, strict }: PlannerOptions): Plugin<Context> {
@@ -59,7 +69,10 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
   return {
     async onExecute({ args, executeFn, setExecuteFn }) {
       const ctx = args.contextValue as Context;
-      if (ctx.viewer?.kind !== 'admin') return;
+      const viewer = ctx.viewer;
+      // Customers too, where every field and row they read is theirs by a rule the planner writes
+      // in SQL (owner.ts); not while a request proves more than the session (ctx.proven).
+      if (viewer?.kind !== 'admin' && !(viewer?.kind === 'customer' && ctx.proven.size === 0)) return;
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') return;
       env ??= (async () => {
@@ -74,7 +87,7 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
         cached = new Map();
         plans.set(args.document, cached);
       }
-      const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+      const key = `${viewer.kind}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
       let plan = cached.get(key);
       if (!plan) {
         try {
@@ -83,7 +96,7 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
             args.document,
             operation,
             args.variableValues as Record<string, unknown> | undefined,
-            ctx,
+            viewer.kind === 'customer' ? { ...ctx, viewer: { ...viewer, customerId: VIEWER_ID } } : ctx,
           );
         } catch (error) {
           if (error instanceof Unplannable) plan = error;
@@ -103,7 +116,8 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
         onDecision?.({ planned: false, kind: plan.kind, reason: plan.message }, request);
         return;
       }
-      const { sql, params } = plan;
+      const { sql } = plan;
+      const params = viewer.kind === 'customer' ? bindViewer(plan.params, viewer.customerId) : plan.params;
       // Every pooled connection keeps its prepared statements: their number is bounded.
       if (plan.name === undefined)
         plan.name =

@@ -1,4 +1,5 @@
 import { requireCustomer } from '../auth.js';
+import type { Context } from '../context.js';
 import type { Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as accounts from '../services/accounts.js';
 import * as addresses from '../services/addresses.js';
@@ -19,6 +20,7 @@ import { Address } from './address.js';
 import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { parseId } from './inputs.js';
+import type { LookupSpec } from './keyset.js';
 
 const Session = builder.objectRef<accounts.Session>('Session').implement({
   description: 'A signed-in session: send `Authorization: Bearer <accessToken>` with later requests.',
@@ -112,13 +114,17 @@ export const AddressInput = builder.inputType('AddressInput', {
   }),
 });
 
+/** The signed-in customer's row, for the resolver and the read planner (which plans customers' `me`). */
+const meWhere = (ctx: Context) => ({ id: requireCustomer(ctx) });
+const meLookup: LookupSpec<object> = { model: 'Customer', where: (_args, ctx) => meWhere(ctx) };
+
 builder.queryField('me', (t) =>
   t.prismaField({
     type: 'Customer',
     description: 'The signed-in customer.',
     authScopes: { customer: true },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.customer.findUniqueOrThrow({ ...query, where: { id: requireCustomer(ctx) } }),
+    extensions: { lookup: meLookup },
+    resolve: (query, _root, _args, ctx) => ctx.db.customer.findUniqueOrThrow({ ...query, where: meWhere(ctx) }),
   }),
 );
 

@@ -1,9 +1,9 @@
-import { adminOrOwner } from '../auth.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
 import { builder, LIVE } from './builder.js';
 import { parseId, SEARCH_RULE, searchTerm, searchTextMatch } from './inputs.js';
 import { type ListSpec, relationConnection, rootList, rootLookup } from './keyset.js';
+import { ownedBy } from './owner.js';
 import { idArg, lookupById } from './root-args.js';
 
 // What every address load selects: the auth rule reads the owner, node lookups the deletion.
@@ -15,7 +15,7 @@ export const Address = builder.prismaNode('Address', {
   id: { field: 'id' },
   select: ADDRESS_BASE,
   nullable: true,
-  authScopes: (address, ctx) => adminOrOwner(ctx, address.customerId),
+  ...ownedBy('customerId'),
   fields: (t) => ({
     addressName: t.exposeString('addressName', { nullable: true }),
     isDefaultShipping: t.exposeBoolean('isDefaultShipping'),

@@ -1,5 +1,4 @@
 import type { CountryCode } from 'libphonenumber-js';
-import { adminOrOwner } from '../auth.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
 import { phoneE164 } from '../services/validation.js';
@@ -7,6 +6,7 @@ import { builder, LIVE } from './builder.js';
 import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, SortDirection, searchTerm } from './inputs.js';
 import { invalidArgument } from './invalid-argument.js';
 import { type ListSpec, type Ordering, rootList, rootLookup } from './keyset.js';
+import { ownedBy } from './owner.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
@@ -101,7 +101,7 @@ export const Customer = builder.prismaNode('Customer', {
   select: { id: true, deletedAt: true },
   nullable: true,
   // However a customer is reached (a list, a group, an order, a node lookup), the same rule holds.
-  authScopes: (customer, ctx) => adminOrOwner(ctx, customer.id),
+  ...ownedBy('id'),
   fields: (t) => ({
     email: t.exposeString('email'),
     firstName: t.exposeString('firstName', { nullable: true }),

@@ -56,7 +56,7 @@ export interface ListSpec<Args> {
 /** A root lookup (`customer(id)`, …) as its resolver finds its row, for the resolver and the read planner. */
 export interface LookupSpec<Args> {
   model: IdType;
-  where: (args: Args) => Where;
+  where: (args: Args, ctx: Context) => Where;
 }
 const flip = (direction: Direction): Direction => (direction === 'asc' ? 'desc' : 'asc');
 
@@ -283,7 +283,7 @@ export function rootLookup<Args, Rows extends { findFirst: (...args: never[]) =>
   const resolve = (query: object, _root: unknown, args: Args, ctx: Context): Promise<Row> => {
     // As in rootList: the query built here fits every model's delegate.
     const table = rows(ctx.db) as unknown as { findFirst(query: object): Promise<Row> };
-    return table.findFirst({ ...query, where: lookup.where(args) });
+    return table.findFirst({ ...query, where: lookup.where(args, ctx) });
   };
   return { extensions: { lookup }, resolve };
 }

@@ -1,4 +1,3 @@
-import { adminOrOwner } from '../auth.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { FulfillmentStatus, OrderStatus, PaymentStatus } from '../generated/prisma/enums.js';
 import { foldCase } from '../lib/fold-case.js';
@@ -7,6 +6,7 @@ import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, searchTerm } from './inputs.js';
 import { type ListSpec, type Ordering, relationConnection, rootList, rootLookup } from './keyset.js';
+import { ownedBy } from './owner.js';
 import { idArg, lookupById } from './root-args.js';
 
 const newestFirst: Ordering = { model: 'Order', field: 'createdAt', direction: 'desc' };
@@ -115,7 +115,7 @@ export const Order = builder.prismaNode('Order', {
   id: { field: 'id' },
   select: { id: true, customerId: true },
   nullable: true,
-  authScopes: (order, ctx) => adminOrOwner(ctx, order.customerId),
+  ...ownedBy('customerId'),
   fields: (t) => ({
     displayId: t.exposeInt('displayId'),
     email: t.exposeString('email'),

@@ -24,15 +24,33 @@ export type FieldPlan =
       resolve: (parent: unknown, args: object, context: unknown, info: GraphQLResolveInfo) => unknown;
     };
 
+/**
+ * Who may read a type or field, as its `authScopes` option says: none given, a scope map (which the
+ * planner evaluates for the viewer), or a function (which only a declared owner rule explains).
+ */
+export type Access = { kind: 'open' } | { kind: 'map'; scopes: Record<string, unknown> } | { kind: 'function' };
+
 export interface TypePlan {
   /** The Prisma model of a `prismaObject`/`prismaNode` type. */
   model: string;
+  access: Access;
+  /** The column of the owner rule (owner.ts' `ownedBy`), which explains a function `access`. */
+  owner?: string;
 }
 
 export const fieldPlan = (field: GraphQLField<unknown, unknown>) =>
   (field.extensions as { readPlan?: FieldPlan }).readPlan;
 
+export const fieldAccess = (field: GraphQLField<unknown, unknown>) =>
+  (field.extensions as { readPlanAccess?: Access }).readPlanAccess ?? { kind: 'open' };
+
 export const typePlan = (type: GraphQLNamedType) => (type.extensions as { readPlan?: TypePlan }).readPlan;
+
+function accessOf(scopes: unknown): Access {
+  if (scopes === undefined) return { kind: 'open' };
+  if (typeof scopes === 'function') return { kind: 'function' };
+  return { kind: 'map', scopes: scopes as Record<string, unknown> };
+}
 
 type PrismaSelect = (
   args: object,
@@ -44,12 +62,22 @@ export class ReadPlanPlugin<Types extends SchemaTypes> extends BasePlugin<Types>
   override onTypeConfig(typeConfig: PothosTypeConfig): PothosTypeConfig {
     const model = typeConfig.extensions?.pothosPrismaModel;
     if (typeof model !== 'string' || typeConfig.kind !== 'Object') return typeConfig;
-    return { ...typeConfig, extensions: { ...typeConfig.extensions, readPlan: { model } satisfies TypePlan } };
+    const declared = typeConfig.extensions?.readPlan as { owner?: string } | undefined;
+    const readPlan: TypePlan = {
+      model,
+      access: accessOf((typeConfig.pothosOptions as { authScopes?: unknown }).authScopes),
+      ...(declared?.owner ? { owner: declared.owner } : {}),
+    };
+    return { ...typeConfig, extensions: { ...typeConfig.extensions, readPlan } };
   }
 
   override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> {
     const plan = this.planOf(fieldConfig);
-    return plan ? { ...fieldConfig, extensions: { ...fieldConfig.extensions, readPlan: plan } } : fieldConfig;
+    const readPlanAccess = accessOf((fieldConfig.pothosOptions as { authScopes?: unknown }).authScopes);
+    return {
+      ...fieldConfig,
+      extensions: { ...fieldConfig.extensions, readPlanAccess, ...(plan ? { readPlan: plan } : {}) },
+    };
   }
 
   private planOf({ extensions, resolve, name, args }: PothosOutputFieldConfig<Types>): FieldPlan | undefined {
