@@ -7,6 +7,23 @@
  * The request pipeline enforces it (MAX_COST, src/pipeline/operation-limits.ts), and the federation SDL describes it
  * to a router as demand-control `@listSize` (src/schema/federation-metadata.ts), both from
  * `listSizeOf` here, so that a router's estimate is ours.
+ *
+ * Why not `@pothos/plugin-complexity` (issue 27; measured with 4.2.3 in 2026-12, each field given
+ * `{ field, multiplier }` from `listSizeOf` through its `fieldComplexity` option, the operation
+ * measured by its `createComplexityRule`): it cannot count this model, and where it differs, a
+ * router's estimate from our `@listSize` would no longer be our cost.
+ * - A multiplier multiplies a field's whole selection, and a field's complexity sees only its own
+ *   arguments, so a connection's `pageInfo` and `count` cost once per item, not once:
+ *   `{ customers { pageInfo { hasNextPage } } }` costs 16, not 2. test/federation-metadata ("Hive
+ *   Gateway's demand control … estimates exactly our cost") fails: Hive 402, the plugin 441.
+ * - `__typename` and introspection cost 1 each (a constant in its calculate-complexity.ts, not its
+ *   `defaultComplexity`). test/hardening fails twice: introspection costs 1, not 0, and
+ *   `{ __typename customers { totalCount pageInfo { hasNextPage } } }` 17, not 2; test/federation's
+ *   1003 `_entities` with `__typename` cost 5015, refused above MAX_COST, not 4012.
+ * - `complexityFromQuery` measures a document's first operation, not the one `operationName` picks.
+ * - It reads arguments through Pothos's argument mappers: an ID not of ours throws while counting,
+ *   instead of failing at its own field.
+ * test/cost.test.ts checks this module against the documented model on generated operations.
  */
 import {
   type DocumentNode,
