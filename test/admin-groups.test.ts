@@ -717,3 +717,78 @@ test('anonymous callers and customers get a typed ForbiddenError and change noth
   }
   assert.deepEqual(await snapshot(), before);
 });
+
+describe('one membership writer for every membership mutation', () => {
+  const updates = async (groupId: string) =>
+    (
+      await t.prisma.outboxEvent.findMany({
+        where: { name: 'customer_group.updated', key: `customer_group:${groupId}` },
+        orderBy: { seq: 'asc' },
+      })
+    ).map((e) => [e.seq, e.payload]);
+
+  test('pairs over several groups: one event per changed group, sorted, numbered within its group', async () => {
+    const [c1, c2, c3] = await customers(3);
+    const [g1, g2] = [await makeGroup(t.prisma), await makeGroup(t.prisma)];
+    const pair = (customerId: string, groupId: string) => ({ customerId, groupId });
+    const added = await t.gql(ADD_PAIRS, {
+      memberships: [pair(c3!, g1.id), pair(c1!, g1.id), pair(c2!, g2.id), pair(c1!, g1.id)],
+    });
+    assert.equal(added.data!.addCustomerToGroup.memberships.length, 3);
+    const removed = await t.gql(REMOVE_PAIRS, {
+      memberships: [pair(c3!, g1.id), pair(c2!, g2.id), pair(c2!, g1.id)],
+    });
+    assert.equal(removed.data!.removeCustomerFromGroup.ids.length, 2);
+    const batch = await t.gql(BATCH, { customerId: c1, add: [g2.id], remove: [g1.id] });
+    assert.equal(batch.data!.batchCustomerGroups.__typename, 'BatchCustomerGroupsPayload');
+    const change = (id: string, added: string[], removed: string[]) => ({ id, fields: ['customers'], added, removed });
+    assert.deepEqual(await updates(g1.id), [
+      [1, change(g1.id, [c1!, c3!].sort(), [])],
+      [2, change(g1.id, [], [c3!])],
+      [3, change(g1.id, [], [c1!])],
+    ]);
+    assert.deepEqual(await updates(g2.id), [
+      [1, change(g2.id, [c2!], [])],
+      [2, change(g2.id, [], [c2!])],
+      [3, change(g2.id, [c1!], [])],
+    ]);
+    assert.deepEqual(await memberIds(g2.id), [c1]);
+    assert.deepEqual(await memberIds(g1.id), []);
+  });
+
+  test('batchCustomerGroups with no groups still needs its customer', async () => {
+    const [c] = await customers(1);
+    const ok = (await t.gql(BATCH, { customerId: c })).data!.batchCustomerGroups;
+    assert.deepEqual(ok.customer, { id: c, groups: { edges: [] } });
+    const unknown = 'cus_01GGGGGGGGGGGGGGGGGGGGGGGG';
+    const none = (await t.gql(BATCH, { customerId: unknown })).data!.batchCustomerGroups;
+    assert.deepEqual([none.code, none.field, none.ids], ['NOT_FOUND', 'customerId', [unknown]]);
+  });
+
+  test('a pair naming an unknown or soft-deleted group is NOT_FOUND at that item, and nothing is removed', async () => {
+    const [c] = await customers(1);
+    const g = await makeGroup(t.prisma);
+    const retired = await makeGroup(t.prisma, { deletedAt: new Date() });
+    await addToGroup(t.prisma, c!, g.id);
+    const before = await snapshot();
+    const r = (
+      await t.gql(REMOVE_PAIRS, {
+        memberships: [
+          { customerId: c, groupId: g.id },
+          { customerId: c, groupId: retired.id },
+        ],
+      })
+    ).data!.removeCustomerFromGroup;
+    assert.deepEqual([r.code, r.field, r.ids], ['NOT_FOUND', 'memberships[1].groupId', [retired.id]]);
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  test('createCustomerGroups announces its members with customer_group.created alone', async () => {
+    const [a, b] = await customers(2);
+    const r = await t.gql(CREATE_IDS, { input: [{ name: 'Announced once', customerIds: [b, a] }] });
+    const [group] = r.data!.createCustomerGroups.customerGroups;
+    assert.deepEqual(await memberIds(group.id), [a, b].sort());
+    assert.equal((await events('customer_group.created', group.id)).length, 1);
+    assert.deepEqual(await updates(group.id), []);
+  });
+});

@@ -386,6 +386,104 @@ describe('batch operations choose and lock their rows inside the transaction', (
       assert.equal((await t.prisma.customerGroup.findUniqueOrThrow({ where: { id: g.id } })).metadata, null);
     },
   );
+
+  // Membership writes are one statement whose text names every table it may write, so these look
+  // at what was written rather than at which statements ran.
+  const membershipsOf = (customerId: string) =>
+    t.prisma.customerGroupCustomer.findMany({ where: { customerId }, select: { customerGroupId: true } });
+  const membershipEvents = (groupId: string) =>
+    t.prisma.outboxEvent.count({ where: { name: 'customer_group.updated', key: `customer_group:${groupId}` } });
+
+  /** Sends `send` while the soft delete of `id` in `table` is open, and commits it once `send` waits. */
+  async function whileSoftDeleted<T>(table: 'customer' | 'customer_group', id: string, send: () => Promise<T>) {
+    const softDelete = await holdLock(t.prisma, `UPDATE ${table} SET deleted_at = now() WHERE id = '${id}'`);
+    let answered = false;
+    const answer = send().finally(() => (answered = true));
+    await untilWaiting();
+    assert.equal(answered, false, 'waits for the soft delete');
+    await softDelete.release();
+    return answer;
+  }
+
+  test(
+    'batchCustomerGroups waits for a soft delete in flight on a group it adds to, then refuses it NOT_FOUND and writes nothing',
+    concurrent,
+    async () => {
+      const c = await makeCustomer(t.prisma);
+      const [kept, going] = [await makeGroup(t.prisma), await makeGroup(t.prisma)];
+      const BATCH = `mutation($add: [ID!]) { batchCustomerGroups(customerId: "${c.id}", add: $add) {
+        __typename ... on Error { code field } ... on NotFoundError { ids } } }`;
+      const r = await whileSoftDeleted('customer_group', going.id, () => t.gql(BATCH, { add: [kept.id, going.id] }));
+      assert.deepEqual(r.data!.batchCustomerGroups, {
+        __typename: 'NotFoundError',
+        code: 'NOT_FOUND',
+        field: 'add[1]',
+        ids: [going.id],
+      });
+      assert.deepEqual(await membershipsOf(c.id), []);
+      assert.equal(await membershipEvents(kept.id), 0);
+    },
+  );
+
+  test(
+    'addCustomerToGroup waits for a soft delete in flight on a customer it adds, then refuses it NOT_FOUND and writes nothing',
+    concurrent,
+    async () => {
+      const [staying, going] = [await makeCustomer(t.prisma), await makeCustomer(t.prisma)];
+      const g = await makeGroup(t.prisma);
+      const ADD_PAIRS = `mutation($m: [CustomerGroupMembershipInput!]!) { addCustomerToGroup(memberships: $m) {
+        __typename ... on Error { code field } ... on NotFoundError { ids } } }`;
+      const r = await whileSoftDeleted('customer', going.id, () =>
+        t.gql(ADD_PAIRS, {
+          m: [
+            { customerId: staying.id, groupId: g.id },
+            { customerId: going.id, groupId: g.id },
+          ],
+        }),
+      );
+      assert.deepEqual(r.data!.addCustomerToGroup, {
+        __typename: 'NotFoundError',
+        code: 'NOT_FOUND',
+        field: 'memberships[1].customerId',
+        ids: [going.id],
+      });
+      assert.deepEqual(await membershipsOf(staying.id), []);
+      assert.equal(await membershipEvents(g.id), 0);
+    },
+  );
+
+  test('10 parallel addCustomerToGroup calls over the same pairs: each answers every pair’s one membership', async () => {
+    const customers = await Promise.all(Array.from({ length: 6 }, () => makeCustomer(t.prisma)));
+    const groups = [await makeGroup(t.prisma), await makeGroup(t.prisma)];
+    const pairs = customers.flatMap((c) => groups.map((g) => ({ customerId: c.id, groupId: g.id })));
+    const ADD_PAIRS = `mutation($m: [CustomerGroupMembershipInput!]!) { addCustomerToGroup(memberships: $m) {
+      __typename ... on CustomerGroupMembershipsPayload { memberships { id customer { id } group { id } } } } }`;
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => t.gql(ADD_PAIRS, { m: i % 2 ? pairs : [...pairs].reverse() })),
+    );
+    const rows = await t.prisma.customerGroupCustomer.findMany({
+      where: { customerGroupId: { in: groups.map((g) => g.id) } },
+    });
+    assert.equal(rows.length, pairs.length, 'one row per pair');
+    const idOf = new Map(rows.map((m) => [`${m.customerId} ${m.customerGroupId}`, m.id]));
+    for (const [i, r] of answers.entries()) {
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      const given = i % 2 ? pairs : [...pairs].reverse();
+      assert.deepEqual(
+        r.data!.addCustomerToGroup.memberships.map(
+          (m: { id: string; customer: { id: string }; group: { id: string } }) => [m.customer.id, m.group.id, m.id],
+        ),
+        given.map((p) => [p.customerId, p.groupId, idOf.get(`${p.customerId} ${p.groupId}`)]),
+      );
+    }
+    for (const g of groups) {
+      const events = await t.prisma.outboxEvent.findMany({
+        where: { name: 'customer_group.updated', key: `customer_group:${g.id}` },
+      });
+      const added = events.flatMap((e) => (e.payload as { added: string[] }).added);
+      assert.deepEqual(added.sort(), customers.map((c) => c.id).sort(), 'each membership announced once');
+    }
+  });
 });
 
 describe('a mutation stopped by REQUEST_TIMEOUT_MS', async () => {

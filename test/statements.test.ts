@@ -96,3 +96,43 @@ test('a customer by id is one statement', async () => {
   );
   assert.equal(statements, 1);
 });
+
+test('every membership write is one statement, whatever the batch; batchCustomerGroups three with its read', async () => {
+  const customers = Array.from({ length: 60 }, (_, i) => ({ id: newId('Customer'), email: `m${i}@example.com` }));
+  await t.prisma.customer.createMany({ data: customers });
+  const groups = Array.from({ length: 40 }, (_, i) => ({ id: newId('CustomerGroup'), name: `M${i}` }));
+  await t.prisma.customerGroup.createMany({ data: groups });
+  const [few, many] = [customers.slice(0, 2).map((c) => c.id), customers.slice(2).map((c) => c.id)];
+  const [g1, g2] = [groups[0]!.id, groups[1]!.id];
+  const count = async (query: string, variables: Record<string, unknown>) => {
+    const { result, statements, sql } = await t.countStatements(() => t.gql(query, variables));
+    const payload = Object.values(result.data ?? {})[0] as { __typename: string } | undefined;
+    assert.match(payload?.__typename ?? '', /Payload$/, JSON.stringify(result));
+    return { statements, sql: sql.join('\n') };
+  };
+  const byIds = (field: string) =>
+    `mutation($g: ID!, $c: [ID!]!) { ${field}(groupId: $g, customerIds: $c) { __typename } }`;
+  const byPairs = (field: string) =>
+    `mutation($m: [CustomerGroupMembershipInput!]!) { ${field}(memberships: $m) { __typename } }`;
+  const batch = `mutation($c: ID!, $a: [ID!], $r: [ID!]) { batchCustomerGroups(customerId: $c, add: $a, remove: $r) { __typename } }`;
+  const pairs = (customerIds: string[], groupId: string) => customerIds.map((customerId) => ({ customerId, groupId }));
+  const cases = [
+    [byIds('addCustomersToGroup'), { g: g1, c: few }, { g: g1, c: many }, 1],
+    [byIds('removeCustomersFromGroup'), { g: g1, c: few }, { g: g1, c: many }, 1],
+    [byPairs('addCustomerToGroup'), { m: pairs(few, g2) }, { m: pairs(many, g2) }, 1],
+    [byPairs('removeCustomerFromGroup'), { m: pairs(few, g2) }, { m: pairs(many, g2) }, 1],
+    // The write, the customer read back in its transaction, COMMIT.
+    [
+      batch,
+      { c: few[0], a: [groups[2]!.id], r: [groups[3]!.id] },
+      { c: many[0], a: groups.slice(2, 20).map((g) => g.id), r: groups.slice(20).map((g) => g.id) },
+      3,
+    ],
+  ] as const;
+  for (const [query, small, large, expected] of cases) {
+    const a = await count(query, small);
+    const b = await count(query, large);
+    assert.equal(a.statements, expected, a.sql);
+    assert.equal(b.statements, expected, b.sql);
+  }
+});

@@ -9,9 +9,8 @@ interface AddressPayload {
 
 /**
  * Every event, by Medusa's name, and its payload: what a consumer receives (docs/events.md).
- * The one SQL statement that writes an event (`customer_group.updated` for a membership change,
- * `membershipEvent` in services/groups.ts) is held to the same payload as `membershipEvents` by
- * test/admin-groups.test.ts, which reads the events of both writers.
+ * Events written in SQL (`recordEventsSql`) give each field of these payloads as an expression
+ * of the field's type, so both writers are held to these types.
  */
 export interface EventPayloads {
   'customer.created': { id: string };
@@ -91,9 +90,6 @@ export function eventKey(event: DomainEvent): string {
   return `${kind}:${id}`;
 }
 
-/** The key of a group's events, for the statement that writes the outbox in SQL (services/groups.ts). */
-export const groupEventKey = (groupId: string) => `${KEYS['customer_group.updated'].kind}:${groupId}`;
-
 /**
  * Writes events into the outbox inside the caller's transaction: they are delivered if and only if
  * the change they describe commits. Each event gets the next sequence number of its key from
@@ -131,4 +127,57 @@ export async function recordEvents(tx: Prisma.TransactionClient, events: DomainE
       };
     }),
   });
+}
+
+declare const jsonType: unique symbol;
+
+/** A SQL expression whose value `jsonb_build_object` turns into a `T` (text for a string, text[] for string[]). */
+export type SqlValue<T> = Prisma.Sql & { readonly [jsonType]?: T };
+
+/** A payload as SQL: each field an expression of that field's type, over the rows the events are made of. */
+export type SqlPayload<Name extends EventName> = {
+  [Field in keyof EventPayloads[Name]]: SqlValue<Exclude<EventPayloads[Name][Field], undefined>>;
+};
+
+/** The caller's word that `sql` has the type `T` (PostgreSQL checks the SQL, not TypeScript). */
+export const sqlValue = <T>(sql: Prisma.Sql): SqlValue<T> => sql;
+
+/** A constant payload field, sent as a jsonb parameter. */
+export const sqlConstant = <T>(value: T): SqlValue<T> => Prisma.sql`${JSON.stringify(value)}::jsonb`;
+
+/**
+ * `recordEvents` for a statement that decides its events itself: a write whose events say what it
+ * changed, which is known only as it runs, records them in the same statement instead of two more
+ * after it. Returns CTEs for the statement's WITH (named `outbox_rows`, `outbox_keys` and
+ * `outbox_events`, which the statement must not use) recording one `name` event per row of `from`,
+ * at most `maxEvents`, with keys, sequence numbers, IDs and times as `recordEvents` gives them.
+ * Each row's key must differ: one statement increments a key's counter once.
+ */
+export function recordEventsSql<Name extends EventName>(
+  name: Name,
+  from: Prisma.Sql,
+  payload: SqlPayload<Name>,
+  maxEvents: number,
+): Prisma.Sql {
+  const { kind, field } = KEYS[name];
+  const id = (payload as Record<string, Prisma.Sql | undefined>)[field];
+  if (!id) throw new Error(`a ${name} event needs its ${field} in the payload`);
+  const fields = Object.entries(payload as Record<string, Prisma.Sql>).map(
+    ([key, value]) => Prisma.sql`${key}::text, ${value}`,
+  );
+  // Monotonic IDs, given out in key order below: the events of one statement sort as their keys do.
+  const ids = Array.from({ length: maxEvents }, () => newId('OutboxEvent'));
+  const now = new Date();
+  // Keys in code-unit order (COLLATE "C"), the order recordEvents sorts them in: writers taking
+  // several keys take them in one order, and wait for each other instead of deadlocking.
+  return Prisma.sql`outbox_rows AS (
+      SELECT ${`${kind}:`}::text || (${id}) AS key, jsonb_build_object(${Prisma.join(fields)}) AS payload FROM ${from}),
+    outbox_keys AS (INSERT INTO outbox_key (key, last_seq)
+      SELECT key, 1 FROM outbox_rows ORDER BY key COLLATE "C"
+      ON CONFLICT (key) DO UPDATE SET last_seq = outbox_key.last_seq + 1
+      RETURNING key, last_seq),
+    outbox_events AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at, key, seq)
+      SELECT (${ids}::text[])[row_number() OVER (ORDER BY r.key COLLATE "C")], ${name}::text, r.payload,
+        ${now}::timestamptz, ${now}::timestamptz, r.key, k.last_seq
+      FROM outbox_rows r JOIN outbox_keys k USING (key))`;
 }

@@ -2,7 +2,7 @@ import { requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { singleStatement, transaction } from '../db/transaction.js';
-import { type DomainEvent, groupEventKey, recordEvents } from '../events/outbox.js';
+import { recordEvents, recordEventsSql, sqlConstant, sqlValue } from '../events/outbox.js';
 import { type Customer, type CustomerGroup, type CustomerGroupCustomer, Prisma } from '../generated/prisma/client.js';
 import { ID_ALPHABET, newId, newIdStem } from '../lib/ids.js';
 import {
@@ -17,8 +17,8 @@ import {
 import { BatchTooLargeError, EmptyFilterError, NameTakenError, NotFoundError, ValidationError } from './errors.js';
 import { metadataPatch, newMetadata } from './validation.js';
 
-// Admin operations on customer groups and memberships. Each call is one transaction of a constant
-// number of statements, whatever the batch size.
+// Admin operations on customer groups and memberships. Each call is one statement, or one
+// transaction of a constant number of statements, whatever the batch size.
 
 type Tx = Prisma.TransactionClient;
 type GroupSelection = Selection<Prisma.CustomerGroupWhereInput>;
@@ -67,35 +67,16 @@ async function nameTaken(
   return at >= 0 ? new NameTakenError([...taken], field(at)) : undefined;
 }
 
-/**
- * Locks the live rows among `refs` FOR SHARE (groups and customers each in one statement, in ID
- * order) and throws NOT_FOUND listing every unknown ID, naming the first argument item holding one.
- * The lock makes a concurrent soft delete of a group or customer wait for this transaction, so it
- * cannot miss the memberships written here.
- */
-async function lockLive(tx: Tx, refs: Ref[]): Promise<void> {
-  const ids = (kind: Ref['kind']) => [...new Set(refs.filter((r) => r.kind === kind).map((r) => r.id))];
-  const groupIds = ids('group');
-  const customerIds = ids('customer');
-  const found = new Set<string>();
-  if (groupIds.length) {
-    const rows = await tx.$queryRaw<
-      { id: string }[]
-    >`SELECT id FROM customer_group WHERE id IN (${Prisma.join(groupIds)}) AND deleted_at IS NULL ORDER BY id FOR SHARE`;
-    for (const row of rows) found.add(row.id);
-  }
-  if (customerIds.length) {
-    const rows = await tx.$queryRaw<
-      { id: string }[]
-    >`SELECT id FROM customer WHERE id IN (${Prisma.join(customerIds)}) AND deleted_at IS NULL ORDER BY id FOR SHARE`;
-    for (const row of rows) found.add(row.id);
-  }
-  const missing = refs.filter((r) => !found.has(r.id));
-  if (missing.length) throw new NotFoundError([...new Set(missing.map((r) => r.id))], missing[0]!.field);
+/** NOT_FOUND for the unknown IDs among `refs`: every one, naming the first argument item holding one. */
+function notFound(refs: Ref[], missing: Record<Ref['kind'], string[]>): NotFoundError {
+  const unknown = { customer: new Set(missing.customer), group: new Set(missing.group) };
+  const held = refs.filter((r) => unknown[r.kind].has(r.id));
+  return new NotFoundError([...new Set(held.map((r) => r.id))], held[0]!.field);
 }
 
 const pairKey = (p: Pair) => `${p.customerId} ${p.customerGroupId}`;
 
+/** The pairs once each, in the order first given. */
 function uniquePairs(pairs: readonly Pair[]): Pair[] {
   return [
     ...new Map(
@@ -104,65 +85,241 @@ function uniquePairs(pairs: readonly Pair[]): Pair[] {
   ];
 }
 
-/** Writers that take row locks in one order wait for each other instead of deadlocking. */
-const lockOrder = (pairs: readonly Pair[]) => uniquePairs(pairs).sort((a, b) => (pairKey(a) < pairKey(b) ? -1 : 1));
+/** One statement, run where the caller runs it: on the pool alone, or inside its transaction. */
+type Run = <T>(statement: Prisma.Sql) => Promise<T[]>;
+const alone =
+  (ctx: Context): Run =>
+  (statement) =>
+    singleStatement(ctx, () => ctx.services.query(statement.text, statement.values));
+const within =
+  (tx: Tx): Run =>
+  (statement) =>
+    tx.$queryRaw(statement);
 
-// Membership rows travel as one JSON parameter read by jsonb_to_recordset: one statement and one
-// parameter whatever their number. On 5000 rows Prisma's createMany and OR filters spend about
-// half a second in JavaScript; this takes a sixth of that.
-const pairRows = (pairs: readonly object[]) =>
-  Prisma.sql`jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) AS r(id text, "customerId" text, "customerGroupId" text)`;
+interface MembershipWrite {
+  add?: readonly Pair[];
+  /** Pairs to remove; none of them among `add`. */
+  remove?: readonly Pair[];
+  /** Customers that must be live though no pair may hold them (batchCustomerGroups' with no groups). */
+  customerIds?: string[];
+  /** The IDs as the caller gave them, for NOT_FOUND; made only when an ID is unknown. */
+  refs: () => Ref[];
+  /** Whether to record `customer_group.updated` (a new group's members come with its `created`). */
+  announce: boolean;
+  /** What to read back besides: the live membership of every pair added, or the removed memberships' IDs. */
+  read?: 'memberships' | 'removedIds';
+}
+
+interface MembershipRow {
+  id: string;
+  customer_id: string;
+  customer_group_id: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+interface Written {
+  missingCustomers: string[];
+  missingGroups: string[];
+  memberships: MembershipRow[] | null;
+  removedIds: string[] | null;
+}
 
 /**
- * Inserts the pairs that are not live memberships yet and returns only those. ON CONFLICT DO
- * NOTHING (which the partial unique index answers) makes concurrent overlapping adds safe.
+ * The one writer of memberships: adds and removes pairs in one statement, whatever their number,
+ * so that it is atomic alone (`singleStatement`) or one statement of the caller's transaction. It
+ * locks the live groups FOR SHARE, changes the memberships only if every ID was found, and records
+ * one `customer_group.updated` per group whose members changed. Any unknown ID is a NotFoundError,
+ * and nothing was written.
+ *
+ * Adding locks FOR SHARE (in ID order) only the customers that are not members yet, so that a
+ * concurrent soft delete waits and cannot miss their new memberships. A customer who is already a
+ * member is live in the same snapshot (deleting a customer ends its memberships in the same
+ * transaction), and locking it would cost a row lock and its WAL record for nothing: adding members
+ * who are there already is the common retry. Removing locks no customer: a concurrent soft delete
+ * and this hard delete meet on the membership rows themselves. Idempotent: members stay as they
+ * are, and non-members are removed without error.
  */
-async function insertMemberships(tx: Tx, pairs: Pair[], createdBy: string, now: Date): Promise<Pair[]> {
-  if (pairs.length === 0) return [];
-  const rows = lockOrder(pairs).map((p) => ({ id: newId('CustomerGroupCustomer'), ...p }));
-  return tx.$queryRaw`INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
-    SELECT r.id, r."customerId", r."customerGroupId", ${createdBy}, ${now}, ${now} FROM ${pairRows(rows)}
-    ON CONFLICT DO NOTHING
-    RETURNING customer_id AS "customerId", customer_group_id AS "customerGroupId"`;
-}
-
-/** Hard-deletes the live memberships among the pairs (as Medusa's removeCustomerFromGroup) and returns them. */
-async function deleteMemberships(tx: Tx, pairs: Pair[]): Promise<(Pair & { id: string })[]> {
-  if (pairs.length === 0) return [];
-  return tx.$queryRaw`DELETE FROM customer_group_customer m USING ${pairRows(lockOrder(pairs))}
-    WHERE m.deleted_at IS NULL AND m.customer_id = r."customerId" AND m.customer_group_id = r."customerGroupId"
-    RETURNING m.id, m.customer_id AS "customerId", m.customer_group_id AS "customerGroupId"`;
-}
-
-/** The live memberships of the pairs. */
-function findMemberships(tx: Tx, pairs: Pair[]): Promise<CustomerGroupCustomer[]> {
-  return tx.$queryRaw`SELECT m.id, m.customer_id AS "customerId", m.customer_group_id AS "customerGroupId", m.created_by AS "createdBy",
-      m.created_at AS "createdAt", m.updated_at AS "updatedAt", m.deleted_at AS "deletedAt"
-    FROM customer_group_customer m JOIN ${pairRows(pairs)} ON m.customer_id = r."customerId" AND m.customer_group_id = r."customerGroupId"
-    WHERE m.deleted_at IS NULL`;
-}
-
-/** One `customer_group.updated` per group whose members changed: `{ id, fields: ['customers'], added, removed }`. */
-function membershipEvents(added: Pair[], removed: Pair[]): DomainEvent[] {
-  const changes = new Map<string, { added: string[]; removed: string[] }>();
-  const change = (groupId: string) =>
-    changes.get(groupId) ?? changes.set(groupId, { added: [], removed: [] }).get(groupId)!;
-  for (const p of added) change(p.customerGroupId).added.push(p.customerId);
-  for (const p of removed) change(p.customerGroupId).removed.push(p.customerId);
-  return [...changes].map(([id, { added, removed }]) => ({
-    name: 'customer_group.updated',
-    payload: { id, fields: ['customers'], added: added.sort(), removed: removed.sort() },
-  }));
-}
-
-/** Checks every ID, then adds and removes memberships: locks, insert, delete, events. */
-async function changeMemberships(tx: Tx, ctx: Context, refs: Ref[], add: Pair[], remove: Pair[]) {
+async function writeMemberships(ctx: Context, run: Run, w: MembershipWrite) {
   const createdBy = requireAdmin(ctx);
-  await lockLive(tx, refs);
-  const added = await insertMemberships(tx, add, createdBy, ctx.services.now());
-  const removed = await deleteMemberships(tx, remove);
-  await recordEvents(tx, membershipEvents(added, removed));
-  return { added, removed };
+  const groups = new Map<string, Set<string>>();
+  const add = columns(w.add ?? [], groups);
+  const remove = columns(w.remove ?? [], groups);
+  if (add.customerIds.length + remove.customerIds.length === 0 && !w.customerIds?.length)
+    return { memberships: [], removedIds: [] };
+  const groupIds = [...groups.keys()];
+  const [row] = await run<Written>(
+    membershipStatement({
+      add,
+      remove,
+      groupIds,
+      customerIds: w.customerIds ?? [],
+      stem: newIdStem('CustomerGroupCustomer'),
+      createdBy,
+      now: ctx.services.now(),
+      events: w.announce ? groupIds.length : 0,
+      read: w.read,
+    }),
+  );
+  if (row!.missingCustomers.length || row!.missingGroups.length)
+    throw notFound(w.refs(), { customer: row!.missingCustomers, group: row!.missingGroups });
+  return { memberships: row!.memberships ?? [], removedIds: row!.removedIds ?? [] };
+}
+
+/** Pairs as two columns, as the statement takes them. */
+interface Columns {
+  customerIds: string[];
+  groupIds: string[];
+}
+
+/**
+ * The pairs as columns, each pair once; `groups` collects their groups (and members) across calls.
+ * Keyed by group, then customer: with a Map keyed by the two IDs joined, a call adding 5,000
+ * customers spent 2.9 ms in JavaScript rather than 0.7.
+ */
+function columns(pairs: readonly Pair[], groups: Map<string, Set<string>>): Columns {
+  const out: Columns = { customerIds: [], groupIds: [] };
+  for (const { customerId, customerGroupId } of pairs) {
+    let customers = groups.get(customerGroupId);
+    if (!customers) {
+      customers = new Set();
+      groups.set(customerGroupId, customers);
+    }
+    if (customers.has(customerId)) continue;
+    customers.add(customerId);
+    out.customerIds.push(customerId);
+    out.groupIds.push(customerGroupId);
+  }
+  return out;
+}
+
+/**
+ * The statement of `writeMemberships`, with only the parts its call needs (a removal of 50 members
+ * that planned the parts of an add too took half as long again). Pairs travel as two array parameters
+ * (customers, groups): a few parameters whatever their number. Groups and customers are locked,
+ * and memberships inserted, in ID order, so that writers wait for each other instead of
+ * deadlocking. Not prepared: a plan made for the arrays it runs with hashes `= ANY (…)` and probes
+ * the indexes, where a generic plan (made once, blind to the arrays' length) scanned the
+ * memberships comparing each with every ID, three times slower. The new memberships' IDs are a
+ * stem and the pair's place among them in 6 Crockford base-32 digits: in the pairs' order
+ * (customer, then group), made here rather than sent as parameters.
+ */
+function membershipStatement(s: {
+  add: Columns;
+  remove: Columns;
+  /** The groups of the pairs, once each. */
+  groupIds: string[];
+  customerIds: string[];
+  stem: string;
+  createdBy: string;
+  now: Date;
+  /** How many groups may change, if their events are to be recorded. */
+  events: number;
+  read: MembershipWrite['read'];
+}): Prisma.Sql {
+  const pairs = (name: string, list: Columns) =>
+    Prisma.sql`${Prisma.raw(name)} AS (SELECT * FROM unnest(${list.customerIds}::text[], ${list.groupIds}::text[])
+      AS p(customer_id, group_id))`;
+  const adding = s.add.customerIds.length > 0;
+  const removing = s.remove.customerIds.length > 0;
+  const ctes: Prisma.Sql[] = [];
+  const missing: Prisma.Sql[] = [];
+  const customers: Prisma.Sql[] = [];
+  const changes: Prisma.Sql[] = [];
+  if (adding) {
+    ctes.push(pairs('a', s.add));
+  }
+  if (removing) {
+    ctes.push(pairs('r', s.remove));
+    customers.push(Prisma.sql`SELECT customer_id FROM r`);
+  }
+  if (s.customerIds.length) customers.push(Prisma.sql`SELECT unnest(${s.customerIds}::text[]) AS customer_id`);
+  if (s.groupIds.length) {
+    ctes.push(
+      Prisma.sql`g AS (SELECT id FROM customer_group WHERE id = ANY (${s.groupIds}::text[]) AND deleted_at IS NULL
+        ORDER BY id FOR SHARE)`,
+    );
+    missing.push(Prisma.sql`SELECT 'group' AS kind, id FROM unnest(${s.groupIds}::text[]) AS asked(id)
+      WHERE id NOT IN (SELECT id FROM g)`);
+  }
+  if (adding) {
+    ctes.push(
+      // A subquery per pair (the unique index allows one live row), so that PostgreSQL probes the
+      // index once per pair rather than joining all of a large group's memberships.
+      Prisma.sql`joining AS (SELECT customer_id, group_id FROM a
+        WHERE (SELECT true FROM customer_group_customer m
+          WHERE m.customer_id = a.customer_id AND m.customer_group_id = a.group_id AND m.deleted_at IS NULL) IS NULL)`,
+      Prisma.sql`c AS (SELECT id FROM customer WHERE id = ANY (ARRAY(SELECT customer_id FROM joining)) AND deleted_at IS NULL
+        ORDER BY id FOR SHARE)`,
+    );
+    missing.push(
+      Prisma.sql`SELECT 'customer' AS kind, customer_id AS id FROM joining WHERE customer_id NOT IN (SELECT id FROM c)`,
+    );
+  }
+  if (customers.length) {
+    ctes.push(Prisma.sql`checked AS (${Prisma.join(customers, ' UNION ')})`);
+    missing.push(Prisma.sql`SELECT 'customer' AS kind, customer_id AS id FROM checked WHERE customer_id NOT IN (
+      SELECT id FROM customer WHERE id = ANY (ARRAY(SELECT customer_id FROM checked)) AND deleted_at IS NULL)`);
+  }
+  ctes.push(Prisma.sql`missing AS (${Prisma.join(missing, ' UNION ALL ')})`);
+  if (adding) {
+    ctes.push(Prisma.sql`w AS (INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
+      SELECT ${s.stem}::text || (SELECT string_agg(substr(${ID_ALPHABET}::text, ((j.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
+          FROM generate_series(0, 5) k),
+        j.customer_id, j.group_id, ${s.createdBy}::text, ${s.now}::timestamptz, ${s.now}::timestamptz
+      FROM (SELECT customer_id, group_id, row_number() OVER (ORDER BY customer_id COLLATE "C", group_id COLLATE "C") AS n
+        FROM joining) j
+      WHERE NOT EXISTS (SELECT 1 FROM missing)
+      ORDER BY j.customer_id COLLATE "C", j.group_id COLLATE "C"
+      ON CONFLICT DO NOTHING
+      RETURNING id, customer_id, customer_group_id, created_by, created_at, updated_at, deleted_at)`);
+    changes.push(Prisma.sql`SELECT customer_group_id AS group_id, customer_id, true AS added FROM w`);
+  }
+  if (removing) {
+    // Hard deletes, as Medusa's removeCustomerFromGroup.
+    ctes.push(Prisma.sql`d AS (DELETE FROM customer_group_customer m USING r
+      WHERE m.customer_id = r.customer_id AND m.customer_group_id = r.group_id AND m.deleted_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM missing)
+      RETURNING m.id, m.customer_id, m.customer_group_id)`);
+    changes.push(Prisma.sql`SELECT customer_group_id AS group_id, customer_id, false AS added FROM d`);
+  }
+  if (s.events && changes.length)
+    ctes.push(
+      Prisma.sql`changed AS (SELECT group_id,
+          coalesce(array_agg(customer_id ORDER BY customer_id COLLATE "C") FILTER (WHERE added), '{}') AS added,
+          coalesce(array_agg(customer_id ORDER BY customer_id COLLATE "C") FILTER (WHERE NOT added), '{}') AS removed
+        FROM (${Prisma.join(changes, ' UNION ALL ')}) x
+        GROUP BY group_id)`,
+      recordEventsSql(
+        'customer_group.updated',
+        Prisma.sql`changed`,
+        {
+          id: sqlValue<string>(Prisma.sql`group_id`),
+          fields: sqlConstant(['customers']),
+          added: sqlValue<string[]>(Prisma.sql`added`),
+          removed: sqlValue<string[]>(Prisma.sql`removed`),
+        },
+        s.events,
+      ),
+    );
+  const memberships =
+    s.read === 'memberships' && adding
+      ? Prisma.sql`(SELECT jsonb_agg(to_jsonb(m)) FROM (
+          SELECT m.id, m.customer_id, m.customer_group_id, m.created_by, m.created_at, m.updated_at, m.deleted_at
+            FROM a JOIN customer_group_customer m
+              ON m.customer_id = a.customer_id AND m.customer_group_id = a.group_id AND m.deleted_at IS NULL
+          UNION ALL SELECT * FROM w) m)`
+      : Prisma.sql`NULL::jsonb`;
+  const removedIds =
+    s.read === 'removedIds' && removing
+      ? Prisma.sql`ARRAY(SELECT id FROM d ORDER BY id COLLATE "C")`
+      : Prisma.sql`NULL::text[]`;
+  return Prisma.sql`WITH ${Prisma.join(ctes, ',\n  ')}
+  SELECT ARRAY(SELECT id FROM missing WHERE kind = 'customer') AS "missingCustomers",
+    ARRAY(SELECT id FROM missing WHERE kind = 'group') AS "missingGroups",
+    ${memberships} AS memberships, ${removedIds} AS "removedIds"`;
 }
 
 // Groups
@@ -201,9 +358,13 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
     return await transaction(ctx, async (tx) => {
       const taken = await nameTaken(tx, names, (at) => `input[${at}].name`);
       if (taken) throw taken;
-      if (refs.length) await lockLive(tx, refs);
       const created = await tx.customerGroup.createManyAndReturn({ data: groups });
-      await insertMemberships(tx, memberships, createdBy, ctx.services.now());
+      if (memberships.length)
+        await writeMemberships(ctx, within(tx), {
+          add: memberships,
+          refs: () => refs,
+          announce: false,
+        });
       await recordEvents(
         tx,
         created.map((g) => ({ name: 'customer_group.created' as const, payload: { id: g.id } })),
@@ -415,125 +576,25 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
 const groupRef = (id: string, field: string): Ref => ({ kind: 'group', id, field });
 const customerRef = (id: string, field: string): Ref => ({ kind: 'customer', id, field });
 
-/**
- * Adds many customers to one group, or removes them, in one statement (atomic without a
- * transaction): it locks the live group FOR SHARE, changes the memberships only if every ID was
- * found, and records the group's `customer_group.updated` event if anything changed. Every ID
- * travels once, in one array parameter, so the statement is the same whatever the batch size; only
- * the unknown IDs come back. Any unknown ID is a NotFoundError, and nothing was written.
- *
- * Adding locks FOR SHARE (in ID order, as `lockLive`) only the customers that are not members yet,
- * so that a concurrent soft delete waits and cannot miss their new memberships. A customer who is
- * already a member is live in the same snapshot (deleting a customer ends its memberships in the
- * same transaction), and locking it would cost a row lock and its WAL record for nothing: adding
- * members who are there already is the common retry. Removing locks no customer: a concurrent soft
- * delete and this hard delete meet on the membership rows themselves.
- */
-async function changeGroupMembers(
-  ctx: Context,
-  groupId: string,
-  customerIds: string[],
-  change: 'insert' | 'delete',
-): Promise<void> {
-  const createdBy = requireAdmin(ctx);
+/** Many customers join or leave one group, in one statement (atomic without a transaction). */
+async function changeGroupMembers(ctx: Context, groupId: string, customerIds: string[], change: 'add' | 'remove') {
+  requireAdmin(ctx);
   checkBatchSize(customerIds, 'customerIds');
-  const unique = [...new Set(customerIds)].sort();
-  const [row] = await singleStatement(ctx, () =>
-    change === 'insert'
-      ? ctx.services.query<MembershipChange>(ADD_MEMBERS, [
-          unique,
-          groupId,
-          newIdStem('CustomerGroupCustomer'),
-          createdBy,
-          ctx.services.now(),
-          newId('OutboxEvent'),
-          new Date(),
-          groupEventKey(groupId),
-        ])
-      : ctx.services.query<MembershipChange>(REMOVE_MEMBERS, [
-          unique,
-          groupId,
-          newId('OutboxEvent'),
-          new Date(),
-          groupEventKey(groupId),
-        ]),
-  );
-  // NOT_FOUND as `lockLive` reports it: every unknown ID, naming the first argument item holding one.
-  if (row!.group && row!.missing.length === 0) return;
-  const missing = new Set(row!.missing);
-  const unknown = [...new Set(customerIds.filter((id) => missing.has(id)))];
-  if (!row!.group) throw new NotFoundError([groupId, ...unknown], 'groupId');
-  throw new NotFoundError(unknown, `customerIds[${customerIds.indexOf(unknown[0]!)}]`);
+  const pairs = customerIds.map((customerId) => ({ customerId, customerGroupId: groupId }));
+  await writeMemberships(ctx, alone(ctx), {
+    [change]: pairs,
+    refs: () => [groupRef(groupId, 'groupId'), ...customerIds.map((id, i) => customerRef(id, `customerIds[${i}]`))],
+    announce: true,
+  });
 }
-
-interface MembershipChange {
-  group: boolean;
-  missing: string[];
-}
-
-/**
- * The statement's end: `e` records what membershipEvents records for one group if `w` wrote
- * anything, with the event's ID, time and key (`groupEventKey`) from the placeholders given, and
- * the key's next sequence number from `k` (as `recordEvents` takes it); then what the caller reads.
- */
-const membershipEvent = (added: string, removed: string, eventId: string, eventAt: string, eventKey: string) => `
-    k AS (INSERT INTO outbox_key (key, last_seq) SELECT ${eventKey}, 1 WHERE EXISTS (SELECT 1 FROM w)
-      ON CONFLICT (key) DO UPDATE SET last_seq = outbox_key.last_seq + 1
-      RETURNING last_seq),
-    e AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at, key, seq)
-      SELECT ${eventId}, 'customer_group.updated',
-        jsonb_build_object('id', $2::text, 'fields', jsonb_build_array('customers'), 'added', ${added}, 'removed', ${removed}),
-        ${eventAt}, ${eventAt}, ${eventKey}, (SELECT last_seq FROM k)
-      WHERE EXISTS (SELECT 1 FROM w))
-  SELECT EXISTS (SELECT 1 FROM g) AS "group", ARRAY(SELECT customer_id FROM missing) AS missing`;
-
-const written = '(SELECT jsonb_agg(customer_id ORDER BY customer_id) FROM w)';
-
-// $1 the sorted unique customer IDs, $2 the group. Not prepared: a plan made for the array it runs
-// with hashes `= ANY ($1)` and probes the indexes, where a generic plan (made once, blind to the
-// array's length) scanned the memberships comparing each with every ID, three times slower. Only
-// the customers who are not members yet are looked up (and locked).
-// The new memberships' IDs are a stem ($3) and the customer's place among them in ID order in 6
-// Crockford base-32 digits: ordered as the customers are, made here rather than sent as parameters.
-const ADD_MEMBERS = `
-  WITH g AS (SELECT id FROM customer_group WHERE id = $2 AND deleted_at IS NULL FOR SHARE),
-    -- A subquery per ID (the unique index allows one live row), so that PostgreSQL probes the
-    -- index once per ID rather than joining all of a large group's memberships.
-    members AS (SELECT u.customer_id FROM unnest($1::text[]) AS u(customer_id)
-      WHERE (SELECT true FROM customer_group_customer m
-        WHERE m.customer_id = u.customer_id AND m.customer_group_id = $2 AND m.deleted_at IS NULL)),
-    c AS (SELECT id FROM customer
-      WHERE id = ANY (ARRAY(SELECT customer_id FROM unnest($1::text[]) AS u(customer_id) WHERE customer_id NOT IN (SELECT customer_id FROM members)))
-        AND deleted_at IS NULL
-      ORDER BY id FOR SHARE),
-    missing AS (SELECT customer_id FROM unnest($1::text[]) AS u(customer_id)
-      WHERE customer_id NOT IN (SELECT id FROM c) AND customer_id NOT IN (SELECT customer_id FROM members)),
-    w AS (INSERT INTO customer_group_customer (id, customer_id, customer_group_id, created_by, created_at, updated_at)
-      SELECT $3::text || (SELECT string_agg(substr('${ID_ALPHABET}', ((c.n >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k DESC)
-          FROM generate_series(0, 5) k),
-        c.id, (SELECT id FROM g), $4::text, $5::timestamptz, $5::timestamptz
-      FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM c) c
-      WHERE EXISTS (SELECT 1 FROM g) AND NOT EXISTS (SELECT 1 FROM missing)
-      ORDER BY c.id
-      ON CONFLICT DO NOTHING
-      RETURNING customer_id),${membershipEvent(written, "'[]'::jsonb", '$6::text', '$7::timestamptz', '$8::text')}`;
-
-const REMOVE_MEMBERS = `
-  WITH g AS (SELECT id FROM customer_group WHERE id = $2 AND deleted_at IS NULL FOR SHARE),
-    missing AS (SELECT customer_id FROM unnest($1::text[]) AS u(customer_id)
-      WHERE customer_id NOT IN (SELECT id FROM customer WHERE id = ANY ($1::text[]) AND deleted_at IS NULL)),
-    w AS (DELETE FROM customer_group_customer
-      WHERE customer_group_id = (SELECT id FROM g) AND customer_id = ANY ($1::text[]) AND deleted_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM missing)
-      RETURNING customer_id),${membershipEvent("'[]'::jsonb", written, '$3::text', '$4::timestamptz', '$5::text')}`;
 
 /** Medusa v1's addCustomers: idempotent, members already in the group stay as they are. */
 export const addCustomersToGroup = (ctx: Context, groupId: string, customerIds: string[]) =>
-  changeGroupMembers(ctx, groupId, customerIds, 'insert');
+  changeGroupMembers(ctx, groupId, customerIds, 'add');
 
 /** Medusa v1's removeCustomers: customers who are not members are no error. */
 export const removeCustomersFromGroup = (ctx: Context, groupId: string, customerIds: string[]) =>
-  changeGroupMembers(ctx, groupId, customerIds, 'delete');
+  changeGroupMembers(ctx, groupId, customerIds, 'remove');
 
 /** Medusa v2's batchCustomerGroups: one customer joins and leaves groups in one call. */
 export async function batchCustomerGroups(
@@ -548,44 +609,75 @@ export async function batchCustomerGroups(
   const adding = new Set(add);
   const both = remove.findIndex((id) => adding.has(id));
   if (both >= 0) throw new ValidationError('A group cannot be both added and removed.', `remove[${both}]`);
-  const refs = [
-    customerRef(customerId, 'customerId'),
-    ...add.map((id, i) => groupRef(id, `add[${i}]`)),
-    ...remove.map((id, i) => groupRef(id, `remove[${i}]`)),
-  ];
   const pair = (customerGroupId: string) => ({ customerId, customerGroupId });
+  // One transaction with the read, so that the customer returned is the one the write found live.
   return transaction(ctx, async (tx) => {
-    await changeMemberships(tx, ctx, refs, add.map(pair), remove.map(pair));
+    await writeMemberships(ctx, within(tx), {
+      add: add.map(pair),
+      remove: remove.map(pair),
+      customerIds: [customerId],
+      refs: () => [
+        customerRef(customerId, 'customerId'),
+        ...add.map((id, i) => groupRef(id, `add[${i}]`)),
+        ...remove.map((id, i) => groupRef(id, `remove[${i}]`)),
+      ],
+      announce: true,
+    });
     return tx.customer.findUniqueOrThrow({ where: { id: customerId } });
   });
 }
+
+const pairRefs = (pairs: Pair[]) => () =>
+  pairs.flatMap((p, i) => [
+    customerRef(p.customerId, `memberships[${i}].customerId`),
+    groupRef(p.customerGroupId, `memberships[${i}].groupId`),
+  ]);
+
+const membership = (m: MembershipRow): CustomerGroupCustomer => ({
+  id: m.id,
+  customerId: m.customer_id,
+  customerGroupId: m.customer_group_id,
+  createdBy: m.created_by,
+  createdAt: new Date(m.created_at),
+  updatedAt: new Date(m.updated_at),
+  deletedAt: m.deleted_at === null ? null : new Date(m.deleted_at),
+});
 
 /** Medusa v2's addCustomerToGroup: returns the membership of every pair, including those that existed. */
 export async function addCustomerToGroup(ctx: Context, pairs: Pair[]): Promise<CustomerGroupCustomer[]> {
   requireAdmin(ctx);
   checkBatchSize(pairs, 'memberships');
-  const refs = pairs.flatMap((p, i) => [
-    customerRef(p.customerId, `memberships[${i}].customerId`),
-    groupRef(p.customerGroupId, `memberships[${i}].groupId`),
-  ]);
-  return transaction(ctx, async (tx) => {
-    await changeMemberships(tx, ctx, refs, pairs, []);
-    const unique = uniquePairs(pairs);
-    const byPair = new Map((await findMemberships(tx, unique)).map((m) => [pairKey(m), m]));
-    return unique.map((p) => byPair.get(pairKey(p))!);
+  const written = await writeMemberships(ctx, alone(ctx), {
+    add: pairs,
+    refs: pairRefs(pairs),
+    announce: true,
+    read: 'memberships',
   });
+  const byPair = new Map(written.memberships.map((row) => membership(row)).map((m) => [pairKey(m), m]));
+  // A pair another call added after this statement's snapshot was skipped by ON CONFLICT and is
+  // read now, after that call committed.
+  const late = uniquePairs(pairs).filter((p) => !byPair.has(pairKey(p)));
+  if (late.length) {
+    const found = await ctx.db.customerGroupCustomer.findMany({
+      where: {
+        deletedAt: null,
+        OR: late.map((p) => ({ customerId: p.customerId, customerGroupId: p.customerGroupId })),
+      },
+    });
+    for (const m of found) byPair.set(pairKey(m), m);
+  }
+  return uniquePairs(pairs).map((p) => byPair.get(pairKey(p))!);
 }
 
 /** Medusa v2's removeCustomerFromGroup: returns the IDs of the memberships it removed. */
 export async function removeCustomerFromGroup(ctx: Context, pairs: Pair[]): Promise<string[]> {
   requireAdmin(ctx);
   checkBatchSize(pairs, 'memberships');
-  const refs = pairs.flatMap((p, i) => [
-    customerRef(p.customerId, `memberships[${i}].customerId`),
-    groupRef(p.customerGroupId, `memberships[${i}].groupId`),
-  ]);
-  return transaction(ctx, async (tx) => {
-    const { removed } = await changeMemberships(tx, ctx, refs, [], pairs);
-    return removed.map((m) => m.id).sort();
+  const written = await writeMemberships(ctx, alone(ctx), {
+    remove: pairs,
+    refs: pairRefs(pairs),
+    announce: true,
+    read: 'removedIds',
   });
+  return written.removedIds;
 }
