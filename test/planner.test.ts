@@ -373,7 +373,7 @@ test('what the planner does not answer falls back and is still the same: argumen
     '{ customers(after: "nope") { totalCount } }',
     '{ customer(id: "cusgroup_1") { id } }',
     '{ node(id: "zzz_1") { id } }',
-    '{ customers { edges { node { defaultShippingAddress { id } } } } }',
+    '{ orders(first: 2) { edges { node { customer { id } } } } }',
     '{ __schema { queryType { name } } }',
   ];
   for (const query of fallbacks) assert.equal(await same(query), false, query);
@@ -618,11 +618,12 @@ test("a customer's `me`: planned under the owner rule, the same as the Pothos pa
     '{ me { __typename id email firstName lastName companyName phone hasAccount metadata emailVerifiedAt createdAt updatedAt deletedAt } }',
     '{ me { orders(first: 2) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id displayId status paymentStatus total currencyCode canceledAt metadata createdAt items { id title quantity unitPrice } } } } } }',
     '{ me { orders(last: 1) { edges { node { id } } } addresses(first: 1) { edges { cursor node { id city isDefaultShipping metadata } } } } }',
+    '{ me { defaultShippingAddress { id city } defaultBillingAddress { id postalCode } } }',
   ];
   const fallbacks = [
     '{ me { createdBy } }', // admins only: scope-auth refuses it
     '{ me { id } customers { totalCount } }', // an admin's list
-    '{ me { defaultShippingAddress { id } } }', // a resolver of its own
+    '{ me { orders(first: 1) { edges { node { shippingAddress { city } } } } } }', // a resolver of its own
     '{ customer(id: "cus_x") { id } }',
   ];
   for (const customerId of registered) {
@@ -648,6 +649,46 @@ test("a customer's `me`: planned under the owner rule, the same as the Pothos pa
   assert.equal((decision.sql.match(/THEN .* ELSE \('planner:not-an-object:owner:'/g) ?? []).length > 0, true);
   for (const column of ['"id" = $', '"customer_id" = $'])
     assert.ok(decision.sql.includes(column), `no owner check on ${column}`);
+});
+
+test('federation `_entities`: planned for admins and customers, the same as the loaders', async () => {
+  const p = t.prisma;
+  // Guests sharing an email with an account and with each other: the preferred row must be the same.
+  await makeCustomer(p, {
+    email: 'Customer-0@example.com',
+    hasAccount: false,
+    createdAt: new Date('2027-01-01T00:00:00Z'),
+  });
+  const tie = new Date('2026-02-02T00:00:00Z');
+  for (const email of ['shared@example.com', 'Shared@Example.com', 'SHARED@example.com'])
+    await makeCustomer(p, { email, hasAccount: false, createdAt: tie });
+  const query = `query($r: [_Any!]!) { _entities(representations: $r) { __typename
+    ... on Customer { id email hasAccount groups { totalCount edges { node { id name } } } defaultShippingAddress { id city } }
+    ... on CustomerGroup { id name } ... on Address { id city isDefaultBilling } ... on Order { id displayId items { id title } } } }`;
+  const typed = (type: string, list: string[]) => list.map((id) => ({ __typename: type, id }));
+  const representations = [
+    ...typed('Customer', ids.Customer!),
+    ...['customer-0@EXAMPLE.com', ' shared@example.com ', 'mixed.case3@example.com', 'nobody@example.com'].map(
+      (email) => ({ __typename: 'Customer', email }),
+    ),
+    ...typed('CustomerGroup', ids.CustomerGroup!),
+    ...typed('Address', ids.Address!.slice(0, 8)),
+    ...typed('Order', ids.Order!.slice(0, 8)),
+    ...typed('Node', [ids.Customer![1]!, ids.Order![0]!]),
+    ...typed('Customer', [ids.Order![0]!, 'cus_unknown', ids.Customer![0]!]),
+  ];
+  assert.equal(await same(query, { r: representations }), true, JSON.stringify(decisions));
+  const found = (JSON.parse(last.slice(last.indexOf(' ') + 1)) as { data: { _entities: unknown[] } }).data._entities;
+  assert.equal(found.length, representations.length);
+  assert.ok(found.filter(Boolean).length > 30, 'most representations name live rows');
+  assert.equal(await same(query, { r: [] }), true);
+  for (const customerId of [ids.Customer![0]!, ids.Customer![2]!]) {
+    const as = await sessionOf(customerId);
+    assert.equal(await same(query, { r: representations }, as), true, JSON.stringify(decisions));
+  }
+  // A representation the resolver refuses at its position: the loaders' path answers.
+  assert.equal(await same(query, { r: [{ __typename: 'Nope', id: 'x' }, ...representations.slice(0, 2)] }), false);
+  assert.equal(await same(query, { r: [{ __typename: 'Customer' }] }), false);
 });
 
 test("generated selections under a customer's `me` (fast-check): the same on both paths", async () => {

@@ -28,6 +28,7 @@ import { LIVE, MAX_NODES } from '../schema/builder.js';
 import { countLimit } from '../schema/count.js';
 import { cursorSql } from '../schema/cursor.js';
 import { dateTimeSql } from '../schema/date-time.js';
+import type { EntitiesSpec, Reference } from '../schema/federation.js';
 import {
   type ConnectionSpec,
   type ListSpec,
@@ -37,7 +38,7 @@ import {
   pageQuery,
   planPage,
 } from '../schema/keyset.js';
-import { fieldAccess, fieldPlan, typePlan } from '../schema/read-plan-plugin.js';
+import { type FieldPlan, fieldAccess, fieldPlan, typePlan } from '../schema/read-plan-plugin.js';
 import type { DataModel, Model } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
 import { compileOrderBy, compileWhere, newAlias, type Params } from './where.js';
@@ -146,6 +147,7 @@ const int = (value: number) => {
 };
 
 interface Extensions {
+  entities?: EntitiesSpec;
   keysetConnection?: ConnectionSpec;
   keysetList?: ListSpec<Record<string, unknown>>;
   lookup?: LookupSpec<Record<string, unknown>>;
@@ -293,7 +295,8 @@ class Compiler implements Params {
 
   private rootField(field: GraphQLField<unknown, unknown>, nodes: Nodes): SQL {
     const args = this.args(field, nodes[0]!);
-    const { keysetList, lookup } = ext(field);
+    const { keysetList, lookup, entities } = ext(field);
+    if (entities) return this.entities(entities, args.representations as never, nodes);
     if (keysetList) {
       const page = planPage(args, keysetList.connection, keysetList.ordering(args));
       const where = keysetList.where(args, this.context);
@@ -325,6 +328,36 @@ class Compiler implements Params {
       return sql`('[' || ${sql.join(items, ` || ',' || `)} || ']')`;
     }
     throw new Unplannable(`Query.${field.name}`);
+  }
+
+  /**
+   * Federation's `_entities` (federation.ts): one row per representation, in order, found by its
+   * key (an ID, or a customer's folded email with the preferred row first) under the same rule the
+   * loaders apply; an unknown or refused row is null. One subquery per kind of key, over the
+   * positions unnested from two array parameters, so the statement's text depends only on which
+   * kinds occur and is prepared like any other.
+   */
+  private entities(spec: EntitiesSpec, representations: never, nodes: Nodes): SQL {
+    const slots = spec.slots(representations, this.context, this.env.schema);
+    if (slots.some((slot) => slot instanceof GraphQLError)) throw new Unplannable('representations', 'argument');
+    const refs = slots as Reference[];
+    if (!refs.length) return sql`'[]'`;
+    const kinds = refs.map((ref) => ('email' in ref ? `${ref.type}:email` : ref.type));
+    const p = newAlias('p');
+    const branches = [...new Set(kinds)].sort().map((kind) => {
+      const [typeName, byEmail] = kind.split(':') as [Reference['type'], string | undefined];
+      const type = this.objectType(this.env.schema.getType(typeName) as GraphQLOutputType);
+      const model = this.prismaModel(type);
+      const alias = newAlias();
+      const key = this.dm.column(model, byEmail ? 'emailFolded' : 'id');
+      const where = compileWhere(this, model, alias, spec.where(typeName, this.context.viewer));
+      const order = byEmail ? sql` ORDER BY ${compileOrderBy(this, model, alias, spec.emailPreference)}` : sql.blank;
+      const row = this.object(type, model, alias, nodes);
+      return sql`WHEN ${sql.literal(kind)} THEN (SELECT ${row} FROM ${model.table} ${alias} WHERE ${alias}.${key.sql} = ${p}.k AND (${where})${order} LIMIT 1)`;
+    });
+    const keys = refs.map((ref) => ('email' in ref ? ref.email : ref.id));
+    const positions = sql`unnest(${this.param(kinds, sql`text[]`)}, ${this.param(keys, sql`text[]`)}) WITH ORDINALITY AS ${p}(t, k, n)`;
+    return sql`(SELECT '[' || string_agg(coalesce(CASE ${p}.t ${sql.join(branches, ' ')} END, 'null'), ',' ORDER BY ${p}.n) || ']' FROM ${positions})`;
   }
 
   /** A Relay node by ID: its type is its prefix's; soft-deleted rows are null (builder.ts' LIVE). */
@@ -385,7 +418,7 @@ class Compiler implements Params {
     if (plan?.kind === 'column') return this.scalar(model, alias, plan.field, field.type);
     if (field.name === 'id' && this.idField(type) && field.args.length === 0)
       return this.scalar(model, alias, this.idField(type)!, field.type);
-    if (plan?.kind === 'relation') return this.relation(model, alias, field, plan.relation, plan.query, nodes);
+    if (plan?.kind === 'relation') return this.relation(model, alias, field, plan, nodes);
     if (keysetConnection) return this.relationConnection(model, alias, field, keysetConnection, nodes);
     throw new Unplannable(`${type.name}.${field.name}`);
   }
@@ -431,16 +464,15 @@ class Compiler implements Params {
     model: Model,
     alias: SQL,
     field: GraphQLField<unknown, unknown>,
-    relationName: string,
-    relationQuery: (context: unknown) => Record<string, unknown>,
+    plan: Extract<FieldPlan, { kind: 'relation' }>,
     nodes: Nodes,
   ): SQL {
-    const relation = this.dm.relation(model, relationName);
+    const relation = this.dm.relation(model, plan.relation);
     const target = this.dm.model(relation.model);
     const type = this.objectType(isListType(getNullableType(field.type)) ? getNamedType(field.type) : field.type);
     if (this.prismaModel(type).name !== target.name) throw new Unplannable(`${field.name}: model`);
     // The relation's own query (`t.relation(name, { query })`), as Pothos would merge it.
-    const query = relationQuery(this.context);
+    const query = plan.query(this.context);
     if (Object.keys(query).some((k) => k !== 'where' && k !== 'orderBy')) throw new Unplannable(`${field.name}: query`);
     const child = newAlias();
     const where = sql`${relation.link(child, alias)} AND (${compileWhere(this, target, child, query.where)})`;
@@ -448,6 +480,10 @@ class Compiler implements Params {
     if (!relation.isList) {
       if (query.where || query.orderBy) throw new Unplannable(`${field.name}: to-one query`);
       return sql`(SELECT ${item} FROM ${target.table} ${child} WHERE ${where})`;
+    }
+    if (plan.single) {
+      if (isListType(getNullableType(field.type))) throw new Unplannable(`${field.name}: single of a list`);
+      return sql`(SELECT ${item} FROM ${target.table} ${child} WHERE ${where} LIMIT 1)`;
     }
     if (!query.orderBy) throw new Unplannable(`${field.name}: a list without an order`);
     const order = compileOrderBy(this, target, child, query.orderBy);

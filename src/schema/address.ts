@@ -37,12 +37,29 @@ export const Address = builder.prismaNode('Address', {
   }),
 });
 
+type DefaultFlag = 'isDefaultShipping' | 'isDefaultBilling';
+
+/** A customer's default address of a kind: the live one with the flag (a unique index allows one). */
+const defaultWhere = (flag: DefaultFlag) => ({ ...LIVE, [flag]: true });
+
 // Both default-address fields make the same selection, so Pothos loads it once for both.
 const defaultAddresses = (_args: object, _ctx: object, nestedSelection: <T>(selection: T) => T) => ({
   addresses: nestedSelection({
-    where: { ...LIVE, OR: [{ isDefaultShipping: true }, { isDefaultBilling: true }] },
+    where: { OR: [defaultWhere('isDefaultShipping'), defaultWhere('isDefaultBilling')] },
     select: { ...ADDRESS_BASE, isDefaultShipping: true, isDefaultBilling: true },
   }),
+});
+
+const defaultAddress = (flag: DefaultFlag) => ({
+  type: Address,
+  nullable: true as const,
+  select: defaultAddresses,
+  resolve: (customer: { addresses: { [K in DefaultFlag]: boolean }[] }) =>
+    (customer.addresses.find((a) => a[flag]) ?? null) as never,
+  // The read planner reads the one row of `addresses` under the same rule.
+  extensions: {
+    readPlan: { kind: 'relation', relation: 'addresses', query: () => ({ where: defaultWhere(flag) }), single: true },
+  },
 });
 
 const customerAddresses = relationConnection({
@@ -60,18 +77,8 @@ builder.prismaObjectFields('Customer', (t) => ({
     { name: 'CustomerAddressesConnection' },
     { name: 'CustomerAddressesConnectionEdge' },
   ),
-  defaultShippingAddress: t.field({
-    type: Address,
-    nullable: true,
-    select: defaultAddresses,
-    resolve: (customer) => customer.addresses.find((a) => a.isDefaultShipping) ?? null,
-  }),
-  defaultBillingAddress: t.field({
-    type: Address,
-    nullable: true,
-    select: defaultAddresses,
-    resolve: (customer) => customer.addresses.find((a) => a.isDefaultBilling) ?? null,
-  }),
+  defaultShippingAddress: t.field(defaultAddress('isDefaultShipping')),
+  defaultBillingAddress: t.field(defaultAddress('isDefaultBilling')),
 }));
 
 export const AddressFilter = builder.inputType('AddressFilter', {

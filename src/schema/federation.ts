@@ -56,11 +56,11 @@ import {
   valueFromASTUntyped,
 } from 'graphql';
 import { ownRows } from '../auth.js';
-import type { Context } from '../context.js';
+import type { Context, Viewer } from '../context.js';
 import { foldCase } from '../lib/fold-case.js';
 import { typeOfId } from '../lib/ids.js';
 import { Address } from './address.js';
-import { builder } from './builder.js';
+import { builder, LIVE } from './builder.js';
 import { Customer } from './customer.js';
 import { CustomerGroup } from './customer-group.js';
 import { federationMetadata, type Metadata } from './federation-metadata.js';
@@ -121,7 +121,7 @@ const EntityUnion = builder.unionType('_Entity', {
   },
 });
 
-type Reference = { type: EntityName; id: string } | { type: 'Customer'; email: string };
+export type Reference = { type: EntityName; id: string } | { type: 'Customer'; email: string };
 
 /** The entity interface: with the node query offered, `Node @key(fields: "id")`. */
 export const ENTITY_INTERFACE = 'Node';
@@ -155,17 +155,45 @@ function reference(value: Representation, index: number, entityInterface: boolea
   );
 }
 
-interface CustomerRow {
-  id: string;
-  hasAccount: boolean;
-  createdAt: Date;
+/**
+ * For an email key: the registered account if there is one, else the most recently created guest
+ * (then the larger ID). Written once as an order: the loader ranks rows by it here, and the read
+ * planner sorts by it in SQL.
+ */
+export const EMAIL_PREFERENCE = [{ hasAccount: 'desc' }, { createdAt: 'desc' }, { id: 'desc' }] as const;
+
+type Ranked = { hasAccount: boolean; createdAt: Date; id: string };
+
+function preferred<T extends Ranked>(a: T, b: T): T {
+  for (const entry of EMAIL_PREFERENCE) {
+    const [field] = Object.keys(entry) as (keyof Ranked)[];
+    const [x, y] = [a[field!], b[field!]].map((v) => (v instanceof Date ? v.getTime() : v));
+    if (x !== y) return x! > y! ? a : b;
+  }
+  return a;
 }
 
-/** For an email key: the registered account if there is one, else the most recently created guest. */
-function preferred<T extends CustomerRow>(a: T, b: T): T {
-  if (a.hasAccount !== b.hasAccount) return a.hasAccount ? a : b;
-  const newer = a.createdAt.getTime() - b.createdAt.getTime() || (a.id > b.id ? 1 : -1);
-  return newer > 0 ? a : b;
+/**
+ * Which rows of an entity type a viewer's keys may find, besides the key: live rows, and for a
+ * customer only their own (ownRows). One definition for the loaders and the read planner.
+ */
+export function entityWhere(type: EntityName, viewer: Viewer): Record<string, unknown> {
+  const owner = ownRows(viewer);
+  switch (type) {
+    case 'Customer':
+      return { ...LIVE, ...(owner.customerId === undefined ? {} : { id: owner.customerId }) };
+    case 'CustomerGroup':
+      // The type rule lets any customer see a group: fine where a customer only reaches their own
+      // groups (`me.groups`), not for lookups by ID. A customer finds only the groups they belong to.
+      return {
+        ...LIVE,
+        ...(owner.customerId === undefined ? {} : { customers: { some: { ...LIVE, customerId: owner.customerId } } }),
+      };
+    case 'Address':
+      return { ...LIVE, customer: LIVE, ...owner };
+    case 'Order':
+      return { ...owner };
+  }
 }
 
 // Each batch function is one findMany (plus Prisma's constant per-relation queries for what the
@@ -181,8 +209,6 @@ async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, keys: reado
   // An ID of another type (or not one of ours) cannot match: it is null without a query.
   const ids = keys.flatMap((key) => ('id' in key && typeOfId(key.id) === 'Customer' ? [key.id] : []));
   const emails = keys.flatMap((key) => ('email' in key ? [key.email] : []));
-  const owner = ownRows(ctx.viewer).customerId;
-  const ownRowOnly = owner === undefined ? {} : { id: owner };
   const rows =
     ids.length === 0 && emails.length === 0
       ? []
@@ -196,8 +222,7 @@ async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, keys: reado
             select: { id: true, deletedAt: true, emailFolded: true, hasAccount: true, createdAt: true },
           }),
           where: {
-            deletedAt: null,
-            ...ownRowOnly,
+            ...entityWhere('Customer', ctx.viewer),
             OR: [
               ...(ids.length ? [{ id: { in: ids } }] : []),
               ...(emails.length ? [{ emailFolded: { in: emails } }] : []),
@@ -238,22 +263,14 @@ const keyOf = (ref: Reference) => ('email' in ref ? `Customer email ${ref.email}
  * requests, and a loader's cache must not be.
  */
 function entityLoaders(ctx: Context, info: GraphQLResolveInfo) {
-  const owner = ownRows(ctx.viewer);
+  const where = (type: EntityName, ids: string[]) => ({ id: { in: ids }, ...entityWhere(type, ctx.viewer) });
   return {
     Customer: new DataLoader((keys: readonly CustomerKey[]) => loadCustomers(ctx, info, keys), { cacheKeyFn: keyOf }),
-    // The type rule lets any customer see a group: fine where a customer only reaches their own
-    // groups (`me.groups`), not for lookups by ID. A customer finds only the groups they belong to.
     CustomerGroup: new DataLoader(
       byIds('CustomerGroup', (ids) =>
         ctx.db.customerGroup.findMany({
           ...queryFromInfo({ context: ctx, info, typeName: 'CustomerGroup' }),
-          where: {
-            id: { in: ids },
-            deletedAt: null,
-            ...(owner.customerId === undefined
-              ? {}
-              : { customers: { some: { deletedAt: null, customerId: owner.customerId } } }),
-          },
+          where: where('CustomerGroup', ids),
         }),
       ),
     ),
@@ -261,7 +278,7 @@ function entityLoaders(ctx: Context, info: GraphQLResolveInfo) {
       byIds('Address', (ids) =>
         ctx.db.address.findMany({
           ...queryFromInfo({ context: ctx, info, typeName: 'Address' }),
-          where: { id: { in: ids }, deletedAt: null, customer: { deletedAt: null }, ...owner },
+          where: where('Address', ids),
         }),
       ),
     ),
@@ -269,7 +286,7 @@ function entityLoaders(ctx: Context, info: GraphQLResolveInfo) {
       byIds('Order', (ids) =>
         ctx.db.order.findMany({
           ...queryFromInfo({ context: ctx, info, typeName: 'Order' }),
-          where: { id: { in: ids }, ...owner },
+          where: where('Order', ids),
         }),
       ),
     ),
@@ -318,10 +335,18 @@ function failed(error: GraphQLError): Promise<never> {
  * one statement serves every position of its type.
  */
 async function resolveEntities(representations: Representation[], ctx: Context, info: GraphQLResolveInfo) {
+  const slots = entitySlots(representations, ctx, info.schema);
+  const loaders = loadersOf(ctx, info);
+  const rows = await Promise.all(slots.map((slot) => (slot instanceof GraphQLError ? null : load(loaders, slot))));
+  return slots.map((slot, index) => (slot instanceof GraphQLError ? failed(slot) : rows[index]));
+}
+
+/** Each representation's reference, or the error its position gets. */
+function entitySlots(representations: Representation[], ctx: Context, schema: GraphQLSchema) {
   const max = ctx.services.maxEntityRepresentations;
-  const entityInterface = (subgraphOptions.get(info.schema) ?? DEFAULT_SUBGRAPH_OPTIONS).nodeQuery;
+  const entityInterface = (subgraphOptions.get(schema) ?? DEFAULT_SUBGRAPH_OPTIONS).nodeQuery;
   const distinct = new Set<string>();
-  const slots = representations.map((value, index): Reference | GraphQLError => {
+  return representations.map((value, index): Reference | GraphQLError => {
     let ref: Reference;
     try {
       ref = reference(value, index, entityInterface);
@@ -339,10 +364,16 @@ async function resolveEntities(representations: Representation[], ctx: Context, 
     distinct.add(key);
     return ref;
   });
-  const loaders = loadersOf(ctx, info);
-  const rows = await Promise.all(slots.map((slot) => (slot instanceof GraphQLError ? null : load(loaders, slot))));
-  return slots.map((slot, index) => (slot instanceof GraphQLError ? failed(slot) : rows[index]));
 }
+
+/** `_entities` as the read planner answers it (src/planner/): the same references, rules and preference. */
+export interface EntitiesSpec {
+  slots: (representations: Representation[], ctx: Context, schema: GraphQLSchema) => (Reference | GraphQLError)[];
+  where: typeof entityWhere;
+  emailPreference: typeof EMAIL_PREFERENCE;
+}
+
+const entitiesSpec: EntitiesSpec = { slots: entitySlots, where: entityWhere, emailPreference: EMAIL_PREFERENCE };
 
 builder.queryFields((t) => ({
   _service: t.field({
@@ -364,6 +395,7 @@ builder.queryFields((t) => ({
       'While `node` is offered to the supergraph, `{ __typename: "Node", id }` resolves by the ID’s prefix, as the typed representation would.',
     authScopes: { $any: { admin: true, customer: true } },
     args: { representations: t.arg({ type: [AnyScalar], required: true }) },
+    extensions: { entities: entitiesSpec },
     resolve: (_root, args, ctx, info) => resolveEntities(args.representations, ctx, info),
   }),
 }));

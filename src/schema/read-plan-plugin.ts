@@ -16,8 +16,11 @@ import type { GraphQLField, GraphQLNamedType, GraphQLResolveInfo } from 'graphql
 export type FieldPlan =
   /** A column shown as it is (`t.expose*`). */
   | { kind: 'column'; field: string }
-  /** A Prisma relation (`t.relation`), with the `where`/`orderBy` of its own `query` option. */
-  | { kind: 'relation'; relation: string; query: (context: unknown) => Record<string, unknown> }
+  /**
+   * A Prisma relation (`t.relation`), with the `where`/`orderBy` of its own `query` option; or, with
+   * `single`, the one row of a list relation that its `where` allows (a unique index says so).
+   */
+  | { kind: 'relation'; relation: string; query: (context: unknown) => Record<string, unknown>; single?: true }
   /** A field whose resolver reads the row: the planner asks it which column it shows (the Relay `id`). */
   | {
       kind: 'resolver';
