@@ -89,6 +89,31 @@ export function scopesOf(viewer: Viewer) {
   };
 }
 
+/**
+ * Whether a scope map (a type's or field's `authScopes: { … }`) grants these scopes, as Pothos
+ * scope-auth reads it: any of its entries (its default strategy), `$all` all of them, `$any` any;
+ * a scope is named with `true`. Undefined for a form this reading does not know (another value,
+ * an unknown scope, `$granted`): its callers refuse to guess.
+ */
+export function scopeMapGrants(
+  map: Record<string, unknown>,
+  held: Record<string, boolean>,
+  all = false,
+): boolean | undefined {
+  const granted: boolean[] = [];
+  for (const [name, value] of Object.entries(map)) {
+    const result =
+      name === '$any' || name === '$all'
+        ? scopeMapGrants(value as Record<string, unknown>, held, name === '$all')
+        : value === true && name in held
+          ? held[name]
+          : undefined;
+    if (result === undefined) return undefined;
+    granted.push(result);
+  }
+  return all ? granted.every(Boolean) : granted.some(Boolean);
+}
+
 /** An admin, or the customer who owns the row: signed in, or proven by credentials in this request. */
 export function adminOrOwner(ctx: Context, ownerId: string | null): boolean {
   if (ctx.viewer.kind === 'admin') return true;

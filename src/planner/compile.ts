@@ -21,7 +21,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { type SQL, type SQLRawValue, sql } from 'pg-sql2';
-import { scopesOf } from '../auth.js';
+import { scopeMapGrants, scopesOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { typeOfId } from '../lib/ids.js';
 import { LIVE, MAX_NODES } from '../schema/builder.js';
@@ -206,14 +206,11 @@ class Compiler implements Params {
     this.scopes = scopesOf(context.viewer);
   }
 
-  /** Whether a scope map grants the viewer, as scope-auth decides it (top level: any of). */
-  private grants(map: Record<string, unknown>, all = false): boolean {
-    const granted = Object.entries(map).map(([name, value]) => {
-      if (name === '$any' || name === '$all') return this.grants(value as Record<string, unknown>, name === '$all');
-      if (value !== true || !(name in this.scopes)) throw new Unplannable(`scope ${name}`);
-      return this.scopes[name] === true;
-    });
-    return all ? granted.every(Boolean) : granted.some(Boolean);
+  /** Whether a scope map grants the viewer, as scope-auth decides it. */
+  private grants(map: Record<string, unknown>): boolean {
+    const granted = scopeMapGrants(map, this.scopes);
+    if (granted === undefined) throw new Unplannable(`scopes ${JSON.stringify(map)}`);
+    return granted;
   }
 
   /** A field the viewer may not read is answered by the Pothos path, with scope-auth's error. */

@@ -27,9 +27,10 @@ import {
   isInterfaceType,
   isObjectType,
 } from 'graphql';
-import { scopesOf } from '../auth.js';
+import { scopeMapGrants, scopesOf } from '../auth.js';
 import type { Viewer } from '../context.js';
 import { type ListSize, listSizeOf } from './cost.js';
+import { type Access as DeclaredAccess, fieldAccess, fieldPlan, typeAccess } from './read-plan-plugin.js';
 
 export const ADMIN_TAG = 'admin';
 export const ADMIN_SCOPE = 'admin';
@@ -55,37 +56,25 @@ const VIEWERS = {
   admin: scopesOf({ kind: 'admin', keyName: '' }),
 } satisfies Record<Viewer['kind'], Record<string, boolean>>;
 
-/** Pothos scope-auth's reading of a scope map: any of its entries, `$all` all of them, `$any` any. */
-function passes(scopes: Record<string, unknown>, held: Record<string, boolean>, where: string, all = false): boolean {
-  const results = Object.entries(scopes).map(([name, value]) => {
-    if (name === '$any' || name === '$all')
-      return passes(value as Record<string, unknown>, held, where, name === '$all');
-    if (value !== true || !(name in held)) {
-      throw new Error(
-        `${where}: scope ${JSON.stringify({ [name]: value })} has no federation metadata rule (src/schema/federation-metadata.ts)`,
-      );
-    }
-    return held[name]!;
-  });
-  return all ? results.every(Boolean) : results.some(Boolean);
+/** Pothos scope-auth's reading of a scope map (auth.ts), for one kind of viewer. */
+function passes(scopes: Record<string, unknown>, held: Record<string, boolean>, where: string): boolean {
+  const granted = scopeMapGrants(scopes, held);
+  if (granted === undefined)
+    throw new Error(
+      `${where}: authScopes ${JSON.stringify(scopes)} has no federation metadata rule (src/schema/federation-metadata.ts)`,
+    );
+  return granted;
 }
 
-function authScopesOf(element: { extensions?: unknown }): unknown {
-  const options = (element.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)?.pothosOptions;
-  return options?.authScopes;
-}
-
-/** The access a Pothos `authScopes` option grants. */
-export function accessOf(scopes: unknown, where: string): Access {
-  if (scopes === undefined) return 'anyone';
-  if (typeof scopes === 'function') return 'row';
-  if (typeof scopes !== 'object' || scopes === null)
-    throw new Error(`${where}: authScopes ${String(scopes)} has no federation metadata rule`);
-  const map = scopes as Record<string, unknown>;
+/** The access a Pothos `authScopes` option grants, as the schema declares it (read-plan-plugin.ts). */
+function accessOf(declared: DeclaredAccess, where: string): Access {
+  if (declared.kind === 'open') return 'anyone';
+  if (declared.kind === 'function') return 'row';
+  const map = declared.scopes;
   if (passes(map, VIEWERS.anonymous, where)) return 'anyone';
   if (passes(map, VIEWERS.customer, where)) return 'signed-in';
   if (passes(map, VIEWERS.admin, where)) return 'admin';
-  throw new Error(`${where}: authScopes ${JSON.stringify(scopes)} admits no one`);
+  throw new Error(`${where}: authScopes ${JSON.stringify(map)} admits no one`);
 }
 
 function authMetadata(access: Access, where: string, onField: boolean): Metadata {
@@ -108,7 +97,8 @@ function authMetadata(access: Access, where: string, onField: boolean): Metadata
 const backOffice = (type: GraphQLNamedType) => type.name === FREE_FORM_SCALAR;
 
 function exposes(field: GraphQLField<unknown, unknown>): string | undefined {
-  return (field.extensions as { pothosExposedField?: string } | undefined)?.pothosExposedField;
+  const plan = fieldPlan(field);
+  return plan?.kind === 'column' ? plan.field : undefined;
 }
 
 function add(map: Map<string, Metadata>, coordinate: string, metadata: Metadata) {
@@ -154,12 +144,11 @@ export function federationMetadata(schema: GraphQLSchema): Map<string, Metadata>
     }
     if (!isObjectType(type) && !isInterfaceType(type)) continue;
     // Routers refuse auth directives on interfaces: their implementations carry them.
-    if (isObjectType(type))
-      add(map, type.name, authMetadata(accessOf(authScopesOf(type), type.name), type.name, false));
+    if (isObjectType(type)) add(map, type.name, authMetadata(accessOf(typeAccess(type), type.name), type.name, false));
     for (const field of Object.values(type.getFields())) {
       const coordinate = `${type.name}.${field.name}`;
       if (isObjectType(type))
-        add(map, coordinate, authMetadata(accessOf(authScopesOf(field), coordinate), coordinate, true));
+        add(map, coordinate, authMetadata(accessOf(fieldAccess(field), coordinate), coordinate, true));
       if (backOffice(getNamedType(field.type)) || exposes(field) === SOFT_DELETE_COLUMN)
         add(map, coordinate, { tags: [ADMIN_TAG] });
       const listSize = listSizeOf(field);

@@ -7,8 +7,8 @@ import SchemaBuilder, {
 import type { GraphQLField, GraphQLNamedType, GraphQLResolveInfo } from 'graphql';
 
 /**
- * What the read planner (src/planner/) may know of the schema, declared at build time under our
- * own extension key `readPlan`. Pothos and its Prisma plugin say what a field is in their own
+ * What the read planner (src/planner/) and the federation metadata may know of the schema,
+ * declared at build time under our own extension keys `readPlan` and `readPlanAccess`. Pothos and its Prisma plugin say what a field is in their own
  * extension keys; this plugin, last in the builder's list, reads them through Pothos' public
  * plugin hooks (as Pothos' own plugin-grafast does) and writes the one description the planner
  * reads. Connections, lists and lookups declare theirs themselves (keyset.ts).
@@ -49,6 +49,10 @@ export const fieldAccess = (field: GraphQLField<unknown, unknown>) =>
 
 export const typePlan = (type: GraphQLNamedType) => (type.extensions as { readPlan?: TypePlan }).readPlan;
 
+/** Who may read an object type, as its `authScopes` option says. */
+export const typeAccess = (type: GraphQLNamedType) =>
+  (type.extensions as { readPlanAccess?: Access }).readPlanAccess ?? { kind: 'open' };
+
 function accessOf(scopes: unknown): Access {
   if (scopes === undefined) return { kind: 'open' };
   if (typeof scopes === 'function') return { kind: 'function' };
@@ -63,15 +67,14 @@ type PrismaSelect = (
 
 export class ReadPlanPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override onTypeConfig(typeConfig: PothosTypeConfig): PothosTypeConfig {
+    if (typeConfig.kind !== 'Object') return typeConfig;
+    const access = accessOf((typeConfig.pothosOptions as { authScopes?: unknown }).authScopes);
+    const extensions = { ...typeConfig.extensions, readPlanAccess: access };
     const model = typeConfig.extensions?.pothosPrismaModel;
-    if (typeof model !== 'string' || typeConfig.kind !== 'Object') return typeConfig;
+    if (typeof model !== 'string') return { ...typeConfig, extensions };
     const declared = typeConfig.extensions?.readPlan as { owner?: string } | undefined;
-    const readPlan: TypePlan = {
-      model,
-      access: accessOf((typeConfig.pothosOptions as { authScopes?: unknown }).authScopes),
-      ...(declared?.owner ? { owner: declared.owner } : {}),
-    };
-    return { ...typeConfig, extensions: { ...typeConfig.extensions, readPlan } };
+    const readPlan: TypePlan = { model, access, ...(declared?.owner ? { owner: declared.owner } : {}) };
+    return { ...typeConfig, extensions: { ...extensions, readPlan } };
   }
 
   override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> {
