@@ -13,10 +13,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { en, Faker } from '@faker-js/faker';
 import { ulid } from 'ulid';
-import { runtimeDataModel } from '../src/db/datamodel.js';
 import { type Database, type LoadSession, openDatabase, quoteIdent } from '../src/db/index.js';
 import { analyze, migrate } from '../src/db/migrate.js';
 import { loadEnv } from '../src/env.js';
+import { datamodel } from '../src/generated/datamodel.js';
 import {
   FulfillmentStatus,
   OrderStatus,
@@ -497,7 +497,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
   // are made, a COPY at a time; orders go last, oldest first, for their display IDs.
   const result = await db.bulkLoad(async (session) => {
     const restore = await withoutSecondaryChecks(session, Object.keys(SEEDED_FIELDS));
-    const out = copier(session, columnsOf(prisma), progressReporter(options.onProgress));
+    const out = copier(session, columnsOf(), progressReporter(options.onProgress));
     for (const group of newGroups) out.customer_group.add(group);
 
     // Customers, in sign-up order.
@@ -756,14 +756,10 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
 /** Seeded numbers are written in international form, so their region never matters. */
 const phoneFields = (phone: string | null) => ({ phone, phoneE164: phoneE164(phone, 'US') });
 
-/** Each Prisma field name as its column in `table`, read from the client's own data model (its @map names). */
-function columnsOf(prisma: PrismaClient): (table: string, field: string) => string {
-  const { models } = runtimeDataModel(prisma);
-  const byTable = new Map(
-    Object.entries(models).map(([name, m]) => [
-      m.dbName ?? name,
-      new Map(m.fields.map((f) => [f.name, f.dbName ?? f.name])),
-    ]),
+/** Each Prisma field name as its column in `table`, read from the generated data model (its @map names). */
+function columnsOf(): (table: string, field: string) => string {
+  const byTable = new Map<string, Map<string, string>>(
+    Object.values(datamodel.models).map((m) => [m.dbName, new Map(m.fields.map((f) => [f.name, f.dbName]))]),
   );
   return (table, field) => byTable.get(table)?.get(field) ?? field;
 }

@@ -17,7 +17,6 @@ import {
   parse,
 } from 'graphql';
 import { SESSION_TOKEN_PREFIX } from '../src/auth.js';
-import { runtimeDataModel } from '../src/db/datamodel.js';
 import { openDatabase } from '../src/db/index.js';
 import { newId } from '../src/lib/ids.js';
 import { newToken, sha256 } from '../src/lib/tokens.js';
@@ -577,7 +576,7 @@ test('generated selections over the whole schema (fast-check): the same on both 
 });
 
 test('generated selections of what the planner knows (fast-check): planned, and the same on both paths', async () => {
-  const dm = new DataModel(runtimeDataModel(t.prisma));
+  const dm = new DataModel();
   const env = { nodeIds: await nodeIdColumns(schema, dm) };
   const plannable = (type: GraphQLObjectType, field: GraphQLField<unknown, unknown>) =>
     isPlannableField(env, type, field);

@@ -1,11 +1,12 @@
 import { type SQL, sql } from 'pg-sql2';
-import type { RuntimeDataModel } from '../db/datamodel.js';
+import { datamodel } from '../generated/datamodel.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import { Unplannable } from './unplannable.js';
 
 /**
  * Tables, columns and relations as the Prisma data model has them: Pothos' copy of the DMMF
- * (types, nullability, relations) joined with the client's runtime model (database names). The
+ * (types, nullability, relations) joined with the generated data model (src/generated/datamodel.ts,
+ * database names, from our own Prisma generator, scripts/datamodel-generator.mjs). The
  * planner writes no identifier that does not come from here.
  */
 
@@ -50,10 +51,12 @@ const SECRET = new Set(['passwordHash', 'tokenHash']);
 export class DataModel {
   private readonly models = new Map<string, Model>();
 
-  constructor(runtime: RuntimeDataModel) {
+  constructor() {
     const dmmf = getDatamodel().datamodel.models as unknown as Record<string, { fields: DmmfField[] }>;
+    const runtime: Record<string, { dbName: string; fields: readonly { name: string; dbName: string }[] }> =
+      datamodel.models;
     const dbName = (model: string, field: string) =>
-      runtime.models[model]?.fields.find((f) => f.name === field)?.dbName ?? field;
+      runtime[model]?.fields.find((f) => f.name === field)?.dbName ?? field;
     const idOf = (model: string) => dmmf[model]!.fields.find((f) => f.isId)!.name;
     for (const [name, { fields }] of Object.entries(dmmf)) {
       const columns = new Map<string, Column>();
@@ -87,7 +90,7 @@ export class DataModel {
           relations.set(field.name, { name: field.name, model: field.type, isList: field.isList, link });
         }
       }
-      const table = runtime.models[name]?.dbName ?? name;
+      const table = runtime[name]?.dbName ?? name;
       this.models.set(name, { name, table: sql.identifier(table), columns, relations });
     }
   }

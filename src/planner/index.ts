@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { type DocumentNode, type ExecutionArgs, type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { runtimeDataModel } from '../db/datamodel.js';
 import { databaseFailure } from '../db/errors.js';
 import type { Database } from '../db/index.js';
 import {
@@ -76,7 +75,7 @@ export function usePlanner({ db, onDecision, preparedStatements, strict }: Plann
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') return;
       env ??= (async () => {
-        const dm = new DataModel(runtimeDataModel(db.prisma));
+        const dm = new DataModel();
         return { schema: args.schema, dm, nodeIds: await nodeIdColumns(args.schema, dm) };
       })();
       const planner = await env;
