@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, Services, Viewer } from './context.js';
 import { sha256 } from './lib/tokens.js';
-import { ForbiddenError } from './services/errors.js';
+import { ForbiddenError, invalidTokenRequestError, UnauthenticatedError } from './services/errors.js';
 
 export const SESSION_TOKEN_PREFIX = 'cgs';
 
@@ -40,8 +40,11 @@ const ANONYMOUS: Viewer = { kind: 'anonymous' };
  * The credentials of requests, each request's token hashed once however many steps ask (the body
  * limit before parsing, the context after it).
  */
-export function requestCredentials(adminKeys: AdminKey[]) {
+export function requestCredentials(adminKeys: AdminKey[], anonymousKeys: string[] = []) {
   const matchAdminKey = adminKeyMatcher(adminKeys);
+  // Keys that unlock something for a request that is otherwise anonymous (FEDERATION_SDL_KEY):
+  // known tokens, not invalid ones.
+  const matchAnonymousKey = adminKeyMatcher(anonymousKeys.map((key) => ({ name: 'anonymous', key })));
   const admins = new WeakMap<Request, string | null>();
 
   /** The name of the admin key the request carries, or null. */
@@ -55,12 +58,17 @@ export function requestCredentials(adminKeys: AdminKey[]) {
     return name;
   }
 
-  /** An admin key, or a customer session token from `login`; a missing, unknown or expired token is anonymous. */
+  /**
+   * An admin key, or a customer session token from `login`; no token (or FEDERATION_SDL_KEY) is
+   * anonymous. A token that identifies no one (not an admin key, an unknown, expired or revoked session, a customer who is
+   * gone) throws invalidTokenRequestError: the request is refused with 401.
+   */
   async function viewer(request: Request, services: Services): Promise<Viewer> {
     const admin = adminKeyName(request);
     if (admin) return { kind: 'admin', keyName: admin };
     const token = bearerToken(request.headers.get('authorization'));
-    if (!token?.startsWith(`${SESSION_TOKEN_PREFIX}_`)) return ANONYMOUS;
+    if (token === undefined || matchAnonymousKey(token)) return ANONYMOUS;
+    if (!token.startsWith(`${SESSION_TOKEN_PREFIX}_`)) throw invalidTokenRequestError();
     const session = await services.db.customerSession.findUnique({
       where: { tokenHash: sha256(token) },
       select: {
@@ -71,7 +79,7 @@ export function requestCredentials(adminKeys: AdminKey[]) {
       },
     });
     if (!session || session.expiresAt <= services.now() || session.customer.deletedAt || !session.customer.hasAccount) {
-      return ANONYMOUS;
+      throw invalidTokenRequestError();
     }
     return { kind: 'customer', customerId: session.customerId, sessionId: session.id };
   }
@@ -130,15 +138,20 @@ export function ownRows(viewer: Viewer): { customerId?: string } {
   return { customerId: viewer.kind === 'customer' ? viewer.customerId : '' };
 }
 
+/** A refusal as the client should read it: sign in first (anonymous), or not allowed (signed in). */
+export function refusal(viewer: Viewer): ForbiddenError | UnauthenticatedError {
+  return viewer.kind === 'anonymous' ? new UnauthenticatedError() : new ForbiddenError();
+}
+
 /** The admin key's name (recorded as `created_by`). Services check it themselves too: defence in depth. */
 export function requireAdmin(ctx: Context): string {
-  if (ctx.viewer.kind !== 'admin') throw new ForbiddenError();
+  if (ctx.viewer.kind !== 'admin') throw refusal(ctx.viewer);
   return ctx.viewer.keyName;
 }
 
 /** The signed-in customer's session. */
 export function requireSession(ctx: Context): Extract<Viewer, { kind: 'customer' }> {
-  if (ctx.viewer.kind !== 'customer') throw new ForbiddenError();
+  if (ctx.viewer.kind !== 'customer') throw refusal(ctx.viewer);
   return ctx.viewer;
 }
 

@@ -171,7 +171,10 @@ export function createApp({
     now,
     maxEntityRepresentations: settings.maxEntityRepresentations,
   };
-  const credentials = requestCredentials(settings.adminKeys);
+  const credentials = requestCredentials(
+    settings.adminKeys,
+    settings.federationSdlKey ? [settings.federationSdlKey] : [],
+  );
   const production = settings.production;
   const showGraphiql = graphiql !== false && graphiqlShown(settings);
   if (settings.persistedOperationsOnly && !settings.persistedOperations) {

@@ -58,25 +58,36 @@ before(async () => {
   f.addressB = await makeAddress(p, f.b.id);
 });
 
-const forbidden = (r: { errors?: { extensions?: Record<string, unknown> }[] }) =>
-  r.errors?.some((e) => e.extensions?.code === 'FORBIDDEN') ?? false;
+const refusedWith = (code: string) => (r: { errors?: { extensions?: Record<string, unknown> }[] }) =>
+  r.errors?.some((e) => e.extensions?.code === code) ?? false;
+const forbidden = refusedWith('FORBIDDEN');
+const unauthenticated = refusedWith('UNAUTHENTICATED');
 
 test('anonymous callers may not read anything but may register and log in', async () => {
   for (const query of [
     `{ customers { totalCount } }`,
-    `{ me { id } }`,
     `{ orders { totalCount } }`,
     `{ customerGroups { totalCount } }`,
     `{ addresses { totalCount } }`,
     `{ customerGroupMemberships { totalCount } }`,
   ]) {
     const r = await t.gql(query, {}, ANONYMOUS);
-    assert.ok(forbidden(r), `${query}: ${JSON.stringify(r.errors)}`);
+    assert.ok(unauthenticated(r), `${query}: ${JSON.stringify(r.errors)}`);
     assert.equal(r.data, null);
   }
   const id = f.b!.id;
-  assert.ok(forbidden(await t.gql(`query($id: ID!) { customer(id: $id) { email } }`, { id }, ANONYMOUS)));
-  assert.ok(forbidden(await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, ANONYMOUS)));
+  for (const query of [
+    `query($id: ID!) { customer(id: $id) { email } }`,
+    `query($id: ID!) { node(id: $id) { id } }`,
+    `query($id: ID!) { nodes(ids: [$id]) { id } }`,
+  ]) {
+    const r = await t.gql(query, { id }, ANONYMOUS);
+    assert.ok(unauthenticated(r), `${query}: ${JSON.stringify(r)}`);
+    assert.doesNotMatch(JSON.stringify(r.data ?? {}), /b@example\.com/);
+  }
+  // `me` is null for them, without an error: a storefront page asks for it beside public data.
+  const me = await t.gql(`{ me { id email } __typename }`, {}, ANONYMOUS);
+  assert.deepEqual([me.status, me.data, me.errors], [200, { me: null, __typename: 'Query' }, undefined]);
   const login = await t.gql(
     `mutation { login(email: "a@example.com", password: "password-a") { __typename } }`,
     {},
@@ -115,8 +126,6 @@ test('customer A cannot reach customer B through any path', async () => {
   const b = f.b!.id;
   const attempts: [string, Record<string, unknown>][] = [
     [`query($id: ID!) { customer(id: $id) { email } }`, { id: b }],
-    [`query($id: ID!) { node(id: $id) { ... on Customer { email } } }`, { id: b }],
-    [`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [b, f.orderB!.id, f.addressB!.id] }],
     [`{ customers { edges { node { email } } } }`, {}],
     [`query($id: ID!) { order(id: $id) { email customer { email } } }`, { id: f.orderB!.id }],
     [`query($id: ID!) { address(id: $id) { city customer { email } } }`, { id: f.addressB!.id }],
@@ -128,6 +137,25 @@ test('customer A cannot reach customer B through any path', async () => {
     const r = await t.gql(query, variables, as);
     assert.ok(forbidden(r), `${query}: ${JSON.stringify(r)}`);
     assert.doesNotMatch(JSON.stringify(r.data ?? {}), /b@example\.com/);
+  }
+  // Relay's node and nodes answer B's rows exactly as IDs no row has: null, byte for byte.
+  const unknown = {
+    Customer: 'cus_0000000000000000000000000Z',
+    Order: 'order_000000000000000000000000Z',
+    Address: 'cuaddr_00000000000000000000000Z',
+  };
+  const theirs = { Customer: b, Order: f.orderB!.id, Address: f.addressB!.id };
+  const lookups = [
+    'query($id: ID!) { node(id: $id) { __typename id ... on Customer { email } ... on Order { email } ... on Address { city } } }',
+    'query($id: ID!) { nodes(ids: [$id, $id]) { id } }',
+  ];
+  for (const query of lookups) {
+    for (const type of ['Customer', 'Order', 'Address'] as const) {
+      const other = await t.gql(query, { id: theirs[type] }, as);
+      const none = await t.gql(query, { id: unknown[type] }, as);
+      assert.equal(JSON.stringify(other), JSON.stringify(none), `${type}: ${query}`);
+      assert.equal(other.errors, undefined);
+    }
   }
 });
 
@@ -149,13 +177,15 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
     {},
     ANONYMOUS,
   );
-  assert.equal(anon.data!.updateMe.__typename, 'ForbiddenError');
-  assert.equal(anon.data!.updateMe.code, 'FORBIDDEN');
+  assert.equal(anon.data!.updateMe.__typename, 'UnauthenticatedError');
+  assert.equal(anon.data!.updateMe.code, 'UNAUTHENTICATED');
   const logout = await t.gql(`mutation { logout { ok } }`, {}, ANONYMOUS);
-  assert.ok(forbidden(logout));
+  assert.ok(unauthenticated(logout));
+  const admin = await t.gql(`mutation { updateMe(input: { firstName: "X" }) { __typename } }`);
+  assert.equal(admin.data!.updateMe.__typename, 'ForbiddenError');
 
   // Every admin-only mutation, as a signed-in customer and anonymously, on real rows: the typed
-  // ForbiddenError as its result, and nothing written.
+  // ForbiddenError (signed in) or UnauthenticatedError (anonymous) as its result, and nothing written.
   const b = f.b!.id;
   const g = f.group!.id;
   const adminOnly: Record<string, string> = {
@@ -198,14 +228,34 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
     ] as const) {
       const r = await t.gql(`mutation { ${call} { __typename ... on Error { code } } }`, {}, headers);
       assert.equal(r.errors, undefined, `${name} as ${who}: ${JSON.stringify(r.errors)}`);
-      assert.deepEqual(r.data![name], { __typename: 'ForbiddenError', code: 'FORBIDDEN' }, `${name} as ${who}`);
+      const expected =
+        who === 'anonymous'
+          ? { __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' }
+          : { __typename: 'ForbiddenError', code: 'FORBIDDEN' };
+      assert.deepEqual(r.data![name], expected, `${name} as ${who}`);
     }
   }
   assert.deepEqual(await rows(), before, 'nothing written');
 });
 
-test('a wrong or unknown bearer token is anonymous, and an admin key is compared in full', async () => {
-  for (const token of ['cgs_nope', 'test-admin-key-0123456789abcde', 'test-admin-key-0123456789abcdeff', '']) {
-    assert.ok(forbidden(await t.gql(`{ customers { totalCount } }`, {}, bearer(token))), token);
+test('a bearer token that identifies no one is refused with 401 before anything runs; an admin key is compared in full', async () => {
+  for (const token of ['cgs_nope', 'test-admin-key-0123456789abcde', 'test-admin-key-0123456789abcdeff', 'x']) {
+    for (const query of [`{ customers { totalCount } }`, `{ me { id } }`, `mutation { logout { ok } }`]) {
+      const response = await t.app.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...bearer(token) },
+        body: JSON.stringify({ query }),
+      });
+      assert.equal(response.status, 401, `${token}: ${query}`);
+      assert.equal(response.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+      const body = (await response.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
+      assert.equal(body.data, undefined);
+      assert.deepEqual(
+        body.errors.map((e) => e.extensions.code),
+        ['UNAUTHENTICATED'],
+      );
+    }
   }
+  // An empty bearer is no token at all: anonymous.
+  assert.ok(unauthenticated(await t.gql(`{ customers { totalCount } }`, {}, { authorization: 'Bearer ' })));
 });

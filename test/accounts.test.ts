@@ -182,14 +182,19 @@ describe('login and logout', () => {
     const second = await login('logout@example.com', 'password-1');
     const out = await t.gql(`mutation { logout { ok } }`, {}, bearer(r.accessToken));
     assert.equal(out.data!.logout.ok, true);
-    assert.equal((await t.gql(ME, {}, bearer(r.accessToken))).errors![0]!.extensions!.code, 'FORBIDDEN');
+    const ended = await t.gql(ME, {}, bearer(r.accessToken));
+    assert.deepEqual([ended.status, ended.errors![0]!.extensions!.code], [401, 'UNAUTHENTICATED']);
     assert.equal((await t.gql(ME, {}, bearer(second.accessToken))).data!.me.id, r.customer.id);
   });
 
-  test('an expired session is anonymous', async () => {
+  test('an expired session is refused with 401 UNAUTHENTICATED, not read as anonymous', async () => {
     const r = await register({ email: 'expiring@example.com', password: 'password-1' });
     clock += 31 * 24 * 3_600_000;
-    assert.equal((await t.gql(ME, {}, bearer(r.accessToken))).errors![0]!.extensions!.code, 'FORBIDDEN');
+    const expired = await t.gql(ME, {}, bearer(r.accessToken));
+    assert.deepEqual(
+      [expired.status, expired.data, expired.errors![0]!.extensions!.code],
+      [401, undefined, 'UNAUTHENTICATED'],
+    );
   });
 });
 
@@ -258,7 +263,11 @@ describe('password reset', () => {
     assert.equal((await login('flow@example.com', 'old-password')).__typename, 'InvalidCredentialsError');
     assert.equal((await login('flow@example.com', 'new-password')).__typename, 'Session');
     for (const old of [account.accessToken, other.accessToken]) {
-      assert.equal((await t.gql(ME, {}, bearer(old))).errors![0]!.extensions!.code, 'FORBIDDEN', 'old sessions end');
+      assert.equal(
+        (await t.gql(ME, {}, bearer(old))).errors![0]!.extensions!.code,
+        'UNAUTHENTICATED',
+        'old sessions end',
+      );
     }
     const again = await t.gql(
       RESET,
@@ -395,7 +404,7 @@ describe('updateMe', () => {
     );
     assert.equal(
       (await t.gql(ME, {}, bearer(other.accessToken))).errors![0]!.extensions!.code,
-      'FORBIDDEN',
+      'UNAUTHENTICATED',
       'others end',
     );
     assert.equal((await login('change@example.com', 'password-2')).__typename, 'Session');
@@ -453,11 +462,11 @@ describe('own addresses', () => {
     d = (await t.gql(DEFAULTS, {}, as)).data!.me;
     assert.equal(d.defaultBillingAddress.id, work.id);
     const del = await t.gql(
-      `mutation($id: ID!) { deleteMyAddress(id: $id) { ... on DeletedPayload { id } } }`,
+      `mutation($id: ID!) { deleteMyAddress(id: $id) { ... on DeletedPayload { deletedId } } }`,
       { id: work.id },
       as,
     );
-    assert.equal(del.data!.deleteMyAddress.id, work.id);
+    assert.equal(del.data!.deleteMyAddress.deletedId, work.id);
     d = (await t.gql(DEFAULTS, {}, as)).data!.me;
     assert.deepEqual(d, { defaultShippingAddress: null, defaultBillingAddress: null, addresses: { totalCount: 1 } });
     const bad = await t.gql(ADD, { input: { countryCode: 'Denmark' } }, as);

@@ -20,7 +20,7 @@ const CREATE = `mutation($input: [CreateCustomerInput!]!) { createCustomers(inpu
 const UPDATE = `mutation($ids: [ID!], $filter: CustomerFilter, $input: UpdateCustomerInput!) { updateCustomers(ids: $ids, filter: $filter, input: $input) {
   __typename ... on CustomersPayload { customers { id email firstName metadata } } ... on Error { code field } ... on NotFoundError { ids }
 } }`;
-const DELETE = `mutation($ids: [ID!], $filter: CustomerFilter) { deleteCustomers(ids: $ids, filter: $filter) { __typename ... on DeletedIdsPayload { ids } ... on Error { code field } } }`;
+const DELETE = `mutation($ids: [ID!], $filter: CustomerFilter) { deleteCustomers(ids: $ids, filter: $filter) { __typename ... on DeletedIdsPayload { deletedIds } ... on Error { code field } } }`;
 const SOFT = `mutation($ids: [ID!]!) { softDeleteCustomers(ids: $ids) { __typename ... on SoftDeletedCustomersPayload { ids addressIds membershipIds } ... on Error { code } } }`;
 const RESTORE = `mutation($ids: [ID!]!) { restoreCustomers(ids: $ids) { __typename ... on SoftDeletedCustomersPayload { ids addressIds membershipIds } ... on Error { code } } }`;
 const ADD_ADDRESSES = `mutation($input: [CreateAddressInput!]!) { addAddresses(input: $input) {
@@ -218,7 +218,7 @@ describe('updateCustomers and deleteCustomers', () => {
     await makeAddress(t.prisma, c.id);
     const order = await makeOrder(t.prisma, c.id);
     const r = await t.gql(DELETE, { filter: { email: 'bye@example.net' } });
-    assert.deepEqual(r.data!.deleteCustomers.ids, [c.id]);
+    assert.deepEqual(r.data!.deleteCustomers.deletedIds, [c.id]);
     assert.equal(await t.prisma.address.count({ where: { customerId: c.id } }), 0);
     assert.equal(await t.prisma.customerGroupCustomer.count({ where: { customerId: c.id } }), 0);
     assert.equal((await t.prisma.order.findUniqueOrThrow({ where: { id: order.id } })).customerId, null);
@@ -245,7 +245,7 @@ describe('updateCustomers and deleteCustomers', () => {
     const d10 = await t.countStatements(() => t.gql(DELETE, { ids: ten }));
     const d1000 = await t.countStatements(() => t.gql(DELETE, { ids: thousand }));
     assert.equal(d1000.statements, d10.statements);
-    assert.equal(d1000.result.data!.deleteCustomers.ids.length, 1000);
+    assert.equal(d1000.result.data!.deleteCustomers.deletedIds.length, 1000);
   });
 });
 
@@ -392,13 +392,13 @@ describe('addresses', () => {
     assert.equal(upd.data!.updateAddresses.addresses.length, 1200);
     assert.deepEqual(upd.data!.updateAddresses.addresses[0], { postalCode: '9000', metadata: { bulk: true } });
     const del = await t.gql(
-      `mutation { deleteAddresses(filter: { city: "Tiny" }) { ... on DeletedIdsPayload { ids } } }`,
+      `mutation { deleteAddresses(filter: { city: "Tiny" }) { ... on DeletedIdsPayload { deletedIds } } }`,
     );
-    assert.equal(del.data!.deleteAddresses.ids.length, 10);
+    assert.equal(del.data!.deleteAddresses.deletedIds.length, 10);
   });
 });
 
-test('anonymous callers and customers get a typed ForbiddenError and change nothing', async () => {
+test('anonymous callers get a typed UnauthenticatedError, customers a ForbiddenError, and nothing changes', async () => {
   const s = await t.gql(
     `mutation { register(input: { email: "notadmin@example.com", password: "password-1" }) { ... on Session { accessToken } } }`,
     {},
@@ -416,11 +416,13 @@ test('anonymous callers and customers get a typed ForbiddenError and change noth
       { ids: [victim.id] },
       headers,
     );
+    const [refusal, code] =
+      headers === ANONYMOUS ? ['UnauthenticatedError', 'UNAUTHENTICATED'] : ['ForbiddenError', 'FORBIDDEN'];
     assert.deepEqual(r.data, {
-      createCustomers: { __typename: 'ForbiddenError' },
-      updateCustomers: { __typename: 'ForbiddenError' },
-      softDeleteCustomers: { __typename: 'ForbiddenError' },
-      deleteCustomers: { __typename: 'ForbiddenError', code: 'FORBIDDEN' },
+      createCustomers: { __typename: refusal },
+      updateCustomers: { __typename: refusal },
+      softDeleteCustomers: { __typename: refusal },
+      deleteCustomers: { __typename: refusal, code },
     });
   }
   const row = await t.prisma.customer.findUniqueOrThrow({ where: { id: victim.id } });

@@ -28,7 +28,7 @@ const UPDATE = `mutation($ids: [ID!], $filter: CustomerGroupFilter, $input: Upda
   __typename ... on CustomerGroupsPayload { customerGroups { id name metadata } } ${NAME_ERROR}
 } }`;
 const DELETE = `mutation($ids: [ID!], $filter: CustomerGroupFilter) { deleteCustomerGroups(ids: $ids, filter: $filter) {
-  __typename ... on DeletedCustomerGroupsPayload { ids } ${ERROR}
+  __typename ... on DeletedCustomerGroupsPayload { deletedIds } ${ERROR}
 } }`;
 const SOFT = `mutation($ids: [ID!]!) { softDeleteCustomerGroups(ids: $ids) { __typename ... on SoftDeletedCustomerGroupsPayload { ids membershipIds } ${ERROR} } }`;
 const RESTORE = `mutation($ids: [ID!]!) { restoreCustomerGroups(ids: $ids) { __typename ... on SoftDeletedCustomerGroupsPayload { ids membershipIds } ${NAME_ERROR} } }`;
@@ -251,8 +251,10 @@ describe('delete, soft delete and restore', () => {
     const [c1, c2] = await customers(2);
     const [a, b] = [await makeGroup(t.prisma, { name: 'Doomed A' }), await makeGroup(t.prisma, { name: 'Doomed B' })];
     for (const g of [a, b]) for (const c of [c1!, c2!]) await addToGroup(t.prisma, c, g.id);
-    assert.deepEqual((await t.gql(DELETE, { ids: [a.id] })).data!.deleteCustomerGroups.ids, [a.id]);
-    assert.deepEqual((await t.gql(DELETE, { filter: { name: ['Doomed B'] } })).data!.deleteCustomerGroups.ids, [b.id]);
+    assert.deepEqual((await t.gql(DELETE, { ids: [a.id] })).data!.deleteCustomerGroups.deletedIds, [a.id]);
+    assert.deepEqual((await t.gql(DELETE, { filter: { name: ['Doomed B'] } })).data!.deleteCustomerGroups.deletedIds, [
+      b.id,
+    ]);
     assert.equal(await t.prisma.customerGroup.count({ where: { id: { in: [a.id, b.id] } } }), 0);
     assert.equal(await t.prisma.customerGroupCustomer.count({ where: { customerGroupId: { in: [a.id, b.id] } } }), 0);
     assert.equal(await t.prisma.customer.count({ where: { id: { in: [c1!, c2!] }, deletedAt: null } }), 2);
@@ -684,7 +686,7 @@ describe('memberships', () => {
   });
 });
 
-test('anonymous callers and customers get a typed ForbiddenError and change nothing', async () => {
+test('anonymous callers get a typed UnauthenticatedError, customers a ForbiddenError, and nothing changes', async () => {
   const s = await t.gql(
     `mutation { register(input: { email: "groups-notadmin@example.com", password: "password-1" }) { ... on Session { accessToken customer { id } } } }`,
     {},
@@ -710,9 +712,13 @@ test('anonymous callers and customers get a typed ForbiddenError and change noth
   for (const headers of [ANONYMOUS, bearer(s.data!.register.accessToken)]) {
     const r = await t.gql(query, { g: g.id, c: me }, headers);
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    const refusal =
+      headers === ANONYMOUS
+        ? { __typename: 'UnauthenticatedError', code: 'UNAUTHENTICATED' }
+        : { __typename: 'ForbiddenError', code: 'FORBIDDEN' };
     assert.deepEqual(
       Object.values(r.data!),
-      mutations.map(() => ({ __typename: 'ForbiddenError', code: 'FORBIDDEN' })),
+      mutations.map(() => refusal),
     );
   }
   assert.deepEqual(await snapshot(), before);

@@ -326,7 +326,7 @@ describe('verification tokens', () => {
     const second = await tokenFor(account.customer.id);
     assert.notEqual(second, first);
     assert.equal((await verify(first)).code, 'INVALID_TOKEN', 'the new token replaced the old one');
-    assert.equal((await t.gql(REQUEST, {}, ANONYMOUS)).errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.equal((await t.gql(REQUEST, {}, ANONYMOUS)).errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
   });
 
   test('an email change clears the verification and ends outstanding tokens', async () => {
@@ -406,7 +406,7 @@ describe('admin mergeCustomers', () => {
     assert.equal(ok.customer.orders.totalCount, 1);
     assert.equal(
       (await t.gql(`{ me { id } }`, {}, bearer(account.accessToken))).errors?.[0]?.extensions?.code,
-      'FORBIDDEN',
+      'UNAUTHENTICATED',
       "the merged account's sessions end",
     );
     assert.equal(
@@ -415,7 +415,7 @@ describe('admin mergeCustomers', () => {
       'a merged source is gone',
     );
     const anon = await t.gql(MERGE, { target: target.id, sources: [guest.id] }, ANONYMOUS);
-    assert.equal(anon.data!.mergeCustomers.__typename, 'ForbiddenError');
+    assert.equal(anon.data!.mergeCustomers.__typename, 'UnauthenticatedError');
   });
 
   test('statements are constant in the number of sources; memberships unite without duplicates', async () => {

@@ -465,7 +465,7 @@ test('_entities is closed to anonymous callers; a customer finds only their own 
     { __typename: 'Customer', email: 'A@example.com' },
   ];
   const anonymous = await entities(all, ANONYMOUS);
-  assert.deepEqual(codes(anonymous), ['FORBIDDEN']);
+  assert.deepEqual(codes(anonymous), ['UNAUTHENTICATED']);
   assert.equal(anonymous.data, null);
 
   const r = await t.gql(
@@ -669,7 +669,7 @@ test('through the gateway, a customer’s token reaches only their own rows, and
   // The newsletter knows the email it keys by; anything more needs our subgraph.
   for (const q of [query, `{ newsletterSubscriptions { customer { id firstName } } }`]) {
     const anonymous = await gateway(q, {}, ANONYMOUS);
-    assert.ok(codes(anonymous).includes('FORBIDDEN'), JSON.stringify(anonymous));
+    assert.ok(codes(anonymous).includes('UNAUTHENTICATED'), JSON.stringify(anonymous));
     assert.doesNotMatch(JSON.stringify(anonymous.data), /cus_|@example\.com|First/);
   }
 });
@@ -879,7 +879,7 @@ test('Node representations follow the same rules as typed ones: a customer finds
   const raw = async (id: string) => JSON.stringify(await t.gql(NODES, { r: [node(id)] }, bearer(tokenA)));
   assert.equal(await raw(f.b!.id), await raw(newId('Customer')));
   const anonymous = await t.gql(NODES, { r: mine.map(node) }, ANONYMOUS);
-  assert.deepEqual(codes(anonymous), ['FORBIDDEN']);
+  assert.deepEqual(codes(anonymous), ['UNAUTHENTICATED']);
   assert.equal(anonymous.data, null);
 });
 

@@ -255,6 +255,7 @@ describe('introspection, GraphiQL and suggestions', () => {
     ];
     const keyed = variant({ production: true, federationSdlKey: sdlKey });
     for (const query of asks) {
+      // A wrong key too: refused by the introspection rule before its token is looked at.
       for (const headers of [
         ANONYMOUS,
         ADMIN,
@@ -282,7 +283,7 @@ describe('introspection, GraphiQL and suggestions', () => {
     const data = await post(keyed, { query: '{ customers { totalCount } }' }, bearer(sdlKey));
     assert.deepEqual(
       data.errors?.map((e) => e.extensions?.code),
-      ['FORBIDDEN'],
+      ['UNAUTHENTICATED'],
     );
     // Wherever introspection is on, anyone may ask: development, or production with INTROSPECTION=true.
     for (const app of [variant({}), variant({ production: true, introspection: true })]) {

@@ -153,7 +153,7 @@ test('/metrics: requests and durations per operation, errors by code, pool usage
   const text = await (await app.fetch('http://yoga/metrics')).text();
   assert.match(text, /graphql_envelop_request_duration_bucket\{[^}]*operationName="ListCustomers"/);
   assert.match(text, /graphql_envelop_request\{[^}]*operationName="ListCustomers"/);
-  assert.match(text, /graphql_errors_total\{code="FORBIDDEN"/);
+  assert.match(text, /graphql_errors_total\{code="UNAUTHENTICATED"/);
   if (DATABASE_KIND === 'postgres') assert.match(text, /db_pool_connections\{state="max"\} 2/);
   // Per-phase and per-deprecated-field metrics cost CPU on every request and are off.
   assert.doesNotMatch(text, /graphql_envelop_(phase_|deprecated_field|execute_resolver|request_time_summary)/);

@@ -690,6 +690,54 @@ test('federation `_entities`: planned for admins and customers, the same as the 
   assert.equal(await same(query, { r: [{ __typename: 'Customer' }] }), false);
 });
 
+test("Relay node and nodes: planned for admins and customers, the same as the loaders, others' rows null", async () => {
+  const p = t.prisma;
+  const items = (await p.orderLineItem.findMany({ select: { id: true }, take: 6 })).map((i) => i.id);
+  const memberships = (await p.customerGroupCustomer.findMany({ select: { id: true }, take: 4 })).map((m) => m.id);
+  const all = [
+    ...ids.Customer!,
+    ...ids.CustomerGroup!,
+    ...ids.Address!.slice(0, 8),
+    ...ids.Order!.slice(0, 8),
+    ...items,
+    ...memberships,
+    'cus_0000000000000000000000000Z',
+  ];
+  const query = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+    ... on Customer { email groups { totalCount } } ... on CustomerGroup { name } ... on Address { city }
+    ... on Order { displayId items { id title } } ... on OrderLineItem { title quantity } ... on CustomerGroupMembership { createdAt } } }`;
+  const answers = async (as: { authorization: string }) => {
+    const found: { id: string }[] = [];
+    for (let i = 0; i < all.length; i += 100) {
+      const chunk = all.slice(i, i + 100);
+      assert.equal(await same(query, { ids: chunk }, as), true, JSON.stringify(decisions));
+      found.push(
+        ...(JSON.parse(last.slice(last.indexOf(' ') + 1)) as { data: { nodes: { id: string }[] } }).data.nodes,
+      );
+    }
+    return found;
+  };
+  const admin = await answers(ADMIN);
+  assert.ok(admin.filter(Boolean).length > all.length * 0.8, 'most IDs name live rows');
+  const single = 'query($id: ID!) { node(id: $id) { __typename id ... on Order { total } ... on Address { city } } }';
+  for (const id of [ids.Order![0]!, ids.Address![0]!, items[0]!, 'order_0000000000000000000000000Z'])
+    assert.equal(await same(single, { id }), true, id);
+  const customerId = ids.Customer![2]!;
+  const customer = await answers(await sessionOf(customerId));
+  const own = customer.filter(Boolean).map((row) => row.id);
+  assert.ok(own.includes(customerId) && own.length > 1, JSON.stringify(own));
+  const owned = new Set([
+    customerId,
+    ...(await p.address.findMany({ where: { customerId }, select: { id: true } })).map((a) => a.id),
+    ...(await p.order.findMany({ where: { customerId }, select: { id: true } })).map((o) => o.id),
+    ...(await p.orderLineItem.findMany({ where: { order: { customerId } }, select: { id: true } })).map((i) => i.id),
+    ...(await p.customerGroup.findMany({ where: { customers: { some: { customerId, deletedAt: null } } } })).map(
+      (g) => g.id,
+    ),
+  ]);
+  for (const id of own) assert.ok(owned.has(id), `a customer's nodes answered ${id}, not theirs`);
+});
+
 test("generated selections under a customer's `me` (fast-check): the same on both paths", async () => {
   const as = await sessionOf(ids.Customer![4]!);
   const customer = schema.getType('Customer') as GraphQLObjectType;

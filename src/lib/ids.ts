@@ -39,6 +39,15 @@ export function newIdStem(type: IdType): string {
   return `${ID_PREFIXES[type]}_${freshUlid().slice(0, 20)}`;
 }
 
+/** The GraphQL type a row is served as, where its name is not the model's. */
+const GRAPHQL_TYPE_NAMES: Partial<Record<IdType, string>> = { CustomerGroupCustomer: 'CustomerGroupMembership' };
+
+/** The GraphQL type an ID's row is served as (a Relay node's type), or null when it is not one of ours. */
+export function graphqlTypeOfId(id: string): string | null {
+  const type = typeOfId(id);
+  return type && (GRAPHQL_TYPE_NAMES[type] ?? type);
+}
+
 /** The type an ID belongs to, or null when it is not one of ours. */
 export function typeOfId(id: string): IdType | null {
   const match = ID_SHAPE.exec(id);

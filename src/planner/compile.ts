@@ -23,12 +23,11 @@ import {
 import { type SQL, type SQLRawValue, sql } from 'pg-sql2';
 import { scopeMapGrants, scopesOf } from '../auth.js';
 import type { Context } from '../context.js';
-import { typeOfId } from '../lib/ids.js';
-import { LIVE, MAX_NODES } from '../schema/builder.js';
+import { MAX_NODES } from '../schema/builder.js';
 import { countLimit } from '../schema/count.js';
 import { cursorSql } from '../schema/cursor.js';
 import { dateTimeSql } from '../schema/date-time.js';
-import type { EntitiesSpec, Reference } from '../schema/federation.js';
+import type { EntitiesSpec } from '../schema/federation.js';
 import {
   type ConnectionSpec,
   type ListSpec,
@@ -38,6 +37,7 @@ import {
   pageQuery,
   planPage,
 } from '../schema/keyset.js';
+import type { NodeLookupSpec, Reference } from '../schema/lookup.js';
 import { type FieldPlan, fieldAccess, fieldPlan, typePlan } from '../schema/read-plan-plugin.js';
 import type { DataModel, Model } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
@@ -148,6 +148,7 @@ const int = (value: number) => {
 
 interface Extensions {
   entities?: EntitiesSpec;
+  nodeLookup?: NodeLookupSpec;
   keysetConnection?: ConnectionSpec;
   keysetList?: ListSpec<Record<string, unknown>>;
   lookup?: LookupSpec<Record<string, unknown>>;
@@ -292,7 +293,7 @@ class Compiler implements Params {
 
   private rootField(field: GraphQLField<unknown, unknown>, nodes: Nodes): SQL {
     const args = this.args(field, nodes[0]!);
-    const { keysetList, lookup, entities } = ext(field);
+    const { keysetList, lookup, entities, nodeLookup } = ext(field);
     if (entities) return this.entities(entities, args.representations as never, nodes);
     if (keysetList) {
       const page = planPage(args, keysetList.connection, keysetList.ordering(args));
@@ -316,12 +317,12 @@ class Compiler implements Params {
       // path reports it. random() keeps PostgreSQL from raising it while planning.
       return sql`coalesce(${row}, (${sql.literal(`${ROW_REFUSED}:missing:`)} || random())::int::text)`;
     }
-    if (field.name === 'node' && getNamedType(field.type).name === 'Node') return this.node(String(args.id), nodes);
-    if (field.name === 'nodes' && getNamedType(field.type).name === 'Node') {
+    if (nodeLookup && field.name === 'node') return this.node(nodeLookup, String(args.id), nodes);
+    if (nodeLookup && field.name === 'nodes') {
       const ids = args.ids as unknown[];
-      if (ids.length > MAX_NODES) throw new Unplannable('nodes: too many');
+      if (ids.length > MAX_NODES) throw new Unplannable('nodes: too many', 'argument');
       if (!ids.length) return sql`'[]'`;
-      const items = ids.map((id) => orNull(this.node(String(id), nodes)));
+      const items = ids.map((id) => orNull(this.node(nodeLookup, String(id), nodes)));
       return sql`('[' || ${sql.join(items, ` || ',' || `)} || ']')`;
     }
     throw new Unplannable(`Query.${field.name}`);
@@ -357,16 +358,20 @@ class Compiler implements Params {
     return sql`(SELECT '[' || string_agg(coalesce(CASE ${p}.t ${sql.join(branches, ' ')} END, 'null'), ',' ORDER BY ${p}.n) || ']' FROM ${positions})`;
   }
 
-  /** A Relay node by ID: its type is its prefix's; soft-deleted rows are null (builder.ts' LIVE). */
-  private node(id: string, nodes: Nodes): SQL {
-    const typename = typeOfId(id);
-    const type = typename && this.env.schema.getType(typename);
-    if (!(type instanceof GraphQLObjectType) || !type.getInterfaces().some((i) => i.name === 'Node'))
-      throw new Unplannable(`node ${typename}`);
+  /** A Relay node by ID (lookup.ts): its type is its prefix's, found under the same `where` as the loaders'. */
+  private node(spec: NodeLookupSpec, id: string, nodes: Nodes): SQL {
+    const typename = spec.typeOf(id);
+    if (!typename) throw new Unplannable(`node ${id}`, 'argument');
+    const type = this.objectType(this.env.schema.getType(typename) as GraphQLOutputType);
+    // A type whose rule refuses the viewer outright: its `where` finds none of its rows for them
+    // (a customer's key of a membership), so the answer is null, as the loaders' is.
+    const { access } = typePlan(type)!;
+    if (access.kind === 'map' && !this.grants(access.scopes)) return sql`NULL`;
     const model = this.prismaModel(type);
     const alias = newAlias();
-    const live = Object.keys(LIVE).every((column) => model.columns.has(column));
-    const where = compileWhere(this, model, alias, { [this.idField(type)!]: id, ...(live ? LIVE : {}) });
+    const where = compileWhere(this, model, alias, {
+      AND: [{ [this.idField(type)!]: id }, spec.where(typename, this.context.viewer)],
+    });
     return sql`(SELECT ${this.object(type, model, alias, nodes)} FROM ${model.table} ${alias} WHERE ${where})`;
   }
 

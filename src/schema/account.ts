@@ -46,7 +46,9 @@ const AddressPayload = builder
 
 const DeletedPayload = builder.objectRef<{ id: string }>('DeletedPayload').implement({
   authScopes: { public: true },
-  fields: (t) => ({ id: t.exposeID('id', { description: 'The ID of what was deleted.' }) }),
+  fields: (t) => ({
+    deletedId: t.exposeID('id', { description: 'The ID of what was deleted (for Relay: `@deleteRecord`).' }),
+  }),
 });
 
 const OkPayload = builder.objectRef<{ ok: boolean }>('OkPayload').implement({
@@ -121,10 +123,13 @@ const meLookup: LookupSpec<object> = { model: 'Customer', where: (_args, ctx) =>
 builder.queryField('me', (t) =>
   t.prismaField({
     type: 'Customer',
-    description: 'The signed-in customer.',
-    authScopes: { customer: true },
+    nullable: true,
+    description:
+      'The signed-in customer; null when no one is signed in (no Authorization header), so that a page can ask for it beside public data. An admin key is refused (FORBIDDEN): it is no customer.',
+    authScopes: { customer: true, anonymous: true },
     extensions: { lookup: meLookup },
-    resolve: (query, _root, _args, ctx) => ctx.db.customer.findUniqueOrThrow({ ...query, where: meWhere(ctx) }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.viewer.kind === 'customer' ? ctx.db.customer.findUnique({ ...query, where: meWhere(ctx) }) : null,
   }),
 );
 

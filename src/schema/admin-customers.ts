@@ -62,7 +62,9 @@ const AddressesPayload = builder.objectRef<{ addresses: AddressRow[] }>('Address
 
 const DeletedIdsPayload = builder.objectRef<{ ids: string[] }>('DeletedIdsPayload').implement({
   authScopes: { admin: true },
-  fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'What was deleted.' }) }),
+  fields: (t) => ({
+    deletedIds: t.exposeIDList('ids', { description: 'The IDs of what was deleted (for Relay: `@deleteRecord`).' }),
+  }),
 });
 
 const SoftDeletedCustomersPayload = builder.objectRef<customers.SoftDeleted>('SoftDeletedCustomersPayload').implement({

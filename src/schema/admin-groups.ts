@@ -64,7 +64,9 @@ const CustomerGroupPayload = builder.objectRef<{ customerGroupId: string }>('Cus
 
 const DeletedCustomerGroupsPayload = builder.objectRef<{ ids: string[] }>('DeletedCustomerGroupsPayload').implement({
   ...payload,
-  fields: (t) => ({ ids: t.exposeIDList('ids', { description: 'The groups deleted.' }) }),
+  fields: (t) => ({
+    deletedIds: t.exposeIDList('ids', { description: 'The IDs of the groups deleted (for Relay: `@deleteRecord`).' }),
+  }),
 });
 
 const SoftDeletedCustomerGroupsPayload = builder

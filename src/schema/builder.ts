@@ -3,13 +3,13 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { scopesOf } from '../auth.js';
+import { refusal, scopesOf } from '../auth.js';
 import type { Context } from '../context.js';
 import { nodeEnv } from '../env.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
-import { typeOfId } from '../lib/ids.js';
-import { ForbiddenError } from '../services/errors.js';
+import { graphqlTypeOfId } from '../lib/ids.js';
+import { ForbiddenError, UnauthenticatedError } from '../services/errors.js';
 import { invalidArgument } from './invalid-argument.js';
 import { totalCountOf } from './keyset.js';
 import ReadPlanPlugin from './read-plan-plugin.js';
@@ -20,16 +20,10 @@ export const MAX_NODES = 100;
 
 /**
  * Soft-deleted rows are gone from every read, node lookups included: the rule as a Prisma `where`
- * on a model with `deletedAt`, which list and lookup filters spread and the read planner compiles
- * for `node`/`nodes`; `visible` applies the same rule to a row Relay's loader read by ID alone.
+ * on a model with `deletedAt`, which list and lookup filters spread and the read planner compiles.
  */
 export const LIVE = { deletedAt: null } as const;
 
-function visible(node: unknown) {
-  if (!node || typeof node !== 'object') return node;
-  const row = node as Record<string, unknown>;
-  return Object.keys(LIVE).every((column) => !(column in row) || row[column] == null) ? node : null;
-}
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
@@ -59,11 +53,11 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     runScopesOnType: true,
     authScopes: (ctx) => scopesOf(ctx.viewer),
-    unauthorizedError: () => new ForbiddenError(),
+    unauthorizedError: (_parent, ctx) => refusal(ctx.viewer),
   },
   errors: {
     directResult: true,
-    defaultTypes: [ForbiddenError],
+    defaultTypes: [ForbiddenError, UnauthenticatedError],
     defaultUnionOptions: { name: ({ fieldName }) => `${fieldName[0]!.toUpperCase()}${fieldName.slice(1)}Result` },
   },
   defaultFieldNullability: false,
@@ -78,24 +72,14 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
-    nodeQueryOptions: {
-      authScopes: { admin: true },
-      resolve: async (_root, args, _ctx, _info, resolveNode) => visible(await resolveNode(args.id)),
-    },
-    nodesQueryOptions: {
-      authScopes: { admin: true },
-      resolve: async (_root, args, _ctx, _info, resolveNodes) => {
-        if (args.ids.length > MAX_NODES) {
-          throw invalidArgument('ids', `at most ${MAX_NODES} IDs per request, got ${args.ids.length}`);
-        }
-        return (await resolveNodes(args.ids)).map(visible);
-      },
-    },
+    // node and nodes are lookup.ts' own: by ID under the viewer's rule, as `_entities`.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
     nodeFieldOptions: { nullable: false },
     // Node IDs are Medusa's own IDs: their prefix already names the type.
     encodeGlobalID: (_typename, id) => String(id),
     decodeGlobalID: (globalID) => {
-      const typename = typeOfId(globalID);
+      const typename = graphqlTypeOfId(globalID);
       if (!typename) {
         throw invalidArgument(
           'id',

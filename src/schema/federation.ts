@@ -5,7 +5,7 @@
  * `printSubgraphSdl` is the SDL a gateway or schema registry composes, with the metadata of
  * federation-metadata.ts (tags, auth, list sizes) on its elements.
  *
- * `_entities` loads through DataLoaders (entityLoaders), and the SDL is printed by @apollo/subgraph's
+ * `_entities` loads through the DataLoaders of lookup.ts (as Relay's node does), and the SDL is printed by @apollo/subgraph's
  * printSubgraphSchema. What stays hand-written, measured against the libraries (2026-12,
  * @apollo/subgraph 2.14.4, @pothos/plugin-federation 4.4.2):
  *
@@ -32,14 +32,11 @@
  */
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
-import { queryFromInfo } from '@pothos/plugin-prisma';
-import DataLoader from 'dataloader';
 import {
   buildASTSchema,
   type ConstDirectiveNode,
   type ConstValueNode,
   type DefinitionNode,
-  type FieldNode,
   GraphQLEnumType,
   GraphQLError,
   GraphQLInterfaceType,
@@ -55,17 +52,27 @@ import {
   printSchema,
   valueFromASTUntyped,
 } from 'graphql';
-import { ownRows } from '../auth.js';
-import type { Context, Viewer } from '../context.js';
+import type { Context } from '../context.js';
 import { foldCase } from '../lib/fold-case.js';
-import { typeOfId } from '../lib/ids.js';
 import { Address } from './address.js';
-import { builder, LIVE } from './builder.js';
+import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { CustomerGroup } from './customer-group.js';
 import { federationMetadata, type Metadata } from './federation-metadata.js';
 import { invalidArgument } from './invalid-argument.js';
-import { Order } from './order.js';
+import {
+  EMAIL_PREFERENCE,
+  ENTITY_KEYS,
+  entityTypeOfId,
+  entityWhere,
+  isEntityName,
+  keyOf,
+  load,
+  loadersOf,
+  type Reference,
+} from './lookup.js';
+import { Membership } from './membership.js';
+import { Order, OrderLineItem } from './order.js';
 
 // v2.9: @cost/@listSize (and @authenticated, @requiresScopes from 2.5, entity interfaces from 2.3);
 // the newest both composers in use accept.
@@ -73,18 +80,6 @@ export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.9';
 
 /** Imported only where the SDL uses them. */
 const OPTIONAL_IMPORTS = ['@tag', '@authenticated', '@requiresScopes', '@listSize'];
-
-/** Each entity's keys, one `@key` each. */
-export const ENTITY_KEYS = {
-  Customer: ['id', 'email'],
-  CustomerGroup: ['id'],
-  Address: ['id'],
-  Order: ['id'],
-} as const;
-
-type EntityName = keyof typeof ENTITY_KEYS;
-
-const isEntityName = (name: string): name is EntityName => Object.hasOwn(ENTITY_KEYS, name);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -112,16 +107,14 @@ const ServiceType = builder.objectRef<{ sdl: string }>('_Service').implement({
 });
 
 const EntityUnion = builder.unionType('_Entity', {
-  types: [Customer, CustomerGroup, Address, Order],
+  types: [Customer, CustomerGroup, Membership, Address, Order, OrderLineItem],
   // Medusa IDs carry their type in the prefix.
   resolveType: (row) => {
-    const type = typeOfId(row.id);
-    if (type && isEntityName(type)) return type;
+    const type = entityTypeOfId(row.id);
+    if (type) return type;
     throw new Error(`Cannot tell the entity type of "${row.id}"`);
   },
 });
-
-export type Reference = { type: EntityName; id: string } | { type: 'Customer'; email: string };
 
 /** The entity interface: with the node query offered, `Node @key(fields: "id")`. */
 export const ENTITY_INTERFACE = 'Node';
@@ -134,11 +127,11 @@ function reference(value: Representation, index: number, entityInterface: boolea
     // for node(id), and the representation is then the same as that type's own.
     const id = value.id;
     if (typeof id !== 'string') throw invalidArgument(argument, `a ${ENTITY_INTERFACE} representation needs "id"`);
-    const concrete = typeOfId(id);
-    if (!concrete || !isEntityName(concrete)) {
+    const concrete = entityTypeOfId(id);
+    if (!concrete) {
       throw invalidArgument(
         argument,
-        `"${id}" is not the ID of a ${ENTITY_INTERFACE} of this subgraph (cus_…, cusgroup_…, cuaddr_…, order_…)`,
+        `"${id}" is not the ID of a ${ENTITY_INTERFACE} of this subgraph (cus_…, cusgroup_…, cusgc_…, cuaddr_…, order_…, ordli_…)`,
       );
     }
     return { type: concrete, id };
@@ -153,170 +146,6 @@ function reference(value: Representation, index: number, entityInterface: boolea
     argument,
     `a ${type} representation needs ${ENTITY_KEYS[type].map((key) => `"${key}"`).join(' or ')}`,
   );
-}
-
-/**
- * For an email key: the registered account if there is one, else the most recently created guest
- * (then the larger ID). Written once as an order: the loader ranks rows by it here, and the read
- * planner sorts by it in SQL.
- */
-export const EMAIL_PREFERENCE = [{ hasAccount: 'desc' }, { createdAt: 'desc' }, { id: 'desc' }] as const;
-
-type Ranked = { hasAccount: boolean; createdAt: Date; id: string };
-
-function preferred<T extends Ranked>(a: T, b: T): T {
-  for (const entry of EMAIL_PREFERENCE) {
-    const [field] = Object.keys(entry) as (keyof Ranked)[];
-    const [x, y] = [a[field!], b[field!]].map((v) => (v instanceof Date ? v.getTime() : v));
-    if (x !== y) return x! > y! ? a : b;
-  }
-  return a;
-}
-
-/**
- * Which rows of an entity type a viewer's keys may find, besides the key: live rows, and for a
- * customer only their own (ownRows). One definition for the loaders and the read planner.
- */
-export function entityWhere(type: EntityName, viewer: Viewer): Record<string, unknown> {
-  const owner = ownRows(viewer);
-  switch (type) {
-    case 'Customer':
-      return { ...LIVE, ...(owner.customerId === undefined ? {} : { id: owner.customerId }) };
-    case 'CustomerGroup':
-      // The type rule lets any customer see a group: fine where a customer only reaches their own
-      // groups (`me.groups`), not for lookups by ID. A customer finds only the groups they belong to.
-      return {
-        ...LIVE,
-        ...(owner.customerId === undefined ? {} : { customers: { some: { ...LIVE, customerId: owner.customerId } } }),
-      };
-    case 'Address':
-      return { ...LIVE, customer: LIVE, ...owner };
-    case 'Order':
-      return { ...owner };
-  }
-}
-
-// Each batch function is one findMany (plus Prisma's constant per-relation queries for what the
-// gateway selected under `... on Type`), however many representations name the type.
-//
-// A customer's keys match only their own rows, as if no other row existed: if someone else's row
-// loaded and then failed its type rule (FORBIDDEN) while an unknown or soft-deleted one was null,
-// the difference would tell them which IDs (and emails) exist.
-
-type CustomerKey = { type: 'Customer'; id: string } | { type: 'Customer'; email: string };
-
-async function loadCustomers(ctx: Context, info: GraphQLResolveInfo, keys: readonly CustomerKey[]) {
-  // An ID of another type (or not one of ours) cannot match: it is null without a query.
-  const ids = keys.flatMap((key) => ('id' in key && typeOfId(key.id) === 'Customer' ? [key.id] : []));
-  const emails = keys.flatMap((key) => ('email' in key ? [key.email] : []));
-  const rows =
-    ids.length === 0 && emails.length === 0
-      ? []
-      : await ctx.db.customer.findMany({
-          // Beyond what the gateway selected: the columns an email key is matched and ranked by
-          // (the folded email, as the email filter compares: an imported "Ann@Example.com" matches).
-          ...queryFromInfo({
-            context: ctx,
-            info,
-            typeName: 'Customer',
-            select: { id: true, deletedAt: true, emailFolded: true, hasAccount: true, createdAt: true },
-          }),
-          where: {
-            ...entityWhere('Customer', ctx.viewer),
-            OR: [
-              ...(ids.length ? [{ id: { in: ids } }] : []),
-              ...(emails.length ? [{ emailFolded: { in: emails } }] : []),
-            ],
-          },
-        });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  const byEmail = new Map<string, (typeof rows)[number]>();
-  const wanted = new Set(emails);
-  for (const row of rows) {
-    const email = row.emailFolded;
-    if (email === null || !wanted.has(email)) continue;
-    const current = byEmail.get(email);
-    byEmail.set(email, current ? preferred(row, current) : row);
-  }
-  return keys.map((key) => ('email' in key ? byEmail.get(key.email) : byId.get(key.id)) ?? null);
-}
-
-/** A batch function by ID: one findMany of the IDs of `type`, answered in the keys' order. */
-const byIds =
-  <T extends { id: string }>(type: EntityName, findMany: (ids: string[]) => Promise<T[]>) =>
-  async (keys: readonly string[]) => {
-    const ids = keys.filter((id) => typeOfId(id) === type);
-    const rows = new Map((ids.length ? await findMany(ids) : []).map((row) => [row.id, row]));
-    return keys.map((id) => rows.get(id) ?? null);
-  };
-
-/** A representation's cache key: the same row asked for twice (or as `Node` and as its type) is one key. */
-const keyOf = (ref: Reference) => ('email' in ref ? `Customer email ${ref.email}` : `${ref.type} ${ref.id}`);
-
-/**
- * One DataLoader per entity type (Customer's ID and email keys together: one statement reads
- * both), per `_entities` field of a request. A batch folds its field's selection into the
- * statement, and Pothos knows a row's loaded selection by the field's path, so a loader shared by
- * two aliased `_entities` would save nothing: the second alias's rows are reloaded for its own
- * selection (measured: 2 statements for two aliases either way, even with the same selection).
- * Keyed by the request's context first: a cached document's field nodes are shared across
- * requests, and a loader's cache must not be.
- */
-function entityLoaders(ctx: Context, info: GraphQLResolveInfo) {
-  const where = (type: EntityName, ids: string[]) => ({ id: { in: ids }, ...entityWhere(type, ctx.viewer) });
-  return {
-    Customer: new DataLoader((keys: readonly CustomerKey[]) => loadCustomers(ctx, info, keys), { cacheKeyFn: keyOf }),
-    CustomerGroup: new DataLoader(
-      byIds('CustomerGroup', (ids) =>
-        ctx.db.customerGroup.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'CustomerGroup' }),
-          where: where('CustomerGroup', ids),
-        }),
-      ),
-    ),
-    Address: new DataLoader(
-      byIds('Address', (ids) =>
-        ctx.db.address.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'Address' }),
-          where: where('Address', ids),
-        }),
-      ),
-    ),
-    Order: new DataLoader(
-      byIds('Order', (ids) =>
-        ctx.db.order.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'Order' }),
-          where: where('Order', ids),
-        }),
-      ),
-    ),
-  };
-}
-
-type EntityLoaders = ReturnType<typeof entityLoaders>;
-
-const requestLoaders = new WeakMap<Context, WeakMap<readonly FieldNode[], EntityLoaders>>();
-
-function loadersOf(ctx: Context, info: GraphQLResolveInfo): EntityLoaders {
-  const byField = requestLoaders.get(ctx) ?? new WeakMap<readonly FieldNode[], EntityLoaders>();
-  requestLoaders.set(ctx, byField);
-  const loaders = byField.get(info.fieldNodes) ?? entityLoaders(ctx, info);
-  byField.set(info.fieldNodes, loaders);
-  return loaders;
-}
-
-function load(loaders: EntityLoaders, ref: Reference) {
-  if ('email' in ref) return loaders.Customer.load(ref);
-  switch (ref.type) {
-    case 'Customer':
-      return loaders.Customer.load({ type: ref.type, id: ref.id });
-    case 'CustomerGroup':
-      return loaders.CustomerGroup.load(ref.id);
-    case 'Address':
-      return loaders.Address.load(ref.id);
-    case 'Order':
-      return loaders.Order.load(ref.id);
-  }
 }
 
 /** A list item graphql-js completes as an error at its own path, leaving its neighbours be. */

@@ -5,13 +5,13 @@ import { type ListSpec, rootList } from './keyset.js';
 
 // Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
 // them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
-const Membership = builder.prismaObject('CustomerGroupCustomer', {
+export const Membership = builder.prismaNode('CustomerGroupCustomer', {
   name: 'CustomerGroupMembership',
+  id: { field: 'id' },
   select: { id: true, deletedAt: true },
   authScopes: { admin: true },
   description: "A customer's membership in a group (Medusa's CustomerGroupCustomer).",
   fields: (t) => ({
-    id: t.exposeID('id'),
     customer: t.relation('customer'),
     group: t.relation('customerGroup'),
     createdBy: t.exposeString('createdBy', { nullable: true }),

@@ -97,11 +97,11 @@ function snapshot(value: Prisma.JsonValue | null): AddressSnapshot | null {
 
 // Admins' reads of these fields are planned (src/planner/, docs/planner.md): the planner answers
 // them from the same declarations, and test/read-paths.test.ts holds both paths to one answer.
-builder.prismaObject('OrderLineItem', {
+export const OrderLineItem = builder.prismaNode('OrderLineItem', {
+  id: { field: 'id' },
   select: { id: true },
   authScopes: { $any: { admin: true, customer: true } },
   fields: (t) => ({
-    id: t.exposeID('id'),
     title: t.exposeString('title'),
     quantity: t.exposeInt('quantity'),
     unitPrice: t.exposeInt('unitPrice', { description: 'In the minor unit of the order currency.' }),

@@ -154,6 +154,37 @@ export class ForbiddenError extends GraphQLError {
 }
 
 /**
+ * No credential where one is needed: the caller is not signed in (a field or mutation for
+ * customers or admins, asked anonymously). A client signs in and asks again; a signed-in caller
+ * refused by a rule gets ForbiddenError instead.
+ */
+export class UnauthenticatedError extends GraphQLError {
+  static readonly code = 'UNAUTHENTICATED';
+  readonly code = UnauthenticatedError.code;
+  readonly field = undefined;
+  constructor() {
+    super('Sign in first: this needs a customer session or an admin key.', {
+      extensions: { code: UnauthenticatedError.code },
+    });
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+/**
+ * A bearer token that identifies no one (unknown, expired, revoked, or a customer who is gone):
+ * the whole request is refused before it runs, with 401 and RFC 6750's `WWW-Authenticate`, so
+ * that a client drops the token and signs in again instead of reading as anonymous.
+ */
+export function invalidTokenRequestError(): GraphQLError {
+  return new GraphQLError('The bearer token is not valid: it is unknown, expired or revoked. Sign in again.', {
+    extensions: {
+      code: UnauthenticatedError.code,
+      http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } },
+    },
+  });
+}
+
+/**
  * Every failure a client receives as a typed result, in the order of the schema's `ErrorCode`:
  * each class is a GraphQL type of the same name implementing `Error` (src/schema/errors.ts), and
  * its static `code` a value of `ErrorCode`. A new error is a class here and an entry in this list.
@@ -172,6 +203,7 @@ export const ERROR_CATALOGUE = [
   EmptyFilterError,
   BatchTooLargeError,
   ForbiddenError,
+  UnauthenticatedError,
   EmailNotVerifiedError,
   MergeConflictError,
   RestoreConflictError,
