@@ -29,7 +29,7 @@ const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const Q2_FIELDS = 'id email groups { edges { node { id name } } } addresses { edges { node { id city } } }';
 const SHAPES = {
   Q2: `query Q2($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2_FIELDS} } } } }`,
-  Q2c: `query Q2c($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2_FIELDS} orders(first: 5) { edges { node { id total } } } } } } }`,
+  Q2c: `query Q2c($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2_FIELDS} orders(first: 5) { edges { node { id total { amount currencyCode } } } } } } } }`,
 };
 
 type Captured = { model: string; operation: string; args: unknown };

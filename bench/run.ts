@@ -199,7 +199,7 @@ function shapes(ids: Ids, first: number): Shape[] {
     {
       name: 'Q2c',
       kind: 'read',
-      query: q2('Q2c', `${Q2_FIELDS} orders(first: 5) { edges { node { id total } } }`),
+      query: q2('Q2c', `${Q2_FIELDS} orders(first: 5) { edges { node { id total { amount currencyCode } } } }`),
       variables: () => ({ first }),
       peer: {
         query: peerQ2('Q2c', `${PEER_Q2_FIELDS} orders(first: 5, ${NEWEST}) { edges { node { rowId total } } }`),
@@ -220,7 +220,8 @@ function shapes(ids: Ids, first: number): Shape[] {
     {
       name: 'Q4',
       kind: 'read',
-      query: 'query Q4($first: Int!) { orders(first: $first) { totalCount edges { node { id total } } } }',
+      query:
+        'query Q4($first: Int!) { orders(first: $first) { totalCount edges { node { id total { amount currencyCode } } } } }',
       variables: () => ({ first }),
       peer: {
         query: `query Q4($first: Int!) { orders(first: $first, ${NEWEST}) { totalCount edges { node { rowId total } } } }`,
@@ -275,6 +276,9 @@ function normalize(shape: Shape, data: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (!v || typeof v !== 'object') return v;
+    // Our Money { amount, currencyCode } against the others' integer of minor units: the amount
+    // has exactly its currency's digits, so its digits without the point are the minor units.
+    if ('amount' in v && 'currencyCode' in v && typeof v.amount === 'string') return Number(v.amount.replace('.', ''));
     const entries = Object.entries(v)
       .filter(([k]) => k !== 'cursor')
       // A PostGraphile membership edge holds the group one level down.

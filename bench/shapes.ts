@@ -292,7 +292,7 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
   out.push({
     name: 'orders q',
     kind: 'search',
-    query: `query orders_q($q: String!) { orders(first: ${PAGE}, filter: { q: $q }) { edges { node { id email total } } } }`,
+    query: `query orders_q($q: String!) { orders(first: ${PAGE}, filter: { q: $q }) { edges { node { id email total { amount currencyCode } } } } }`,
     variables: () => ({ q: ids.orderEmailFragment }),
   });
   // Sorts: every orderBy of the root connections, both directions, first page and deep page.
@@ -380,7 +380,7 @@ export function scaleShapes(ids: ScaleIds): Shape[] {
   const orders = (name: string, kind: Shape['kind'], filter?: Record<string, unknown>, after?: string): Shape => ({
     name,
     kind,
-    query: `query ${op(name)}($filter: OrderFilter, $after: String) { orders(first: ${PAGE}, after: $after, filter: $filter) { edges { cursor node { id displayId total status } } } }`,
+    query: `query ${op(name)}($filter: OrderFilter, $after: String) { orders(first: ${PAGE}, after: $after, filter: $filter) { edges { cursor node { id displayId total { amount currencyCode } status } } } }`,
     variables: () => ({ ...(filter ? { filter } : {}), ...(after ? { after } : {}) }),
   });
   out.push(orders('orders', 'page'));

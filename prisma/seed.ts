@@ -693,7 +693,7 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
           case PaymentStatus.partially_refunded: {
             paidTotal = total;
             const returned = pick(items);
-            refundedTotal = Math.min(total - 1, returned.unitPrice);
+            refundedTotal = Math.min(total - 1, Number(returned.unitPrice));
             break;
           }
           default: // not_paid, awaiting, canceled, requires_action

@@ -32,7 +32,7 @@ query Customers {
         defaultShippingAddress { city countryCode }
         orders(first: 2) {
           totalCount
-          edges { node { displayId status total currencyCode } }
+          edges { node { displayId status total { amount currencyCode } } }
         }
       }
     }

@@ -128,7 +128,7 @@ function customerFields(depth: number): fc.Arbitrary<Piece[]> {
   );
 }
 function orderFields(depth: number): fc.Arbitrary<Piece[]> {
-  const scalars = [fc.constant(leaf('id')), fc.constant(leaf('total')), fc.constant(leaf('__typename'))];
+  const scalars = [fc.constant(leaf('id')), fc.constant(leaf('displayId')), fc.constant(leaf('__typename'))];
   if (depth === 0) return fields(...scalars);
   return fields(
     ...scalars,

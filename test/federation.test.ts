@@ -561,7 +561,7 @@ test('the gateway answers one query from all three subgraphs', async () => {
       customer(id: $id) {
         email
         loyaltyPoints
-        loyaltyTransactions { points order { id total items { title } customer { email } } }
+        loyaltyTransactions { points order { id total { amount currencyCode } items { title } customer { email } } }
       }
       customers(first: 3, filter: { email: "a@example.com" }) { edges { node { email loyaltyPoints } } }
       newsletterSubscriptions { email topic customer { id firstName hasAccount loyaltyPoints } }
@@ -575,7 +575,12 @@ test('the gateway answers one query from all three subgraphs', async () => {
     loyaltyTransactions: [
       {
         points: 50,
-        order: { id: f.orderA!.id, total: 1250, items: [{ title: 'T-shirt' }], customer: { email: 'a@example.com' } },
+        order: {
+          id: f.orderA!.id,
+          total: { amount: '12.50', currencyCode: 'EUR' },
+          items: [{ title: 'T-shirt' }],
+          customer: { email: 'a@example.com' },
+        },
       },
     ],
   });
@@ -680,7 +685,7 @@ test('Hive Gateway gives the same answers as @apollo/gateway, forwarding the cal
   const queries: [string, Record<string, unknown>, Record<string, string>][] = [
     [
       `query($id: ID!) {
-        customer(id: $id) { email loyaltyPoints loyaltyTransactions { points order { id total customer { email } } } }
+        customer(id: $id) { email loyaltyPoints loyaltyTransactions { points order { id total { amount currencyCode } customer { email } } } }
         newsletterSubscriptions { email topic customer { id firstName hasAccount loyaltyPoints } }
       }`,
       { id: f.a!.id },

@@ -156,7 +156,7 @@ describe('query cost', () => {
     const c = await makeCustomer(t.prisma);
     await makeOrder(t.prisma, c.id);
     const nested = (outer: number, inner: number) =>
-      `{ customers(first: ${outer}) { edges { node { id orders(first: ${inner}) { edges { node { id total } } } } } } }`;
+      `{ customers(first: ${outer}) { edges { node { id orders(first: ${inner}) { edges { node { id displayId } } } } } } }`;
     const refused = await assertRefused(() => t.gql(nested(100, 100)), 'QUERY_TOO_COMPLEX');
     assert.deepEqual(refused.errors![0]!.extensions!.cost, { requested: 20301, maximum: 5000 });
     assert.deepEqual(refused.extensions?.cost, { requested: 20301, maximum: 5000 });

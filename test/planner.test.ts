@@ -170,10 +170,13 @@ const shapes: [string, Record<string, unknown>?][] = [
   ['query Q1($id: ID!) { customer(id: $id) { id email firstName lastName hasAccount } }', { id: 'first-customer' }],
   [`query Q2($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} } } } }`, { first: 50 }],
   [
-    `query Q2c($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} orders(first: 5) { edges { node { id total } } } } } } }`,
+    `query Q2c($first: Int!) { customers(first: $first) { edges { cursor node { ${Q2} orders(first: 5) { edges { node { id total { amount currencyCode } } } } } } } }`,
     { first: 50 },
   ],
-  ['query Q4($first: Int!) { orders(first: $first) { totalCount edges { node { id total } } } }', { first: 50 }],
+  [
+    'query Q4($first: Int!) { orders(first: $first) { totalCount edges { node { id total { amount currencyCode } } } } }',
+    { first: 50 },
+  ],
   [
     '{ customers(first: 100, withDeleted: true) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id email firstName lastName companyName phone hasAccount createdBy createdAt updatedAt deletedAt } } } }',
   ],
@@ -214,7 +217,7 @@ const shapes: [string, Record<string, unknown>?][] = [
     '{ addresses(filter: { city: "KØBENHAVN", countryCode: "DK" }) { totalCount } b: addresses(filter: { q: "aarhus", postalCode: "1001" }) { totalCount } }',
   ],
   [
-    '{ orders(first: 100) { totalCount edges { cursor node { id displayId email status fulfillmentStatus paymentStatus currencyCode regionId cartId salesChannelId subtotal taxTotal shippingTotal discountTotal total paidTotal refundedTotal canceledAt metadata createdAt updatedAt items { id title quantity unitPrice } } } } }',
+    '{ orders(first: 100) { totalCount edges { cursor node { id displayId email status fulfillmentStatus paymentStatus currencyCode regionId cartId salesChannelId subtotal { amount currencyCode } taxTotal { amount currencyCode } shippingTotal { amount currencyCode } discountTotal { amount currencyCode } total { amount currencyCode } paidTotal { amount currencyCode } refundedTotal { amount } canceledAt metadata createdAt updatedAt items { id title quantity unitPrice { amount currencyCode } total { __typename amount } } } } } }',
   ],
   [
     '{ orders(filter: { status: [PENDING, CANCELED], paymentStatus: [NOT_PAID], currencyCode: "EUR" }) { totalCount edges { node { id status } } } }',
@@ -307,7 +310,7 @@ test('lookups and node/nodes: planned, soft-deleted rows hidden as Pothos hides 
   for (const id of [...ids.Customer!, ...ids.CustomerGroup!, ...ids.Address!.slice(0, 8), ...ids.Order!.slice(0, 6)]) {
     assert.ok(
       await same(
-        'query($id: ID!) { node(id: $id) { __typename id ... on Customer { email deletedAt } ... on CustomerGroup { name } ... on Address { city customer { id } } ... on Order { total items { title } } } }',
+        'query($id: ID!) { node(id: $id) { __typename id ... on Customer { email deletedAt } ... on CustomerGroup { name } ... on Address { city customer { id } } ... on Order { total { amount currencyCode } items { title unitPrice { amount } total { currencyCode } } } } }',
         { id },
       ),
     );
@@ -336,7 +339,9 @@ test('lookups and node/nodes: planned, soft-deleted rows hidden as Pothos hides 
   for (const id of ids.Address!.slice(0, 10))
     assert.ok(await same('query($id: ID!) { address(id: $id) { id city } }', { id }));
   for (const id of ids.Order!.slice(0, 10))
-    assert.ok(await same('query($id: ID!) { order(id: $id) { id total status } }', { id }));
+    assert.ok(
+      await same('query($id: ID!) { order(id: $id) { id total { amount currencyCode } status currencyCode } }', { id }),
+    );
 });
 
 test('text the planner writes itself is escaped as JSON.stringify escapes it: quotes, backslashes, control characters, non-ASCII', async () => {
@@ -529,7 +534,7 @@ class Walk {
         text = `${alias}${field.name}${argText}${directive} { ${this.selection(named, depth + 1)} }`;
       } else if (!(named instanceof GraphQLScalarType) && !(named instanceof GraphQLEnumType)) {
         if (depth > 4) continue;
-        text = `${alias}${field.name}${argText}${directive} { __typename ... on Customer { id email } ... on Order { id total } }`;
+        text = `${alias}${field.name}${argText}${directive} { __typename ... on Customer { id email } ... on Order { id total { amount } } }`;
       } else {
         text = `${alias}${field.name}${argText}${directive}`;
       }
@@ -550,7 +555,7 @@ class Walk {
       const selection =
         named instanceof GraphQLObjectType
           ? this.selection(named, 1)
-          : '__typename ... on Customer { id email } ... on CustomerGroup { name } ... on Order { total }';
+          : '__typename ... on Customer { id email } ... on CustomerGroup { name } ... on Order { total { amount currencyCode } }';
       return `r${i}: ${field.name}${argText} { ${selection} }`;
     });
     return `query Generated($flag: Boolean!) { ${parts.join(' ')} __typename @include(if: $flag) }`;
@@ -615,7 +620,7 @@ test("a customer's `me`: planned under the owner rule, the same as the Pothos pa
     // The benchmark's storefront shape.
     '{ me { id email orders(first: 10) { edges { node { id items { id } } } } addresses { edges { node { id city } } } } }',
     '{ me { __typename id email firstName lastName companyName phone hasAccount metadata emailVerifiedAt createdAt updatedAt deletedAt } }',
-    '{ me { orders(first: 2) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id displayId status paymentStatus total currencyCode canceledAt metadata createdAt items { id title quantity unitPrice } } } } } }',
+    '{ me { orders(first: 2) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id displayId status paymentStatus total { amount currencyCode } currencyCode canceledAt metadata createdAt items { id title quantity unitPrice { amount currencyCode } total { amount } } } } } } }',
     '{ me { orders(last: 1) { edges { node { id } } } addresses(first: 1) { edges { cursor node { id city isDefaultShipping metadata } } } } }',
     '{ me { defaultShippingAddress { id city } defaultBillingAddress { id postalCode } } }',
   ];
@@ -719,7 +724,8 @@ test("Relay node and nodes: planned for admins and customers, the same as the lo
   };
   const admin = await answers(ADMIN);
   assert.ok(admin.filter(Boolean).length > all.length * 0.8, 'most IDs name live rows');
-  const single = 'query($id: ID!) { node(id: $id) { __typename id ... on Order { total } ... on Address { city } } }';
+  const single =
+    'query($id: ID!) { node(id: $id) { __typename id ... on Order { total { amount currencyCode } } ... on Address { city countryCode } } }';
   for (const id of [ids.Order![0]!, ids.Address![0]!, items[0]!, 'order_0000000000000000000000000Z'])
     assert.equal(await same(single, { id }), true, id);
   const customerId = ids.Customer![2]!;
@@ -759,7 +765,7 @@ test('planned SQL never names the password hash, and a planned read is one state
   const { statements, result } = await t.countStatements(() =>
     send(
       planned,
-      `{ customers(first: 50) { totalCount edges { node { ${Q2} orders(first: 5) { totalCount edges { node { id total items { id } } } } } } } }`,
+      `{ customers(first: 50) { totalCount edges { node { ${Q2} orders(first: 5) { totalCount edges { node { id total { amount currencyCode } items { id } } } } } } } }`,
     ),
   );
   assert.equal(statements, 1, result);

@@ -338,7 +338,7 @@ describe('addresses', () => {
       id: f.adaHome!.id,
       addressName: 'Home',
       city: 'London',
-      countryCode: 'gb',
+      countryCode: 'GB',
       postalCode: 'W1 1AA',
       isDefaultShipping: true,
       isDefaultBilling: false,
@@ -371,8 +371,8 @@ describe('addresses', () => {
 describe('orders', () => {
   test('order(id) with items, totals, address snapshot and customer', async () => {
     const r = await t.gql(
-      `query($id: ID!) { order(id: $id) { id displayId email status paymentStatus fulfillmentStatus currencyCode regionId subtotal taxTotal total
-      items { title quantity unitPrice total } shippingAddress { city countryCode } customer { id } } }`,
+      `query($id: ID!) { order(id: $id) { id displayId email status paymentStatus fulfillmentStatus currencyCode regionId subtotal { amount currencyCode } taxTotal { amount } total { amount }
+      items { title quantity unitPrice { amount currencyCode } total { amount currencyCode } } shippingAddress { city countryCode } customer { id } } }`,
       { id: f.o3!.id },
     );
     assert.equal(r.errors, undefined);
@@ -380,8 +380,20 @@ describe('orders', () => {
     assert.equal(o.status, 'PENDING');
     assert.equal(o.paymentStatus, 'NOT_PAID');
     assert.equal(o.fulfillmentStatus, 'NOT_FULFILLED');
-    assert.deepEqual(o.items, [{ title: 'T-shirt', quantity: 2, unitPrice: 500, total: 1000 }]);
-    assert.deepEqual(o.shippingAddress, { city: 'Arlington', countryCode: 'us' });
+    assert.deepEqual(o.items, [
+      {
+        title: 'T-shirt',
+        quantity: 2,
+        unitPrice: { amount: '5.00', currencyCode: 'USD' },
+        total: { amount: '10.00', currencyCode: 'USD' },
+      },
+    ]);
+    assert.equal(o.currencyCode, 'USD');
+    assert.deepEqual(
+      [o.subtotal, o.taxTotal, o.total],
+      [{ amount: '10.00', currencyCode: 'USD' }, { amount: '2.50' }, { amount: '12.50' }],
+    );
+    assert.deepEqual(o.shippingAddress, { city: 'Arlington', countryCode: 'US' });
     assert.equal(o.customer.id, f.grace!.id);
     assert.equal(typeof o.displayId, 'number');
   });

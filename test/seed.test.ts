@@ -45,7 +45,7 @@ test('realistic shape: 1-3 addresses, at most one default of each kind, 0-10 ord
     for (const o of c.orders) {
       assert.equal(
         o.subtotal,
-        o.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0),
+        o.items.reduce((sum, i) => sum + BigInt(i.quantity) * i.unitPrice, 0n),
       );
       assert.equal(o.total, o.subtotal + o.taxTotal + o.shippingTotal - o.discountTotal);
       assert.ok(o.items.length >= 1);

@@ -14,7 +14,7 @@ const NESTED = `query($first: Int!) {
       addresses(first: 5) { totalCount edges { node { id city } } }
       defaultShippingAddress { id city }
       defaultBillingAddress { id city }
-      orders(first: 5) { totalCount edges { node { id total items { title } customer { id } } } }
+      orders(first: 5) { totalCount edges { node { id total { amount currencyCode } items { title } customer { id } } } }
     } }
   }
 }`;

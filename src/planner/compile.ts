@@ -38,6 +38,7 @@ import {
   planPage,
 } from '../schema/keyset.js';
 import type { NodeLookupSpec, Reference } from '../schema/lookup.js';
+import { codeSql, type MoneyPlan, minorUnitsSql } from '../schema/money.js';
 import { type FieldPlan, fieldAccess, fieldPlan, typePlan } from '../schema/read-plan-plugin.js';
 import type { DataModel, Model } from './datamodel.js';
 import { Unplannable } from './unplannable.js';
@@ -421,6 +422,7 @@ class Compiler implements Params {
     if (field.name === 'id' && this.idField(type) && field.args.length === 0)
       return this.scalar(model, alias, this.idField(type)!, field.type);
     if (plan?.kind === 'relation') return this.relation(model, alias, field, plan, nodes);
+    if (plan?.kind === 'money') return this.money(model, alias, field, plan, nodes);
     if (keysetConnection) return this.relationConnection(model, alias, field, keysetConnection, nodes);
     throw new Unplannable(`${type.name}.${field.name}`);
   }
@@ -447,6 +449,8 @@ class Compiler implements Params {
       Boolean: 'Boolean',
       DateTime: 'DateTime',
       JSONObject: 'Json',
+      CountryCode: 'String',
+      CurrencyCode: 'String',
     };
     if (pairs[nullable.name] !== column.type || column.kind !== 'scalar')
       throw new Unplannable(`${fieldName}: ${nullable.name} of ${column.type}`);
@@ -457,9 +461,39 @@ class Compiler implements Params {
       // operation is answered by the Pothos path, which reports the field's error.
       return sql`(CASE WHEN ${value} IS NULL OR jsonb_typeof(${value}) = 'null' THEN NULL WHEN jsonb_typeof(${value}) = 'object' THEN ${value}::text ELSE (${sql.literal(`${ROW_REFUSED}:`)} || jsonb_typeof(${value}))::int::text END)`;
     }
+    if (nullable.name === 'CountryCode' || nullable.name === 'CurrencyCode')
+      return sql`to_json(${codeSql(value)})::text`;
     if (column.type === 'Int') return sql`${value}::text`;
     if (column.type === 'Boolean') return sql`(CASE WHEN ${value} THEN 'true' WHEN NOT ${value} THEN 'false' END)`;
     return sql`to_json(${value})::text`;
+  }
+
+  /** A Money object (money.ts): the amount's columns multiplied, in the row's (or its relation's) currency. */
+  private money(model: Model, alias: SQL, field: GraphQLField<unknown, unknown>, plan: MoneyPlan, nodes: Nodes): SQL {
+    const type = this.objectType(field.type);
+    const amount = sql`(${sql.join(
+      plan.amount.map((name) => sql`${alias}.${this.dm.column(model, name).sql}`),
+      ' * ',
+    )})`;
+    let currency: SQL;
+    if (plan.currency.relation) {
+      const relation = this.dm.relation(model, plan.currency.relation);
+      const target = this.dm.model(relation.model);
+      const child = newAlias();
+      const column = this.dm.column(target, plan.currency.field).sql;
+      currency = sql`(SELECT ${child}.${column} FROM ${target.table} ${child} WHERE ${relation.link(child, alias)})`;
+    } else {
+      currency = sql`${alias}.${this.dm.column(model, plan.currency.field).sql}`;
+    }
+    const pairs: [string, SQL][] = [];
+    for (const [key, fieldNodes] of this.subfields(type, nodes)) {
+      const name = fieldNodes[0]!.name.value;
+      if (name === '__typename') pairs.push([key, jsonString(type.name)]);
+      else if (name === 'amount') pairs.push([key, sql`to_json(${minorUnitsSql(amount, currency)})::text`]);
+      else if (name === 'currencyCode') pairs.push([key, sql`to_json(${codeSql(currency)})::text`]);
+      else throw new Unplannable(`${type.name}.${name}`);
+    }
+    return object(pairs);
   }
 
   private relation(

@@ -106,7 +106,7 @@ export const AddressInput = builder.inputType('AddressInput', {
     address1: t.string(),
     address2: t.string(),
     city: t.string(),
-    countryCode: t.string({ description: 'ISO 3166-1 alpha-2.' }),
+    countryCode: t.string({ description: 'ISO 3166-1 alpha-2, either case.' }),
     province: t.string(),
     postalCode: t.string(),
     phone: t.string(),

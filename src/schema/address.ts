@@ -26,7 +26,7 @@ export const Address = builder.prismaNode('Address', {
     address1: t.exposeString('address1', { nullable: true }),
     address2: t.exposeString('address2', { nullable: true }),
     city: t.exposeString('city', { nullable: true }),
-    countryCode: t.exposeString('countryCode', { nullable: true }),
+    countryCode: t.expose('countryCode', { type: 'CountryCode', nullable: true }),
     province: t.exposeString('province', { nullable: true }),
     postalCode: t.exposeString('postalCode', { nullable: true }),
     phone: t.exposeString('phone', { nullable: true }),
@@ -85,7 +85,7 @@ export const AddressFilter = builder.inputType('AddressFilter', {
   fields: (t) => ({
     customerId: t.id(),
     city: t.string({ description: 'Exact city, case-insensitive.' }),
-    countryCode: t.string({ description: 'ISO 3166-1 alpha-2, case-insensitive.' }),
+    countryCode: t.string({ description: 'ISO 3166-1 alpha-2, either case.' }),
     postalCode: t.string(),
     q: t.string({ description: `Search over name, company, street, city, postal code and phone. ${SEARCH_RULE}` }),
   }),

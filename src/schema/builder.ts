@@ -30,6 +30,10 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSONObject: { Input: Record<string, unknown>; Output: unknown };
+    /** money.ts: an exact decimal string; ISO codes, stored lower-case, shown upper-case. */
+    Decimal: { Input: string; Output: string };
+    CurrencyCode: { Input: string; Output: string };
+    CountryCode: { Input: string; Output: string };
     /** Apollo Federation's entity representation (`_entities` argument), see federation.ts. */
     _Any: { Input: { __typename: string; [key: string]: unknown }; Output: unknown };
   };

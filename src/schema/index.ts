@@ -1,6 +1,7 @@
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.js';
 import './inputs.js';
+import './money.js';
 import './count.js';
 import './customer.js';
 import './customer-group.js';

@@ -6,6 +6,7 @@ import { builder } from './builder.js';
 import { Customer } from './customer.js';
 import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, searchTerm } from './inputs.js';
 import { type ListSpec, type Ordering, relationConnection, rootList, rootLookup } from './keyset.js';
+import { Money, type MoneyPlan } from './money.js';
 import { ownedBy } from './owner.js';
 import { idArg, lookupById } from './root-args.js';
 
@@ -35,7 +36,7 @@ export const OrderFilter = builder.inputType('OrderFilter', {
     cartId: t.string(),
     email: t.string({ description: 'Exact email, case-insensitive.' }),
     regionId: t.string(),
-    currencyCode: t.string({ description: 'ISO 4217 code, case-insensitive.' }),
+    currencyCode: t.string({ description: 'ISO 4217, either case.' }),
     createdAt: t.field({ type: DateTimeFilter }),
     updatedAt: t.field({ type: DateTimeFilter }),
     canceledAt: t.field({ type: DateTimeFilter }),
@@ -58,7 +59,7 @@ export function orderWhere(
     ...(filter.cartId ? { cartId: filter.cartId } : {}),
     ...(email ? { emailFolded: foldCase(email) } : {}),
     ...(filter.regionId ? { regionId: filter.regionId } : {}),
-    ...(filter.currencyCode ? { currencyCode: filter.currencyCode.toLowerCase() } : {}),
+    ...(filter.currencyCode ? { currencyCode: filter.currencyCode.trim().toLowerCase() } : {}),
     ...(filter.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),
     ...(filter.updatedAt ? { updatedAt: dateRange(filter.updatedAt) } : {}),
     ...(filter.canceledAt ? { canceledAt: dateRange(filter.canceledAt) } : {}),
@@ -69,6 +70,35 @@ export function orderWhere(
       : {}),
   };
 }
+
+type OrderAmount =
+  | 'subtotal'
+  | 'taxTotal'
+  | 'shippingTotal'
+  | 'discountTotal'
+  | 'total'
+  | 'paidTotal'
+  | 'refundedTotal';
+
+/** An order amount in the order's currency, for both read paths (money.ts). */
+const orderMoney = <Amount extends OrderAmount>(amount: Amount) => ({
+  type: Money,
+  select: { [amount]: true, currencyCode: true } as { [K in Amount | 'currencyCode']: true },
+  resolve: (order: Record<Amount, bigint> & { currencyCode: string }) => ({
+    minor: order[amount],
+    currency: order.currencyCode,
+  }),
+  extensions: {
+    readPlan: { kind: 'money', amount: [amount], currency: { field: 'currencyCode' } } satisfies MoneyPlan,
+  },
+});
+
+/** A line item's amount, in its order's currency. */
+const lineItemMoney = (amount: string[]): MoneyPlan => ({
+  kind: 'money',
+  amount,
+  currency: { relation: 'order', field: 'currencyCode' },
+});
 
 /** The address fields an order keeps, as they were when it was placed. */
 type AddressSnapshot = Omit<AddressInput, 'addressName' | 'metadata' | 'isDefaultShipping' | 'isDefaultBilling'>;
@@ -84,7 +114,7 @@ const OrderAddress = builder.objectRef<AddressSnapshot>('OrderAddress').implemen
     address1: t.exposeString('address1', { nullable: true }),
     address2: t.exposeString('address2', { nullable: true }),
     city: t.exposeString('city', { nullable: true }),
-    countryCode: t.exposeString('countryCode', { nullable: true }),
+    countryCode: t.expose('countryCode', { type: 'CountryCode', nullable: true }),
     province: t.exposeString('province', { nullable: true }),
     postalCode: t.exposeString('postalCode', { nullable: true }),
     phone: t.exposeString('phone', { nullable: true }),
@@ -104,8 +134,19 @@ export const OrderLineItem = builder.prismaNode('OrderLineItem', {
   fields: (t) => ({
     title: t.exposeString('title'),
     quantity: t.exposeInt('quantity'),
-    unitPrice: t.exposeInt('unitPrice', { description: 'In the minor unit of the order currency.' }),
-    total: t.int({ select: { unitPrice: true, quantity: true }, resolve: (item) => item.unitPrice * item.quantity }),
+    unitPrice: t.field({
+      type: Money,
+      select: { unitPrice: true, order: { select: { currencyCode: true } } },
+      resolve: (item) => ({ minor: item.unitPrice, currency: item.order.currencyCode }),
+      extensions: { readPlan: lineItemMoney(['unitPrice']) },
+    }),
+    total: t.field({
+      type: Money,
+      description: 'unitPrice × quantity.',
+      select: { unitPrice: true, quantity: true, order: { select: { currencyCode: true } } },
+      resolve: (item) => ({ minor: item.unitPrice * BigInt(item.quantity), currency: item.order.currencyCode }),
+      extensions: { readPlan: lineItemMoney(['unitPrice', 'quantity']) },
+    }),
   }),
 });
 
@@ -122,17 +163,17 @@ export const Order = builder.prismaNode('Order', {
     status: t.expose('status', { type: OrderStatusEnum }),
     fulfillmentStatus: t.expose('fulfillmentStatus', { type: FulfillmentStatusEnum }),
     paymentStatus: t.expose('paymentStatus', { type: PaymentStatusEnum }),
-    currencyCode: t.exposeString('currencyCode'),
+    currencyCode: t.expose('currencyCode', { type: 'CurrencyCode' }),
     regionId: t.exposeString('regionId', { nullable: true }),
     cartId: t.exposeString('cartId', { nullable: true }),
     salesChannelId: t.exposeString('salesChannelId', { nullable: true }),
-    subtotal: t.exposeInt('subtotal'),
-    taxTotal: t.exposeInt('taxTotal'),
-    shippingTotal: t.exposeInt('shippingTotal'),
-    discountTotal: t.exposeInt('discountTotal'),
-    total: t.exposeInt('total'),
-    paidTotal: t.exposeInt('paidTotal'),
-    refundedTotal: t.exposeInt('refundedTotal'),
+    subtotal: t.field(orderMoney('subtotal')),
+    taxTotal: t.field(orderMoney('taxTotal')),
+    shippingTotal: t.field(orderMoney('shippingTotal')),
+    discountTotal: t.field(orderMoney('discountTotal')),
+    total: t.field(orderMoney('total')),
+    paidTotal: t.field(orderMoney('paidTotal')),
+    refundedTotal: t.field(orderMoney('refundedTotal')),
     shippingAddress: t.field({
       type: OrderAddress,
       nullable: true,

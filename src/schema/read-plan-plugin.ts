@@ -5,6 +5,7 @@ import SchemaBuilder, {
   type SchemaTypes,
 } from '@pothos/core';
 import type { GraphQLField, GraphQLNamedType, GraphQLResolveInfo } from 'graphql';
+import type { MoneyPlan } from './money.js';
 
 /**
  * What the read planner (src/planner/) and the federation metadata may know of the schema,
@@ -21,6 +22,8 @@ export type FieldPlan =
    * `single`, the one row of a list relation that its `where` allows (a unique index says so).
    */
   | { kind: 'relation'; relation: string; query: (context: unknown) => Record<string, unknown>; single?: true }
+  /** An amount in a currency (money.ts), declared by the field. */
+  | MoneyPlan
   /** A field whose resolver reads the row: the planner asks it which column it shows (the Relay `id`). */
   | {
       kind: 'resolver';
@@ -88,6 +91,8 @@ export class ReadPlanPlugin<Types extends SchemaTypes> extends BasePlugin<Types>
 
   private planOf({ extensions, resolve, name, args }: PothosOutputFieldConfig<Types>): FieldPlan | undefined {
     if (Object.keys(args).length > 0) return undefined;
+    const declared = extensions?.readPlan as FieldPlan | undefined;
+    if (declared) return declared;
     const exposed = extensions?.pothosExposedField;
     if (typeof exposed === 'string') return { kind: 'column', field: exposed };
     const relation = (extensions?.pothosPrismaRelationField as { name?: string } | undefined)?.name;

@@ -4,6 +4,7 @@ import { transaction } from '../db/transaction.js';
 import { recordEvents } from '../events/outbox.js';
 import type { Address, Prisma } from '../generated/prisma/client.js';
 import { Prisma as P } from '../generated/prisma/client.js';
+import { isCountryCode } from '../lib/codes.js';
 import { newId } from '../lib/ids.js';
 import {
   atItem,
@@ -39,7 +40,7 @@ export interface AddressInput {
 /** The columns of a new address, or of an update without its metadata (`mergeMetadataInto` merges that). */
 function addressData(input: AddressInput) {
   const countryCode = text(input.countryCode, 'countryCode', 2)?.toLowerCase();
-  if (countryCode && !/^[a-z]{2}$/.test(countryCode)) {
+  if (countryCode && !isCountryCode(countryCode)) {
     throw new ValidationError('Use a two-letter ISO 3166-1 country code.', 'countryCode');
   }
   const metadata = newMetadata(input.metadata);
