@@ -1,4 +1,4 @@
-// A node:test reporter that names every skipped test, beside the spec reporter: the runner's own
+// A node:test reporter that names every skipped (or todo) test, beside the spec reporter: the runner's own
 // summary only counts them (`ℹ skipped N`). At the end of the run it prints one line per skip
 // ("skipped: file › block › test # reason"); with TEST_SKIPS_FILE set it also appends them there as
 // JSON lines, which .ci/run checks against test/allowed-skips.txt (scripts/check-skips.mjs).
@@ -23,12 +23,13 @@ export default async function* skipReporter(source) {
       stack.length = data.nesting;
       stack.push(data.name);
       open.set(data.file, stack);
-    } else if ((event.type === 'test:pass' || event.type === 'test:fail') && data.skip !== undefined) {
+    } else if ((event.type === 'test:pass' || event.type === 'test:fail') && (data.skip ?? data.todo) !== undefined) {
+      // A todo runs but cannot fail the run: it is named and allowed as a skip is.
       const enclosing = (open.get(data.file) ?? []).slice(0, data.nesting);
       skipped.push({
         file: sourceFile(data.file),
         name: [...enclosing, data.name].join(' › '),
-        reason: typeof data.skip === 'string' ? data.skip : '',
+        reason: typeof (data.skip ?? data.todo) === 'string' ? (data.skip ?? data.todo) : '',
         // A skipped describe block: its tests are not run and not counted as skipped by the runner.
         suite: data.details?.type === 'suite',
       });

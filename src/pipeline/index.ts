@@ -1,6 +1,7 @@
 // The request pipeline: every yoga/envelop plugin the service runs, in one ordered list. Envelop
 // calls each hook in this order, so the order is behaviour: a stage sees only what the stages
 // before it let through.
+import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import type { Database } from '../db/index.js';
@@ -87,6 +88,8 @@ export function requestPipeline(o: PipelineOptions): Stage[] {
     useRequestLog(o.log),
     // Errors listed by path, so one request's errors come in one order however its fields settled.
     useErrorOrder(),
+    // @defer and @stream: incremental delivery (multipart/mixed, or SSE with text/event-stream).
+    useDeferStream() as Plugin,
     // Answers an admin read itself, or leaves it to execution. Before the timeout, so the
     // timeout bounds planned statements too.
     o.readPlanner &&

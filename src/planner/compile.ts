@@ -257,8 +257,12 @@ class Compiler implements Params {
     return this.param(value, sql`text`);
   }
 
+  /** Incremental delivery is execution's: a `@defer`red fragment or a `@stream`ed list is not planned. */
   private fields(collected: { fields: Map<string, FieldNode[]>; patches: unknown[] }) {
     if (collected.patches.length) throw new Unplannable('@defer');
+    for (const nodes of collected.fields.values())
+      if (nodes.some((node) => node.directives?.some((d) => d.name.value === 'stream')))
+        throw new Unplannable('@stream');
     return collected.fields;
   }
 

@@ -1,4 +1,5 @@
-import { lexicographicSortSchema } from 'graphql';
+import { GraphQLDeferDirective, GraphQLStreamDirective } from '@graphql-tools/utils';
+import { lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { builder } from './builder.js';
 import './inputs.js';
 import './money.js';
@@ -17,5 +18,9 @@ import './federation.js';
 builder.queryType({});
 builder.mutationType({});
 
-export const schema = builder.toSchema();
+// @defer and @stream are declared here, so that schema.graphql shows them to client tools and the
+// yoga plugin that executes them (src/pipeline) finds them and keeps this very schema object.
+export const schema = builder.toSchema({
+  directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective],
+});
 export const sortedSchema = () => lexicographicSortSchema(schema);
