@@ -175,6 +175,13 @@ const events = {
       'Where domain events go: `nats` is JetStream, `redis` Redis Streams. Outside production the `log` sink prints ' +
         "each event's payload, reset tokens included; in production never.",
     ),
+  MAILBOX_FILE: z
+    .string()
+    .default('.data/mailbox.jsonl')
+    .describe(
+      'Outside production, with the `log` sink: where the events a mail sender would send (email verification, ' +
+        'password reset) are appended, tokens included, for `npm run mailbox` to print. Empty: none. Never in production.',
+    ),
   NATS_URL: z.string().default('nats://127.0.0.1:4222').describe('The NATS server of the JetStream sink.'),
   NATS_STREAM: z.string().default('CUSTOMER_EVENTS').describe('The JetStream stream events are published to.'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379').describe('The Redis server of the Redis Streams sink.'),

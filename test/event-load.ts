@@ -44,6 +44,7 @@ export function openSink(kind: BrokerKind, broker: PrivateBroker): Promise<Event
     {
       NODE_ENV: 'test',
       EVENT_SINK: kind,
+      MAILBOX_FILE: '',
       NATS_URL: broker.url,
       NATS_STREAM: STREAM,
       REDIS_URL: broker.url,

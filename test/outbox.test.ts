@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, beforeEach, type TestContext, test } from 'node:test';
@@ -547,14 +548,23 @@ test('a failed delivery keeps the token for the retry', async (t) => {
   assert.deepEqual(row?.payload, { id: 'cus_y', token });
 });
 
-test('the default log sink prints the payload, token included, outside production only', async (t) => {
+test('the default log sink prints the payload, token included, and keeps the mailbox, outside production only', async (t) => {
   for (const NODE_ENV of ['development', 'production'] as const) {
     await prisma.outboxEvent.deleteMany();
     const lines: string[] = [];
     // The app's own logger, redaction included.
     const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const mailbox = join(mkdtempSync(join(tmpdir(), 'cg-mailbox-')), 'sub', 'mailbox.jsonl');
     const sink = await createSink(
-      { NODE_ENV, EVENT_SINK: 'log', NATS_URL: '', NATS_STREAM: '', REDIS_URL: '', REDIS_STREAM: '' },
+      {
+        NODE_ENV,
+        EVENT_SINK: 'log',
+        MAILBOX_FILE: mailbox,
+        NATS_URL: '',
+        NATS_STREAM: '',
+        REDIS_URL: '',
+        REDIS_STREAM: '',
+      },
       log,
     );
     const token = `reset-${unique()}`;
@@ -566,12 +576,25 @@ test('the default log sink prints the payload, token included, outside productio
     if (NODE_ENV === 'production') {
       assert.ok(!lines[0]!.includes(token), 'production: never the token');
       assert.equal(entry.payload, undefined);
+      assert.ok(!existsSync(mailbox), 'production: no mailbox');
     } else {
       assert.deepEqual(
         JSON.parse(entry.payload as string),
         { id: 'cus_1', email: 'who@example.com', token },
         'development: the whole payload',
       );
+      const [mail] = readFileSync(mailbox, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      assert.deepEqual([mail.event, mail.payload.token], ['customer.password_reset', token]);
+      // `npm run mailbox` prints it in plain text, with the mutation that uses it.
+      const printed = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/mailbox.ts'], {
+        env: { ...process.env, MAILBOX_FILE: mailbox },
+        encoding: 'utf8',
+      });
+      assert.match(printed, /password reset for who@example\.com/);
+      assert.ok(printed.includes(`resetPassword(input: { email: "who@example.com", token: "${token}"`), printed);
     }
   }
 });

@@ -1,3 +1,5 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   JetStreamApiCodes,
@@ -160,6 +162,11 @@ export interface LogSinkOptions {
    * sender can reset a password. Never in production: the log would hold live tokens.
    */
   payloads?: boolean;
+  /**
+   * A file the events with a token are appended to as JSON lines (`npm run mailbox` prints them):
+   * the development stand-in for a mail sender. Never in production, for the same reason.
+   */
+  mailbox?: string;
 }
 
 /** Logs that each event happened; the payload only where `payloads` allows it. */
@@ -175,6 +182,15 @@ export class LogSink implements EventSink {
       // As a JSON string: the logger's redaction (of `token` and the like) applies to objects.
       const payload = this.options.payloads ? { payload: JSON.stringify(message.payload) } : {};
       this.log.info({ event: message.name, eventId: message.id, ...payload }, 'event');
+    }
+    const mail = messages.filter((message) => 'token' in (message.payload as object));
+    if (this.options.mailbox && mail.length) {
+      await mkdir(dirname(this.options.mailbox), { recursive: true });
+      const at = new Date().toISOString();
+      await appendFile(
+        this.options.mailbox,
+        mail.map((m) => `${JSON.stringify({ at, event: m.name, payload: m.payload })}\n`).join(''),
+      );
     }
   }
 
@@ -471,14 +487,19 @@ type RedisClient = ReturnType<typeof createClient>;
 
 export type SinkSettings = Pick<
   Env,
-  'NODE_ENV' | 'EVENT_SINK' | 'NATS_URL' | 'NATS_STREAM' | 'REDIS_URL' | 'REDIS_STREAM'
+  'NODE_ENV' | 'EVENT_SINK' | 'MAILBOX_FILE' | 'NATS_URL' | 'NATS_STREAM' | 'REDIS_URL' | 'REDIS_STREAM'
 >;
 
 /** The configured sink; a broker's sink connects in the background (the service starts without it). */
 export async function createSink(env: SinkSettings, log: Logger): Promise<EventSink> {
   switch (env.EVENT_SINK) {
     case 'log':
-      return new LogSink(log, { payloads: env.NODE_ENV !== 'production' });
+      return new LogSink(
+        log,
+        env.NODE_ENV === 'production'
+          ? {}
+          : { payloads: true, ...(env.MAILBOX_FILE ? { mailbox: env.MAILBOX_FILE } : {}) },
+      );
     case 'nats':
       return NatsSink.start({ url: env.NATS_URL, stream: env.NATS_STREAM, log });
     case 'redis':
