@@ -109,10 +109,13 @@ test('@defer in a mutation: the mutation runs once, its payload arrives in parts
   assert.equal((await t.prisma.customer.findUniqueOrThrow({ where: { id: customerId } })).firstName, 'Deferred');
 });
 
-test('a client that takes only JSON is answered 406 Not Acceptable for a deferred operation', async () => {
-  for (const accept of ['application/json', 'application/graphql-response+json']) {
-    const response = await post(direct, DEFERRED, accept);
+test('a client that takes only JSON is answered 406 Not Acceptable for a deferred operation, with the reason', async () => {
+  for (const accept of ['application/json', 'application/graphql-response+json', 'text/html']) {
+    const response = await post(direct, accept === 'text/html' ? '{ __typename }' : DEFERRED, accept);
     assert.equal(response.status, 406, accept);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    assert.equal(body.errors[0]!.extensions.code, 'NOT_ACCEPTABLE');
+    assert.match(body.errors[0]!.message, /multipart\/mixed or text\/event-stream/);
   }
 });
 

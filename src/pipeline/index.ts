@@ -14,6 +14,7 @@ import { useBodyLimit } from './body-limit.js';
 import { useCsrf } from './csrf.js';
 import { useErrorOrder } from './error-order.js';
 import { useDisableIntrospection } from './introspection.js';
+import { useNotAcceptable } from './not-acceptable.js';
 import { type OperationLimits, useOperationLimits } from './operation-limits.js';
 import { usePersisted } from './persisted.js';
 import { useRequestLog } from './request-log.js';
@@ -88,8 +89,10 @@ export function requestPipeline(o: PipelineOptions): Stage[] {
     useRequestLog(o.log),
     // Errors listed by path, so one request's errors come in one order however its fields settled.
     useErrorOrder(),
-    // @defer and @stream: incremental delivery (multipart/mixed, or SSE with text/event-stream).
+    // @defer and @stream: incremental delivery (multipart/mixed, or SSE with text/event-stream);
+    // an answer no accepted media type can carry is a 406 that says why.
     useDeferStream() as Plugin,
+    useNotAcceptable(),
     // Answers an admin read itself, or leaves it to execution. Before the timeout, so the
     // timeout bounds planned statements too.
     o.readPlanner &&
