@@ -1,5 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { RequestDeadline } from './db/transaction.js';
+import type { EventFeed } from './events/feed.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Passwords } from './lib/passwords.js';
 import type { Throttle } from './lib/throttle.js';
@@ -38,6 +39,11 @@ export interface Services {
   readonly now: () => Date;
   /** Distinct representations one federation `_entities` call resolves (MAX_ENTITY_REPRESENTATIONS). */
   readonly maxEntityRepresentations: number;
+  /** Delivered events for subscriptions (src/events/feed.ts). */
+  readonly feed: EventFeed;
+  /** MAX_SUBSCRIPTIONS_PER_KEY, and the open subscriptions per admin key on this process. */
+  readonly maxSubscriptionsPerKey: number;
+  readonly subscriptions: Map<string, number>;
 }
 
 export interface Context {

@@ -192,6 +192,20 @@ const events = {
     .min(10)
     .default(500)
     .describe('How often the outbox worker looks for undelivered events.'),
+  SUBSCRIPTION_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(200)
+    .describe('While anyone subscribes: how often this process looks for newly delivered events to send them.'),
+  MAX_SUBSCRIPTIONS_PER_KEY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe(
+      'Open subscriptions one admin key may hold on this process; one more is refused (TOO_MANY_SUBSCRIPTIONS).',
+    ),
 };
 
 // Retention (src/db/retention.ts); safe with several instances.

@@ -10,6 +10,7 @@ import { startOutboxWorker } from './events/worker.js';
 import { createLogger } from './logger.js';
 import { consoleTracing } from './observability.js';
 import { exitOnStartupError, StartupError } from './startup-error.js';
+import { serveWebSockets } from './websocket.js';
 import { createApp, GRAPHQL_PATH, graphiqlShown, settingsFromEnv } from './yoga.js';
 
 /** What a failed listen means to the person starting the server, in one line. */
@@ -127,6 +128,7 @@ const server = createServer((req, res) => {
   req.headers['x-request-id'] = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
   void yoga(req, res);
 });
+const websockets = serveWebSockets(server, yoga);
 
 try {
   await listen(server, env.PORT, env.HOST);
@@ -161,6 +163,9 @@ async function shutdown(signal: string) {
     server.closeAllConnections();
   }, env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
+  // Subscriptions end now (their streams and sockets close); requests in flight finish.
+  await yoga.dispose();
+  await websockets.close();
   server.close(async () => {
     clearTimeout(force);
     // Requests are done, so no new events are written. The worker only finishes the batch it is

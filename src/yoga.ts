@@ -6,6 +6,7 @@ import type { Context, Services } from './context.js';
 import type { Database } from './db/index.js';
 import { RequestDeadline } from './db/transaction.js';
 import { DEFAULTS, type Env } from './env.js';
+import { EventFeed } from './events/feed.js';
 import { Passwords } from './lib/passwords.js';
 import { Throttle } from './lib/throttle.js';
 import type { Logger } from './logger.js';
@@ -71,6 +72,8 @@ export function settingsFromEnv(env: Env) {
     maxDirectives: env.MAX_DIRECTIVES,
     maxCost: env.MAX_COST,
     maxEntityRepresentations: env.MAX_ENTITY_REPRESENTATIONS,
+    subscriptionPollMs: env.SUBSCRIPTION_POLL_MS,
+    maxSubscriptionsPerKey: env.MAX_SUBSCRIPTIONS_PER_KEY,
     maxJsonDepth: env.MAX_JSON_DEPTH,
     federationTypePrefix: env.FEDERATION_TYPE_PREFIX,
     federationNodeQuery: env.FEDERATION_NODE_QUERY,
@@ -170,6 +173,9 @@ export function createApp({
     phoneRegion: settings.phoneDefaultRegion as CountryCode,
     now,
     maxEntityRepresentations: settings.maxEntityRepresentations,
+    feed: new EventFeed((text, values) => db.query(text, values), settings.subscriptionPollMs),
+    maxSubscriptionsPerKey: settings.maxSubscriptionsPerKey,
+    subscriptions: new Map(),
   };
   const credentials = requestCredentials(
     settings.adminKeys,
@@ -224,7 +230,8 @@ export function createApp({
       db,
       onPlan,
       metrics,
-      extra: plugins,
+      // Ends the subscriptions when the app is disposed (the server stopping).
+      extra: [...plugins, { onDispose: () => services.feed.stop() }],
       readiness: useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

@@ -6,6 +6,9 @@ import { countUndeliveredWith, deliveryFailures, eventsDelivered } from './metri
 import { SECRET_PAYLOAD_KEYS } from './outbox.js';
 import { type EventSink, type OutboxMessage, PartlyPublished, SinkUnavailable } from './sinks.js';
 
+/** The transaction lock that puts delivery numbers in commit order (a key of our own). */
+const DELIVERY_LOCK = 0x6f7574626f78; // 'outbox'
+
 export interface OutboxWorkerOptions {
   prisma: PrismaClient;
   sink: EventSink;
@@ -149,10 +152,17 @@ export function startOutboxWorker({
             error: error instanceof PartlyPublished ? error.cause : error,
           };
         }
-        // Delivered, and its secrets gone from the row in the same statement.
+        // Delivered, and its secrets gone from the row in the same statement. Numbered in the
+        // batch's order under a transaction lock, so that delivery numbers are in commit order
+        // (what subscriptions tail: feed.ts); the lock is held only from here to the commit.
         if (acknowledged.length) {
-          await tx.$executeRaw`UPDATE outbox_event SET delivered_at = ${new Date()}, payload = ${scrubbed}
-            WHERE id IN (${Prisma.join(acknowledged)})`;
+          const order = messages.map((message) => message.id).filter((id) => acknowledged.includes(id));
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DELIVERY_LOCK})`;
+          await tx.$executeRaw`UPDATE outbox_event e
+            SET delivered_at = ${new Date()}, payload = ${scrubbed}, delivery_seq = d.n
+            FROM (SELECT id, nextval('outbox_delivery_seq') AS n
+                  FROM (SELECT id FROM unnest(${order}::text[]) WITH ORDINALITY AS u(id, pos) ORDER BY pos) ordered) d
+            WHERE e.id = d.id`;
         }
         return { claimed: ids.length, delivered: acknowledged.length };
       },
