@@ -61,7 +61,7 @@ async function collect(
     if (next === 'timeout') throw new Error(`timed out with ${JSON.stringify(events)}`);
     if (next.done) break;
     assert.equal(next.value.errors, undefined, JSON.stringify(next.value.errors));
-    events.push((next.value.data as { customerEvents: Event }).customerEvents);
+    events.push(Object.values(next.value.data as Record<string, Event>)[0]!);
   }
   return events;
 }
@@ -189,4 +189,59 @@ test(`at most ${MAX} open subscriptions per admin key; a closed one frees its pl
   }
   assert.equal(outcome, 'open');
   for (const iterator of open.slice(1)) await iterator.return?.();
+});
+
+test('a customer’s myEvents: their own account’s events only; another’s event ID is as unknown as a missing one', async () => {
+  const register = async (email: string) =>
+    (
+      await t.gql(
+        `mutation($email: String!) { register(input: { email: $email, password: "password-1" }) { ... on Session { accessToken customer { id } } } }`,
+        { email },
+        ANONYMOUS,
+      )
+    ).data!.register as { accessToken: string; customer: { id: string } };
+  const [a, b] = [await register('mine-a@example.com'), await register('mine-b@example.com')];
+  const MINE = `subscription($after: ID) { myEvents(after: $after) { eventId name payload } }`;
+  const update = (token: string, firstName: string) =>
+    t.gql(
+      `mutation($n: String) { updateMe(input: { firstName: $n }) { __typename } }`,
+      { n: firstName },
+      bearer(token),
+    );
+  // From A's registration on (its customer.created is A's own event).
+  const [created] = await t.db.query<{ id: string }>(
+    `SELECT id FROM outbox_event WHERE name = 'customer.created' AND payload->>'id' = $1`,
+    [a.customer.id],
+  );
+  for (let waited = 0; waited < 5_000; waited += 20) {
+    const [row] = await t.db.query<{ d: string | null }>(
+      'SELECT delivery_seq::text AS d FROM outbox_event WHERE id = $1',
+      [created!.id],
+    );
+    if (row?.d) break;
+    await sleep(20);
+  }
+  const iterator = sse(bearer(a.accessToken)).iterate({ query: MINE, variables: { after: created!.id } });
+  await update(b.accessToken, 'Bea');
+  await update(a.accessToken, 'Ada');
+  const events = await collect(iterator, (seen) => seen.some((e) => e.name === 'customer.updated'));
+  assert.ok(
+    events.every((e) => JSON.stringify(e.payload).includes(a.customer.id)),
+    JSON.stringify(events),
+  );
+  assert.ok(!JSON.stringify(events).includes(b.customer.id));
+  await iterator.return?.();
+
+  const [theirs] = await t.db.query<{ id: string }>(
+    `SELECT id FROM outbox_event WHERE name = 'customer.created' AND payload->>'id' = $1`,
+    [b.customer.id],
+  );
+  const refused = await t.gql(
+    `subscription($after: ID) { myEvents(after: $after) { eventId } }`,
+    { after: theirs!.id },
+    bearer(a.accessToken),
+  );
+  assert.equal(refused.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+  const anonymous = await t.gql(`subscription { myEvents { eventId } }`, {}, ANONYMOUS);
+  assert.equal(anonymous.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
 });

@@ -23,6 +23,11 @@ export interface FeedEvent {
 
 const PAGE = 100;
 
+export interface FeedFilter {
+  names: string[] | null;
+  key: string | null;
+}
+
 export class EventFeed {
   private head = 0n;
   private readonly waiters = new Set<() => void>();
@@ -44,17 +49,23 @@ export class EventFeed {
     return BigInt(row?.head ?? 0);
   }
 
-  /** The delivery number of an event, or null when it is unknown, not delivered yet, or gone. */
-  async positionOf(eventId: string): Promise<bigint | null> {
+  /**
+   * The delivery number of an event (of this key, if given), or null when it is unknown, another
+   * key's, not delivered yet, or gone.
+   */
+  async positionOf(eventId: string, key: string | null): Promise<bigint | null> {
     const [row] = await this.query<{ position: string | null }>(
-      'SELECT delivery_seq::text AS position FROM outbox_event WHERE id = $1',
-      [eventId],
+      'SELECT delivery_seq::text AS position FROM outbox_event WHERE id = $1 AND ($2::text IS NULL OR key = $2)',
+      [eventId, key],
     );
     return row?.position ? BigInt(row.position) : null;
   }
 
-  /** The events after `position` (of these names, if given), as they are delivered, until stopped. */
-  async *events(position: bigint, names: string[] | null): AsyncGenerator<FeedEvent> {
+  /**
+   * The events after `position` (of these names, of this key — `customer:<id>` —, if given), as
+   * they are delivered, until stopped.
+   */
+  async *events(position: bigint, { names, key }: FeedFilter): AsyncGenerator<FeedEvent> {
     this.subscribers++;
     this.poll();
     try {
@@ -71,8 +82,9 @@ export class EventFeed {
         }>(
           `SELECT id, name, payload, created_at, delivery_seq::text AS position FROM outbox_event
            WHERE delivery_seq > $1 AND delivery_seq <= $2 AND ($3::text[] IS NULL OR name = ANY($3))
+             AND ($4::text IS NULL OR key = $4)
            ORDER BY delivery_seq LIMIT ${PAGE}`,
-          [position.toString(), upto.toString(), names],
+          [position.toString(), upto.toString(), names, key],
         );
         for (const row of rows) {
           position = BigInt(row.position);
