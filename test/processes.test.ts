@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { LOCK_FILE } from '../src/db/folder-lock.js';
 import { openDatabase } from '../src/db/index.js';
 import { migrate, readMigrations } from '../src/db/migrate.js';
@@ -216,6 +218,85 @@ test('SIGTERM to `npm start` stops the server: drained, port freed, no orphan', 
   assert.equal(await portFree(port), true, 'the port is free');
   await waitUntil(() => /"msg":"stopped"/.test(server.output()), 5_000, 'the server to log that it stopped cleanly');
   assert.equal(existsSync(join(dataDir, LOCK_FILE)), false);
+});
+
+test('a server restart ends open subscriptions at once; a client that reconnects resumes after its last event', async () => {
+  const dataDir = await migratedFolder();
+  const key = 'restart-admin-key-0123456789abcdef';
+  const env = baseEnv({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    ADMIN_API_KEYS: `tests:${key}`,
+    OUTBOX_POLL_MS: '50',
+    SUBSCRIPTION_POLL_MS: '20',
+    SHUTDOWN_DRAIN_MS: '0',
+  });
+  const start = () => startListening(process.execPath, ['--import', TSX, 'src/server.ts'], env);
+  const createCustomer = async (url: string, email: string) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({
+        query: `mutation($email: String!) { createCustomers(input: [{ email: $email }]) { ... on CustomersPayload { customers { id } } } }`,
+        variables: { email },
+      }),
+    });
+    return ((await response.json()) as { data: { createCustomers: { customers: { id: string }[] } } }).data
+      .createCustomers.customers[0]!.id;
+  };
+  const subscribe = (url: string, after?: string) => {
+    const client = createWsClient({
+      url: url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+    });
+    const events = client.iterate<{ customerEvents: { eventId: string; payload: { id: string } } }>({
+      query: `subscription($after: ID) { customerEvents(after: $after, names: ["customer.created"]) { eventId payload } }`,
+      variables: { after },
+    });
+    return { client, events };
+  };
+
+  const first = await start();
+  const before = subscribe(first.url);
+  const next = before.events.next();
+  // The subscription starts "from now" once the server has it: create customers until one arrives.
+  const created: string[] = [];
+  let firstSeen: Awaited<typeof next> | undefined;
+  while (!firstSeen && created.length < 40) {
+    created.push(await createCustomer(first.url, `restart-a-${created.length}@example.com`));
+    firstSeen = await Promise.race([next, new Promise<undefined>((resolve) => setTimeout(resolve, 250))]);
+  }
+  const seenA = firstSeen!.value!.data!.customerEvents;
+  assert.ok(created.includes(seenA.payload.id));
+  // The rest of those already sent are read before the server stops.
+  while (seenA.payload.id !== created.at(-1)) {
+    const more = await before.events.next();
+    if (more.done) break;
+    Object.assign(seenA, more.value!.data!.customerEvents);
+  }
+
+  const ending = before.events.next().then(
+    (result) => (result.done ? 'ended' : 'event'),
+    () => 'ended',
+  );
+  const stoppedAt = Date.now();
+  first.child.kill('SIGTERM');
+  await waitUntil(() => !alive(first.pid), 60_000, 'the server process to exit');
+  assert.equal(await ending, 'ended', 'the open subscription ended with the server');
+  assert.ok(Date.now() - stoppedAt < 15_000, 'an open subscription does not hold the shutdown');
+  await before.client.dispose();
+
+  const second = await start();
+  const b = await createCustomer(second.url, 'restart-b@example.com');
+  const resumedFrom = subscribe(second.url, seenA.eventId);
+  const resumed = (await resumedFrom.events.next()).value!.data!.customerEvents;
+  assert.equal(resumed.payload.id, b, 'the next event after the last one seen, from the restarted server');
+  await resumedFrom.events.return?.();
+  await resumedFrom.client.dispose();
+  second.child.kill('SIGTERM');
+  await waitUntil(() => !alive(second.pid), 60_000, 'the second server to exit');
 });
 
 test('a port in use and a bad setting each end the server at once with one line, before the database opens', async () => {
