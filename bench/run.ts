@@ -276,15 +276,22 @@ function normalize(shape: Shape, data: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (!v || typeof v !== 'object') return v;
-    // Our Money { amount, currencyCode } against the others' integer of minor units: the amount
-    // has exactly its currency's digits, so its digits without the point are the minor units.
-    if ('amount' in v && 'currencyCode' in v && typeof v.amount === 'string') return Number(v.amount.replace('.', ''));
+    // Our Money { amount, currencyCode } against the others' minor units (the floor's a JSON number,
+    // PostGraphile's bigint a string): the amount has exactly its currency's digits, so its digits
+    // without the point are the minor units. All three as a decimal string.
+    if ('amount' in v && 'currencyCode' in v && typeof v.amount === 'string')
+      return BigInt(v.amount.replace('.', '')).toString();
     const entries = Object.entries(v)
       .filter(([k]) => k !== 'cursor')
       // A PostGraphile membership edge holds the group one level down.
       .map(([k, x]): [string, unknown] => [
         PEER_KEYS[k] ?? k,
-        k === 'node' && x && typeof x === 'object' && 'customerGroup' in x ? x.customerGroup : x,
+        // A minor-unit total, whichever form it came in (see Money above).
+        k === 'total' && (typeof x === 'number' || typeof x === 'string')
+          ? String(x)
+          : k === 'node' && x && typeof x === 'object' && 'customerGroup' in x
+            ? x.customerGroup
+            : x,
       ]);
     return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sort(x)]));
   };
