@@ -70,9 +70,10 @@ export class EventFeed {
     this.poll();
     try {
       while (!this.stopped) {
-        // Every number up to `upto` is committed (the worker numbers in commit order), so after
-        // reading up to it the reader may move there, past the events the filter skipped.
-        const upto = await this.newest();
+        // The poller's newest number: every number up to it is committed (the worker numbers in
+        // commit order), so after reading up to it the reader may move there, past the events the
+        // filter skipped. Read from the poller, not per subscriber: one query per wake, not two.
+        const upto = this.head;
         const rows = await this.query<{
           id: string;
           name: string;

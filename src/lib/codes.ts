@@ -9,9 +9,6 @@ export const asciiUpper = (value: string) => value.replace(/[a-z]+/g, (letters) 
 
 const DIGITS = new Map(currencyCodes.data.map((currency) => [currency.code, currency.digits]));
 
-/** An ISO 4217 currency code, either case. */
-export const isCurrencyCode = (code: string) => DIGITS.has(asciiUpper(code));
-
 /** An ISO 3166-1 alpha-2 country code (an assigned one, or XK), either case. */
 export const isCountryCode = (code: string) => /^[A-Za-z]{2}$/.test(code) && countries.isValid(asciiUpper(code));
 

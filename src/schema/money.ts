@@ -7,20 +7,12 @@
  *   major unit with exactly the currency's digits ("1250.00" EUR, "1250" JPY, "1.250" KWD), so no
  *   client parses a float and none meets 32-bit integer limits.
  * - `CurrencyCode` (ISO 4217) and `CountryCode` (ISO 3166-1 alpha-2) are shown upper-case, as the
- *   standards write them; Medusa stores them lower-case, and so do we. As inputs they are accepted
- *   in either case and must name a code the standard assigns.
+ *   standards write them; Medusa stores them lower-case, and so do we.
  *
- * The digits of each currency and the known codes are src/lib/codes.ts' (the platform's CLDR data).
+ * The digits of each currency come from src/lib/codes.ts (ISO 4217 data).
  */
-import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import { type SQL, sql } from 'pg-sql2';
-import {
-  asciiUpper,
-  currenciesOtherThanTwoDigits,
-  currencyDigits,
-  isCountryCode,
-  isCurrencyCode,
-} from '../lib/codes.js';
+import { asciiUpper, currenciesOtherThanTwoDigits, currencyDigits } from '../lib/codes.js';
 import { builder } from './builder.js';
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -45,39 +37,22 @@ export function minorUnitsSql(minor: SQL, currency: SQL): SQL {
   return sql`round(${minor}::numeric / power(10::numeric, ${digits}), ${digits})::text`;
 }
 
-function codeScalar(name: 'CurrencyCode' | 'CountryCode', known: (upper: string) => boolean, standard: string) {
-  const parse = (value: unknown) => {
-    const upper = typeof value === 'string' ? asciiUpper(value.trim()) : '';
-    if (!known(upper)) {
-      throw new GraphQLError(`${name} must be an ${standard} code (either case), got ${JSON.stringify(value)}`, {
-        extensions: { code: 'BAD_USER_INPUT' },
-      });
-    }
-    return upper.toLowerCase();
-  };
-  return builder.scalarType(name, {
-    description: `An ${standard} code, shown upper-case; accepted in either case.`,
+// Output only: inputs take codes as String in either case (services validate them with a typed
+// ValidationError per item), and no argument takes a Decimal yet.
+for (const [name, standard] of [
+  ['CurrencyCode', 'ISO 4217'],
+  ['CountryCode', 'ISO 3166-1 alpha-2'],
+] as const) {
+  builder.scalarType(name, {
+    description: `An ${standard} code, shown upper-case.`,
     serialize: (value) => asciiUpper(String(value)),
-    parseValue: parse,
-    parseLiteral: (ast: ValueNode) => parse(ast.kind === Kind.STRING ? ast.value : undefined),
   });
 }
-
-codeScalar('CurrencyCode', isCurrencyCode, 'ISO 4217');
-codeScalar('CountryCode', isCountryCode, 'ISO 3166-1 alpha-2');
 
 builder.scalarType('Decimal', {
   description:
     'An exact decimal number as a string ("1250.00"): never a float. Amounts carry exactly their currency’s digits.',
   serialize: (value) => String(value),
-  parseValue: (value) => {
-    if (typeof value !== 'string' || !/^-?\d{1,30}(\.\d{1,10})?$/.test(value)) {
-      throw new GraphQLError(`Decimal must be a string like "1250.00", got ${JSON.stringify(value)}`, {
-        extensions: { code: 'BAD_USER_INPUT' },
-      });
-    }
-    return value;
-  },
 });
 
 /** What a Money field reads: its amount's columns (multiplied) and the column of its currency. */
