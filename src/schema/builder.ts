@@ -8,9 +8,7 @@ import type { Context } from '../context.js';
 import { nodeEnv } from '../env.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
-import { graphqlTypeOfId } from '../lib/ids.js';
 import { ForbiddenError, UnauthenticatedError } from '../services/errors.js';
-import { invalidArgument } from './invalid-argument.js';
 import { totalCountOf } from './keyset.js';
 import ReadPlanPlugin from './read-plan-plugin.js';
 
@@ -80,18 +78,9 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: false,
     nodesQueryOptions: false,
     nodeFieldOptions: { nullable: false },
-    // Node IDs are Medusa's own IDs: their prefix already names the type.
+    // Node IDs are Medusa's own IDs: their prefix already names the type (lookup.ts reads it; no
+    // argument takes a Relay global ID).
     encodeGlobalID: (_typename, id) => String(id),
-    decodeGlobalID: (globalID) => {
-      const typename = graphqlTypeOfId(globalID);
-      if (!typename) {
-        throw invalidArgument(
-          'id',
-          `"${globalID}" is not an ID of this service (expected e.g. cus_…, cusgroup_…, cuaddr_…, order_…)`,
-        );
-      }
-      return { typename, id: globalID };
-    },
   },
 });
 
