@@ -3,6 +3,7 @@
 // scopes Pothos checks per field, the owner rule per row, and the checks services repeat.
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, Services, Viewer } from './context.js';
+import type { Actor } from './events/outbox.js';
 import { sha256 } from './lib/tokens.js';
 import { ForbiddenError, invalidTokenRequestError, UnauthenticatedError } from './services/errors.js';
 
@@ -75,10 +76,19 @@ export function requestCredentials(adminKeys: AdminKey[], anonymousKeys: string[
         id: true,
         customerId: true,
         expiresAt: true,
-        customer: { select: { deletedAt: true, hasAccount: true } },
+        customer: { select: { deletedAt: true, hasAccount: true, disabledAt: true } },
       },
     });
-    if (!session || session.expiresAt <= services.now() || session.customer.deletedAt || !session.customer.hasAccount) {
+    // A disabled account's sessions are deleted with the change; this refuses one written by a
+    // login that raced it.
+    const { customer } = session ?? {};
+    if (
+      !session ||
+      session.expiresAt <= services.now() ||
+      customer?.deletedAt ||
+      !customer?.hasAccount ||
+      customer.disabledAt
+    ) {
       throw invalidTokenRequestError();
     }
     return { kind: 'customer', customerId: session.customerId, sessionId: session.id };
@@ -88,13 +98,24 @@ export function requestCredentials(adminKeys: AdminKey[], anonymousKeys: string[
 }
 
 /** The scopes fields and types declare (`authScopes: { admin: true }`), from the viewer alone. */
-export function scopesOf(viewer: Viewer) {
+export function scopesOf(viewer: Viewer, settings: { tagsVisibleToCustomers?: boolean } = {}) {
   return {
     public: true,
     anonymous: viewer.kind === 'anonymous',
     customer: viewer.kind === 'customer',
     admin: viewer.kind === 'admin',
+    /** Staff data a customer sees of themselves only when CUSTOMER_TAGS_VISIBLE says so (tags). */
+    customerStaffData: viewer.kind === 'customer' && settings.tagsVisibleToCustomers === true,
   };
+}
+
+/**
+ * Who the request acts as, for the events it records and so the timeline: an admin key by name,
+ * the signed-in customer, or (anonymous: register, a token's mutation) the customer concerned.
+ */
+export function actorOf(ctx: Context): Actor {
+  if (ctx.viewer.kind === 'admin') return { kind: 'ADMIN', name: ctx.viewer.keyName };
+  return { kind: 'CUSTOMER', name: ctx.viewer.kind === 'customer' ? ctx.viewer.customerId : null };
 }
 
 /**

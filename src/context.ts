@@ -33,6 +33,16 @@ export interface Services {
     /** `login` refuses accounts whose email is not verified. */
     readonly requiredForLogin: boolean;
   };
+  /** CUSTOMER_TAGS_VISIBLE: a customer reads their own tags. */
+  readonly tagsVisibleToCustomers: boolean;
+  readonly marketing: {
+    /** MARKETING_CONFIRMED_OPT_IN: subscribing is PENDING until confirmed by a token. */
+    readonly confirmedOptIn: boolean;
+    readonly confirmationTtlMs: number;
+    /** Signs unsubscribe tokens (MARKETING_UNSUBSCRIBE_SECRET, or one per process). */
+    readonly unsubscribeSecret: string;
+  };
+  readonly invitationTtlMs: number;
   /** The region a phone number without `+` is read in, for its E.164 form. */
   readonly phoneRegion: CountryCode;
   /** The clock every expiry is measured by; tests move it. */

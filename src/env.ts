@@ -136,6 +136,31 @@ const accounts = {
   REQUIRE_VERIFIED_EMAIL_FOR_LOGIN: flag(false).describe(
     '`login` refuses (`EmailNotVerifiedError`, after a correct password) until the email is verified.',
   ),
+  CUSTOMER_TAGS_VISIBLE: flag(false).describe(
+    'A signed-in customer may read their own `tags` (staff data: off, only admins read them).',
+  ),
+  MARKETING_CONFIRMED_OPT_IN: flag(false).describe(
+    'Subscribing to email marketing is `PENDING` until the customer confirms with a token sent as `customer.marketing_confirmation_requested` (double opt-in).',
+  ),
+  MARKETING_CONFIRMATION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(72)
+    .describe('How long a marketing confirmation token stays valid.'),
+  MARKETING_UNSUBSCRIBE_SECRET: z
+    .string()
+    .min(32)
+    .optional()
+    .describe(
+      'Signs the unsubscribe tokens of marketing events (HMAC-SHA256), the same on every instance. Unset: a random secret per process, so links stop working on restart (set it in production).',
+    ),
+  INVITATION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24 * 7)
+    .describe('How long an invitation token (`customer.invited`) stays valid.'),
   PHONE_DEFAULT_REGION: z
     .string()
     .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as US or DK')
@@ -230,6 +255,12 @@ const retention = {
     .min(0)
     .default(168)
     .describe('How long delivered outbox events are kept.'),
+  TIMELINE_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('How long customers’ timeline entries are kept (0 = for good).'),
 };
 
 // Public endpoint hardening (src/pipeline/); docs/operations.md "Limits". Each limit refuses the whole operation
@@ -314,7 +345,7 @@ const hardening = {
     .min(1)
     .default(1)
     .describe(
-      'login / register / resetPassword / updateMe-with-password mutations per request, so that aliases cannot multiply ' +
+      'login / register / resetPassword / acceptInvitation / requestEmailChange / updateMe-with-password mutations per request, so that aliases cannot multiply ' +
         'password guesses (`TOO_MANY_PASSWORD_CHECKS`).',
     ),
   MAX_BODY_BYTES: z.coerce

@@ -95,6 +95,7 @@ const retention = startRetentionJob({
   intervalMs: env.RETENTION_INTERVAL_MS,
   batchSize: env.RETENTION_BATCH_SIZE,
   deliveredEventsRetentionHours: env.DELIVERED_EVENTS_RETENTION_HOURS,
+  timelineRetentionDays: env.TIMELINE_RETENTION_DAYS,
 });
 
 // A newcomer's `npm start` must be able to explore at once: outside production, with no admin key

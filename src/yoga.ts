@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createYoga, type GraphiQLOptions, type Plugin, useReadinessCheck } from 'graphql-yoga';
 import type { CountryCode } from 'libphonenumber-js';
@@ -56,6 +57,11 @@ export function settingsFromEnv(env: Env) {
     sendVerificationOnRegister: env.SEND_VERIFICATION_ON_REGISTER,
     requireVerifiedEmailForLogin: env.REQUIRE_VERIFIED_EMAIL_FOR_LOGIN,
     phoneDefaultRegion: env.PHONE_DEFAULT_REGION,
+    tagsVisibleToCustomers: env.CUSTOMER_TAGS_VISIBLE,
+    marketingConfirmedOptIn: env.MARKETING_CONFIRMED_OPT_IN,
+    marketingConfirmationTtlHours: env.MARKETING_CONFIRMATION_TTL_HOURS,
+    marketingUnsubscribeSecret: env.MARKETING_UNSUBSCRIBE_SECRET ?? null,
+    invitationTtlHours: env.INVITATION_TTL_HOURS,
     trustProxy: env.TRUST_PROXY,
     loginFailuresPerEmail: env.LOGIN_FAILURES_PER_EMAIL,
     loginFailuresPerClient: env.LOGIN_FAILURES_PER_CLIENT,
@@ -171,6 +177,13 @@ export function createApp({
       requiredForLogin: settings.requireVerifiedEmailForLogin,
     },
     phoneRegion: settings.phoneDefaultRegion as CountryCode,
+    tagsVisibleToCustomers: settings.tagsVisibleToCustomers,
+    marketing: {
+      confirmedOptIn: settings.marketingConfirmedOptIn,
+      confirmationTtlMs: settings.marketingConfirmationTtlHours * 3_600_000,
+      unsubscribeSecret: settings.marketingUnsubscribeSecret ?? randomBytes(32).toString('base64url'),
+    },
+    invitationTtlMs: settings.invitationTtlHours * 3_600_000,
     now,
     maxEntityRepresentations: settings.maxEntityRepresentations,
     feed: new EventFeed((text, values) => db.query(text, values), settings.subscriptionPollMs),

@@ -188,6 +188,10 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
   // ForbiddenError (signed in) or UnauthenticatedError (anonymous) as its result, and nothing written.
   const b = f.b!.id;
   const g = f.group!.id;
+  const note = await t.prisma.customerNote.create({
+    data: { id: 'cunote_01ACCESS', customerId: b, body: 'note', author: 'tests' },
+  });
+  await t.prisma.customer.update({ where: { id: b }, data: { tags: ['vip'] } });
   const adminOnly: Record<string, string> = {
     addAddresses: `addAddresses(input: [{ customerId: "${b}", address: { address1: "1 Forbidden St", city: "Hacked", countryCode: "dk" } }])`,
     addCustomerToGroup: `addCustomerToGroup(memberships: [{ customerId: "${f.a!.id}", groupId: "${g}" }])`,
@@ -208,6 +212,15 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
     updateAddresses: `updateAddresses(ids: ["${f.addressB!.id}"], input: { city: "Hacked" })`,
     updateCustomerGroups: `updateCustomerGroups(ids: ["${g}"], input: { name: "Hacked" })`,
     updateCustomers: `updateCustomers(ids: ["${b}"], input: { firstName: "Hacked" })`,
+    addCustomerNote: `addCustomerNote(customerId: "${b}", body: "Hacked")`,
+    updateCustomerNote: `updateCustomerNote(id: "${note.id}", body: "Hacked")`,
+    deleteCustomerNote: `deleteCustomerNote(id: "${note.id}")`,
+    addCustomerTags: `addCustomerTags(ids: ["${b}"], tags: ["hacked"])`,
+    removeCustomerTags: `removeCustomerTags(ids: ["${b}"], tags: ["vip"])`,
+    updateCustomersMarketingConsent: `updateCustomersMarketingConsent(ids: ["${b}"], input: { email: { state: SUBSCRIBED } })`,
+    disableCustomerAccounts: `disableCustomerAccounts(ids: ["${b}"])`,
+    enableCustomerAccounts: `enableCustomerAccounts(ids: ["${b}"])`,
+    inviteCustomers: `inviteCustomers(ids: ["${b}"])`,
   };
   const mutationType = schema.getMutationType()!;
   const declaredAdminOnly = Object.values(mutationType.getFields())
@@ -219,6 +232,9 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
     groups: await t.prisma.customerGroup.findMany({ orderBy: { id: 'asc' } }),
     memberships: await t.prisma.customerGroupCustomer.findMany({ orderBy: { id: 'asc' } }),
     addresses: await t.prisma.address.findMany({ orderBy: { id: 'asc' } }),
+    notes: await t.prisma.customerNote.findMany({ orderBy: { id: 'asc' } }),
+    tokens: await t.prisma.customerToken.findMany({ orderBy: { tokenHash: 'asc' } }),
+    timeline: await t.prisma.customerTimelineEntry.count(),
   });
   const before = await rows();
   for (const [name, call] of Object.entries(adminOnly)) {

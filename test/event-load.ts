@@ -152,7 +152,7 @@ export function writeLoad(
       try {
         await prisma.$transaction(
           async (tx) => {
-            await recordEvents(tx, asTyped(batch));
+            await recordEvents(tx, { kind: 'SYSTEM', name: 'test' }, asTyped(batch));
             // This transaction holds its keys' counters now, until it ends: the next writer of a
             // key gets here only after this one committed or rolled back.
             for (const event of batch) {

@@ -136,6 +136,10 @@ const EXPECTED: Record<string, string[]> = {
   '{"public":true}': [],
   // `me`: null for an anonymous caller, so not for a router to refuse.
   '{"customer":true,"anonymous":true}': [],
+  // Tags: a customer reads their own only with CUSTOMER_TAGS_VISIBLE, off by default, so by default
+  // only an admin passes, and a router is told so (with the setting on, the router refuses what the
+  // service would answer: docs/federation.md).
+  '{"admin":true,"customerStaffData":true}': ['@requiresScopes(scopes: [["admin"]])'],
 };
 
 test('every field and type guarded by a scope-auth rule carries its directive in the SDL (admin: @requiresScopes, customer: @authenticated)', () => {
@@ -178,10 +182,11 @@ test('every field and type guarded by a scope-auth rule carries its directive in
     if (isObjectType(type))
       for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, scopesOf(field), false);
   }
-  // Admin-only: 27 root fields, Subscription.customerEvents, CustomerGroup.customers, Customer.createdBy, CustomerGroup.createdBy
-  // and CustomerGroup.metadata, 12 payload types and the membership type; signed-in: node, nodes, myEvents, CustomerEvent,
-  // 6 mutations, CustomerGroup, OrderLineItem and OrderAddress (`me` answers anyone: null when anonymous).
-  assert.deepEqual(checked, { admin: 46, customer: 13 });
+  // Admin-only: 38 root fields, Subscription.customerEvents, CustomerGroup.customers, Customer.createdBy, CustomerGroup.createdBy
+  // and CustomerGroup.metadata, Customer.disabledAt, timeline, notes and tags, 13 payload and record types
+  // (CustomerNote, CustomerTimelineEntry, CustomerTag, …) and the membership type; signed-in: node, nodes, myEvents,
+  // CustomerEvent, 8 mutations, CustomerGroup, OrderLineItem and OrderAddress (`me` answers anyone: null when anonymous).
+  assert.deepEqual(checked, { admin: 63, customer: 15 });
   // Never on an interface, which routers refuse.
   assert.doesNotMatch(SDL, /^interface [^\n]*@(authenticated|requiresScopes)/m);
 });
@@ -355,18 +360,26 @@ test('a contract excluding the admin tag is the storefront API: no admin queries
     'reviews',
   ]);
   assert.deepEqual(fieldNames(storefront, 'Mutation'), [
+    'acceptInvitation',
     'addMyAddress',
+    'confirmEmailChange',
+    'confirmMarketingConsent',
     'deleteMyAddress',
     'generatePasswordToken',
     'login',
     'logout',
     'register',
+    'requestEmailChange',
     'requestEmailVerification',
     'resetPassword',
+    'unsubscribe',
     'updateMe',
     'updateMyAddress',
+    'updateMyMarketingConsent',
     'verifyEmail',
   ]);
+  for (const field of ['tags', 'timeline', 'notes', 'disabledAt'])
+    assert.ok(!fieldNames(storefront, 'Customer').includes(field), `Customer.${field} is staff data`);
   for (const field of [
     'email',
     'firstName',
@@ -377,6 +390,8 @@ test('a contract excluding the admin tag is the storefront API: no admin queries
     'loyaltyPoints',
     'reviewCount',
     'viewCount',
+    'accountState',
+    'emailMarketingConsent',
   ]) {
     assert.ok(fieldNames(storefront, 'Customer').includes(field), `Customer.${field}`);
   }
@@ -414,7 +429,6 @@ test('a contract excluding the admin tag is the storefront API: no admin queries
   assert.match(printSchema(full), /deletedAt: DateTime/);
   assert.deepEqual(fieldNames(storefront, 'UpdateMeInput'), [
     'companyName',
-    'email',
     'firstName',
     'lastName',
     'password',

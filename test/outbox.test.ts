@@ -69,7 +69,7 @@ function worker(t: TestContext, options: Partial<OutboxWorkerOptions> & { sink: 
 }
 
 async function record(...events: DomainEvent[]) {
-  await prisma.$transaction((tx) => recordEvents(tx, asTyped(events)));
+  await prisma.$transaction((tx) => recordEvents(tx, { kind: 'SYSTEM', name: 'test' }, asTyped(events)));
 }
 
 const seqs = (messages: OutboxMessage[]) => messages.map((m) => (m.payload as { seq: number }).seq);
@@ -86,7 +86,11 @@ test('committed events are delivered once, in order, and marked delivered; rolle
   }
   await assert.rejects(
     prisma.$transaction(async (tx) => {
-      await recordEvents(tx, asTyped([{ name: 'customer.deleted', payload: { id: 'cus_1', seq: 99 } }]));
+      await recordEvents(
+        tx,
+        { kind: 'SYSTEM', name: 'test' },
+        asTyped([{ name: 'customer.deleted', payload: { id: 'cus_1', seq: 99 } }]),
+      );
       throw new Error('roll back');
     }),
     /roll back/,

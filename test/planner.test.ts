@@ -512,6 +512,8 @@ class Walk {
     const fields = Object.values(type.getFields()).filter(
       (f) => !f.name.startsWith('_') && (!this.plannable || this.plannable(type, f)),
     );
+    // A type none of whose fields the planner knows (a listing it answers on the Pothos path).
+    if (!fields.length) return '__typename';
     const chosen = fields.filter(() => this.chance(0.35));
     if (!chosen.length) chosen.push(this.pick(fields));
     const parts: string[] = [];

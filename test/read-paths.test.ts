@@ -122,6 +122,12 @@ before(async () => {
     const c = await makeCustomer(p, {
       email,
       hasAccount: i % 2 === 0,
+      // Accounts: enabled, invited (no password), disabled, enabled.
+      passwordHash: i % 2 === 0 && i % 8 !== 2 ? '$2b$04$notarealhashnotarealhashnotarealhashnotarealhashnotar' : null,
+      disabledAt: i === 4 ? new Date(Date.UTC(2026, 5, 1)) : null,
+      tags: [['VIP', 'Wholesale'], ['vip'], [], ['Newsletter', 'wholesale', 'İstanbul']][i % 4],
+      emailMarketingState: ['SUBSCRIBED', 'NOT_SUBSCRIBED', 'UNSUBSCRIBED', 'PENDING'][i % 4],
+      smsMarketingState: i % 3 ? 'NOT_SUBSCRIBED' : 'PENDING',
       phone,
       phoneE164: phone?.replaceAll(' ', '') ?? null,
       createdAt: new Date(Date.UTC(2026, 2, 1 + i)),
@@ -566,8 +572,25 @@ test('every pair of every group, customer, order and address filter field (read 
       groupIds: [[groups[0]!.id], [groups[1]!.id, groups[4]!.id]],
       createdAt: [{ gte: '2026-03-02T00:00:00Z', lt: '2026-03-06T00:00:00Z' }],
       updatedAt: [{ gt: '2026-04-01T00:00:00Z' }],
+      tags: [
+        { any: ['vip', 'NEWSLETTER'] },
+        { all: ['VIP', 'wholesale'] },
+        { none: ['vip'] },
+        { any: ['Wholesale'], none: ['vip'], all: ['istanbul'] },
+      ],
+      accountState: [['ENABLED'], ['DISABLED', 'INVITED']],
+      emailMarketingState: [['SUBSCRIBED'], ['NOT_SUBSCRIBED', 'PENDING']],
+      smsMarketingState: [['PENDING']],
     },
     holds: (c, field, value) => {
+      if (field === 'tags') {
+        const has = (tag: string) => c.tags.some((mine) => foldCase(mine) === foldCase(tag));
+        const { any, all, none } = value as Record<string, string[] | undefined>;
+        return (!any || any.some(has)) && (!all || all.every(has)) && !none?.some(has);
+      }
+      if (field === 'accountState') return c.accountState !== null && (value as string[]).includes(c.accountState);
+      if (field === 'emailMarketingState') return (value as string[]).includes(c.emailMarketingState);
+      if (field === 'smsMarketingState') return (value as string[]).includes(c.smsMarketingState);
       if (field === 'q')
         return [c.email, c.firstName, c.lastName, c.companyName, c.phone].some(
           (f) => f !== null && searched(f, value as string),
@@ -664,6 +687,35 @@ test('every pair of every group, customer, order and address filter field (read 
       ].some((f) => f !== null && searched(f, value as string));
     },
   });
+});
+
+test('the customer record (timeline, notes, tags, consent, account state) reads alike on both paths, and is planned', async () => {
+  const c = customers[1]!;
+  const note = await t.gql(
+    `mutation($id: ID!) { addCustomerNote(customerId: $id, body: "Ærlig talt") { ... on CustomerNotePayload { note { id } } } }`,
+    { id: c.id },
+  );
+  assert.ok(note.data!.addCustomerNote.note.id);
+  await t.gql(`mutation($id: ID!) { addCustomerTags(ids: [$id], tags: ["Gold"]) { __typename } }`, { id: c.id });
+  await t.gql(`mutation($id: ID!) { updateCustomers(ids: [$id], input: { firstName: "Rename" }) { __typename } }`, {
+    id: c.id,
+  });
+  const query = `query($id: ID!, $types: [CustomerTimelineEntryType!]) { customer(id: $id) {
+    id accountState disabledAt tags
+    emailMarketingConsent { state optInLevel consentUpdatedAt source __typename }
+    smsMarketingConsent { state }
+    timeline(first: 5, filter: { types: $types, actorKinds: [ADMIN] }) { totalCount
+      edges { cursor node { id type occurredAt actor { kind name __typename } details mergedFromId note { body author customer { id } } } }
+      pageInfo { hasNextPage endCursor } }
+    notes(first: 2) { totalCount edges { node { id body author createdAt updatedAt } } }
+  } customers(filter: { accountState: [ENABLED], tags: { any: ["vip"] } }, first: 3) { edges { node { id accountState tags } } } }`;
+  for (const types of [null, ['NOTE_ADDED', 'TAGS_ADDED'], ['PROFILE_UPDATED']]) {
+    const answer = await both(query, { id: c.id, types });
+    assert.equal(answer.body.errors, undefined, JSON.stringify(answer.body.errors));
+    assert.ok(answer.wasPlanned, `planned: ${JSON.stringify(types)}`);
+  }
+  const all = await both<{ customer: { timeline: { totalCount: number } } }>(query, { id: c.id, types: null });
+  assert.equal(all.body.data!.customer.timeline.totalCount, 3);
 });
 
 test("federation's email key folds case as the email filter does, so an imported mixed-case email is found", async () => {

@@ -87,7 +87,14 @@ test('deletes expired sessions, reset tokens, rate-limit rows and old delivered 
   // Batches of 2: every kind takes several statements.
   const first = await job({ batchSize: 2, deliveredEventsRetentionHours: 168 }).run();
   t.diagnostic(`trimmed: ${JSON.stringify(first)}`);
-  assert.deepEqual(first, { sessions: 5, resetTokens: 1, rateLimits: 1, deliveredEvents: 2 });
+  assert.deepEqual(first, {
+    sessions: 5,
+    resetTokens: 1,
+    tokens: 0,
+    rateLimits: 1,
+    deliveredEvents: 2,
+    timelineEntries: 0,
+  });
   assert.deepEqual(
     (await prisma.customerSession.findMany({ orderBy: { id: 'asc' } })).map((s) => s.id),
     liveSessions.sort(),
@@ -108,7 +115,7 @@ test('deletes expired sessions, reset tokens, rate-limit rows and old delivered 
   );
   assert.deepEqual(
     await job().run(),
-    { sessions: 0, resetTokens: 0, rateLimits: 0, deliveredEvents: 0 },
+    { sessions: 0, resetTokens: 0, tokens: 0, rateLimits: 0, deliveredEvents: 0, timelineEntries: 0 },
     'a second run finds nothing',
   );
 });

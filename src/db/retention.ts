@@ -12,6 +12,8 @@ export interface RetentionOptions {
   batchSize?: number;
   /** Delivered outbox events are kept this long (to see what was sent), then deleted. */
   deliveredEventsRetentionHours?: number;
+  /** Timeline entries older than this are deleted; 0: kept for good. */
+  timelineRetentionDays?: number;
   /** The clock expiries are measured by (the app's; tests move it). */
   now?: () => Date;
 }
@@ -20,8 +22,11 @@ export interface RetentionOptions {
 export interface Trimmed {
   sessions: number;
   resetTokens: number;
+  /** Email-change, invitation and marketing-confirmation tokens. */
+  tokens: number;
   rateLimits: number;
   deliveredEvents: number;
+  timelineEntries: number;
 }
 
 export interface RetentionJob {
@@ -43,6 +48,7 @@ export function startRetentionJob({
   intervalMs = DEFAULTS.RETENTION_INTERVAL_MS,
   batchSize = DEFAULTS.RETENTION_BATCH_SIZE,
   deliveredEventsRetentionHours = DEFAULTS.DELIVERED_EVENTS_RETENTION_HOURS,
+  timelineRetentionDays = DEFAULTS.TIMELINE_RETENTION_DAYS,
   now = () => new Date(),
 }: RetentionOptions): RetentionJob {
   async function trim(table: string, key: string, due: Prisma.Sql): Promise<number> {
@@ -63,9 +69,18 @@ export function startRetentionJob({
     const trimmed: Trimmed = {
       sessions: await trim('customer_session', 'id', Prisma.sql`expires_at <= ${at}`),
       resetTokens: await trim('customer_password_reset', 'customer_id', Prisma.sql`expires_at <= ${at}`),
+      tokens: await trim('customer_token', 'token_hash', Prisma.sql`expires_at <= ${at}`),
       // rate-limiter-flexible's `expire` is epoch milliseconds, by its own clock (the process's).
       rateLimits: await trim('rate_limit', 'key', Prisma.sql`expire <= ${BigInt(Date.now())}`),
       deliveredEvents: await trim('outbox_event', 'id', Prisma.sql`delivered_at <= ${eventsBefore}`),
+      timelineEntries:
+        timelineRetentionDays > 0
+          ? await trim(
+              'customer_timeline_entry',
+              'id',
+              Prisma.sql`occurred_at <= ${new Date(at.getTime() - timelineRetentionDays * 86_400_000)}`,
+            )
+          : 0,
     };
     const total = Object.values(trimmed).reduce((sum, n) => sum + n, 0);
     const fields = { trimmed, ms: Math.round(performance.now() - started) };

@@ -1,6 +1,19 @@
 import { Prisma } from '../generated/prisma/client.js';
 import { newId } from '../lib/ids.js';
 
+/**
+ * Who caused an event: an admin (by the key's name), a customer (by ID; null: the customer the
+ * event is about, who proved it with a token or their credentials), or a job of the service. Kept
+ * with the event; the customer's timeline shows it (migration 20261208010000).
+ */
+export type Actor =
+  | { kind: 'ADMIN'; name: string }
+  | { kind: 'CUSTOMER'; name: string | null }
+  | { kind: 'SYSTEM'; name: string };
+
+/** A marketing channel, as consent events name it. */
+export type MarketingChannel = 'email' | 'sms';
+
 /** An address's events name its customer, whose events they are ordered among. */
 interface AddressPayload {
   id: string;
@@ -14,8 +27,11 @@ interface AddressPayload {
  */
 export interface EventPayloads {
   'customer.created': { id: string };
-  /** `fields`: the changed columns, by their database names (`deleted_at` for a restore). */
-  'customer.updated': { id: string; fields: string[] };
+  /**
+   * `fields`: the changed columns, by their database names (`deleted_at` for a restore, `password`
+   * for the password). `via`: how, where a token rather than the customer's session made the change.
+   */
+  'customer.updated': { id: string; fields: string[]; via?: 'password_reset' | 'email_change' };
   /** `soft`: a soft delete, which a restore can undo. */
   'customer.deleted': { id: string; soft?: true };
   /** `token` is a secret: removed from the stored row once delivered. */
@@ -35,7 +51,43 @@ export interface EventPayloads {
     address_ids: string[];
     address_ids_left_behind: string[];
   };
-  'customer_group.created': { id: string };
+  'customer.note_added': { id: string; note_id: string };
+  'customer.note_updated': { id: string; note_id: string };
+  'customer.note_deleted': { id: string; note_id: string };
+  /** The tags this change added (or removed): those the customer did not have (or had). */
+  'customer.tags_added': { id: string; tags: string[] };
+  'customer.tags_removed': { id: string; tags: string[] };
+  /**
+   * A channel's consent changed. `unsubscribe_token` (a secret) lets the customer unsubscribe from
+   * the channel without signing in (`unsubscribe(token)`): for the footer of marketing messages.
+   */
+  'customer.marketing_consent_updated': {
+    id: string;
+    channel: MarketingChannel;
+    state: string;
+    opt_in_level: string | null;
+    source: string | null;
+    unsubscribe_token: string;
+  };
+  /** MARKETING_CONFIRMED_OPT_IN: send `token` to `email`; `confirmMarketingConsent(token)` subscribes. */
+  'customer.marketing_confirmation_requested': {
+    id: string;
+    email: string;
+    token: string;
+    unsubscribe_token: string;
+  };
+  'customer.account_disabled': { id: string };
+  'customer.account_enabled': { id: string };
+  /** Send `token` to `email`: `acceptInvitation(token, password)` sets the password and signs in. */
+  'customer.invited': { id: string; email: string; first_name: string | null; last_name: string | null; token: string };
+  'customer.invitation_accepted': { id: string };
+  /**
+   * A customer asked to move their account to `new_email`: send `token` there (confirmEmailChange),
+   * and tell `email`, the current address, that someone asked (it is not changed until then).
+   */
+  'customer.email_change_requested': { id: string; email: string; new_email: string; token: string };
+  /** `added`: the customers who joined the group as it was created. */
+  'customer_group.created': { id: string; added?: string[] };
   /** A membership change adds the customers `added` and `removed`, with `fields: ['customers']`. */
   'customer_group.updated': { id: string; fields: string[]; added?: string[]; removed?: string[] };
   'customer_group.deleted': { id: string; soft?: true };
@@ -57,6 +109,10 @@ export type DomainEvent = { [Name in EventName]: { name: Name; payload: EventPay
 export const SECRET_PAYLOAD_KEYS: Partial<Record<EventName, string[]>> = {
   'customer.password_reset': ['token'],
   'customer.email_verification_requested': ['token'],
+  'customer.marketing_consent_updated': ['unsubscribe_token'],
+  'customer.marketing_confirmation_requested': ['token', 'unsubscribe_token'],
+  'customer.invited': ['token'],
+  'customer.email_change_requested': ['token'],
 };
 
 /**
@@ -74,6 +130,18 @@ const KEYS: {
   'customer.email_verification_requested': { kind: 'customer', field: 'customerId' },
   // The merged (source) customer's last event; the target's own events are keyed by its id.
   'customer.merged': { kind: 'customer', field: 'id' },
+  'customer.note_added': { kind: 'customer', field: 'id' },
+  'customer.note_updated': { kind: 'customer', field: 'id' },
+  'customer.note_deleted': { kind: 'customer', field: 'id' },
+  'customer.tags_added': { kind: 'customer', field: 'id' },
+  'customer.tags_removed': { kind: 'customer', field: 'id' },
+  'customer.marketing_consent_updated': { kind: 'customer', field: 'id' },
+  'customer.marketing_confirmation_requested': { kind: 'customer', field: 'id' },
+  'customer.account_disabled': { kind: 'customer', field: 'id' },
+  'customer.account_enabled': { kind: 'customer', field: 'id' },
+  'customer.invited': { kind: 'customer', field: 'id' },
+  'customer.invitation_accepted': { kind: 'customer', field: 'id' },
+  'customer.email_change_requested': { kind: 'customer', field: 'id' },
   'customer_group.created': { kind: 'customer_group', field: 'id' },
   'customer_group.updated': { kind: 'customer_group', field: 'id' },
   'customer_group.deleted': { kind: 'customer_group', field: 'id' },
@@ -100,7 +168,7 @@ export function eventKey(event: DomainEvent): string {
  * after another, so numbers follow commit order, with no gaps (a rollback takes its numbers back).
  * Keys are taken in sorted order, so that two transactions taking several never deadlock on them.
  */
-export async function recordEvents(tx: Prisma.TransactionClient, events: DomainEvent[]): Promise<void> {
+export async function recordEvents(tx: Prisma.TransactionClient, actor: Actor, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
   const keys = events.map(eventKey);
   const counts = new Map<string, number>();
@@ -127,6 +195,8 @@ export async function recordEvents(tx: Prisma.TransactionClient, events: DomainE
         availableAt: now,
         key,
         seq,
+        actorKind: actor.kind,
+        actorName: actor.name,
       };
     }),
   });
@@ -157,6 +227,7 @@ export const sqlConstant = <T>(value: T): SqlValue<T> => Prisma.sql`${JSON.strin
  * Each row's key must differ: one statement increments a key's counter once.
  */
 export function recordEventsSql<Name extends EventName>(
+  actor: Actor,
   name: Name,
   from: Prisma.Sql,
   payload: SqlPayload<Name>,
@@ -179,8 +250,8 @@ export function recordEventsSql<Name extends EventName>(
       SELECT key, 1 FROM outbox_rows ORDER BY key COLLATE "C"
       ON CONFLICT (key) DO UPDATE SET last_seq = outbox_key.last_seq + 1
       RETURNING key, last_seq),
-    outbox_events AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at, key, seq)
+    outbox_events AS (INSERT INTO outbox_event (id, name, payload, created_at, available_at, key, seq, actor_kind, actor_name)
       SELECT (${ids}::text[])[row_number() OVER (ORDER BY r.key COLLATE "C")], ${name}::text, r.payload,
-        ${now}::timestamptz, ${now}::timestamptz, r.key, k.last_seq
+        ${now}::timestamptz, ${now}::timestamptz, r.key, k.last_seq, ${actor.kind}::text, ${actor.name}::text
       FROM outbox_rows r JOIN outbox_keys k USING (key))`;
 }

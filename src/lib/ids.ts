@@ -9,6 +9,8 @@ export const ID_PREFIXES = {
   Order: 'order',
   OrderLineItem: 'ordli',
   CustomerSession: 'cses',
+  CustomerNote: 'cunote',
+  CustomerTimelineEntry: 'cutl',
   OutboxEvent: 'evt',
 } as const;
 

@@ -15,7 +15,7 @@ export const HardeningCode = {
   MAX_DIRECTIVES: 'MAX_DIRECTIVES',
   /** The operation's computed cost is above MAX_COST; `extensions.cost` has both numbers. */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
-  /** More than PASSWORD_CHECKS_PER_REQUEST of login/register/resetPassword/updateMe(password). */
+  /** More than PASSWORD_CHECKS_PER_REQUEST of login/register/resetPassword/acceptInvitation/requestEmailChange/updateMe(password). */
   TOO_MANY_PASSWORD_CHECKS: 'TOO_MANY_PASSWORD_CHECKS',
   /** `__schema` or `__type` (or federation's `_service` without FEDERATION_SDL_KEY) while introspection is off. */
   INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',

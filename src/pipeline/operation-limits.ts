@@ -21,7 +21,7 @@ export interface OperationLimits {
 
 // --- Password checks
 
-const PASSWORD_MUTATIONS = new Set(['login', 'register', 'resetPassword']);
+const PASSWORD_MUTATIONS = new Set(['login', 'register', 'resetPassword', 'acceptInvitation', 'requestEmailChange']);
 
 function checksPassword(node: FieldNode, variables: Record<string, unknown>): boolean {
   if (PASSWORD_MUTATIONS.has(node.name.value)) return true;
@@ -96,7 +96,7 @@ export function useOperationLimits(o: OperationLimits): Plugin {
         const checks = passwordChecks(documentAST, operation, variables);
         if (checks > o.passwordChecksPerRequest) {
           throw refusal(
-            `At most ${o.passwordChecksPerRequest} password-checking mutation (login, register, resetPassword, updateMe with a password) per request; this one has ${checks}.`,
+            `At most ${o.passwordChecksPerRequest} password-checking mutation (login, register, resetPassword, acceptInvitation, requestEmailChange, updateMe with a password) per request; this one has ${checks}.`,
             HardeningCode.TOO_MANY_PASSWORD_CHECKS,
           );
         }

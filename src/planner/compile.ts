@@ -205,7 +205,7 @@ class Compiler implements Params {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments[definition.name.value] = definition;
     }
     this.variableValues = { coerced: variables, sources: {} };
-    this.scopes = scopesOf(context.viewer);
+    this.scopes = scopesOf(context.viewer, context.services);
   }
 
   /** Whether a scope map grants the viewer, as scope-auth decides it. */
@@ -427,6 +427,7 @@ class Compiler implements Params {
       return this.scalar(model, alias, this.idField(type)!, field.type);
     if (plan?.kind === 'relation') return this.relation(model, alias, field, plan, nodes);
     if (plan?.kind === 'money') return this.money(model, alias, field, plan, nodes);
+    if (plan?.kind === 'embedded') return this.embedded(model, alias, field, plan.fields, nodes);
     if (keysetConnection) return this.relationConnection(model, alias, field, keysetConnection, nodes);
     throw new Unplannable(`${type.name}.${field.name}`);
   }
@@ -435,10 +436,18 @@ class Compiler implements Params {
   private scalar(model: Model, alias: SQL, fieldName: string, type: GraphQLOutputType): SQL {
     const column = this.dm.column(model, fieldName);
     const nullable = getNullableType(type);
-    if (isListType(nullable)) throw new Unplannable(`${fieldName}: a list`);
     const value = sql`${alias}.${column.sql}`;
+    if (isListType(nullable) || column.isList) {
+      // A list of strings from an array column (tags), as it is stored.
+      const item = isListType(nullable) ? getNullableType(nullable.ofType) : null;
+      if (!column.isList || column.type !== 'String' || !(item instanceof GraphQLScalarType) || item.name !== 'String')
+        throw new Unplannable(`${fieldName}: a list`);
+      return sql`to_json(${value})::text`;
+    }
     if (nullable instanceof GraphQLEnumType) {
-      if (column.kind !== 'enum') throw new Unplannable(`${fieldName}: enum of ${column.type}`);
+      // An enum is a database enum, or text holding exactly the enum's values (CHECK constraints).
+      if (column.kind !== 'enum' && column.type !== 'String')
+        throw new Unplannable(`${fieldName}: enum of ${column.type}`);
       const cases = nullable.getValues().map((v) => {
         if (typeof v.value !== 'string') throw new Unplannable(`${fieldName}: enum value`);
         return sql`WHEN ${sql.literal(v.value)} THEN ${jsonString(v.name)}`;
@@ -470,6 +479,26 @@ class Compiler implements Params {
     if (column.type === 'Int') return sql`${value}::text`;
     if (column.type === 'Boolean') return sql`(CASE WHEN ${value} THEN 'true' WHEN NOT ${value} THEN 'false' END)`;
     return sql`to_json(${value})::text`;
+  }
+
+  /** An object of the row's columns (read-plan-plugin's `embedded`), each field shown as its column is. */
+  private embedded(
+    model: Model,
+    alias: SQL,
+    field: GraphQLField<unknown, unknown>,
+    columns: Record<string, string>,
+    nodes: Nodes,
+  ): SQL {
+    const type = this.objectType(field.type);
+    const pairs: [string, SQL][] = [];
+    for (const [key, fieldNodes] of this.subfields(type, nodes)) {
+      const name = fieldNodes[0]!.name.value;
+      const column = columns[name];
+      if (name === '__typename') pairs.push([key, jsonString(type.name)]);
+      else if (column) pairs.push([key, this.scalar(model, alias, column, type.getFields()[name]!.type)]);
+      else throw new Unplannable(`${type.name}.${name}`);
+    }
+    return object(pairs);
   }
 
   /** A Money object (money.ts): the amount's columns multiplied, in the row's (or its relation's) currency. */

@@ -17,6 +17,8 @@ export interface Column {
   type: string;
   kind: 'scalar' | 'enum';
   isRequired: boolean;
+  /** An array column (`String[]`). */
+  isList: boolean;
 }
 
 export interface Relation {
@@ -63,13 +65,14 @@ export class DataModel {
       const relations = new Map<string, Relation>();
       for (const field of fields) {
         if (field.kind === 'scalar' || field.kind === 'enum') {
-          if (SECRET.has(field.name) || field.isList) continue;
+          if (SECRET.has(field.name)) continue;
           columns.set(field.name, {
             name: field.name,
             sql: sql.identifier(dbName(name, field.name)),
             type: field.type,
             kind: field.kind,
             isRequired: field.isRequired,
+            isList: field.isList,
           });
         } else if (field.kind === 'object' && field.relationName) {
           const own = field.relationFromFields ?? [];

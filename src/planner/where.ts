@@ -65,6 +65,7 @@ const COMPARISONS = { gt: sql`>`, gte: sql`>=`, lt: sql`<`, lte: sql`<=` } as co
 function columnFilter(params: Params, alias: SQL, column: Column, filter: unknown): SQL {
   const col = sql`${alias}.${column.sql}`;
   if (filter === null) return sql`${col} IS NULL`;
+  if (column.isList) return arrayFilter(params, col, column, filter);
   if (!isPlainObject(filter)) return sql`${col} = ${scalarParam(params, column, filter)}`;
   const { mode, ...ops } = filter;
   if (mode !== undefined && mode !== 'insensitive' && mode !== 'default') throw new Unplannable(`mode ${String(mode)}`);
@@ -117,6 +118,21 @@ function columnFilter(params: Params, alias: SQL, column: Column, filter: unknow
   return and(parts);
 }
 
+/** Prisma's filters of a `String[]` column: `hasSome` (overlap) and `hasEvery` (containment), as a GIN index serves them. */
+function arrayFilter(params: Params, col: SQL, column: Column, filter: unknown): SQL {
+  if (column.type !== 'String' || !isPlainObject(filter)) throw new Unplannable(`${column.name}: list filter`);
+  const parts: SQL[] = [];
+  for (const [op, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+      throw new Unplannable(`${column.name}: ${op} value`);
+    if (op === 'hasSome') parts.push(sql`${col} && ${params.param(value, sql`text[]`)}`);
+    else if (op === 'hasEvery') parts.push(sql`${col} @> ${params.param(value, sql`text[]`)}`);
+    else throw new Unplannable(`${column.name}: operator ${op}`);
+  }
+  return and(parts);
+}
+
 /** `where` of `model` (row alias `alias`) as an SQL condition. */
 export function compileWhere(params: Params, model: Model, alias: SQL, where: unknown): SQL {
   if (where === undefined) return sql`TRUE`;
@@ -137,6 +153,11 @@ export function compileWhere(params: Params, model: Model, alias: SQL, where: un
             )})`
           : sql`FALSE`,
       );
+    } else if (key === 'NOT') {
+      // Prisma's NOT: none of the conditions holds (of a list, none of its items). A NULL column
+      // makes a condition unknown, which Prisma's NOT also leaves out, as SQL's NOT does.
+      const list = Array.isArray(value) ? value : [value];
+      parts.push(...list.map((w) => sql`NOT (${compileWhere(params, model, alias, w)})`));
     } else if (model.columns.has(key)) {
       parts.push(columnFilter(params, alias, model.columns.get(key)!, value));
     } else if (model.relations.has(key)) {

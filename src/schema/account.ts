@@ -4,6 +4,7 @@ import type { Customer as CustomerRow } from '../generated/prisma/client.js';
 import * as accounts from '../services/accounts.js';
 import * as addresses from '../services/addresses.js';
 import {
+  AccountDisabledError,
   EmailNotVerifiedError,
   EmailTakenError,
   InvalidCredentialsError,
@@ -22,7 +23,7 @@ import { Customer } from './customer.js';
 import { parseId } from './inputs.js';
 import type { LookupSpec } from './keyset.js';
 
-const Session = builder.objectRef<accounts.Session>('Session').implement({
+export const Session = builder.objectRef<accounts.Session>('Session').implement({
   description: 'A signed-in session: send `Authorization: Bearer <accessToken>` with later requests.',
   authScopes: { public: true },
   fields: (t) => ({
@@ -32,7 +33,7 @@ const Session = builder.objectRef<accounts.Session>('Session').implement({
   }),
 });
 
-const CustomerPayload = builder.objectRef<{ customer: CustomerRow }>('CustomerPayload').implement({
+export const CustomerPayload = builder.objectRef<{ customer: CustomerRow }>('CustomerPayload').implement({
   authScopes: { public: true },
   fields: (t) => ({ customer: t.field({ type: Customer, resolve: (p) => p.customer }) }),
 });
@@ -44,14 +45,14 @@ const AddressPayload = builder
     fields: (t) => ({ address: t.field({ type: Address, resolve: (p) => p.address }) }),
   });
 
-const DeletedPayload = builder.objectRef<{ id: string }>('DeletedPayload').implement({
+export const DeletedPayload = builder.objectRef<{ id: string }>('DeletedPayload').implement({
   authScopes: { public: true },
   fields: (t) => ({
     deletedId: t.exposeID('id', { description: 'The ID of what was deleted (for Relay: `@deleteRecord`).' }),
   }),
 });
 
-const OkPayload = builder.objectRef<{ ok: boolean }>('OkPayload').implement({
+export const OkPayload = builder.objectRef<{ ok: boolean }>('OkPayload').implement({
   authScopes: { public: true },
   fields: (t) => ({ ok: t.exposeBoolean('ok') }),
 });
@@ -64,6 +65,10 @@ const RegisterInput = builder.inputType('RegisterInput', {
     lastName: t.string(),
     phone: t.string(),
     metadata: t.field({ type: 'JSONObject' }),
+    acceptsEmailMarketing: t.boolean({
+      description:
+        'Subscribes to email marketing (source "register"); with MARKETING_CONFIRMED_OPT_IN it is PENDING until the customer confirms.',
+    }),
   }),
 });
 
@@ -75,9 +80,9 @@ const PasswordChangeInput = builder.inputType('PasswordChangeInput', {
 });
 
 const UpdateMeInput = builder.inputType('UpdateMeInput', {
-  description: 'Only the fields given change. `metadata` merges into the current keys; a key set to null is removed.',
+  description:
+    'Only the fields given change. `metadata` merges into the current keys; a key set to null is removed. The email changes only through requestEmailChange and confirmEmailChange.',
   fields: (t) => ({
-    email: t.string(),
     firstName: t.string(),
     lastName: t.string(),
     phone: t.string(),
@@ -149,7 +154,7 @@ builder.mutationFields((t) => ({
     type: Session,
     authScopes: { public: true },
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    errors: { types: [InvalidCredentialsError, RateLimitedError, EmailNotVerifiedError] },
+    errors: { types: [InvalidCredentialsError, RateLimitedError, EmailNotVerifiedError, AccountDisabledError] },
     resolve: (_root, args, ctx) => accounts.login(ctx, args.email, args.password),
   }),
   requestEmailVerification: t.field({
@@ -201,7 +206,7 @@ builder.mutationFields((t) => ({
     type: CustomerPayload,
     authScopes: { customer: true },
     args: { input: t.arg({ type: UpdateMeInput, required: true }) },
-    errors: { types: [...passwordErrors, EmailTakenError, InvalidCredentialsError] },
+    errors: { types: [...passwordErrors, InvalidCredentialsError] },
     resolve: async (_root, { input }, ctx) => ({ customer: await accounts.updateMe(ctx, input) }),
   }),
   addMyAddress: t.field({

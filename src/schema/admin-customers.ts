@@ -15,7 +15,7 @@ import * as merge from '../services/merge.js';
 import { AddressInput } from './account.js';
 import { Address, AddressFilter, addressWhere } from './address.js';
 import { builder } from './builder.js';
-import { Customer, CustomerFilter, customerWhere } from './customer.js';
+import { Customer, CustomerFilter, selectedCustomers } from './customer.js';
 import { parseId, parseIds, selectionErrors, selectionFrom } from './inputs.js';
 
 const CreateCustomerInput = builder.inputType('CreateCustomerInput', {
@@ -50,7 +50,7 @@ const CreateAddressInput = builder.inputType('CreateAddressInput', {
   }),
 });
 
-const CustomersPayload = builder.objectRef<{ customers: CustomerRow[] }>('CustomersPayload').implement({
+export const CustomersPayload = builder.objectRef<{ customers: CustomerRow[] }>('CustomersPayload').implement({
   authScopes: { admin: true },
   fields: (t) => ({ customers: t.field({ type: [Customer], resolve: (p) => p.customers }) }),
 });
@@ -101,9 +101,7 @@ builder.mutationFields((t) => {
     ids: t.arg.idList({ description: 'The addresses to act on; or give `filter`.' }),
     filter: t.arg({ type: AddressFilter, description: 'Must hold at least one condition.' }),
   };
-  const customers$ = selectionFrom('Customer', (filter: typeof CustomerFilter.$inferInput, ctx) =>
-    customerWhere(filter, { phoneRegion: ctx.services.phoneRegion }),
-  );
+  const customers$ = selectedCustomers;
   const addresses$ = selectionFrom('Address', (filter: typeof AddressFilter.$inferInput) => addressWhere(filter));
 
   return {

@@ -44,6 +44,8 @@ export const builder = new SchemaBuilder<{
     customer: boolean;
     /** An admin API key. */
     admin: boolean;
+    /** A signed-in customer allowed staff data about themselves (CUSTOMER_TAGS_VISIBLE): their tags. */
+    customerStaffData: boolean;
   };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
@@ -54,7 +56,7 @@ export const builder = new SchemaBuilder<{
   plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin, ReadPlanPlugin],
   scopeAuth: {
     runScopesOnType: true,
-    authScopes: (ctx) => scopesOf(ctx.viewer),
+    authScopes: (ctx) => scopesOf(ctx.viewer, ctx.services),
     unauthorizedError: (_parent, ctx) => refusal(ctx.viewer),
   },
   errors: {

@@ -1,13 +1,52 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { foldCase } from '../lib/fold-case.js';
-import { phoneE164 } from '../services/validation.js';
+import { DomainError } from '../services/errors.js';
+import { phoneE164, tagList } from '../services/validation.js';
 import { builder, LIVE } from './builder.js';
-import { DateTimeFilter, dateRange, ilike, parseIds, SEARCH_RULE, SortDirection, searchTerm } from './inputs.js';
+import {
+  DateTimeFilter,
+  dateRange,
+  ilike,
+  parseIds,
+  SEARCH_RULE,
+  SortDirection,
+  searchTerm,
+  selectionFrom,
+} from './inputs.js';
 import { invalidArgument } from './invalid-argument.js';
 import { type ListSpec, type Ordering, rootList, rootLookup } from './keyset.js';
 import { ownedBy } from './owner.js';
 import { idArg, lookupById, withDeletedArg } from './root-args.js';
+
+export const AccountState = builder.enumType('AccountState', {
+  description: 'A registered account’s state; guests have none.',
+  values: {
+    ENABLED: { description: 'Signs in with a password.' },
+    DISABLED: {
+      description: 'Disabled by an admin: no session, no token works; login says so after a correct password.',
+    },
+    INVITED: { description: 'Invited by an admin (inviteCustomers); no password until the invitation is accepted.' },
+  } as const,
+});
+
+export const MarketingState = builder.enumType('MarketingState', {
+  values: {
+    NOT_SUBSCRIBED: { description: 'Never asked, or never answered.' },
+    PENDING: { description: 'Subscribed, waiting for the customer to confirm (MARKETING_CONFIRMED_OPT_IN).' },
+    SUBSCRIBED: {},
+    UNSUBSCRIBED: {},
+  } as const,
+});
+
+const CustomerTagsFilter = builder.inputType('CustomerTagsFilter', {
+  description: 'Tags compare case-insensitively; every part given must hold.',
+  fields: (t) => ({
+    any: t.stringList({ description: 'Customers with at least one of these tags.' }),
+    all: t.stringList({ description: 'Customers with every one of these tags.' }),
+    none: t.stringList({ description: 'Customers with none of these tags.' }),
+  }),
+});
 
 export const CustomerFilter = builder.inputType('CustomerFilter', {
   fields: (t) => ({
@@ -21,6 +60,10 @@ export const CustomerFilter = builder.inputType('CustomerFilter', {
     groupIds: t.idList({ description: 'Customers in at least one of these groups.' }),
     createdAt: t.field({ type: DateTimeFilter }),
     updatedAt: t.field({ type: DateTimeFilter }),
+    tags: t.field({ type: CustomerTagsFilter }),
+    accountState: t.field({ type: [AccountState], description: 'Accounts in one of these states (guests have none).' }),
+    emailMarketingState: t.field({ type: [MarketingState] }),
+    smsMarketingState: t.field({ type: [MarketingState] }),
   }),
 });
 
@@ -67,6 +110,10 @@ export function customerWhere(
           },
         }
       : {}),
+    ...tagsWhere(filter?.tags, argumentName),
+    ...(filter?.accountState ? { accountState: { in: filter.accountState } } : {}),
+    ...(filter?.emailMarketingState ? { emailMarketingState: { in: filter.emailMarketingState } } : {}),
+    ...(filter?.smsMarketingState ? { smsMarketingState: { in: filter.smsMarketingState } } : {}),
     ...(filter?.createdAt ? { createdAt: dateRange(filter.createdAt) } : {}),
     ...(filter?.updatedAt ? { updatedAt: dateRange(filter.updatedAt) } : {}),
     ...(q
@@ -81,6 +128,34 @@ export function customerWhere(
         }
       : {}),
   };
+}
+
+/** The customers a batch mutation acts on: its `ids`, or its `filter` (customerWhere). */
+export const selectedCustomers = selectionFrom('Customer', (filter: CustomerFilterInput, ctx) =>
+  customerWhere(filter, { phoneRegion: ctx.services.phoneRegion }),
+);
+
+/** The tags filter over the folded tags (a GIN index), each tag checked and folded as tags are stored. */
+function tagsWhere(filter: typeof CustomerTagsFilter.$inferInput | null | undefined, argumentName: string) {
+  const folded = (list: readonly string[] | null | undefined, part: string) => {
+    if (!list?.length) return null;
+    try {
+      return tagList(list, `${argumentName}.tags.${part}`).map(foldCase);
+    } catch (error) {
+      // A filter's bad input is the argument's, as every filter's is.
+      if (error instanceof DomainError) throw invalidArgument(error.field ?? argumentName, error.message);
+      throw error;
+    }
+  };
+  const any = folded(filter?.any, 'any');
+  const all = folded(filter?.all, 'all');
+  const none = folded(filter?.none, 'none');
+  const conditions: Prisma.CustomerWhereInput[] = [
+    ...(any ? [{ tagsFolded: { hasSome: any } }] : []),
+    ...(all ? [{ tagsFolded: { hasEvery: all } }] : []),
+    ...(none ? [{ NOT: { tagsFolded: { hasSome: none } } }] : []),
+  ];
+  return conditions.length ? { AND: conditions } : {};
 }
 
 /** Newest first unless asked otherwise. */

@@ -13,6 +13,7 @@ import './errors.js';
 import './account.js';
 import './admin-customers.js';
 import './admin-groups.js';
+import './record.js';
 import './federation.js';
 import './subscriptions.js';
 

@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { type IdType, typeOfId } from '../lib/ids.js';
 import type { Selection } from '../services/batch.js';
 import { BatchTooLargeError, EmptyFilterError, NotFoundError, ValidationError } from '../services/errors.js';
+import { CONTROL_CHARACTERS } from '../services/validation.js';
 import { builder } from './builder.js';
 import { DateTime } from './date-time.js';
 import { invalidArgument } from './invalid-argument.js';
@@ -105,8 +106,7 @@ export function selectionFrom<Filter extends object, Where>(
 /** Turns an optional trimmed search string into undefined when blank; a longer term than the maximum is bad input. */
 export function searchTerm(q: string | null | undefined, argumentName = 'filter.q'): string | undefined {
   const trimmed = q?.trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: a search term may not hold them
-  if (trimmed && /[\u0000-\u001f\u007f]/.test(trimmed)) {
+  if (trimmed && CONTROL_CHARACTERS.test(trimmed)) {
     throw invalidArgument(argumentName, 'a search term cannot contain control characters');
   }
   if (trimmed && [...trimmed].length > MAX_SEARCH_LENGTH) {

@@ -24,6 +24,8 @@ export type FieldPlan =
   | { kind: 'relation'; relation: string; query: (context: unknown) => Record<string, unknown>; single?: true }
   /** An amount in a currency (money.ts), declared by the field. */
   | MoneyPlan
+  /** An object made of columns of the row (`{ state: 'emailMarketingState', … }`): each of its fields shows one. */
+  | { kind: 'embedded'; fields: Record<string, string> }
   /** A field whose resolver reads the row: the planner asks it which column it shows (the Relay `id`). */
   | {
       kind: 'resolver';

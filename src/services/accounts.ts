@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { requireCustomer, requireSession, SESSION_TOKEN_PREFIX } from '../auth.js';
+import { actorOf, requireCustomer, requireSession, SESSION_TOKEN_PREFIX } from '../auth.js';
 import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
@@ -8,15 +8,20 @@ import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { newId } from '../lib/ids.js';
 import { passwordProblem } from '../lib/passwords.js';
 import { newToken, sha256 } from '../lib/tokens.js';
-import { mergeMetadataInto } from './batch.js';
+import { atField, mergeMetadataInto } from './batch.js';
+import { consumeToken, endTokens, issueToken, ONE_TIME_TOKEN } from './customer-tokens.js';
 import {
+  AccountDisabledError,
   EmailNotVerifiedError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
   RateLimitedError,
   TokenExpiredError,
+  ValidationError,
 } from './errors.js';
+import { customerEmailConsent } from './marketing.js';
+import { lockCustomers, mergeInto } from './merge.js';
 import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
 import { issueVerification } from './verification.js';
 
@@ -29,13 +34,21 @@ export interface Session {
   expiresAt: Date;
 }
 
+/**
+ * A new session, written only while the account is live and enabled: the check holds a share lock
+ * on the row, so a concurrent disable (which updates the row) either waits for this session and
+ * then deletes it, or goes first and this writes none (AccountDisabledError).
+ */
 async function openSession(tx: Prisma.TransactionClient, ctx: Context, customer: Customer): Promise<Session> {
-  ctx.proven.add(customer.id);
   const accessToken = newToken(SESSION_TOKEN_PREFIX);
-  const expiresAt = new Date(ctx.services.now().getTime() + ctx.services.sessionTtlMs);
-  await tx.customerSession.create({
-    data: { id: newId('CustomerSession'), customerId: customer.id, tokenHash: sha256(accessToken), expiresAt },
-  });
+  const now = ctx.services.now();
+  const expiresAt = new Date(now.getTime() + ctx.services.sessionTtlMs);
+  const written = await tx.$executeRaw`
+    INSERT INTO customer_session (id, customer_id, token_hash, created_at, expires_at)
+    SELECT ${newId('CustomerSession')}, c.id, ${sha256(accessToken)}, ${now}, ${expiresAt}
+    FROM (SELECT id FROM customer WHERE id = ${customer.id} AND deleted_at IS NULL AND disabled_at IS NULL FOR SHARE) c`;
+  if (written === 0) throw new AccountDisabledError();
+  ctx.proven.add(customer.id);
   return { customer, accessToken, expiresAt };
 }
 
@@ -46,6 +59,8 @@ export interface RegisterInput {
   lastName?: string | null;
   phone?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** Subscribes to email marketing (PENDING until confirmed with MARKETING_CONFIRMED_OPT_IN). */
+  acceptsEmailMarketing?: boolean | null;
 }
 
 /**
@@ -80,9 +95,11 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Sess
           ...(metadata ? { metadata } : {}),
         },
       });
-      await recordEvents(tx, [{ name: 'customer.created', payload: { id: customer.id } }]);
+      await recordEvents(tx, actorOf(ctx), [{ name: 'customer.created', payload: { id: customer.id } }]);
       if (ctx.services.emailVerification.onRegister) await issueVerification(tx, ctx, customer);
-      return openSession(tx, ctx, customer);
+      if (input.acceptsEmailMarketing) await customerEmailConsent(tx, ctx, customer, true, 'register');
+      const session = await openSession(tx, ctx, customer);
+      return { ...session, customer: await tx.customer.findUniqueOrThrow({ where: { id: customer.id } }) };
     });
   } catch (error) {
     if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError();
@@ -110,6 +127,7 @@ export async function login(ctx: Context, rawEmail: string, password: string): P
   if (!ok || !customer) throw new InvalidCredentialsError();
   await Promise.all([loginPerEmail.reset(email), loginPerClient.refund(ctx.clientAddress)]);
   // Said only to whoever knew the password, so it tells nobody else that the account exists.
+  if (customer.disabledAt) throw new AccountDisabledError();
   if (ctx.services.emailVerification.requiredForLogin && !customer.emailVerifiedAt) throw new EmailNotVerifiedError();
   return transaction(ctx, (tx) => openSession(tx, ctx, customer));
 }
@@ -128,8 +146,9 @@ export async function logout(ctx: Context): Promise<boolean> {
  */
 export async function generatePasswordToken(ctx: Context, rawEmail: string): Promise<void> {
   const email = normalizeEmail(rawEmail);
+  // Enabled accounts only: a disabled one gets no token, an invited one accepts its invitation.
   const customer = await ctx.db.customer.findFirst({
-    where: { email, hasAccount: true, deletedAt: null },
+    where: { email, hasAccount: true, deletedAt: null, disabledAt: null, passwordHash: { not: null } },
     select: { id: true, email: true, firstName: true, lastName: true },
   });
   if (!customer) return;
@@ -146,7 +165,7 @@ export async function generatePasswordToken(ctx: Context, rawEmail: string): Pro
       ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at
       WHERE customer_password_reset.created_at <= ${earliest}`;
     if (written === 0) return;
-    await recordEvents(tx, [
+    await recordEvents(tx, actorOf(ctx), [
       {
         name: 'customer.password_reset',
         payload: {
@@ -176,7 +195,13 @@ export async function resetPassword(ctx: Context, input: ResetPasswordInput): Pr
   const now = ctx.services.now();
 
   const row = await ctx.db.passwordResetToken.findUnique({ where: { tokenHash }, include: { customer: true } });
-  if (!row || row.customer.email !== email || !row.customer.hasAccount || row.customer.deletedAt)
+  if (
+    !row ||
+    row.customer.email !== email ||
+    !row.customer.hasAccount ||
+    row.customer.deletedAt ||
+    row.customer.disabledAt
+  )
     throw new InvalidTokenError();
   if (row.expiresAt <= now) throw new TokenExpiredError();
 
@@ -188,14 +213,15 @@ export async function resetPassword(ctx: Context, input: ResetPasswordInput): Pr
     if (consumed.count === 0) throw new InvalidTokenError();
     const customer = await tx.customer.update({ where: { id: row.customerId }, data: { passwordHash } });
     await tx.customerSession.deleteMany({ where: { customerId: customer.id } });
-    await recordEvents(tx, [{ name: 'customer.updated', payload: { id: customer.id, fields: ['password'] } }]);
+    await recordEvents(tx, { kind: 'CUSTOMER', name: customer.id }, [
+      { name: 'customer.updated', payload: { id: customer.id, fields: ['password'], via: 'password_reset' } },
+    ]);
     ctx.proven.add(customer.id);
     return customer;
   });
 }
 
 export interface UpdateMeInput {
-  email?: string | null;
   firstName?: string | null;
   lastName?: string | null;
   phone?: string | null;
@@ -213,12 +239,6 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
     ...phoneFields(input.phone, ctx.services.phoneRegion),
     companyName: text(input.companyName, 'companyName'),
   };
-  // A new email is unproven: its verification, and any token for the old one, end with the change.
-  const newEmail = input.email != null && normalizeEmail(input.email) !== current.email;
-  if (newEmail) {
-    data.email = normalizeEmail(input.email!);
-    data.emailVerifiedAt = null;
-  }
   const patch = metadataPatch(input.metadata);
   if (input.password) {
     checkPassword(input.password.new, 'password.new');
@@ -233,23 +253,152 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
       .map(([key]) => (key === 'passwordHash' ? 'password' : key)),
     ...(patch ? ['metadata'] : []),
   ];
-  try {
-    return await transaction(ctx, async (tx) => {
-      // Merged in the database, so a concurrent patch's keys are kept; before the update, whose row we return.
-      if (patch) await mergeMetadataInto(tx, 'customer', [id], patch, 'metadata', ctx.services.now());
-      const customer = await tx.customer.update({ where: { id }, data });
-      if (newEmail) await tx.emailVerificationToken.deleteMany({ where: { customerId: id } });
-      if (data.passwordHash && ctx.viewer.kind === 'customer') {
-        // A changed password ends every other session and any reset token: whoever knew the old
-        // password, or holds a token mailed before the change, is out.
-        await tx.customerSession.deleteMany({ where: { customerId: id, id: { not: ctx.viewer.sessionId } } });
-        await tx.passwordResetToken.deleteMany({ where: { customerId: id } });
-      }
-      if (fields.length) await recordEvents(tx, [{ name: 'customer.updated', payload: { id, fields } }]);
-      return customer;
+  return transaction(ctx, async (tx) => {
+    // Merged in the database, so a concurrent patch's keys are kept; before the update, whose row we return.
+    if (patch) await mergeMetadataInto(tx, 'customer', [id], patch, 'metadata', ctx.services.now());
+    const customer = await tx.customer.update({ where: { id }, data });
+    if (data.passwordHash && ctx.viewer.kind === 'customer') {
+      // A changed password ends every other session and any reset token: whoever knew the old
+      // password, or holds a token mailed before the change, is out.
+      await tx.customerSession.deleteMany({ where: { customerId: id, id: { not: ctx.viewer.sessionId } } });
+      await tx.passwordResetToken.deleteMany({ where: { customerId: id } });
+    }
+    if (fields.length) await recordEvents(tx, actorOf(ctx), [{ name: 'customer.updated', payload: { id, fields } }]);
+    return customer;
+  });
+}
+
+const EMAIL_CHANGE_INTERVAL_MS = 60_000;
+
+/**
+ * The only way a customer's email changes: the current password, then a token sent to the new
+ * address (`customer.email_change_requested`, which also names the current address for a notice).
+ * A session alone cannot move the account. At most one request a minute (RateLimitedError); a new
+ * request replaces the previous token. An address another account holds is EmailTakenError now,
+ * and again at confirmation if it was taken meanwhile.
+ */
+export async function requestEmailChange(ctx: Context, rawEmail: string, currentPassword: string): Promise<void> {
+  const id = requireCustomer(ctx);
+  const newEmail = atField('newEmail', () => normalizeEmail(rawEmail));
+  const current = await ctx.db.customer.findUniqueOrThrow({ where: { id } });
+  // Guesses of the password through a stolen session count as failed logins of the account.
+  const { loginPerEmail } = ctx.services.throttles;
+  const blocked = await loginPerEmail.hit(current.email);
+  if (blocked) throw new RateLimitedError(blocked);
+  if (!(await ctx.services.passwords.verify(currentPassword, current.passwordHash)))
+    throw new InvalidCredentialsError('currentPassword');
+  await loginPerEmail.reset(current.email);
+  if (newEmail === current.email) throw new ValidationError('This is the account’s email already.', 'newEmail');
+  const taken = await ctx.db.customer.findFirst({
+    where: { email: newEmail, hasAccount: true, deletedAt: null },
+    select: { id: true },
+  });
+  if (taken) throw new EmailTakenError('newEmail');
+  await transaction(ctx, async (tx) => {
+    const token = await issueToken(tx, id, 'email_change', {
+      now: ctx.services.now(),
+      ttlMs: ctx.services.emailVerification.ttlMs,
+      email: newEmail,
+      unlessIssuedWithinMs: EMAIL_CHANGE_INTERVAL_MS,
     });
+    if (!token) throw new RateLimitedError(EMAIL_CHANGE_INTERVAL_MS);
+    await recordEvents(tx, actorOf(ctx), [
+      { name: 'customer.email_change_requested', payload: { id, email: current.email, new_email: newEmail, token } },
+    ]);
+  });
+}
+
+/**
+ * Moves the account to the address the token was sent to (signed in or not: the token is the
+ * proof, though a session of another customer may not use it). The email counts as verified, what
+ * guests left under it is claimed (as verifyEmail does), and every other session and every reset,
+ * verification and other token of the customer ends. One conditional delete consumes the token:
+ * of two confirmations exactly one wins.
+ */
+export async function confirmEmailChange(ctx: Context, token: string): Promise<Customer> {
+  const now = ctx.services.now();
+  try {
+    const customer = await transaction(ctx, async (tx) => {
+      const used = await consumeToken(tx, token, 'email_change', now);
+      if (!used) throw new InvalidTokenError('email change');
+      if (ctx.viewer.kind === 'customer' && ctx.viewer.customerId !== used.customerId)
+        throw new InvalidTokenError('email change');
+      if (used.expired) throw new TokenExpiredError('email change');
+      const [account] = await lockCustomers(tx, [used.customerId]);
+      if (!account?.has_account) throw new InvalidTokenError('email change');
+      await tx.customer.update({ where: { id: account.id }, data: { email: used.email!, emailVerifiedAt: now } });
+      const keep = ctx.viewer.kind === 'customer' ? ctx.viewer.sessionId : undefined;
+      await tx.customerSession.deleteMany({
+        where: { customerId: account.id, ...(keep ? { id: { not: keep } } : {}) },
+      });
+      await endTokens(tx, [account.id]);
+      const actor = { kind: 'CUSTOMER' as const, name: account.id };
+      await recordEvents(tx, actor, [
+        {
+          name: 'customer.updated',
+          payload: { id: account.id, fields: ['email', 'email_verified_at'], via: 'email_change' },
+        },
+      ]);
+      const guests = await tx.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "customer"
+        WHERE "email" = ${used.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
+        ORDER BY "id" FOR UPDATE`;
+      const { target } = await mergeInto(
+        tx,
+        now,
+        account.id,
+        guests.map((g) => g.id),
+        'email_verified',
+        actor,
+      );
+      return target;
+    });
+    ctx.proven.add(customer.id);
+    return customer;
   } catch (error) {
-    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError();
+    if (uniqueViolated(error) === UNIQUE.accountEmail) throw new EmailTakenError('token');
     throw error;
   }
+}
+
+/**
+ * Accepts an invitation (`inviteCustomers`): sets the password, proves the email (verified; guests'
+ * orders, addresses and groups under it are claimed, as verifyEmail does) and signs in. The token
+ * is consumed in one conditional delete.
+ */
+export async function acceptInvitation(ctx: Context, token: string, password: string): Promise<Session> {
+  checkPassword(password);
+  if (!ONE_TIME_TOKEN.test(token)) throw new InvalidTokenError('invitation');
+  const row = await ctx.db.customerToken.findUnique({ where: { tokenHash: sha256(token) } });
+  if (row?.purpose !== 'invitation') throw new InvalidTokenError('invitation');
+  if (row.expiresAt <= ctx.services.now()) throw new TokenExpiredError('invitation');
+  const passwordHash = await ctx.services.passwords.hash(password);
+  const now = ctx.services.now();
+  return transaction(ctx, async (tx) => {
+    const used = await consumeToken(tx, token, 'invitation', now);
+    if (!used) throw new InvalidTokenError('invitation');
+    if (used.expired) throw new TokenExpiredError('invitation');
+    const [account] = await lockCustomers(tx, [used.customerId]);
+    const invited = await tx.customer.updateManyAndReturn({
+      where: { id: used.customerId, hasAccount: true, passwordHash: null, email: used.email!, deletedAt: null },
+      data: { passwordHash, emailVerifiedAt: now, updatedAt: now },
+      select: { id: true },
+    });
+    if (!account || invited.length === 0) throw new InvalidTokenError('invitation');
+    const actor = { kind: 'CUSTOMER' as const, name: account.id };
+    await recordEvents(tx, actor, [{ name: 'customer.invitation_accepted', payload: { id: account.id } }]);
+    const guests = await tx.$queryRaw<{ id: string }[]>`
+      SELECT "id" FROM "customer"
+      WHERE "email" = ${account.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
+      ORDER BY "id" FOR UPDATE`;
+    const { target } = await mergeInto(
+      tx,
+      now,
+      account.id,
+      guests.map((g) => g.id),
+      'email_verified',
+      actor,
+    );
+    return openSession(tx, ctx, target);
+  });
 }

@@ -1,4 +1,4 @@
-import { requireAdmin } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import { recordEvents } from '../events/outbox.js';
@@ -89,7 +89,7 @@ export async function addAddress(ctx: Context, customerId: string, input: Addres
     }
     await releaseDefaults(tx, customerId, input);
     const address = await tx.address.create({ data: { id: newId('Address'), customerId, ...data } });
-    await recordEvents(tx, [
+    await recordEvents(tx, actorOf(ctx), [
       { name: 'customer_address.created', payload: { id: address.id, customer_id: customerId } },
     ]);
     return address;
@@ -111,7 +111,7 @@ export async function updateAddress(
     await releaseDefaults(tx, customerId, input, addressId);
     if (patch) await mergeMetadataInto(tx, 'customer_address', [addressId], patch, 'metadata', ctx.services.now());
     const address = await tx.address.update({ where: { id: addressId }, data });
-    await recordEvents(tx, [
+    await recordEvents(tx, actorOf(ctx), [
       { name: 'customer_address.updated', payload: { id: address.id, customer_id: customerId } },
     ]);
     return address;
@@ -125,7 +125,9 @@ export async function deleteAddress(ctx: Context, customerId: string, addressId:
     const current = await tx.address.findFirst({ where: { id: addressId, customerId, deletedAt: null } });
     if (!current) throw new NotFoundError([addressId], 'id');
     await tx.address.delete({ where: { id: addressId } });
-    await recordEvents(tx, [{ name: 'customer_address.deleted', payload: { id: addressId, customer_id: customerId } }]);
+    await recordEvents(tx, actorOf(ctx), [
+      { name: 'customer_address.deleted', payload: { id: addressId, customer_id: customerId } },
+    ]);
     return current;
   });
 }
@@ -205,6 +207,7 @@ export async function addAddresses(ctx: Context, inputs: CreateAddressInput[]): 
     const created = await tx.address.createManyAndReturn({ data: rows });
     await recordEvents(
       tx,
+      actorOf(ctx),
       created.map((a) => ({
         name: 'customer_address.created' as const,
         payload: { id: a.id, customer_id: a.customerId },
@@ -270,6 +273,7 @@ export async function updateAddresses(
     if (patch) await mergeMetadataInto(tx, 'customer_address', ids, patch, 'input.metadata', ctx.services.now());
     await recordEvents(
       tx,
+      actorOf(ctx),
       targets.map((a) => ({
         name: 'customer_address.updated' as const,
         payload: { id: a.id, customer_id: a.customerId },
@@ -287,6 +291,7 @@ export async function deleteAddresses(ctx: Context, selection: Selection<Prisma.
     await tx.address.deleteMany({ where: { id: { in: targets.map((a) => a.id) } } });
     await recordEvents(
       tx,
+      actorOf(ctx),
       targets.map((a) => ({
         name: 'customer_address.deleted' as const,
         payload: { id: a.id, customer_id: a.customerId },

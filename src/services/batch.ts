@@ -47,6 +47,16 @@ export interface Selection<Where> {
   where?: Where;
 }
 
+/** Runs `check`, naming `field` as any validation error's field (`newEmail` rather than `email`). */
+export function atField<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof DomainError) Object.defineProperty(error, 'field', { value: field });
+    throw error;
+  }
+}
+
 /** Runs `check` for item `index`, naming the item in any validation error's field: `input[3].email`. */
 export function atItem<T>(field: string, index: number, check: () => T): T {
   try {

@@ -1,4 +1,4 @@
-import { requireAdmin } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { transaction } from '../db/transaction.js';
@@ -85,6 +85,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
       const customers = await tx.customer.createManyAndReturn({ data });
       await recordEvents(
         tx,
+        actorOf(ctx),
         customers.map((c) => ({ name: 'customer.created' as const, payload: { id: c.id } })),
       );
       return customers.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -100,7 +101,7 @@ export async function createCustomers(ctx: Context, inputs: CreateCustomerInput[
  * caller's transaction: a row soft-deleted or deleted since it matched is not touched (by IDs it
  * is NOT_FOUND), and none can change until the transaction ends. At most two statements.
  */
-async function selectCustomers(
+export async function selectCustomers(
   tx: Prisma.TransactionClient,
   selection: Selection<Prisma.CustomerWhereInput>,
 ): Promise<string[]> {
@@ -146,10 +147,21 @@ export async function updateCustomers(
       if (data.email !== undefined && ids.length > 1)
         throw new ValidationError('An email can be set on one customer at a time.', 'input.email');
       if (ids.length === 0) return [];
+      if (data.email !== undefined) {
+        // An admin's change is direct, and the new address is unproven: its verification, and any
+        // verification or email-change token for an address, end with it.
+        await tx.customer.updateMany({
+          where: { id: { in: ids }, email: { not: data.email as string } },
+          data: { emailVerifiedAt: null },
+        });
+        await tx.emailVerificationToken.deleteMany({ where: { customerId: { in: ids } } });
+        await tx.customerToken.deleteMany({ where: { customerId: { in: ids }, purpose: 'email_change' } });
+      }
       await tx.customer.updateMany({ where: { id: { in: ids } }, data: { ...data, updatedAt: ctx.services.now() } });
       if (patch) await mergeMetadataInto(tx, 'customer', ids, patch, 'input.metadata', ctx.services.now());
       await recordEvents(
         tx,
+        actorOf(ctx),
         ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields } })),
       );
       return tx.customer.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
@@ -172,6 +184,7 @@ export async function deleteCustomers(
     await tx.customer.deleteMany({ where: { id: { in: ids } } });
     await recordEvents(
       tx,
+      actorOf(ctx),
       ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id } })),
     );
     return ids;
@@ -215,6 +228,7 @@ export async function softDeleteCustomers(ctx: Context, ids: string[]): Promise<
     });
     await recordEvents(
       tx,
+      actorOf(ctx),
       ids.map((id) => ({ name: 'customer.deleted' as const, payload: { id, soft: true } })),
     );
     return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };
@@ -251,6 +265,7 @@ export async function restoreCustomers(ctx: Context, ids: string[]): Promise<Sof
       });
       await recordEvents(
         tx,
+        actorOf(ctx),
         ids.map((id) => ({ name: 'customer.updated' as const, payload: { id, fields: ['deleted_at'] } })),
       );
       return { ids, addressIds: addresses.map((a) => a.id).sort(), membershipIds: memberships.map((m) => m.id).sort() };

@@ -55,13 +55,16 @@ export class InvalidCredentialsError extends DomainError {
   }
 }
 
+/** What a one-time token was for, as its errors name it. */
+type TokenKind = 'reset' | 'verification' | 'email change' | 'invitation' | 'confirmation' | 'unsubscribe';
+
 export class InvalidTokenError extends DomainError {
   static override readonly code = 'INVALID_TOKEN';
-  constructor(kind: 'reset' | 'verification' = 'reset') {
+  constructor(kind: TokenKind = 'reset') {
     super(
       kind === 'reset'
         ? 'The reset token is not valid for this email. Request a new one.'
-        : 'The verification token is not valid. Request a new one.',
+        : `The ${kind} token is not valid. Request a new one.`,
       'token',
     );
   }
@@ -69,7 +72,7 @@ export class InvalidTokenError extends DomainError {
 
 export class TokenExpiredError extends DomainError {
   static override readonly code = 'TOKEN_EXPIRED';
-  constructor(kind: 'reset' | 'verification' = 'reset') {
+  constructor(kind: TokenKind = 'reset') {
     super(`The ${kind} token has expired. Request a new one.`, 'token');
   }
 }
@@ -79,6 +82,25 @@ export class EmailNotVerifiedError extends DomainError {
   static override readonly code = 'EMAIL_NOT_VERIFIED';
   constructor() {
     super('Verify your email address first: we sent you a link. You can ask for a new one.', 'email');
+  }
+}
+
+/** Login refused: an admin disabled the account. Said only after a correct password. */
+export class AccountDisabledError extends DomainError {
+  static override readonly code = 'ACCOUNT_DISABLED';
+  constructor() {
+    super('This account is disabled. Contact the shop.');
+  }
+}
+
+/** An invitation to customers who have an account already (enabled, disabled or invited). */
+export class AccountExistsError extends DomainError {
+  static override readonly code = 'ACCOUNT_EXISTS';
+  constructor(
+    readonly customerIds: string[],
+    field = 'ids',
+  ) {
+    super(`Already registered accounts, not guests: ${customerIds.join(', ')}`, field);
   }
 }
 
@@ -207,4 +229,6 @@ export const ERROR_CATALOGUE = [
   EmailNotVerifiedError,
   MergeConflictError,
   RestoreConflictError,
+  AccountDisabledError,
+  AccountExistsError,
 ] as const;

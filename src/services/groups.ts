@@ -1,8 +1,8 @@
-import { requireAdmin } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { UNIQUE, uniqueViolated } from '../db/errors.js';
 import { singleStatement, transaction } from '../db/transaction.js';
-import { recordEvents, recordEventsSql, sqlConstant, sqlValue } from '../events/outbox.js';
+import { type Actor, recordEvents, recordEventsSql, sqlConstant, sqlValue } from '../events/outbox.js';
 import { type Customer, type CustomerGroup, type CustomerGroupCustomer, Prisma } from '../generated/prisma/client.js';
 import { ID_ALPHABET, newId, newIdStem } from '../lib/ids.js';
 import {
@@ -158,6 +158,7 @@ async function writeMemberships(ctx: Context, run: Run, w: MembershipWrite) {
       customerIds: w.customerIds ?? [],
       stem: newIdStem('CustomerGroupCustomer'),
       createdBy,
+      actor: actorOf(ctx),
       now: ctx.services.now(),
       events: w.announce ? groupIds.length : 0,
       read: w.read,
@@ -214,6 +215,7 @@ function membershipStatement(s: {
   customerIds: string[];
   stem: string;
   createdBy: string;
+  actor: Actor;
   now: Date;
   /** How many groups may change, if their events are to be recorded. */
   events: number;
@@ -293,6 +295,7 @@ function membershipStatement(s: {
         FROM (${Prisma.join(changes, ' UNION ALL ')}) x
         GROUP BY group_id)`,
       recordEventsSql(
+        s.actor,
         'customer_group.updated',
         Prisma.sql`changed`,
         {
@@ -367,7 +370,14 @@ export async function createCustomerGroups(ctx: Context, inputs: CreateGroupInpu
         });
       await recordEvents(
         tx,
-        created.map((g) => ({ name: 'customer_group.created' as const, payload: { id: g.id } })),
+        actorOf(ctx),
+        created.map((g) => {
+          const added = [...new Set(memberships.filter((m) => m.customerGroupId === g.id).map((m) => m.customerId))];
+          return {
+            name: 'customer_group.created' as const,
+            payload: { id: g.id, ...(added.length ? { added: added.sort() } : {}) },
+          };
+        }),
       );
       const byId = new Map(created.map((g) => [g.id, g]));
       return groups.map((g) => byId.get(g.id)!);
@@ -440,6 +450,7 @@ export async function updateCustomerGroups(
       if (fields.length)
         await recordEvents(
           tx,
+          actorOf(ctx),
           ids.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields } })),
         );
       return groups;
@@ -463,6 +474,7 @@ export async function deleteCustomerGroups(ctx: Context, selection: GroupSelecti
     await tx.customerGroup.deleteMany({ where: { id: { in: ids } } });
     await recordEvents(
       tx,
+      actorOf(ctx),
       ids.map((id) => ({ name: 'customer_group.deleted' as const, payload: { id } })),
     );
     return ids;
@@ -502,6 +514,7 @@ export async function softDeleteCustomerGroups(ctx: Context, ids: string[]): Pro
     });
     await recordEvents(
       tx,
+      actorOf(ctx),
       live.map((id) => ({ name: 'customer_group.deleted' as const, payload: { id, soft: true } })),
     );
     return { ids: live, membershipIds: memberships.map((m) => m.id).sort() };
@@ -561,6 +574,7 @@ export async function restoreCustomerGroups(ctx: Context, ids: string[]): Promis
       const restoredIds = restored.map((g) => g.id).sort();
       await recordEvents(
         tx,
+        actorOf(ctx),
         restoredIds.map((id) => ({ name: 'customer_group.updated' as const, payload: { id, fields: ['deleted_at'] } })),
       );
       return { ids: restoredIds, membershipIds: memberships.map((m) => m.id).sort() };

@@ -1,12 +1,12 @@
-import { requireAdmin } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
-import { recordEvents } from '../events/outbox.js';
+import { type Actor, recordEvents } from '../events/outbox.js';
 import type { Customer, Prisma } from '../generated/prisma/client.js';
 import { MAX_ADDRESSES_PER_CUSTOMER } from './addresses.js';
 import { checkBatchSize } from './batch.js';
 import { MergeConflictError, NotFoundError } from './errors.js';
-import { METADATA_MAX_BYTES } from './validation.js';
+import { MAX_TAGS_PER_CUSTOMER, METADATA_MAX_BYTES } from './validation.js';
 
 export interface MergeResult {
   target: Customer;
@@ -38,6 +38,7 @@ export async function mergeInto(
   targetId: string,
   sourceIds: string[],
   cause: 'email_verified' | 'admin',
+  actor: Actor,
 ): Promise<MergeResult> {
   if (sourceIds.length === 0) {
     return { target: await tx.customer.findUniqueOrThrow({ where: { id: targetId } }), sourceIds };
@@ -100,9 +101,28 @@ export async function mergeInto(
   await tx.customerSession.deleteMany({ where: { customerId: { in: sourceIds } } });
   await tx.passwordResetToken.deleteMany({ where: { customerId: { in: sourceIds } } });
   await tx.emailVerificationToken.deleteMany({ where: { customerId: { in: sourceIds } } });
+  await tx.customerToken.deleteMany({ where: { customerId: { in: sourceIds } } });
+  // The sources' history and notes come along; their tags join the target's (up to the cap).
+  await tx.$executeRaw`
+    UPDATE "customer_timeline_entry" SET "customer_id" = ${targetId}, "merged_from_id" = coalesce("merged_from_id", "customer_id")
+    WHERE "customer_id" = ANY(${sourceIds}::text[])`;
+  await tx.$executeRaw`
+    UPDATE "customer_note" SET "customer_id" = ${targetId} WHERE "customer_id" = ANY(${sourceIds}::text[])`;
+  await tx.$executeRaw`
+    UPDATE "customer" t SET "tags" = ARRAY(
+      SELECT min(tag) FROM (
+        SELECT tag, fold_case(tag) AS folded, min(rank) AS rank FROM (
+          SELECT tag, 0 AS rank, n FROM unnest(t."tags") WITH ORDINALITY u(tag, n)
+          UNION ALL SELECT tag, 1, n FROM "customer" s, unnest(s."tags") WITH ORDINALITY u(tag, n)
+            WHERE s."id" = ANY(${sourceIds}::text[])) all_tags
+        GROUP BY tag, folded) x
+      GROUP BY folded ORDER BY min(rank), folded LIMIT ${MAX_TAGS_PER_CUSTOMER})
+    WHERE t."id" = ${targetId} AND EXISTS (
+      SELECT 1 FROM "customer" s WHERE s."id" = ANY(${sourceIds}::text[]) AND cardinality(s."tags") > 0)`;
   const of = (rows: Moved[], source: string) => rows.filter((row) => row.from === source).map((row) => row.id);
   await recordEvents(
     tx,
+    actor,
     sourceIds.map((source) => ({
       name: 'customer.merged' as const,
       payload: {
@@ -156,6 +176,6 @@ export async function mergeCustomers(ctx: Context, input: MergeCustomersInput): 
         'sourceIds',
       );
     }
-    return mergeInto(tx, ctx.services.now(), input.targetId, sourceIds, 'admin');
+    return mergeInto(tx, ctx.services.now(), input.targetId, sourceIds, 'admin', actorOf(ctx));
   });
 }

@@ -1,6 +1,7 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { Prisma } from '../generated/prisma/client.js';
+import { foldCase } from '../lib/fold-case.js';
 import { passwordProblem } from '../lib/passwords.js';
 import { PasswordTooLongError, ValidationError } from './errors.js';
 
@@ -90,4 +91,41 @@ export function phoneFields(value: string | null | undefined, region: CountryCod
   const phone = text(value, field, 50);
   if (phone === undefined) return {};
   return { phone, phoneE164: phoneE164(phone, region) };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+export const MAX_TAGS_PER_CUSTOMER = 250;
+export const MAX_TAG_LENGTH = 40;
+export const MAX_NOTE_LENGTH = 5000;
+
+/**
+ * Tags as given, trimmed, each 1–40 characters, once each by fold_case (the database's case-fold:
+ * "VIP" and "vip" are one tag, kept as first written).
+ */
+export function tagList(values: readonly string[], field: string): string[] {
+  if (values.length === 0) throw new ValidationError('Give at least one tag.', field);
+  if (values.length > MAX_TAGS_PER_CUSTOMER)
+    throw new ValidationError(`At most ${MAX_TAGS_PER_CUSTOMER} tags per customer.`, field);
+  const seen = new Map<string, string>();
+  values.forEach((value, i) => {
+    const tag = value.trim();
+    if (tag.length === 0 || [...tag].length > MAX_TAG_LENGTH)
+      throw new ValidationError(`A tag has 1 to ${MAX_TAG_LENGTH} characters after trimming.`, `${field}[${i}]`);
+    if (CONTROL_CHARACTERS.test(tag))
+      throw new ValidationError('A tag cannot hold control characters.', `${field}[${i}]`);
+    const folded = foldCase(tag);
+    if (!seen.has(folded)) seen.set(folded, tag);
+  });
+  return [...seen.values()];
+}
+
+/** A staff note's body: trimmed, 1–5,000 characters. */
+export function noteBody(value: string, field = 'body'): string {
+  const body = value.trim();
+  if (body.length === 0) throw new ValidationError('A note cannot be empty.', field);
+  if ([...body].length > MAX_NOTE_LENGTH)
+    throw new ValidationError(`A note has at most ${MAX_NOTE_LENGTH} characters.`, field);
+  return body;
 }

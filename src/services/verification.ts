@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { requireCustomer } from '../auth.js';
+import { actorOf, requireCustomer } from '../auth.js';
 import type { Context } from '../context.js';
 import { transaction } from '../db/transaction.js';
 import { recordEvents } from '../events/outbox.js';
@@ -33,7 +33,7 @@ export async function issueVerification(
     ON CONFLICT (customer_id) DO UPDATE SET token_hash = excluded.token_hash, email = excluded.email, created_at = excluded.created_at, expires_at = excluded.expires_at
     WHERE customer_email_verification.created_at <= ${new Date(now.getTime() - unlessIssuedWithinMs)}`;
   if (written === 0) return false;
-  await recordEvents(tx, [
+  await recordEvents(tx, actorOf(ctx), [
     {
       name: 'customer.email_verification_requested',
       payload: { customerId: customer.id, email: customer.email, token },
@@ -81,13 +81,16 @@ export async function verifyEmail(ctx: Context, token: string): Promise<Customer
       SELECT "id" FROM "customer"
       WHERE "email" = ${account.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
       ORDER BY "id" FOR UPDATE`;
-    await recordEvents(tx, [{ name: 'customer.updated', payload: { id: account.id, fields: ['email_verified_at'] } }]);
+    await recordEvents(tx, actorOf(ctx), [
+      { name: 'customer.updated', payload: { id: account.id, fields: ['email_verified_at'] } },
+    ]);
     const { target } = await mergeInto(
       tx,
       now,
       account.id,
       guests.map((g) => g.id),
       'email_verified',
+      { kind: 'CUSTOMER', name: account.id },
     );
     return target;
   });
