@@ -532,19 +532,21 @@ export async function seed(db: Database, options: SeedOptions = {}): Promise<See
       }
       const companyName = chance(0.2) ? faker.company.name() : null;
       const updatedAt = chance(0.6) ? createdAt : between(createdAt, BASE_TIME);
+      const phone = phoneFields(chance(0.5) ? phoneFor(country) : null);
       const row: Prisma.CustomerCreateManyInput = {
         id: customerId,
         email,
         firstName,
         lastName,
         companyName,
-        ...phoneFields(chance(0.5) ? phoneFor(country) : null),
+        ...phone,
         hasAccount,
         passwordHash: hasAccount ? SEED_PASSWORD_HASH : null,
         metadata: chance(0.25) ? customerMetadata(faker) : undefined,
         createdBy: companyName && chance(0.3) ? pick(admins) : null,
         createdAt: new Date(createdAt),
         updatedAt: new Date(updatedAt),
+        ...record(i, hasAccount, phone.phone != null, updatedAt),
       };
       const customer = { row, createdAt, country };
       customers.push(customer);
@@ -821,6 +823,41 @@ function progressReporter(onProgress: SeedOptions['onProgress']): (message: stri
   };
 }
 
+const TAG_SETS = [['VIP'], ['Wholesale'], ['newsletter', 'VIP'], ['Returns often'], ['B2B', 'Wholesale']];
+
+/**
+ * A customer's record (tags, marketing consent, a disabled account now and then), from its place in
+ * the seed rather than the random stream: the rest of the sample data stays as it was.
+ */
+function record(
+  i: number,
+  hasAccount: boolean,
+  hasPhone: boolean,
+  at: number,
+): Partial<Prisma.CustomerCreateManyInput> {
+  const when = new Date(at);
+  const email =
+    i % 3 === 0
+      ? { state: 'SUBSCRIBED', level: 'SINGLE_OPT_IN', source: 'register' }
+      : i % 17 === 0
+        ? { state: 'UNSUBSCRIBED', level: null, source: 'unsubscribe_link' }
+        : null;
+  const sms = hasPhone && i % 5 === 0;
+  // Every column is in the COPY, so a column's default is written here (COPY's \N is NULL).
+  return {
+    tags: i % 4 === 0 ? TAG_SETS[(i / 4) % TAG_SETS.length]! : [],
+    disabledAt: hasAccount && i % 37 === 1 ? when : null,
+    emailMarketingState: email?.state ?? 'NOT_SUBSCRIBED',
+    emailMarketingOptInLevel: email?.level ?? null,
+    emailMarketingUpdatedAt: email ? when : null,
+    emailMarketingSource: email?.source ?? null,
+    smsMarketingState: sms ? 'SUBSCRIBED' : 'NOT_SUBSCRIBED',
+    smsMarketingOptInLevel: sms ? 'SINGLE_OPT_IN' : null,
+    smsMarketingUpdatedAt: sms ? when : null,
+    smsMarketingSource: sms ? 'checkout' : null,
+  };
+}
+
 // The columns the seed writes, as Prisma field names; the others keep their defaults (the order
 // display ID sequence).
 const SEEDED_FIELDS = {
@@ -839,6 +876,16 @@ const SEEDED_FIELDS = {
     'createdBy',
     'createdAt',
     'updatedAt',
+    'tags',
+    'disabledAt',
+    'emailMarketingState',
+    'emailMarketingOptInLevel',
+    'emailMarketingUpdatedAt',
+    'emailMarketingSource',
+    'smsMarketingState',
+    'smsMarketingOptInLevel',
+    'smsMarketingUpdatedAt',
+    'smsMarketingSource',
   ],
   customer_group_customer: ['id', 'customerId', 'customerGroupId', 'createdBy', 'createdAt', 'updatedAt'],
   customer_address: [
@@ -981,6 +1028,9 @@ function copyValue(value: unknown): string {
   if (typeof value === 'boolean') return value ? 't' : 'f';
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return copyText(value);
+  // A text[] (tags): PostgreSQL's array literal, each item quoted.
+  if (Array.isArray(value))
+    return copyText(`{${value.map((item) => `"${String(item).replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
   // An address snapshot is shared by every order sent to that address: written once.
   let json = jsonText.get(value as object);
   if (json === undefined) {

@@ -401,6 +401,9 @@ describe('account states', () => {
     await t.gql(`mutation { generatePasswordToken(email: "disable@example.com") { __typename } }`, {}, ANONYMOUS);
     const reset = await tokenOf('customer.password_reset', s.customer.id);
     const verification = await tokenOf('customer.email_verification_requested', s.customer.id, 'token');
+    const CHANGE = `mutation { requestEmailChange(newEmail: "off-new@example.com", currentPassword: "password-1") { __typename } }`;
+    await t.gql(CHANGE, {}, bearer(s.accessToken));
+    const change = await tokenOf('customer.email_change_requested', s.customer.id);
     const r = result(await t.gql(DISABLE, { ids: [s.customer.id] }));
     assert.equal((r.customers as { accountState: string }[])[0]!.accountState, 'DISABLED');
     for (const token of [s.accessToken, other.accessToken as string]) {
@@ -423,6 +426,8 @@ describe('account states', () => {
       ).code,
       'INVALID_TOKEN',
     );
+    const confirm = `mutation($t: String!) { confirmEmailChange(token: $t) { __typename ... on Error { code } } }`;
+    assert.equal(result(await t.gql(confirm, { t: change }, ANONYMOUS)).code, 'INVALID_TOKEN');
     assert.equal((await login('disable@example.com', 'wrong-password')).code, 'INVALID_CREDENTIALS', 'no enumeration');
     assert.equal((await login('disable@example.com')).code, 'ACCOUNT_DISABLED');
     await t.gql(`mutation { generatePasswordToken(email: "disable@example.com") { __typename } }`, {}, ANONYMOUS);

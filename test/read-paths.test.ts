@@ -716,6 +716,15 @@ test('the customer record (timeline, notes, tags, consent, account state) reads 
   }
   const all = await both<{ customer: { timeline: { totalCount: number } } }>(query, { id: c.id, types: null });
   assert.equal(all.body.data!.customer.timeline.totalCount, 3);
+  // The tags in use: an aggregate the Pothos path answers (a counted fallback), the same either way.
+  const tags = await both<{ customerTags: { edges: { node: { tag: string } }[] } }>(
+    `{ customerTags(first: 3, q: "w") { edges { cursor node { tag customerCount } } pageInfo { hasNextPage endCursor } } }`,
+  );
+  assert.equal(tags.wasPlanned, false);
+  assert.deepEqual(
+    tags.body.data!.customerTags.edges.map((e) => e.node.tag),
+    ['Wholesale'],
+  );
 });
 
 test("federation's email key folds case as the email filter does, so an imported mixed-case email is found", async () => {

@@ -206,7 +206,7 @@ builder.mutationFields((t) => ({
     type: CustomerPayload,
     authScopes: { customer: true },
     args: { input: t.arg({ type: UpdateMeInput, required: true }) },
-    errors: { types: [...passwordErrors, InvalidCredentialsError] },
+    errors: { types: [...passwordErrors, InvalidCredentialsError, RateLimitedError] },
     resolve: async (_root, { input }, ctx) => ({ customer: await accounts.updateMe(ctx, input) }),
   }),
   addMyAddress: t.field({

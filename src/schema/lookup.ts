@@ -13,7 +13,7 @@ import DataLoader from 'dataloader';
 import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import { ownRows } from '../auth.js';
 import type { Context, Viewer } from '../context.js';
-import { graphqlTypeOfId } from '../lib/ids.js';
+import { graphqlTypeOfId, ID_PREFIXES } from '../lib/ids.js';
 import { builder, LIVE, MAX_NODES } from './builder.js';
 import { invalidArgument } from './invalid-argument.js';
 
@@ -29,6 +29,8 @@ export const ENTITY_KEYS = {
   Address: ['id'],
   Order: ['id'],
   OrderLineItem: ['id'],
+  CustomerNote: ['id'],
+  CustomerTimelineEntry: ['id'],
 } as const;
 
 export type EntityName = keyof typeof ENTITY_KEYS;
@@ -80,6 +82,10 @@ export function entityWhere(type: EntityName, viewer: Viewer): Record<string, un
     case 'CustomerGroupMembership':
       // Admins' only: a customer's key finds nothing, as an unknown one.
       return { ...LIVE, ...(owner.customerId === undefined ? {} : { id: { in: [] } }) };
+    case 'CustomerNote':
+    case 'CustomerTimelineEntry':
+      // Staff data: admins' only, as memberships.
+      return owner.customerId === undefined ? {} : { id: { in: [] } };
     case 'Address':
       return { ...LIVE, customer: LIVE, ...owner };
     case 'Order':
@@ -151,50 +157,41 @@ export const keyOf = (ref: Reference) => ('email' in ref ? `Customer email ${ref
  * Keyed by the request's context first: a cached document's field nodes are shared across
  * requests, and a loader's cache must not be.
  */
+/** The Prisma delegate each entity type (but Customer, keyed by email too) is read from. */
+const TABLES = {
+  CustomerGroup: (db: Context['db']) => db.customerGroup,
+  Address: (db: Context['db']) => db.address,
+  Order: (db: Context['db']) => db.order,
+  OrderLineItem: (db: Context['db']) => db.orderLineItem,
+  CustomerGroupMembership: (db: Context['db']) => db.customerGroupCustomer,
+  CustomerNote: (db: Context['db']) => db.customerNote,
+  CustomerTimelineEntry: (db: Context['db']) => db.customerTimelineEntry,
+} satisfies Record<Exclude<EntityName, 'Customer'>, unknown>;
+
+type ById = Exclude<EntityName, 'Customer'>;
+type RowOf<Type extends ById> = Awaited<ReturnType<ReturnType<(typeof TABLES)[Type]>['findMany']>>[number];
+
 function entityLoaders(ctx: Context, info: GraphQLResolveInfo) {
-  const where = (type: EntityName, ids: string[]) => ({ AND: [{ id: { in: ids } }, entityWhere(type, ctx.viewer)] });
+  const loader = <Type extends ById>(type: Type) =>
+    new DataLoader(
+      byIds(type, (ids) => {
+        // Each delegate types its own findMany; the query built here fits every model's.
+        const table = TABLES[type](ctx.db) as unknown as { findMany(query: object): Promise<RowOf<Type>[]> };
+        return table.findMany({
+          ...queryFromInfo({ context: ctx, info, typeName: type }),
+          where: { AND: [{ id: { in: ids } }, entityWhere(type, ctx.viewer)] },
+        });
+      }),
+    );
   return {
     Customer: new DataLoader((keys: readonly CustomerKey[]) => loadCustomers(ctx, info, keys), { cacheKeyFn: keyOf }),
-    CustomerGroup: new DataLoader(
-      byIds('CustomerGroup', (ids) =>
-        ctx.db.customerGroup.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'CustomerGroup' }),
-          where: where('CustomerGroup', ids),
-        }),
-      ),
-    ),
-    Address: new DataLoader(
-      byIds('Address', (ids) =>
-        ctx.db.address.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'Address' }),
-          where: where('Address', ids),
-        }),
-      ),
-    ),
-    Order: new DataLoader(
-      byIds('Order', (ids) =>
-        ctx.db.order.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'Order' }),
-          where: where('Order', ids),
-        }),
-      ),
-    ),
-    OrderLineItem: new DataLoader(
-      byIds('OrderLineItem', (ids) =>
-        ctx.db.orderLineItem.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'OrderLineItem' }),
-          where: where('OrderLineItem', ids),
-        }),
-      ),
-    ),
-    CustomerGroupMembership: new DataLoader(
-      byIds('CustomerGroupMembership', (ids) =>
-        ctx.db.customerGroupCustomer.findMany({
-          ...queryFromInfo({ context: ctx, info, typeName: 'CustomerGroupMembership' }),
-          where: where('CustomerGroupMembership', ids),
-        }),
-      ),
-    ),
+    CustomerGroup: loader('CustomerGroup'),
+    Address: loader('Address'),
+    Order: loader('Order'),
+    OrderLineItem: loader('OrderLineItem'),
+    CustomerGroupMembership: loader('CustomerGroupMembership'),
+    CustomerNote: loader('CustomerNote'),
+    CustomerTimelineEntry: loader('CustomerTimelineEntry'),
   };
 }
 
@@ -219,14 +216,16 @@ export function load(loaders: EntityLoaders, ref: Reference): Promise<EntityRow 
   return (loaders[ref.type] as DataLoader<string, EntityRow | null>).load(ref.id);
 }
 
+const NODE_PREFIXES = Object.values(ID_PREFIXES)
+  .filter((prefix) => entityTypeOfId(`${prefix}_0`))
+  .map((prefix) => `${prefix}_…`)
+  .join(', ');
+
 /** An ID's Node, or null; an ID of no Node type of this service is bad input naming `argument`. */
 async function loadNode(id: string, argument: string, ctx: Context, info: GraphQLResolveInfo) {
   const type = entityTypeOfId(id);
   if (!type) {
-    throw invalidArgument(
-      argument,
-      `"${id}" is not the ID of a node of this service (cus_…, cusgroup_…, cusgc_…, cuaddr_…, order_…, ordli_…)`,
-    );
+    throw invalidArgument(argument, `"${id}" is not the ID of a node of this service (${NODE_PREFIXES})`);
   }
   const row = await load(loadersOf(ctx, info), { type, id });
   if (row) brandWithType(row, type as never);

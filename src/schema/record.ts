@@ -22,7 +22,7 @@ import { CustomerPayload, DeletedPayload, OkPayload, Session } from './account.j
 import { CustomersPayload } from './admin-customers.js';
 import { builder } from './builder.js';
 import { AccountState, CustomerFilter, MarketingState, selectedCustomers } from './customer.js';
-import { DateTimeFilter, dateRange, parseId, parseIds, selectionErrors } from './inputs.js';
+import { DateTimeFilter, dateRange, parseId, parseIds, SEARCH_RULE, searchTerm, selectionErrors } from './inputs.js';
 import { invalidArgument } from './invalid-argument.js';
 import { MAX_PAGE_SIZE, relationConnection } from './keyset.js';
 
@@ -122,12 +122,12 @@ const Actor = builder.objectRef<{ kind: string; name: string | null }>('Timeline
   }),
 });
 
-export const CustomerNote = builder.prismaObject('CustomerNote', {
+export const CustomerNote = builder.prismaNode('CustomerNote', {
+  id: { field: 'id' },
   description: 'A staff note on a customer (admins only).',
   select: { id: true },
   authScopes: { admin: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
     body: t.exposeString('body'),
     author: t.exposeString('author', { description: 'The name of the admin key that wrote it.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -136,13 +136,12 @@ export const CustomerNote = builder.prismaObject('CustomerNote', {
   }),
 });
 
-const TimelineEntry = builder.prismaObject('CustomerTimelineEntry', {
-  name: 'CustomerTimelineEntry',
+const TimelineEntry = builder.prismaNode('CustomerTimelineEntry', {
+  id: { field: 'id' },
   description: 'One change to a customer or what hangs off it, written in the change’s transaction.',
   select: { id: true },
   authScopes: { admin: true },
   fields: (t) => ({
-    id: t.exposeID('id'),
     type: t.field({
       type: TimelineEntryType,
       select: { type: true },
@@ -247,7 +246,7 @@ builder.queryField('customerTags', (t) =>
       type: CustomerTag,
       authScopes: { admin: true },
       description: 'The tags in use, in alphabetical order (case-folded), with how many live customers carry each.',
-      args: { q: t.arg.string({ description: 'Tags containing this text, case-insensitively.' }) },
+      args: { q: t.arg.string({ description: `Search over the tags. ${SEARCH_RULE}` }) },
       resolve: async (_root, args, ctx) => {
         if (args.last != null || args.before != null)
           throw invalidArgument('last', 'customerTags pages forwards only, with first and after');
@@ -259,7 +258,7 @@ builder.queryField('customerTags', (t) =>
           if (!text.startsWith('tag:')) throw invalidArgument('after', 'is not a cursor of this list');
           after = text.slice(4);
         }
-        const q = args.q?.trim() || null;
+        const q = searchTerm(args.q, 'q') ?? null;
         const rows = await tags.tagsInUse(ctx, { q, after, first: first + 1 });
         const page = rows.slice(0, first);
         return {

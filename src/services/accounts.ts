@@ -230,6 +230,18 @@ export interface UpdateMeInput {
   password?: { current: string; new: string } | null;
 }
 
+/**
+ * The signed-in customer's current password, for a change that needs it. Guesses through a session
+ * (a stolen token, a shared computer) count as failed logins of the account, under the same limit.
+ */
+async function checkCurrentPassword(ctx: Context, customer: Customer, password: string, field: string) {
+  const { loginPerEmail } = ctx.services.throttles;
+  const blocked = await loginPerEmail.hit(customer.email);
+  if (blocked) throw new RateLimitedError(blocked);
+  if (!(await ctx.services.passwords.verify(password, customer.passwordHash))) throw new InvalidCredentialsError(field);
+  await loginPerEmail.reset(customer.email);
+}
+
 export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Customer> {
   const id = requireCustomer(ctx);
   const current = await ctx.db.customer.findUniqueOrThrow({ where: { id } });
@@ -242,9 +254,7 @@ export async function updateMe(ctx: Context, input: UpdateMeInput): Promise<Cust
   const patch = metadataPatch(input.metadata);
   if (input.password) {
     checkPassword(input.password.new, 'password.new');
-    if (!(await ctx.services.passwords.verify(input.password.current, current.passwordHash))) {
-      throw new InvalidCredentialsError('password.current');
-    }
+    await checkCurrentPassword(ctx, current, input.password.current, 'password.current');
     data.passwordHash = await ctx.services.passwords.hash(input.password.new);
   }
   const fields = [
@@ -281,13 +291,7 @@ export async function requestEmailChange(ctx: Context, rawEmail: string, current
   const id = requireCustomer(ctx);
   const newEmail = atField('newEmail', () => normalizeEmail(rawEmail));
   const current = await ctx.db.customer.findUniqueOrThrow({ where: { id } });
-  // Guesses of the password through a stolen session count as failed logins of the account.
-  const { loginPerEmail } = ctx.services.throttles;
-  const blocked = await loginPerEmail.hit(current.email);
-  if (blocked) throw new RateLimitedError(blocked);
-  if (!(await ctx.services.passwords.verify(currentPassword, current.passwordHash)))
-    throw new InvalidCredentialsError('currentPassword');
-  await loginPerEmail.reset(current.email);
+  await checkCurrentPassword(ctx, current, currentPassword, 'currentPassword');
   if (newEmail === current.email) throw new ValidationError('This is the account’s email already.', 'newEmail');
   const taken = await ctx.db.customer.findFirst({
     where: { email: newEmail, hasAccount: true, deletedAt: null },

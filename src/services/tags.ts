@@ -78,8 +78,9 @@ export interface TagCount {
 
 /**
  * The tags live customers carry, by fold_case order, each with how many carry it (as first written
- * by any of them: the smallest spelling). `q` keeps the tags containing it (folded); `after` is the
- * folded tag the page starts after.
+ * by any of them: the smallest spelling). `q` keeps the tags it matches, by the rule of every `q`
+ * (one or two characters: the start; more: any part; case-folded); `after` is the folded tag the
+ * page starts after.
  */
 export async function tagsInUse(
   ctx: Context,
@@ -90,7 +91,9 @@ export async function tagsInUse(
     SELECT min(u.tag) AS tag, u.folded, count(DISTINCT c.id) AS count
     FROM customer c, unnest(c.tags, c.tags_folded) AS u(tag, folded)
     WHERE c.deleted_at IS NULL AND cardinality(c.tags) > 0
-      AND (${options.q}::text IS NULL OR strpos(u.folded, fold_case(${options.q}::text)) > 0)
+      AND (${options.q}::text IS NULL OR CASE WHEN char_length(${options.q}::text) < 3
+        THEN starts_with(u.folded, fold_case(${options.q}::text))
+        ELSE strpos(u.folded, fold_case(${options.q}::text)) > 0 END)
       AND (${options.after}::text IS NULL OR u.folded COLLATE "C" > ${options.after}::text COLLATE "C")
     GROUP BY u.folded ORDER BY u.folded COLLATE "C" LIMIT ${options.first}`;
   return rows.map((r) => ({ tag: r.tag, folded: r.folded, customerCount: Number(r.count) }));
