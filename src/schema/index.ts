@@ -14,6 +14,7 @@ import './account.js';
 import './admin-customers.js';
 import './admin-groups.js';
 import './record.js';
+import './data-rights.js';
 import './federation.js';
 import './subscriptions.js';
 
