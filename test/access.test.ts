@@ -221,6 +221,7 @@ test('admin-only and customer-only mutations answer others with a typed Forbidde
     disableCustomerAccounts: `disableCustomerAccounts(ids: ["${b}"])`,
     enableCustomerAccounts: `enableCustomerAccounts(ids: ["${b}"])`,
     inviteCustomers: `inviteCustomers(ids: ["${b}"])`,
+    eraseCustomers: `eraseCustomers(ids: ["${b}"])`,
   };
   const mutationType = schema.getMutationType()!;
   const declaredAdminOnly = Object.values(mutationType.getFields())

@@ -182,11 +182,11 @@ test('every field and type guarded by a scope-auth rule carries its directive in
     if (isObjectType(type))
       for (const field of Object.values(type.getFields())) check(`${type.name}.${field.name}`, scopesOf(field), false);
   }
-  // Admin-only: 39 root fields, Subscription.customerEvents, CustomerGroup.customers, Customer.createdBy, CustomerGroup.createdBy
-  // and CustomerGroup.metadata, Customer.disabledAt, timeline, notes and tags, 13 payload and record types
-  // (CustomerNote, CustomerTimelineEntry, CustomerTag, …) and the membership type; signed-in: node, nodes, myEvents,
+  // Admin-only: 40 root fields, Subscription.customerEvents, CustomerGroup.customers, Customer.createdBy, CustomerGroup.createdBy
+  // and CustomerGroup.metadata, Customer.disabledAt, timeline, notes and tags, 14 payload and record types
+  // (CustomerNote, CustomerTimelineEntry, CustomerTag, ErasedCustomersPayload, …) and the membership type; signed-in: node, nodes, myEvents,
   // CustomerEvent, 8 mutations, CustomerGroup, OrderLineItem and OrderAddress (`me` answers anyone: null when anonymous).
-  assert.deepEqual(checked, { admin: 64, customer: 15 });
+  assert.deepEqual(checked, { admin: 66, customer: 15 });
   // Never on an interface, which routers refuse.
   assert.doesNotMatch(SDL, /^interface [^\n]*@(authenticated|requiresScopes)/m);
 });

@@ -416,6 +416,12 @@ test('every mutation of the API leaves exactly the timeline entries it should', 
       ],
     ],
     ['deleteCustomers', () => ok(`mutation($id: ID!) { deleteCustomers(ids: [$id]) { __typename } }`, { id: x }), []],
+    // Erasure: the timeline keeps one entry, "erased by X at T".
+    [
+      'eraseCustomers',
+      () => ok(`mutation($id: ID!) { eraseCustomers(ids: [$id]) { __typename } }`, { id: d }),
+      [[d, 'ERASED', admin]],
+    ],
   ];
 
   const declared = Object.keys(schema.getMutationType()!.getFields()).sort();

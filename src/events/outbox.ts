@@ -87,6 +87,8 @@ export interface EventPayloads {
    */
   'customer.email_change_requested': { id: string; email: string; new_email: string; token: string };
   /** `added`: the customers who joined the group as it was created. */
+  /** The customer's personal data was erased: the ID is all an event about them says from now on. */
+  'customer.erased': { id: string };
   'customer_group.created': { id: string; added?: string[] };
   /** A membership change adds the customers `added` and `removed`, with `fields: ['customers']`. */
   'customer_group.updated': { id: string; fields: string[]; added?: string[]; removed?: string[] };
@@ -142,6 +144,7 @@ const KEYS: {
   'customer.invited': { kind: 'customer', field: 'id' },
   'customer.invitation_accepted': { kind: 'customer', field: 'id' },
   'customer.email_change_requested': { kind: 'customer', field: 'id' },
+  'customer.erased': { kind: 'customer', field: 'id' },
   'customer_group.created': { kind: 'customer_group', field: 'id' },
   'customer_group.updated': { kind: 'customer_group', field: 'id' },
   'customer_group.deleted': { kind: 'customer_group', field: 'id' },

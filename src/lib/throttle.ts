@@ -16,9 +16,14 @@ function storeKey(key: string): string {
 export class Throttle {
   private readonly limiter: RateLimiterPostgres;
 
+  /** The `rate_limit.key` of `key`'s counter (rate-limiter-flexible's `<prefix>:<key>`). */
+  storedKey(key: string): string {
+    return `${this.name}:${storeKey(key)}`;
+  }
+
   constructor(
     client: QueryClient,
-    name: string,
+    private readonly name: string,
     readonly points: number,
     seconds: number,
   ) {

@@ -103,6 +103,7 @@ const TimelineEntryType = builder.enumType('CustomerTimelineEntryType', {
     'ACCOUNT_ENABLED',
     'ACCOUNT_INVITED',
     'INVITATION_ACCEPTED',
+    'ERASED',
   ] as const,
 });
 

@@ -33,7 +33,9 @@ ALTER TABLE "customer"
   ADD COLUMN "sms_marketing_opt_in_level" TEXT
     CHECK ("sms_marketing_opt_in_level" IN ('SINGLE_OPT_IN', 'CONFIRMED_OPT_IN', 'UNKNOWN')),
   ADD COLUMN "sms_marketing_updated_at" TIMESTAMPTZ(3),
-  ADD COLUMN "sms_marketing_source" TEXT;
+  ADD COLUMN "sms_marketing_source" TEXT,
+  -- When the customer's personal data was erased (eraseCustomers): the row stays, for its orders.
+  ADD COLUMN "erased_at" TIMESTAMPTZ(3);
 CREATE INDEX "customer_tags_folded_idx" ON "customer" USING GIN ("tags_folded");
 CREATE INDEX "customer_email_marketing_state_idx" ON "customer" ("email_marketing_state", "created_at", "id")
   WHERE "email_marketing_state" <> 'NOT_SUBSCRIBED';
@@ -126,6 +128,7 @@ RETURNS TABLE (customer_id TEXT, type TEXT, details JSONB) LANGUAGE sql IMMUTABL
       WHEN 'customer.account_enabled' THEN 'ACCOUNT_ENABLED'
       WHEN 'customer.invited' THEN 'ACCOUNT_INVITED'
       WHEN 'customer.invitation_accepted' THEN 'INVITATION_ACCEPTED'
+      WHEN 'customer.erased' THEN 'ERASED'
     END,
     (SELECT details FROM d) || CASE WHEN name = 'customer.merged'
       THEN jsonb_build_object('merged_into_id', p->>'merged_into_id') ELSE '{}' END
@@ -133,7 +136,8 @@ RETURNS TABLE (customer_id TEXT, type TEXT, details JSONB) LANGUAGE sql IMMUTABL
     'customer.email_verification_requested', 'customer.email_change_requested', 'customer.merged',
     'customer.note_added', 'customer.note_updated', 'customer.note_deleted', 'customer.tags_added',
     'customer.tags_removed', 'customer.marketing_consent_updated', 'customer.marketing_confirmation_requested',
-    'customer.account_disabled', 'customer.account_enabled', 'customer.invited', 'customer.invitation_accepted')
+    'customer.account_disabled', 'customer.account_enabled', 'customer.invited', 'customer.invitation_accepted',
+    'customer.erased')
   UNION ALL
   SELECT p->>'merged_into_id', 'MERGED_FROM',
     jsonb_build_object('source_id', p->>'id', 'cause', p->>'cause', 'order_ids', p->'order_ids', 'address_ids', p->'address_ids')
@@ -179,7 +183,7 @@ DECLARE
 BEGIN
   FOR col IN
     SELECT * FROM (VALUES ('customer', 'disabled_at'), ('customer', 'email_marketing_updated_at'),
-      ('customer', 'sms_marketing_updated_at'), ('customer_note', 'created_at'), ('customer_note', 'updated_at'),
+      ('customer', 'sms_marketing_updated_at'), ('customer', 'erased_at'), ('customer_note', 'created_at'), ('customer_note', 'updated_at'),
       ('customer_token', 'created_at'), ('customer_token', 'expires_at'), ('customer_timeline_entry', 'occurred_at'))
       AS c(table_name, column_name)
   LOOP
