@@ -65,3 +65,20 @@ test(`${DATABASE_KIND}: a statement outside Prisma names it too; other errors na
   );
   assert.equal(uniqueViolated(new Error('duplicate key value violates unique constraint "x"')), undefined);
 });
+
+test(`${DATABASE_KIND}: a transaction refused at COMMIT (a deferred constraint) is an error, and nothing of it is written`, async () => {
+  const customer = await makeCustomer(prisma);
+  const group = await makeGroup(prisma);
+  await prisma.customerGroupCustomer.create({
+    data: { id: `cusgc_${customer.id.slice(4)}`, customerId: customer.id, customerGroupId: group.id },
+  });
+  // Soft-deleting a customer whose membership stays live breaks a constraint checked at COMMIT.
+  const error = await failure(() =>
+    prisma.$transaction(async (tx) => {
+      await tx.customer.update({ where: { id: customer.id }, data: { deletedAt: new Date(), firstName: 'Changed' } });
+    }),
+  );
+  assert.match(String(error), /live membership|memberships/i);
+  const row = await prisma.customer.findUniqueOrThrow({ where: { id: customer.id } });
+  assert.deepEqual([row.deletedAt, row.firstName], [null, customer.firstName]);
+});

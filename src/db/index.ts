@@ -202,6 +202,41 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   };
 }
 
+type AdapterFactory = InstanceType<typeof import('pglite-prisma-adapter').PrismaPGlite>;
+type Adapter = Awaited<ReturnType<AdapterFactory['connect']>>;
+
+/**
+ * pglite-prisma-adapter 0.7 reports a transaction's COMMIT as done even when PostgreSQL refused it
+ * (its transaction promise turns the error into undefined), so a write that a deferred constraint
+ * rolls back at COMMIT was answered as written. Checking the deferred constraints as the last
+ * statement inside the transaction raises their error where the adapter passes it on, and the
+ * transaction rolls back with it, as on PostgreSQL.
+ */
+function checkedCommits(factory: AdapterFactory): AdapterFactory {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter: Adapter = await connect();
+    const start = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => {
+      const tx = await start(isolationLevel);
+      const commit = tx.commit.bind(tx);
+      tx.commit = async () => {
+        try {
+          await tx.executeRaw({ sql: 'SET CONSTRAINTS ALL IMMEDIATE', args: [], argTypes: [] });
+        } catch (error) {
+          // Prisma does not roll back a transaction whose commit failed: end it here.
+          await tx.rollback();
+          throw error;
+        }
+        return commit();
+      };
+      return tx;
+    };
+    return adapter;
+  };
+  return factory;
+}
+
 async function openPglite(dataDir: string, initialData?: Blob, statementEvents?: boolean): Promise<Database> {
   let unlock = () => {};
   if (!dataDir.includes('://')) {
@@ -227,7 +262,10 @@ async function openPglite(dataDir: string, initialData?: Blob, statementEvents?:
     unlock();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), ...queryEvents(statementEvents) });
+  const prisma = new PrismaClient({
+    adapter: checkedCommits(new PrismaPGlite(pglite)),
+    ...queryEvents(statementEvents),
+  });
   const { onStatement } = withStatementEvents(prisma, statementEvents);
   // PGlite is one connection shared by the whole process, so a session is exclusive use of it
   // among sessions (an advisory lock would be re-entrant here and exclude nothing).
