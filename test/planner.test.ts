@@ -548,7 +548,12 @@ class Walk {
   operation(): string {
     const query = schema.getQueryType()!;
     const roots = Object.values(query.getFields()).filter(
-      (f) => !SKIP_ROOT.has(f.name) && (!this.plannable || f.name !== 'nodes'),
+      (f) =>
+        !SKIP_ROOT.has(f.name) &&
+        (!this.plannable ||
+          (f.name !== 'nodes' &&
+            // Roots the planner answers; the others (customerTags, exportCustomerData) are the Pothos path's.
+            ['keysetList', 'lookup', 'nodeLookup'].some((key) => key in (f.extensions ?? {})))),
     );
     const parts = Array.from({ length: 1 + Math.floor(this.rnd() * 2) }, (_, i) => {
       const field = this.pick(roots);

@@ -129,6 +129,7 @@ test('a seed sets indexes, foreign keys and triggers aside only inside its trans
 const EMPTY = [
   'customer.deleted_at',
   'customer.email_verified_at',
+  'customer.erased_at',
   'customer.merged_into_id',
   'customer_address.deleted_at',
   'customer_group.deleted_at',

@@ -5,6 +5,7 @@ import * as accountStates from '../services/account-states.js';
 import * as accounts from '../services/accounts.js';
 import {
   AccountExistsError,
+  BatchTooLargeError,
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
@@ -391,7 +392,7 @@ builder.mutationFields((t) => {
       description:
         'Turns guests into INVITED accounts and sends each an invitation token (event customer.invited); invited ones get a new token.',
       args: { ids: t.arg.idList({ required: true }) },
-      errors: { types: [ValidationError, NotFoundError, AccountExistsError, EmailTakenError] },
+      errors: { types: [ValidationError, NotFoundError, BatchTooLargeError, AccountExistsError, EmailTakenError] },
       resolve: (_root, args, ctx) =>
         customers(accountStates.inviteCustomers(ctx, parseIds(args.ids.map(String), 'Customer', 'ids'))),
     }),
