@@ -8,6 +8,7 @@ import {
   ANONYMOUS,
   bearer,
   createTestApp,
+  tokenOf as eventToken,
   makeCustomer,
   makeOrder,
   type TestApp,
@@ -27,16 +28,7 @@ const t: TestApp = await createTestApp({
   },
 });
 
-async function tokenOf(name: string, customerId: string, key = 'token'): Promise<string> {
-  const [event] = await t.prisma.outboxEvent.findMany({
-    where: { name, key: `customer:${customerId}` },
-    orderBy: { seq: 'desc' },
-    take: 1,
-  });
-  const token = (event?.payload as Record<string, string> | undefined)?.[key];
-  assert.ok(token, `a ${name} event with ${key} for ${customerId}`);
-  return token;
-}
+const tokenOf = (name: string, customerId: string, key?: string) => eventToken(t.prisma, name, customerId, key);
 
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) {
   __typename ... on Session { accessToken customer { id email } } ... on Error { code field } } }`;

@@ -125,6 +125,23 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
 }
 
+/** The token a mutation sent as an event: `key` of the newest `name` event of the customer. */
+export async function tokenOf(
+  prisma: Database['prisma'],
+  name: string,
+  customerId: string,
+  key = 'token',
+): Promise<string> {
+  const [event] = await prisma.outboxEvent.findMany({
+    where: { name, key: `customer:${customerId}` },
+    orderBy: { seq: 'desc' },
+    take: 1,
+  });
+  const token = (event?.payload as Record<string, string> | undefined)?.[key];
+  if (!token) throw new Error(`no ${name} event with ${key} for ${customerId}`);
+  return token;
+}
+
 // Factories: the smallest valid rows, overridable field by field.
 let sequence = 0;
 const next = () => ++sequence;

@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { schema } from '../src/schema/index.js';
-import { ADMIN, ANONYMOUS, bearer, createTestApp, makeCustomer, makeGroup, type TestApp } from './helpers.js';
+import {
+  ADMIN,
+  ANONYMOUS,
+  bearer,
+  createTestApp,
+  tokenOf as eventToken,
+  makeCustomer,
+  makeGroup,
+  type TestApp,
+} from './helpers.js';
 
 let clock = Date.parse('2026-06-01T12:00:00Z');
 const t: TestApp = await createTestApp({
@@ -11,17 +20,7 @@ const t: TestApp = await createTestApp({
   settings: { registrationsPerClientPerHour: 10_000, marketingConfirmedOptIn: true },
 });
 
-/** A token a mutation sent as an event (the newest of that name for the customer). */
-async function tokenOf(name: string, customerId: string, key = 'token'): Promise<string> {
-  const [event] = await t.prisma.outboxEvent.findMany({
-    where: { name, key: `customer:${customerId}` },
-    orderBy: { seq: 'desc' },
-    take: 1,
-  });
-  const token = (event?.payload as Record<string, string> | undefined)?.[key];
-  assert.ok(token, `a ${name} event with ${key} for ${customerId}`);
-  return token;
-}
+const tokenOf = (name: string, customerId: string, key?: string) => eventToken(t.prisma, name, customerId, key);
 
 type Entry = { customer: string; type: string; actor: string };
 const entriesAfter = async (mark: string): Promise<Entry[]> =>

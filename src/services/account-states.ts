@@ -29,11 +29,9 @@ export async function disableAccounts(
       data: { disabledAt: now, updatedAt: now },
       select: { id: true },
     });
-    const accounts = (
-      await tx.customer.findMany({ where: { id: { in: ids }, hasAccount: true }, select: { id: true } })
-    ).map((c) => c.id);
-    await tx.customerSession.deleteMany({ where: { customerId: { in: accounts } } });
-    await endTokens(tx, accounts);
+    // Only accounts hold sessions and tokens: the selection's guests lose nothing.
+    await tx.customerSession.deleteMany({ where: { customerId: { in: ids } } });
+    await endTokens(tx, ids);
     await recordEvents(
       tx,
       actorOf(ctx),

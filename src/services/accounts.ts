@@ -21,9 +21,9 @@ import {
   ValidationError,
 } from './errors.js';
 import { customerEmailConsent } from './marketing.js';
-import { lockCustomers, mergeInto } from './merge.js';
+import { lockCustomers } from './merge.js';
 import { checkPassword, metadataPatch, newMetadata, normalizeEmail, phoneFields, text } from './validation.js';
-import { issueVerification } from './verification.js';
+import { claimGuests, issueVerification } from './verification.js';
 
 export const RESET_TOKEN_TTL_MS = 15 * 60_000;
 const RESET_REQUEST_INTERVAL_MS = 60_000;
@@ -336,26 +336,13 @@ export async function confirmEmailChange(ctx: Context, token: string): Promise<C
         where: { customerId: account.id, ...(keep ? { id: { not: keep } } : {}) },
       });
       await endTokens(tx, [account.id]);
-      const actor = { kind: 'CUSTOMER' as const, name: account.id };
-      await recordEvents(tx, actor, [
+      await recordEvents(tx, { kind: 'CUSTOMER', name: account.id }, [
         {
           name: 'customer.updated',
           payload: { id: account.id, fields: ['email', 'email_verified_at'], via: 'email_change' },
         },
       ]);
-      const guests = await tx.$queryRaw<{ id: string }[]>`
-        SELECT "id" FROM "customer"
-        WHERE "email" = ${used.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
-        ORDER BY "id" FOR UPDATE`;
-      const { target } = await mergeInto(
-        tx,
-        now,
-        account.id,
-        guests.map((g) => g.id),
-        'email_verified',
-        actor,
-      );
-      return target;
+      return claimGuests(tx, now, { id: account.id, email: used.email! });
     });
     ctx.proven.add(customer.id);
     return customer;
@@ -389,20 +376,10 @@ export async function acceptInvitation(ctx: Context, token: string, password: st
       select: { id: true },
     });
     if (!account || invited.length === 0) throw new InvalidTokenError('invitation');
-    const actor = { kind: 'CUSTOMER' as const, name: account.id };
-    await recordEvents(tx, actor, [{ name: 'customer.invitation_accepted', payload: { id: account.id } }]);
-    const guests = await tx.$queryRaw<{ id: string }[]>`
-      SELECT "id" FROM "customer"
-      WHERE "email" = ${account.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
-      ORDER BY "id" FOR UPDATE`;
-    const { target } = await mergeInto(
-      tx,
-      now,
-      account.id,
-      guests.map((g) => g.id),
-      'email_verified',
-      actor,
-    );
+    await recordEvents(tx, { kind: 'CUSTOMER', name: account.id }, [
+      { name: 'customer.invitation_accepted', payload: { id: account.id } },
+    ]);
+    const target = await claimGuests(tx, now, account);
     return openSession(tx, ctx, target);
   });
 }

@@ -57,6 +57,23 @@ export async function requestEmailVerification(ctx: Context): Promise<void> {
 }
 
 /**
+ * The guest claim, once an account has proven its email (verifyEmail, confirmEmailChange,
+ * acceptInvitation): every live guest with that email is merged into the account, by the account.
+ */
+export async function claimGuests(tx: Prisma.TransactionClient, now: Date, account: { id: string; email: string }) {
+  const guests = await tx.$queryRaw<{ id: string }[]>`
+    SELECT "id" FROM "customer"
+    WHERE "email" = ${account.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
+    ORDER BY "id" FOR UPDATE`;
+  const ids = guests.map((g) => g.id);
+  const { target } = await mergeInto(tx, now, account.id, ids, 'email_verified', {
+    kind: 'CUSTOMER',
+    name: account.id,
+  });
+  return target;
+}
+
+/**
  * Consumes the token (one conditional delete: of two concurrent uses exactly one succeeds), marks
  * the email verified and claims what guests left under it: every live guest with that email is
  * merged into the account, in the same transaction.
@@ -77,22 +94,10 @@ export async function verifyEmail(ctx: Context, token: string): Promise<Customer
     const [account] = await lockCustomers(tx, [row.customer_id]);
     if (!account?.has_account || account.email !== row.email) throw new InvalidTokenError('verification');
     await tx.customer.update({ where: { id: account.id }, data: { emailVerifiedAt: now } });
-    const guests = await tx.$queryRaw<{ id: string }[]>`
-      SELECT "id" FROM "customer"
-      WHERE "email" = ${account.email} AND NOT "has_account" AND "deleted_at" IS NULL AND "id" <> ${account.id}
-      ORDER BY "id" FOR UPDATE`;
     await recordEvents(tx, actorOf(ctx), [
       { name: 'customer.updated', payload: { id: account.id, fields: ['email_verified_at'] } },
     ]);
-    const { target } = await mergeInto(
-      tx,
-      now,
-      account.id,
-      guests.map((g) => g.id),
-      'email_verified',
-      { kind: 'CUSTOMER', name: account.id },
-    );
-    return target;
+    return claimGuests(tx, now, account);
   });
   ctx.proven.add(customer.id);
   return customer;
